@@ -1,0 +1,52 @@
+# Ops Console: `make demo` and `make test` on a fresh Debian 12 machine as root.
+# Both install what they need; a second run skips what is already done.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := var/stamps
+OPS := $(BIN)/ops
+MO := console/translations/vi/LC_MESSAGES/messages.mo
+ASSETS := console/static/vendor/.stamp
+
+.PHONY: demo test setup serve messages clean
+
+demo: setup
+	$(OPS) db upgrade
+	$(OPS) inventory sync
+	$(OPS) user bootstrap
+	$(OPS) console serve --host 127.0.0.1 --port 8080
+
+test: setup $(STAMPS)/debian-test
+	bash scripts/run-tests.sh $(PYTEST_ARGS)
+
+setup: $(STAMPS)/debian-base $(STAMPS)/venv $(ASSETS) $(MO)
+
+$(STAMPS)/debian-base: scripts/install-debian-packages.sh
+	bash scripts/install-debian-packages.sh base
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/debian-test: scripts/install-debian-packages.sh
+	bash scripts/install-debian-packages.sh test
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/venv: pyproject.toml | $(STAMPS)/debian-base
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@mkdir -p $(STAMPS) && touch $@
+
+$(ASSETS): package.json package-lock.json scripts/vendor-assets.sh | $(STAMPS)/debian-base
+	bash scripts/vendor-assets.sh
+	touch $@
+
+$(MO): console/translations/vi/LC_MESSAGES/messages.po | $(STAMPS)/venv
+	$(BIN)/pybabel compile --use-fuzzy -d console/translations -D messages
+
+# Refresh messages.po after changing UI strings, then translate the new ones.
+messages: $(STAMPS)/venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o console/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i console/translations/messages.pot -d console/translations -D messages --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) node_modules console/static/vendor $(STAMPS) $(MO)

@@ -1,0 +1,50 @@
+"""Ops Console: the Flask application factory.
+
+`create_app` is the only place settings are read for the web console; it
+wires the extensions, the blueprints and the one error handler, and holds no
+state outside the app object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from console.settings import Settings, ensure_secret_key, load_settings
+
+
+def create_app(settings: Settings | None = None, config_path: str | Path | None = None) -> Flask:
+    from console.web import auth, errors, i18n, metrics, runtime, security
+
+    settings = settings or load_settings(config_path)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=ensure_secret_key(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.console.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.console.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=settings.console.session_lifetime_minutes * 60,
+        WTF_CSRF_TIME_LIMIT=settings.console.session_lifetime_minutes * 60,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        OPS_SETTINGS=settings,
+    )
+    runtime.init_app(app, settings)
+    security.init_app(app, settings)
+    auth.init_app(app)
+    i18n.init_app(app, settings)
+    metrics.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from console.api import bp as api_bp
+    from console.views import admin_users, audit_log, auth_pages, hosts, overview, placeholders, profile
+
+    for module in (auth_pages, overview, hosts, admin_users, audit_log, profile, placeholders):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(api_bp)

@@ -1,0 +1,13 @@
+"""The JSON API, /api/v1: bearer tokens, one envelope, an OpenAPI document.
+
+Every answer is `{"success": true, "data": ...}` or
+`{"success": false, "errors": [{"code", "message", "field"?}]}` with the
+HTTP status saying the same. Session cookies are not accepted here, so the
+API needs no CSRF token and a browser session cannot be ridden into it.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from console.api import auth, docs, resources  # noqa: E402,F401  (routes register on import)

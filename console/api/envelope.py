@@ -1,0 +1,38 @@
+"""The one answer shape, and request parsing that names the bad field."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from console.errors import ValidationFailed
+
+
+def ok(data, status: int = 200, **extra):
+    return jsonify({"success": True, "data": data, **extra}), status
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed("body", "expected a JSON object with Content-Type: application/json")
+    return body
+
+
+def text_field(body: dict, name: str, required: bool = True, default: str = "") -> str:
+    value = body.get(name, None)
+    if value is None:
+        if required:
+            raise ValidationFailed(name, "is required")
+        return default
+    if not isinstance(value, str):
+        raise ValidationFailed(name, "must be a string")
+    return value
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationFailed(name, f"must be a whole number from {low} to {high}")
+    return int(raw)

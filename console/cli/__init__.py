@@ -1,0 +1,46 @@
+"""`ops`: one command, a subcommand group per area.
+
+Each area is a module with `register(main)`; this module only dispatches
+and turns the part's errors into one line on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+import click
+
+from console.errors import OpsError
+
+LATER_AREAS = "Later parts add: agent, rules, alerts, compliance, provision, lab."
+
+
+class OpsGroup(click.Group):
+    """Catches OpsError once, for every subcommand: one clear line, its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except OpsError as exc:
+            click.echo(f"ops: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=OpsGroup, epilog=LATER_AREAS)
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), envvar="OPS_CONFIG",
+              help="The ops.toml to use (default: ./ops.toml, or OPS_CONFIG).")
+@click.version_option(package_name="ops-console")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Ops Console: security and infrastructure operations for a small IT department."""
+    from console.cli.context import CliContext
+
+    ctx.obj = CliContext(config_path)
+
+
+def _register_all() -> None:
+    from console.cli import config_cmd, console_cmd, db_cmd, inventory_cmd, user_cmd
+
+    for module in (config_cmd, console_cmd, db_cmd, user_cmd, inventory_cmd):
+        module.register(main)
+
+
+_register_all()

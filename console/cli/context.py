@@ -1,0 +1,28 @@
+"""What every subcommand gets: settings loaded once, a session per command."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import cached_property
+
+from console.db import make_engine, make_session_factory, session_scope
+from console.settings import Settings, load_settings
+
+
+class CliContext:
+    def __init__(self, config_path: str | None):
+        self.config_path = config_path
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.config_path)
+
+    @cached_property
+    def engine(self):
+        return make_engine(self.settings.database_url)
+
+    @contextmanager
+    def session(self):
+        """One transaction for the command: committed if it ends normally."""
+        with session_scope(make_session_factory(self.engine)) as session:
+            yield session

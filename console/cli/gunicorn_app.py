@@ -1,0 +1,34 @@
+"""Gunicorn as a library (its documented custom-application pattern)."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from console.settings import Settings
+
+
+def _child_exit(_server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+class ConsoleServer(BaseApplication):
+    def __init__(self, settings: Settings, bind: str, workers: int):
+        self.settings, self.bind, self.workers = settings, bind, workers
+        super().__init__()
+
+    def load_config(self) -> None:
+        self.cfg.set("bind", self.bind)
+        self.cfg.set("workers", self.workers)
+        self.cfg.set("threads", self.settings.console.threads)
+        self.cfg.set("worker_class", "gthread")
+        self.cfg.set("accesslog", "-")
+        self.cfg.set("timeout", 120)
+        if self.workers > 1:
+            self.cfg.set("child_exit", _child_exit)
+
+    def load(self):
+        from console import create_app
+
+        return create_app(self.settings)

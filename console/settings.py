@@ -1,0 +1,232 @@
+"""The one loader of ops.toml.
+
+Every setting the console, the CLI and the services use comes from here, read
+once and validated with pydantic, so a typo or a wrong type is caught before
+anything runs. Paths in the file are relative to the file's own folder.
+Secrets may come from the environment instead (OPS_SECRET_KEY,
+OPS_DATABASE_URL); they are kept in `SecretStr` so that printing the settings
+never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from console.errors import ConfigError
+
+Locale = Literal["vi", "en"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConsoleSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    workers: int = Field(2, ge=1, le=64)
+    threads: int = Field(4, ge=1, le=64)
+    secret_key: SecretStr = SecretStr("")
+    default_locale: Locale = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    secure_cookies: bool = False
+    session_lifetime_minutes: int = Field(480, ge=5, le=10080)
+    proxy_count: int = Field(0, ge=0, le=5)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Ho_Chi_Minh)")
+        return value
+
+
+class DatabaseSettings(_Section):
+    url: SecretStr = SecretStr("sqlite:///var/ops.db")
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: SecretStr) -> SecretStr:
+        scheme = value.get_secret_value().split(":", 1)[0]
+        if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        return value
+
+
+class SecuritySettings(_Section):
+    login_max_failures: int = Field(5, ge=1, le=100)
+    lockout_minutes: int = Field(15, ge=1, le=1440)
+    ip_max_failures: int = Field(20, ge=1, le=10000)
+    ip_window_minutes: int = Field(15, ge=1, le=1440)
+    min_password_length: int = Field(12, ge=8, le=128)
+    api_token_days: int = Field(365, ge=1, le=3650)
+
+
+class MetricsSettings(_Section):
+    require_token: bool = True
+
+
+class InventorySettings(_Section):
+    path: Path = Path("inventory")
+    unit_group: str = "units"
+    role_group: str = "roles"
+
+
+class PathsSettings(_Section):
+    var_dir: Path = Path("var")
+
+
+class Settings(_Section):
+    console: ConsoleSettings = ConsoleSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    security: SecuritySettings = SecuritySettings()
+    metrics: MetricsSettings = MetricsSettings()
+    inventory: InventorySettings = InventorySettings()
+    paths: PathsSettings = PathsSettings()
+    source: Path | None = None
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url.get_secret_value()
+
+    @property
+    def secret_key(self) -> str:
+        return self.console.secret_key.get_secret_value()
+
+
+def default_config_path() -> Path:
+    """OPS_CONFIG if set, else ./ops.toml."""
+    return Path(os.environ.get("OPS_CONFIG", "ops.toml"))
+
+
+def load_settings(path: Path | str | None = None, environ: dict | None = None) -> Settings:
+    """Read, validate and resolve ops.toml; raise ConfigError naming key and line.
+
+    A missing file is not an error when no path was asked for explicitly: every
+    key has a default. Relative paths are resolved against the file's folder.
+    """
+    environ = os.environ if environ is None else environ
+    explicit = path is not None
+    path = Path(path) if path is not None else default_config_path()
+    text = ""
+    if path.exists():
+        text = _read_text(path)
+    elif explicit:
+        raise ConfigError(path, "file not found")
+    raw = _parse_toml(path, text)
+    _apply_environment(raw, environ)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise _config_error(path, text, exc) from None
+    return _resolve(settings, path.resolve().parent, path.resolve())
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(path, "not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read: {exc.strerror}") from None
+
+
+def _parse_toml(path: Path, text: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        message = str(exc).split(" (at line")[0]
+        raise ConfigError(path, f"not valid TOML: {message}", line=line) from None
+
+
+def _line_from_message(message: str) -> int | None:
+    found = re.search(r"at line (\d+)", message)
+    return int(found.group(1)) if found else None
+
+
+def _apply_environment(raw: dict, environ) -> None:
+    if environ.get("OPS_SECRET_KEY"):
+        raw.setdefault("console", {})["secret_key"] = environ["OPS_SECRET_KEY"]
+    if environ.get("OPS_DATABASE_URL"):
+        raw.setdefault("database", {})["url"] = environ["OPS_DATABASE_URL"]
+
+
+def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    loc = [str(part) for part in first["loc"]]
+    key = ".".join(loc)
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling and section)"
+    elif "input" in first and first["type"] != "missing" and not _is_secret(loc):
+        message = f"{message} (got {first['input']!r})"
+    return ConfigError(path, message, key=key, line=find_key_line(text, loc))
+
+
+def _is_secret(loc: list[str]) -> bool:
+    return loc[-1:] in (["secret_key"], ["url"])
+
+
+def find_key_line(text: str, loc: list[str]) -> int | None:
+    """Line number of `key` inside `[section]`, for error messages."""
+    if not loc:
+        return None
+    section, key = (loc[0], loc[1]) if len(loc) > 1 else (None, loc[0])
+    current = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.match(r"^\[([^\[\]]+)\]", stripped)
+        if header:
+            current = header.group(1).strip()
+            if section is None and current == key:
+                return number
+            continue
+        if current == section and re.match(rf"^{re.escape(key)}\s*=", stripped):
+            return number
+    return None
+
+
+def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
+    var_dir = _absolute(settings.paths.var_dir, base)
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        url = "sqlite:///" + str(_absolute(Path(url[len("sqlite:///"):]), base))
+    return settings.model_copy(
+        update={
+            "paths": settings.paths.model_copy(update={"var_dir": var_dir}),
+            "database": settings.database.model_copy(update={"url": SecretStr(url)}),
+            "inventory": settings.inventory.model_copy(update={"path": _absolute(settings.inventory.path, base)}),
+            "source": source,
+        }
+    )
+
+
+def _absolute(path: Path, base: Path) -> Path:
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """The configured secret key, or one generated once into var/secret_key (mode 0600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    key_file = settings.paths.var_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = key_file.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    os.replace(tmp, key_file)
+    return key_file.read_text().strip()

@@ -1,0 +1,1 @@
+"""Page blueprints, one per area. Views parse the request, call a service, render."""

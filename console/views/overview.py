@@ -1,0 +1,29 @@
+"""The overview: what the estate looks like right now."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+
+from console.models import Host, HostStatus
+from console.services import audit
+from console.services.inventory_sync import unit_counts
+from console.web.auth import can
+from console.web.runtime import db
+
+bp = Blueprint("overview", __name__)
+
+
+@bp.get("/")
+def index():
+    session = db()
+    counts = dict(session.execute(select(Host.status, func.count()).group_by(Host.status)).all())
+    units = unit_counts(session)
+    recent = audit.list_events(session, audit.AuditFilter(), limit=8) if can("audit.view") else []
+    return render_template(
+        "overview/index.html",
+        active_hosts=counts.get(HostStatus.active, 0),
+        retired_hosts=counts.get(HostStatus.retired, 0),
+        unit_chart={"labels": [u for u, _ in units], "values": [n for _, n in units]},
+        recent_events=recent,
+    )

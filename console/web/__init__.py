@@ -1,0 +1,1 @@
+"""Flask glue: request-scoped DB session, login, CSRF, headers, languages, metrics, errors."""

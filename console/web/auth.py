@@ -1,0 +1,71 @@
+"""Who is asking: login sessions for pages, bearer tokens for the API.
+
+Every endpoint needs a logged-in user unless it is listed in PUBLIC; the API
+blueprint checks its bearer token itself. Deny by default, so a new page can
+not be forgotten.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, g, redirect, request, url_for
+from flask_login import LoginManager, current_user
+
+from console.services.actor import Actor
+from console.services.permissions import allowed, require
+from console.services.users import load_session_user
+from console.web.runtime import db
+
+login_manager = LoginManager()
+PUBLIC = {"auth.login", "static", "api.healthz", "api.metrics", "auth.set_language_anonymous"}
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(lambda session_id: load_session_user(db(), session_id))
+    app.before_request(_require_login)
+    app.context_processor(lambda: {"can": can})
+
+
+def _require_login():
+    endpoint = request.endpoint or ""
+    if endpoint in PUBLIC or endpoint.startswith("api."):
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    return None
+
+
+def client_addr() -> str:
+    return (request.remote_addr or "")[:64]
+
+
+def current_actor() -> Actor:
+    """The actor for this request: the API token's, else the logged-in user's."""
+    if "api_actor" in g:
+        return g.api_actor
+    if current_user.is_authenticated:
+        return Actor(current_user.username, current_user.role, client_addr(), current_user.id)
+    return Actor.anonymous(client_addr())
+
+
+def can(permission: str) -> bool:
+    """For templates: show a control only to roles that may use it (the server checks again)."""
+    return allowed(current_actor().role, permission)
+
+
+def permission_required(permission: str):
+    """Refuse the view (403, audit-logged by the error handler) unless the role allows it."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            require(current_actor(), permission)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

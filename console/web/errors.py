@@ -1,0 +1,70 @@
+"""The one error handler: JSON envelopes for the API, an error page for people.
+
+Access failures (a role refused, a bad CSRF token) are audit-logged in their
+own transaction after the request's work has been rolled back, so the refusal
+is on record and nothing of the refused change is.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from console.db import session_scope
+from console.errors import OpsError, PermissionDenied, ValidationFailed
+from console.services import audit
+from console.services.permissions import Denied
+from console.web import metrics
+from console.web.runtime import db, runtime
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(OpsError, _ops_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path in ("/metrics", "/healthz")
+
+
+def error_response(status: int, message: str, field: str | None = None, code: str | None = None):
+    if wants_json():
+        error = {"code": code or str(status), "message": message}
+        if field:
+            error["field"] = field
+        return jsonify({"success": False, "errors": [error]}), status
+    return render_template("error.html", status=status, message=message, field=field), status
+
+
+def _audit_refusal(action: str, **detail) -> None:
+    from console.web.auth import current_actor
+
+    db().rollback()
+    actor = current_actor()
+    with session_scope(runtime().session_factory) as session:
+        audit.record(session, actor, action, "request", request.path, outcome="denied",
+                     method=request.method, **detail)
+    metrics.ACCESS_DENIED.labels(reason=action).inc()
+
+
+def _ops_error(exc: OpsError):
+    if isinstance(exc, Denied):
+        _audit_refusal("access.denied", permission=exc.permission)
+    elif isinstance(exc, PermissionDenied):
+        _audit_refusal("access.denied", reason=str(exc))
+    else:
+        db().rollback()
+    field = exc.field if isinstance(exc, ValidationFailed) else None
+    message = exc.message if isinstance(exc, ValidationFailed) else str(exc)
+    return error_response(exc.http_status, message, field=field)
+
+
+def _csrf_error(exc: CSRFError):
+    _audit_refusal("csrf.rejected", reason=exc.description)
+    return error_response(400, f"CSRF check failed: {exc.description} Reload the page and try again.", code="csrf")
+
+
+def _http_error(exc: HTTPException):
+    return error_response(exc.code or 500, exc.description or exc.name)

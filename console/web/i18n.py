@@ -1,0 +1,38 @@
+"""Vietnamese and English: the user's choice, else the session's, else ops.toml's default.
+
+Times are stored in UTC and shown in the configured zone (Asia/Ho_Chi_Minh by default).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, session
+from flask_babel import Babel, format_datetime
+from flask_login import current_user
+
+from console.settings import Settings
+
+LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    default = settings.console.default_locale
+
+    def select_locale() -> str:
+        if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+            return current_user.locale
+        chosen = session.get("locale")
+        return chosen if chosen in LANGUAGES else default
+
+    Babel(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=lambda: settings.console.timezone,
+        default_translation_directories=str(Path(__file__).parent.parent / "translations"),
+        default_locale=default,
+    )
+    app.jinja_env.filters["localtime"] = lambda value, fmt="yyyy-MM-dd HH:mm:ss": (
+        format_datetime(value, fmt) if value else "—"
+    )
+    app.context_processor(lambda: {"languages": LANGUAGES, "current_locale": select_locale()})

@@ -1,0 +1,141 @@
+"""Shared fixtures: fresh state for every test, on SQLite and on PostgreSQL.
+
+Database tests take `db_url` (or `session`, `app`, `client`), which run once
+on SQLite and once on a real PostgreSQL started for the test session.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from console import create_app, migrate
+from console.db import make_engine, make_session_factory, session_scope
+from console.models import Role
+from console.services import users
+from console.services.actor import Actor
+from console.settings import load_settings
+from tests.fixtures.postgres import PostgresCluster
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ops.db'}"
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine):
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def session(session_factory):
+    """A session on a fresh, migrated database (SQLite and PostgreSQL)."""
+    db = session_factory()
+    try:
+        yield db
+    finally:
+        db.rollback()
+        db.close()
+
+
+@pytest.fixture
+def admin_actor() -> Actor:
+    return Actor(username="alice", role=Role.admin, client_addr="198.18.0.10", user_id=None)
+
+
+@pytest.fixture
+def auditor_actor() -> Actor:
+    return Actor(username="audrey", role=Role.auditor, client_addr="198.18.0.11", user_id=None)
+
+
+@pytest.fixture
+def config_file(tmp_path, db_url):
+    """An ops.toml for a test console: its own var/ and database."""
+    path = tmp_path / "ops.toml"
+    path.write_text(
+        f'[console]\nsecret_key = "test-secret-key-not-for-production"\ndefault_locale = "en"\n'
+        f'[database]\nurl = "{db_url}"\n[paths]\nvar_dir = "{tmp_path / "var"}"\n'
+        f'[inventory]\npath = "{_repo_inventory()}"\n'
+    )
+    return path
+
+
+def _repo_inventory():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "inventory"
+
+
+@pytest.fixture
+def settings(config_file):
+    return load_settings(config_file)
+
+
+@pytest.fixture
+def app(settings, engine):
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(session_factory, settings):
+    """Create a user with a role; returns its username (password is PASSWORD)."""
+
+    def make(username: str, role: Role | str) -> str:
+        with session_scope(session_factory) as db:
+            users.create_user(db, Actor.cli(), settings.security, username, role, password=PASSWORD)
+        return username
+
+    return make
+
+
+def csrf_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert found, "page has no CSRF token"
+    return found.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    page = client.get("/login")
+    token = csrf_token(page.get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def logged_in(client, make_user):
+    """Log the test client in with a new user of the given role."""
+
+    def as_role(role: str, username: str | None = None):
+        name = make_user(username or f"{role.replace('_', '')}1", role)
+        response = login(client, name)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return as_role

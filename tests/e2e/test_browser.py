@@ -1,0 +1,98 @@
+"""A person at the console, in Debian's chromium driven by Playwright.
+
+The console runs under a real WSGI server (werkzeug's, in a thread) on
+loopback; the browser logs in, sees the overview, switches language both
+ways, and as an auditor is refused a change.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from console.db import session_scope
+from console.services.actor import Actor
+from console.services.inventory_sync import sync_inventory
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+CHROMIUM = os.environ.get("OPS_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def console_url(app, session_factory, settings):
+    with session_scope(session_factory) as db:
+        sync_inventory(db, Actor.cli(), settings.inventory)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def page(tmp_path):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(locale="en-US")
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda message: _is_script_error(message) and errors.append(message.text))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        browser.close()
+        assert not errors, f"browser console errors (CSP or script): {errors}"
+
+
+def _is_script_error(message) -> bool:
+    """CSP refusals and script errors; a 403 or 401 response is logged too but expected."""
+    return message.type == "error" and "Failed to load resource" not in message.text
+
+
+def log_in(page, url, username):
+    page.goto(f"{url}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_admin_logs_in_sees_overview_and_switches_language(page, console_url, make_user, db_url):
+    make_user("thanh", "admin")
+    log_in(page, console_url, "thanh")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.get_by_test_id("active-hosts")).to_have_text("27")
+    expect(page.locator("canvas.chart")).to_have_attribute("data-drawn", "1")
+    page.get_by_test_id("language").select_option("vi")
+    expect(page.get_by_role("heading", name="Tổng quan")).to_be_visible()
+    expect(page.get_by_role("link", name="Máy chủ")).to_be_visible()
+    page.get_by_test_id("language").select_option("en")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.get_by_role("link", name="Hosts").click()
+    expect(page.get_by_role("link", name="dtnmt-web-01")).to_be_visible()
+
+
+def test_auditor_is_refused_a_change(page, console_url, make_user):
+    make_user("kiem", "auditor")
+    log_in(page, console_url, "kiem")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.get_by_role("link", name="Hosts").click()
+    expect(page.get_by_test_id("sync-inventory")).to_have_count(0)
+    page.goto(f"{console_url}/users/new")
+    expect(page.get_by_role("heading", name="403")).to_be_visible()
+    expect(page.get_by_test_id("error-message")).to_contain_text("Your role does not allow this action")
+    # Forge the admin-only form post from the auditor's own page, with a valid CSRF token.
+    status = page.evaluate(
+        """async () => {
+            const token = document.querySelector('input[name=csrf_token]').value;
+            const body = new URLSearchParams({csrf_token: token, username: 'mallory', role: 'admin'});
+            const response = await fetch('/users/new', {method: 'POST', body});
+            return response.status;
+        }"""
+    )
+    assert status == 403

@@ -1,0 +1,79 @@
+"""What `make demo` does, end to end: migrate, sync, bootstrap an admin, serve with gunicorn, log in."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ops(config, *args, **kwargs):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
+    return subprocess.run([sys.executable, "-m", "console.cli", "--config", str(config), *args],
+                          capture_output=True, text=True, cwd=REPO, env=env, timeout=120, **kwargs)
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {seconds}s")
+
+
+@pytest.fixture
+def served(config_file, tmp_path):
+    assert ops(config_file, "db", "upgrade").returncode == 0
+    assert ops(config_file, "inventory", "sync").returncode == 0
+    boot = ops(config_file, "user", "bootstrap")
+    password = re.search(r"password \(shown once\): (\S+)", boot.stdout).group(1)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "console.cli", "--config", str(config_file), "console", "serve", "--port", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/healthz")
+        yield base, password
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_printed_admin_password_logs_in_under_gunicorn(served):
+    base, password = served
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login_page = opener.open(f"{base}/login").read().decode()
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', login_page).group(1)
+    form = urllib.parse.urlencode({"username": "admin", "password": password, "csrf_token": token}).encode()
+    overview = opener.open(f"{base}/login", data=form)
+    html = overview.read().decode()
+    assert overview.url == f"{base}/"
+    assert 'data-testid="active-hosts">27<' in html
+    assert opener.open(f"{base}/static/vendor/htmx.min.js").status == 200
