@@ -96,7 +96,8 @@ def settings(config_file):
 def app(settings, engine):
     app = create_app(settings)
     app.config["TESTING"] = True
-    return app
+    yield app
+    app.extensions["ops"].engine.dispose()
 
 
 @pytest.fixture

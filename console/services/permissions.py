@@ -19,7 +19,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.view": frozenset({Role.admin, Role.auditor, Role.security_officer}),
     "users.view": frozenset({Role.admin, Role.auditor}),
     "users.manage": frozenset({Role.admin}),
-    "tokens.manage": frozenset({Role.admin, Role.it_staff, Role.security_officer}),
+    "tokens.manage": ALL,  # a token carries its owner's role: an auditor's reads only
     "inventory.sync": frozenset({Role.admin, Role.it_staff}),
     "alerts.triage": frozenset({Role.admin, Role.security_officer}),
     "rules.manage": frozenset({Role.admin, Role.security_officer}),

@@ -21,19 +21,19 @@ def index():
     return _render_index()
 
 
-def _render_index(status: int = 200):
+def _render_index(http_status: int = 200):
     filters = {
         "unit": request.args.get("unit") or None,
         "role": request.args.get("role") or None,
         "status": request.args.get("status") or HostStatus.active.value,
         "search": request.args.get("q") or None,
     }
-    status = None if filters["status"] == "all" else filters["status"]
-    hosts = list_hosts(db(), unit=filters["unit"], role=filters["role"], status=status,
+    wanted_status = None if filters["status"] == "all" else filters["status"]
+    hosts = list_hosts(db(), unit=filters["unit"], role=filters["role"], status=wanted_status,
                        search=filters["search"], after_name=request.args.get("after"), limit=PAGE + 1)
     next_after = hosts[PAGE - 1].name if len(hosts) > PAGE else None
     return render_template("hosts/index.html", hosts=hosts[:PAGE], filters=filters,
-                           next_after=next_after, form=ActionForm()), status
+                           next_after=next_after, form=ActionForm()), http_status
 
 
 @bp.get("/<name>")
@@ -52,7 +52,7 @@ def sync():
     except InventoryError as exc:
         db().rollback()
         flash(_("Inventory not synced: %(error)s", error=str(exc)), "error")
-        return _render_index(status=400)
+        return _render_index(http_status=400)
     db().commit()
     flash(_("Inventory synced: %(summary)s", summary=result.summary()), "success")
     return redirect(url_for("hosts.index"))

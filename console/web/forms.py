@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from console.models import Role
 
-ROLE_CHOICES = [(r.value, r.value) for r in Role]
+ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
 
 
 class ActionForm(FlaskForm):
@@ -38,9 +39,9 @@ class PasswordChangeForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=128)])
-    role = SelectField(_l("Role"), choices=[("", "—")] + ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=[SelectChoice("", "—"), *ROLE_CHOICES])
     days = IntegerField(_l("Valid for (days)"), default=90, validators=[NumberRange(min=1, max=3650)])
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[("vi", "Tiếng Việt"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=[SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")])

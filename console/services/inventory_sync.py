@@ -1,0 +1,152 @@
+"""Making the Ansible inventory the console's asset list.
+
+The inventory is read completely before anything is written, so a broken
+inventory changes nothing. Hosts that left the inventory are marked retired,
+never deleted: their reports, alerts and compliance history keep pointing at
+them, and a host that comes back is active again with the same history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from console.errors import NotFound
+from console.models import Host, HostStatus, InventoryGroup
+from console.models.base import utcnow
+from console.services import audit
+from console.services.actor import Actor
+from console.services.inventory_reader import Inventory, InventoryHost, read_inventory
+from console.services.permissions import require
+from console.settings import InventorySettings
+
+
+@dataclass
+class SyncResult:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    revived: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    groups: int = 0
+
+    def summary(self) -> str:
+        return (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.retired)} retired, "
+                f"{len(self.revived)} back in service, {len(self.unchanged)} unchanged; {self.groups} groups")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sync_inventory(session: Session, actor: Actor, settings: InventorySettings) -> SyncResult:
+    """Upsert groups and hosts from inventory/; the caller commits."""
+    require(actor, "inventory.sync")
+    inventory = read_inventory(settings.path, settings.unit_group, settings.role_group)
+    groups = _sync_groups(session, inventory)
+    result = SyncResult(groups=len(inventory.groups))
+    existing = {host.name: host for host in session.scalars(select(Host).options(selectinload(Host.groups)))}
+    for name, parsed in inventory.hosts.items():
+        _upsert_host(session, existing.get(name), parsed, groups, result)
+    for name, host in sorted(existing.items()):
+        if name not in inventory.hosts and host.status == HostStatus.active:
+            host.status, host.retired_at, host.updated_at = HostStatus.retired, utcnow(), utcnow()
+            result.retired.append(name)
+    session.flush()
+    audit.record(session, actor, "inventory.sync", "inventory", str(settings.path.name),
+                 added=result.added, updated=result.updated, retired=result.retired, revived=result.revived,
+                 unchanged=len(result.unchanged), groups=result.groups)
+    return result
+
+
+def _sync_groups(session: Session, inventory: Inventory) -> dict[str, InventoryGroup]:
+    rows = {group.name: group for group in session.scalars(select(InventoryGroup))}
+    for name, parsed in inventory.groups.items():
+        row = rows.get(name)
+        if row is None:
+            row = rows[name] = InventoryGroup(name=name)
+            session.add(row)
+        row.parent_names, row.kind = sorted(parsed.parents), parsed.kind
+        row.variables, row.present = parsed.variables, True
+    for name, row in rows.items():
+        if name not in inventory.groups:
+            row.present = False
+    session.flush()
+    return rows
+
+
+def _upsert_host(session: Session, host: Host | None, parsed: InventoryHost, groups, result: SyncResult) -> None:
+    wanted = {
+        "address": parsed.address,
+        "unit": parsed.unit,
+        "roles": parsed.roles,
+        "variables": parsed.variables,
+    }
+    group_rows = [groups[name] for name in parsed.groups]
+    if host is None:
+        session.add(Host(name=parsed.name, status=HostStatus.active, groups=group_rows, **wanted))
+        result.added.append(parsed.name)
+        return
+    revived = host.status == HostStatus.retired
+    changed = any(getattr(host, key) != value for key, value in wanted.items())
+    changed |= sorted(g.name for g in host.groups) != parsed.groups
+    if revived:
+        host.status, host.retired_at = HostStatus.active, None
+        result.revived.append(parsed.name)
+    if changed:
+        for key, value in wanted.items():
+            setattr(host, key, value)
+        host.groups = group_rows
+        if not revived:
+            result.updated.append(parsed.name)
+    if changed or revived:
+        host.updated_at = utcnow()
+    else:
+        result.unchanged.append(parsed.name)
+
+
+def list_hosts(session: Session, unit=None, role=None, status=None, search=None, after_name=None, limit=100):
+    """Hosts ordered by name, keyset-paginated (pass the last name seen as after_name)."""
+    query = select(Host).options(selectinload(Host.groups)).order_by(Host.name).limit(limit)
+    if unit:
+        query = query.where(Host.unit == unit)
+    if role:
+        query = query.where(Host.groups.any(InventoryGroup.name == role))
+    if status:
+        query = query.where(Host.status == HostStatus(status))
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(func.lower(Host.name).like(pattern) | func.lower(Host.address).like(pattern))
+    if after_name:
+        query = query.where(Host.name > after_name)
+    return list(session.scalars(query))
+
+
+def get_host(session: Session, name: str) -> Host:
+    host = session.scalar(select(Host).options(selectinload(Host.groups)).where(Host.name == name))
+    if host is None:
+        raise NotFound(f"no host {name!r}")
+    return host
+
+
+def unit_counts(session: Session) -> list[tuple[str, int]]:
+    """Active hosts per unit, for the overview chart."""
+    query = (select(Host.unit, func.count()).where(Host.status == HostStatus.active)
+             .group_by(Host.unit).order_by(Host.unit))
+    return [(unit or "-", count) for unit, count in session.execute(query)]
+
+
+def host_as_dict(host: Host) -> dict:
+    return {
+        "name": host.name,
+        "address": host.address,
+        "unit": host.unit,
+        "roles": host.roles,
+        "groups": sorted(group.name for group in host.groups),
+        "status": host.status.value,
+        "variables": host.variables,
+        "first_synced_at": host.first_synced_at.isoformat(),
+        "updated_at": host.updated_at.isoformat(),
+        "retired_at": host.retired_at.isoformat() if host.retired_at else None,
+    }
