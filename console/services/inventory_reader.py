@@ -178,10 +178,10 @@ def _compose(path: Path):
 
 def _plain(path: Path, node, what: str):
     """A node's value as plain Python data (SafeLoader: no arbitrary tags)."""
-    if node is None:
+    if node is None or _is_null(node):
         return None
     try:
-        return yaml.SafeLoader(yaml.serialize(node)).get_single_data()
+        return yaml.SafeLoader("").construct_document(node)
     except yaml.YAMLError as exc:
         raise InventoryError(path, f"{what}: {exc}", _line(node)) from None
 

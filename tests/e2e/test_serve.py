@@ -51,9 +51,10 @@ def served(config_file, tmp_path):
     password = re.search(r"password \(shown once\): (\S+)", boot.stdout).group(1)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
+    log = open(tmp_path / "server.log", "wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "console.cli", "--config", str(config_file), "console", "serve", "--port", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -62,6 +63,7 @@ def served(config_file, tmp_path):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        log.close()
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -69,11 +71,13 @@ def test_printed_admin_password_logs_in_under_gunicorn(served):
     base, password = served
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    login_page = opener.open(f"{base}/login").read().decode()
+    with opener.open(f"{base}/login") as response:
+        login_page = response.read().decode()
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', login_page).group(1)
     form = urllib.parse.urlencode({"username": "admin", "password": password, "csrf_token": token}).encode()
-    overview = opener.open(f"{base}/login", data=form)
-    html = overview.read().decode()
-    assert overview.url == f"{base}/"
+    with opener.open(f"{base}/login", data=form) as overview:
+        html, landed = overview.read().decode(), overview.url
+    assert landed == f"{base}/"
     assert 'data-testid="active-hosts">27<' in html
-    assert opener.open(f"{base}/static/vendor/htmx.min.js").status == 200
+    with opener.open(f"{base}/static/vendor/htmx.min.js") as script:
+        assert script.status == 200 and b"htmx" in script.read(200)
