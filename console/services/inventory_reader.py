@@ -59,7 +59,7 @@ class _Reader:
     def __init__(self):
         self.groups: dict[str, InventoryGroupDef] = {"all": InventoryGroupDef("all")}
         self.host_vars: dict[str, dict] = {}
-        self.host_places: dict[str, list[_Place]] = {}
+        self.host_places: dict[str, dict[str, _Place]] = {}  # host -> group listing it -> where
         self.addresses: dict[str, tuple[str, _Place]] = {}
 
     def group(self, name: str) -> InventoryGroupDef:
@@ -84,12 +84,13 @@ class _Reader:
                     self.read_group(path, _name(path, child_key, "group"), child, name)
             else:
                 for host_key, host in _mapping(path, value, f"hosts of group {name!r}"):
-                    self.read_host(path, _name(path, host_key, "host"), host, group)
+                    self.read_host(path, host_key, host, group)
 
-    def read_host(self, path: Path, name: str, node, group: InventoryGroupDef) -> None:
-        place = _Place(path, _line(node) if node is not None and not _is_null(node) else 0)
+    def read_host(self, path: Path, key_node, node, group: InventoryGroupDef) -> None:
+        name = _name(path, key_node, "host")
+        place = _Place(path, _line(key_node))
         group.hosts.add(name)
-        self.host_places.setdefault(name, []).append(place)
+        self.host_places.setdefault(name, {}).setdefault(group.name, place)
         variables = _plain(path, node, f"host {name!r}") if node is not None else None
         if variables is None:
             self.host_vars.setdefault(name, {})
@@ -278,6 +279,16 @@ def _classify(groups: dict[str, InventoryGroupDef], unit_group: str, role_group:
             group.kind = "role"
 
 
+def _second_unit_place(reader: _Reader, name: str, units: list[str]) -> _Place:
+    """Where the host is first put into the unit it joins last: the line to fix."""
+    firsts = []
+    for unit in units:
+        places = [place for group, place in reader.host_places[name].items()
+                  if group == unit or unit in _ancestors(reader.groups, group)]
+        firsts.append(min(places, key=lambda p: (str(p.path), p.line)))
+    return max(firsts, key=lambda p: (str(p.path), p.line))
+
+
 def _resolve_host(reader: _Reader, name: str, group_files, host_files, unit_group, role_group) -> InventoryHost:
     groups = reader.groups
     direct = {g for g, group in groups.items() if name in group.hosts}
@@ -293,9 +304,9 @@ def _resolve_host(reader: _Reader, name: str, group_files, host_files, unit_grou
     variables.update(host_files.get(name, {}))
     units = sorted(g for g in member_of if groups[g].kind == "unit")
     if len(units) > 1:
-        place = reader.host_places[name][-1]
+        place = _second_unit_place(reader, name, units)
         raise InventoryError(place.path, f"host {name!r} is in two units: {', '.join(units)}; a host belongs to one unit",
-                             place.line or None)
+                             place.line)
     address = variables.get("ansible_host", name)
     return InventoryHost(
         name=name,

@@ -127,3 +127,42 @@ def test_healthz_is_open_and_metrics_need_a_token(client, token_for):
     assert client.get("/metrics").status_code == 401
     body = client.get("/metrics", headers=token_for("auditor")).get_data(as_text=True)
     assert "ops_http_requests_total" in body and "ops_users_active 1.0" in body
+
+
+def test_it_staff_syncs_inventory_and_lists_hosts(client, token_for):
+    headers = token_for("it_staff")
+    result = client.post("/api/v1/inventory/sync", headers=headers)
+    assert result.status_code == 200 and len(result.json["data"]["added"]) == 27
+    page = client.get("/api/v1/hosts?limit=5&unit=unit_it_centre", headers=headers).json
+    assert len(page["data"]) == 5 and page["next"] == page["data"][-1]["name"]
+    host = client.get("/api/v1/hosts/dtnmt-ids-01", headers=headers).json["data"]
+    assert host["roles"] == ["role_ids_sensor"] and host["variables"]["ops_ids_interface"] == "ens5"
+    assert client.get("/api/v1/hosts/nope", headers=headers).status_code == 404
+    assert client.get("/api/v1/hosts?limit=0", headers=headers).json["errors"][0]["field"] == "limit"
+
+
+def test_auditor_cannot_sync_inventory(client, token_for):
+    response = client.post("/api/v1/inventory/sync", headers=token_for("auditor"))
+    assert response.status_code == 403
+
+
+def test_broken_inventory_is_400_naming_file_and_line(tmp_path, db_url, engine, make_user, session_factory):
+    from console import create_app
+    from console.settings import load_settings
+
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "hosts.yml").write_text("all:\n  hosts:\n    srv1: {ansible_host: 198.18.0.1\n")
+    config = tmp_path / "broken.toml"
+    config.write_text(f'[console]\nsecret_key = "x"\n[database]\nurl = "{db_url}"\n'
+                      f'[paths]\nvar_dir = "{tmp_path / "var"}"\n[inventory]\npath = "{folder}"\n')
+    app = create_app(load_settings(config))
+    name = make_user("staff9", "it_staff")
+    with session_scope(session_factory) as db:
+        _row, token = tokens.create_token(db, Actor(name, Role.it_staff), "t", None, 1)
+    response = app.test_client().post("/api/v1/inventory/sync", headers={"Authorization": f"Bearer {token}"})
+    app.extensions["ops"].engine.dispose()
+    assert response.status_code == 400
+    assert f"{folder / 'hosts.yml'}:" in response.json["errors"][0]["message"]
+    with session_factory() as db:
+        assert db.scalar(select(AuditEvent).where(AuditEvent.action == "inventory.sync")) is None

@@ -147,3 +147,24 @@ def test_times_are_shown_in_ho_chi_minh(logged_in, session_factory):
         event = db.scalars(select(AuditEvent).where(AuditEvent.action == "login")).first()
     local = event.at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%d %H:%M")
     assert local in client.get("/audit/").get_data(as_text=True)
+
+
+def test_it_staff_syncs_from_the_hosts_page_and_sees_the_hosts(logged_in):
+    client = logged_in("it_staff")
+    page = client.get("/hosts/").get_data(as_text=True)
+    assert 'data-testid="sync-inventory"' in page
+    response = client.post("/hosts/sync", data={"csrf_token": csrf_token(page)}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Inventory synced: 27 added" in html and "dtnmt-web-01" in html
+    detail = client.get("/hosts/dtnmt-qt-gw-01").get_data(as_text=True)
+    assert "198.18.40.21" in detail and "role_monitoring_gateway" in detail
+    assert client.get("/hosts/no-such-host").status_code == 404
+
+
+def test_auditor_sync_post_is_refused(logged_in, session_factory):
+    client = logged_in("auditor")
+    page = client.get("/hosts/").get_data(as_text=True)
+    assert 'data-testid="sync-inventory"' not in page
+    assert client.post("/hosts/sync", data={"csrf_token": csrf_token(page)}).status_code == 403
+    with session_factory() as db:
+        assert db.scalar(select(AuditEvent).where(AuditEvent.action == "inventory.sync")) is None
