@@ -137,6 +137,13 @@ def unit_counts(session: Session) -> list[tuple[str, int]]:
     return [(unit or "-", count) for unit, count in session.execute(query)]
 
 
+def unit_labels(session: Session, locale: str) -> dict[str, str]:
+    """Each unit's display name in this language (ops_unit_name_vi / _en), else its group name."""
+    query = select(InventoryGroup).where(InventoryGroup.kind == "unit", InventoryGroup.present)
+    return {group.name: group.variables.get(f"ops_unit_name_{locale}") or group.name
+            for group in session.scalars(query)}
+
+
 def host_as_dict(host: Host) -> dict:
     return {
         "name": host.name,

@@ -9,11 +9,14 @@
       if (canvas.dataset.drawn) { return; }
       var data = JSON.parse(canvas.dataset.chart);
       canvas.dataset.drawn = "1";
+      var horizontal = canvas.dataset.chartHorizontal === "1";
+      var countAxis = { beginAtZero: true, ticks: { precision: 0 } };
       new Chart(canvas, {
         type: canvas.dataset.chartType || "bar",
         data: { labels: data.labels, datasets: [{ label: canvas.dataset.chartLabel || "", data: data.values }] },
-        options: { responsive: true, animation: false, plugins: { legend: { display: false } },
-                   scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+        options: { responsive: true, animation: false, indexAxis: horizontal ? "y" : "x",
+                   plugins: { legend: { display: false } },
+                   scales: horizontal ? { x: countAxis } : { y: countAxis } }
       });
     });
   }

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from console.models import Host, HostStatus
 from console.services import audit
-from console.services.inventory_sync import unit_counts
+from console.services.inventory_sync import unit_counts, unit_labels
 from console.web.auth import can
 from console.web.runtime import db
 
@@ -19,11 +20,12 @@ def index():
     session = db()
     counts = dict(session.execute(select(Host.status, func.count()).group_by(Host.status)).all())
     units = unit_counts(session)
+    labels = unit_labels(session, str(get_locale()))
     recent = audit.list_events(session, audit.AuditFilter(), limit=8) if can("audit.view") else []
     return render_template(
         "overview/index.html",
         active_hosts=counts.get(HostStatus.active, 0),
         retired_hosts=counts.get(HostStatus.retired, 0),
-        unit_chart={"labels": [u for u, _ in units], "values": [n for _, n in units]},
+        unit_chart={"labels": [labels.get(u, u) for u, _ in units], "values": [n for _, n in units]},
         recent_events=recent,
     )

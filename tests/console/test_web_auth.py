@@ -168,3 +168,13 @@ def test_auditor_sync_post_is_refused(logged_in, session_factory):
     assert client.post("/hosts/sync", data={"csrf_token": csrf_token(page)}).status_code == 403
     with session_factory() as db:
         assert db.scalar(select(AuditEvent).where(AuditEvent.action == "inventory.sync")) is None
+
+
+def test_overview_chart_names_units_in_the_users_language(logged_in):
+    client = logged_in("it_staff")
+    page = client.get("/hosts/").get_data(as_text=True)
+    client.post("/hosts/sync", data={"csrf_token": csrf_token(page)})
+    assert "Land Registration Office" in client.get("/").get_data(as_text=True)
+    client.post("/language", data={"locale": "vi", "csrf_token": csrf_token(page)})
+    html = client.get("/").get_data(as_text=True)
+    assert "Văn phòng Đăng ký đất đai" in html or "V\\u0103n ph\\u00f2ng" in html
