@@ -29,31 +29,35 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-def create_token(session: Session, actor: Actor, name: str, role: Role | str | None, days: int) -> tuple[ApiToken, str]:
-    """Issue a token for the acting user; returns (row, the token itself, shown once)."""
+def create_token(
+    session: Session, actor: Actor, name: str, role: Role | str | None, days: int, owner: str | None = None
+) -> tuple[ApiToken, str]:
+    """Issue a token (for the actor, or for `owner` when an admin asks); returns (row, token shown once)."""
     require(actor, "tokens.manage")
+    if owner and owner != actor.username:
+        require(actor, "users.manage")
+    user = session.scalar(select(User).where(User.username == (owner or actor.username)))
+    if user is None:
+        raise NotFound(f"no user {owner or actor.username!r}")
     name = (name or "").strip()
     if not name or len(name) > 128:
         raise ValidationFailed("name", "give the token a name of 1-128 characters")
     try:
-        role = Role(role) if role else actor.role
+        role = Role(role) if role else user.role
     except ValueError:
         raise ValidationFailed("role", f"must be one of {', '.join(r.value for r in Role)}") from None
-    if role != actor.role and actor.role != Role.admin:
-        raise PermissionDenied(f"role {actor.role.value} may not issue a {role.value} token")
+    if role != user.role and user.role != Role.admin:
+        raise PermissionDenied(f"a {user.role.value} user may not hold a token of role {role.value}")
     if not 1 <= days <= 3650:
         raise ValidationFailed("days", "must be between 1 and 3650")
-    owner = session.scalar(select(User).where(User.username == actor.username))
-    if owner is None:
-        raise NotFound(f"no user {actor.username!r}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
-        user_id=owner.id, name=name, role=role, token_hash=token_digest(token),
+        user_id=user.id, name=name, role=role, token_hash=token_digest(token),
         prefix=token[:10], expires_at=utcnow() + timedelta(days=days),
     )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "token.create", "token", str(row.id), name=name, role=role.value)
+    audit.record(session, actor, "token.create", "token", str(row.id), name=name, role=role.value, owner=user.username)
     return row, token
 
 

@@ -73,3 +73,31 @@ def test_inventory_sync_from_the_shell(config_file):
     assert result.returncode == 0, result.stderr
     assert "27 added" in result.stdout
     assert "27 hosts" in ops("inventory", "check", config=config_file).stdout
+
+
+def test_broken_inventory_is_one_line_with_file_line_and_exit_2(tmp_path):
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    (folder / "hosts.yml").write_text("all:\n  hosts:\n    srv1:\n      ansible_host: [\n")
+    config = tmp_path / "ops.toml"
+    config.write_text(f'[inventory]\npath = "{folder}"\n[paths]\nvar_dir = "{tmp_path / "var"}"\n')
+    result = ops("inventory", "check", config=config)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"ops: error: {folder / 'hosts.yml'}:5: YAML error")
+
+
+def test_token_from_the_shell_opens_the_api_and_revoking_closes_it(config_file, app):
+    ops("user", "add", "prom", "--role", "auditor", config=config_file)
+    created = ops("token", "create", "--user", "prom", "--name", "prometheus", config=config_file)
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.split("token (shown once): ")[1].strip()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/metrics", headers=headers).status_code == 200
+    assert secret not in ops("token", "list", config=config_file).stdout
+    higher = ops("token", "create", "--user", "prom", "--name", "x", "--role", "admin", config=config_file)
+    assert higher.returncode == 3 and "may not hold a token of role admin" in higher.stderr
+    token_id = created.stdout.split()[1]
+    assert ops("token", "revoke", token_id, config=config_file).returncode == 0
+    assert client.get("/metrics", headers=headers).status_code == 401

@@ -81,3 +81,20 @@ def test_printed_admin_password_logs_in_under_gunicorn(served):
     assert 'data-testid="active-hosts">27<' in html
     with opener.open(f"{base}/static/vendor/htmx.min.js") as script:
         assert script.status == 200 and b"htmx" in script.read(200)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_metrics_add_up_across_gunicorn_workers(served, config_file):
+    base, _password = served
+    created = ops(config_file, "token", "create", "--user", "admin", "--name", "prometheus", "--role", "auditor")
+    token = created.stdout.split("token (shown once): ")[1].strip()
+    for _ in range(20):
+        with urllib.request.urlopen(f"{base}/healthz") as response:
+            response.read()
+    request = urllib.request.Request(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as response:
+        body = response.read().decode()
+    healthz = [float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
+               if line.startswith("ops_http_requests_total{") and 'endpoint="api.healthz"' in line]
+    assert sum(healthz) >= 21  # the wait_for probe plus 20, whichever worker served them
+    assert "ops_hosts{status=\"active\"} 27.0" in body
