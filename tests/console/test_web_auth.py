@@ -178,3 +178,24 @@ def test_overview_chart_names_units_in_the_users_language(logged_in):
     client.post("/language", data={"locale": "vi", "csrf_token": csrf_token(page)})
     html = client.get("/").get_data(as_text=True)
     assert "Văn phòng Đăng ký đất đai" in html or "V\\u0103n ph\\u00f2ng" in html
+
+
+def test_secure_cookies_and_hsts_when_configured(config_file, engine, make_user):
+    from console import create_app
+    from console.settings import load_settings
+
+    config_file.write_text(config_file.read_text().replace("[console]\n", "[console]\nsecure_cookies = true\n"))
+    app = create_app(load_settings(config_file))
+    client = app.test_client()
+    make_user("bob", "it_staff")
+    response = login(client, "bob")
+    app.extensions["ops"].engine.dispose()
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_login_page_language_can_be_chosen_before_login(client):
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    client.post("/login/language", data={"locale": "vi", "csrf_token": token})
+    html = client.get("/login").get_data(as_text=True)
+    assert "Đăng nhập" in html and "Tên đăng nhập" in html
