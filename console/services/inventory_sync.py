@@ -3,17 +3,22 @@
 The inventory is read completely before anything is written, so a broken
 inventory changes nothing. Hosts that left the inventory are marked retired,
 never deleted: their reports, alerts and compliance history keep pointing at
-them, and a host that comes back is active again with the same history.
+them, and a host that comes back is active again with the same history. An
+inventory without a single host is refused rather than retiring every host.
+Variables whose names say they hold a secret (passwords, tokens) are stored
+as REDACTED: any role that may view hosts sees them, and the console never
+needs them.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from console.errors import NotFound
+from console.errors import InventoryError, NotFound, ValidationFailed
 from console.models import Host, HostStatus, InventoryGroup
 from console.models.base import utcnow
 from console.services import audit
@@ -21,6 +26,9 @@ from console.services.actor import Actor
 from console.services.inventory_reader import Inventory, InventoryHost, read_inventory
 from console.services.permissions import require
 from console.settings import InventorySettings
+
+REDACTED = "********"
+SECRET_NAME = re.compile(r"password|passwd|passphrase|secret|token|_pass$", re.IGNORECASE)
 
 
 @dataclass
@@ -39,11 +47,17 @@ class SyncResult:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def counts(self) -> dict[str, int]:
+        return {"added": len(self.added), "updated": len(self.updated), "retired": len(self.retired),
+                "revived": len(self.revived), "unchanged": len(self.unchanged), "groups": self.groups}
+
 
 def sync_inventory(session: Session, actor: Actor, settings: InventorySettings) -> SyncResult:
     """Upsert groups and hosts from inventory/; the caller commits."""
     require(actor, "inventory.sync")
     inventory = read_inventory(settings.path, settings.unit_group, settings.role_group)
+    if not inventory.hosts:
+        raise InventoryError(settings.path, "the inventory lists no host; refusing to retire every host")
     groups = _sync_groups(session, inventory)
     result = SyncResult(groups=len(inventory.groups))
     existing = {host.name: host for host in session.scalars(select(Host).options(selectinload(Host.groups)))}
@@ -55,8 +69,8 @@ def sync_inventory(session: Session, actor: Actor, settings: InventorySettings) 
             result.retired.append(name)
     session.flush()
     audit.record(session, actor, "inventory.sync", "inventory", str(settings.path.name),
-                 added=result.added, updated=result.updated, retired=result.retired, revived=result.revived,
-                 unchanged=len(result.unchanged), groups=result.groups)
+                 counts=result.counts(), added=result.added, updated=result.updated, retired=result.retired,
+                 revived=result.revived)
     return result
 
 
@@ -68,7 +82,7 @@ def _sync_groups(session: Session, inventory: Inventory) -> dict[str, InventoryG
             row = rows[name] = InventoryGroup(name=name)
             session.add(row)
         row.parent_names, row.kind = sorted(parsed.parents), parsed.kind
-        row.variables, row.present = parsed.variables, True
+        row.variables, row.present = _redacted(parsed.variables), True
     for name, row in rows.items():
         if name not in inventory.groups:
             row.present = False
@@ -81,7 +95,7 @@ def _upsert_host(session: Session, host: Host | None, parsed: InventoryHost, gro
         "address": parsed.address,
         "unit": parsed.unit,
         "roles": parsed.roles,
-        "variables": parsed.variables,
+        "variables": _redacted(parsed.variables),
     }
     group_rows = [groups[name] for name in parsed.groups]
     if host is None:
@@ -106,21 +120,36 @@ def _upsert_host(session: Session, host: Host | None, parsed: InventoryHost, gro
         result.unchanged.append(parsed.name)
 
 
+def _redacted(variables: dict) -> dict:
+    return {key: REDACTED if SECRET_NAME.search(key) else value for key, value in variables.items()}
+
+
 def list_hosts(session: Session, unit=None, role=None, status=None, search=None, after_name=None, limit=100):
-    """Hosts ordered by name, keyset-paginated (pass the last name seen as after_name)."""
+    """Hosts ordered by name, keyset-paginated (pass the last name seen as after_name).
+
+    An unknown status is the caller's input error (ValidationFailed), not a crash.
+    """
     query = select(Host).options(selectinload(Host.groups)).order_by(Host.name).limit(limit)
     if unit:
         query = query.where(Host.unit == unit)
     if role:
         query = query.where(Host.groups.any(InventoryGroup.name == role))
     if status:
-        query = query.where(Host.status == HostStatus(status))
+        query = query.where(Host.status == _status(status))
     if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(func.lower(Host.name).like(pattern) | func.lower(Host.address).like(pattern))
+        needle = search.lower()
+        query = query.where(func.lower(Host.name).contains(needle, autoescape=True)
+                            | func.lower(Host.address).contains(needle, autoescape=True))
     if after_name:
         query = query.where(Host.name > after_name)
     return list(session.scalars(query))
+
+
+def _status(value) -> HostStatus:
+    try:
+        return HostStatus(value)
+    except ValueError:
+        raise ValidationFailed("status", "must be active or retired") from None
 
 
 def get_host(session: Session, name: str) -> Host:
