@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from console.errors import ConfigError
+from probes.config import AgentSettings, resolve_paths
 
 Locale = Literal["vi", "en"]
 
@@ -93,6 +94,7 @@ class Settings(_Section):
     metrics: MetricsSettings = MetricsSettings()
     inventory: InventorySettings = InventorySettings()
     paths: PathsSettings = PathsSettings()
+    agent: AgentSettings = AgentSettings()
     source: Path | None = None
 
     @property
@@ -207,6 +209,7 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "paths": settings.paths.model_copy(update={"var_dir": var_dir}),
             "database": settings.database.model_copy(update={"url": SecretStr(url)}),
             "inventory": settings.inventory.model_copy(update={"path": _absolute(settings.inventory.path, base)}),
+            "agent": resolve_paths(settings.agent, base),
             "source": source,
         }
     )

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 base=(python3 python3-venv python3-dev gcc make git ca-certificates tzdata)
-test=(chromium postgresql-15 fonts-noto-core)
+test=(chromium postgresql-15 fonts-noto-core clamav clamav-daemon nut-server nut-client nftables iptables iproute2)
 
 wanted=("${base[@]}")
 if [[ "${1:-base}" == "test" ]]; then

@@ -106,6 +106,47 @@ def client(app):
 
 
 @pytest.fixture
+def synced(session_factory, settings):
+    """The shipped 27-host inventory synced into the database."""
+    from console.services.inventory_sync import sync_inventory
+
+    with session_scope(session_factory) as db:
+        sync_inventory(db, Actor.cli(), settings.inventory)
+
+
+class LiveServer:
+    """The app under werkzeug's threaded server on a loopback port; stop() and start() keep the port."""
+
+    def __init__(self, app):
+        self.app, self.port, self.server = app, 0, None
+
+    def start(self) -> "LiveServer":
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def live_server(app, synced):
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def make_user(session_factory, settings):
     """Create a user with a role; returns its username (password is PASSWORD)."""
 

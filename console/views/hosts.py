@@ -1,4 +1,4 @@
-"""The asset list from the inventory, and the sync button."""
+"""The asset list from the inventory with each host's agent status, a host's page, and the sync button."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from console.errors import InventoryError
 from console.models import HostStatus
+from console.services import agents, reports
 from console.services.inventory_sync import get_host, list_hosts, sync_inventory
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
@@ -32,13 +33,50 @@ def _render_index(http_status: int = 200):
     hosts = list_hosts(db(), unit=filters["unit"], role=filters["role"], status=wanted_status,
                        search=filters["search"], after_name=request.args.get("after"), limit=PAGE + 1)
     next_after = hosts[PAGE - 1].name if len(hosts) > PAGE else None
-    return render_template("hosts/index.html", hosts=hosts[:PAGE], filters=filters,
+    conditions = {host.id: reports.condition(db(), host) for host in hosts[:PAGE]}
+    return render_template("hosts/index.html", hosts=hosts[:PAGE], filters=filters, conditions=conditions,
                            next_after=next_after, form=ActionForm()), http_status
 
 
 @bp.get("/<name>")
 def detail(name: str):
-    return render_template("hosts/detail.html", host=get_host(db(), name))
+    host = get_host(db(), name)
+    return render_template("hosts/detail.html", **_detail_context(host))
+
+
+def _detail_context(host, enrollment_token: str | None = None) -> dict:
+    hours = request.args.get("hours", "24")
+    history = reports.history(db(), host.id, hours=int(hours) if hours.isdigit() and 0 < int(hours) <= 2160 else 24)
+    latest = reports.latest_report(db(), host.id)
+    chart = {
+        "labels": [row.collected_at.isoformat() for row in history],
+        "series": {"cpu": [row.cpu_percent for row in history], "memory": [row.memory_percent for row in history],
+                   "disk": [row.disk_max_percent for row in history]},
+    }
+    return {"host": host, "condition": reports.condition(db(), host), "latest": latest.payload if latest else None,
+            "agents": agents.list_agents(db(), host.id), "chart": chart, "form": ActionForm(),
+            "enrollment_token": enrollment_token}
+
+
+@bp.post("/<name>/enrollment-token")
+@permission_required("agents.manage")
+def enrollment_token(name: str):
+    host = get_host(db(), name)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("hosts.detail", name=name))
+    _row, token = agents.create_enrollment_token(db(), current_actor(), host.name, hours=24)
+    db().commit()
+    return render_template("hosts/detail.html", **_detail_context(host, enrollment_token=token))
+
+
+@bp.post("/<name>/agents/<agent_id>/revoke")
+@permission_required("agents.manage")
+def revoke_agent(name: str, agent_id: str):
+    if ActionForm().validate_on_submit():
+        agents.revoke(db(), current_actor(), agent_id)
+        db().commit()
+        flash(_("Agent revoked: its reports are refused from now on."), "success")
+    return redirect(url_for("hosts.detail", name=name))
 
 
 @bp.post("/sync")

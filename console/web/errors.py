@@ -56,7 +56,7 @@ def _ops_error(exc: OpsError):
         _audit_refusal("access.denied", reason=str(exc))
     else:
         db().rollback()
-    field = exc.field if isinstance(exc, ValidationFailed) else None
+    field = getattr(exc, "field", None)
     message = exc.message if isinstance(exc, ValidationFailed) else str(exc)
     return error_response(exc.http_status, message, field=field)
 

@@ -21,6 +21,7 @@ REQUESTS = Counter("ops_http_requests_total", "HTTP requests served", ["method",
 LATENCY = Histogram("ops_http_request_seconds", "Time to serve a request", ["endpoint"])
 ACCESS_DENIED = Counter("ops_access_denied_total", "Requests refused for role, token or CSRF", ["reason"])
 LOGINS = Counter("ops_logins_total", "Login attempts by outcome", ["outcome"])
+REPORTS = Counter("ops_agent_reports_total", "Agent reports by outcome and refusal reason", ["outcome", "reason"])
 
 
 def init_app(app: Flask) -> None:

@@ -8,15 +8,10 @@ ways, and as an auditor is refused a change.
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
 
-from console.db import session_scope
-from console.services.actor import Actor
-from console.services.inventory_sync import sync_inventory
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -26,14 +21,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 @pytest.fixture
-def console_url(app, session_factory, settings):
-    with session_scope(session_factory) as db:
-        sync_inventory(db, Actor.cli(), settings.inventory)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+def console_url(live_server):
+    return live_server.url
 
 
 @pytest.fixture

@@ -1,0 +1,196 @@
+"""The agent: enrol once, then collect, spool and send, forever.
+
+Every report is spooled before it is sent, so a console that is down, slow
+or answering 5xx loses nothing: the spool is flushed in order when it
+answers again. The console stores each report id once, so sending a
+report twice (after a timeout, say) is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from probes import __version__, signing
+from probes.collectors.health import HealthCollector
+from probes.config import AgentSettings
+from probes.spool import Spool
+from probes.transport import Connection, TransportError, signed_headers
+
+log = logging.getLogger("ops.agent")
+STATE_FILE, KEY_FILE = "agent.json", "agent.key"
+
+
+class AgentError(Exception):
+    """Enrolment or configuration problem the operator must fix."""
+
+
+@dataclass
+class AgentState:
+    agent_id: str
+    host: str
+    console_url: str
+    ca_file: str = ""
+    pin_sha256: str = ""
+
+
+def host_name(settings: AgentSettings) -> str:
+    return settings.host_name or socket.gethostname()
+
+
+def enroll(settings: AgentSettings, console_url: str, token: str, ca_file: str = "", pin_sha256: str = "") -> AgentState:
+    """Exchange a one-time enrolment token for this host's own credential."""
+    key = signing.new_private_key()
+    conn = Connection(console_url, ca_file, pin_sha256, settings.request_timeout_seconds)
+    body = json.dumps({"token": token, "host": host_name(settings), "public_key": signing.public_key_text(key),
+                       "agent_version": __version__}).encode()
+    try:
+        answer = conn.post("/api/v1/agents/enroll", body)
+    except TransportError as exc:
+        raise AgentError(f"cannot reach the console: {exc}") from None
+    if not answer.accepted:
+        raise AgentError(f"enrolment refused ({answer.status}): {_first_error(answer.body)}")
+    data = answer.body.get("data", {})
+    state = AgentState(str(data["agent_id"]), data["host"], console_url, ca_file, pin_sha256)
+    _save_state(settings.state_dir, state, signing.private_key_bytes(key))
+    return state
+
+
+def _first_error(body: dict) -> str:
+    errors = body.get("errors") or [{}]
+    return str(errors[0].get("message", body))[:300]
+
+
+def _save_state(folder: Path, state: AgentState, key_pem: bytes) -> None:
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for name, data in ((KEY_FILE, key_pem), (STATE_FILE, json.dumps(asdict(state), indent=2).encode())):
+        tmp = folder / f".{name}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, folder / name)
+
+
+def load_state(folder: Path):
+    """(state, private key) of an enrolled agent."""
+    try:
+        state = AgentState(**json.loads((folder / STATE_FILE).read_text()))
+        key = signing.load_private_key((folder / KEY_FILE).read_bytes())
+    except FileNotFoundError:
+        raise AgentError(f"not enrolled: no {folder / STATE_FILE} (run ops agent enroll)") from None
+    except (ValueError, TypeError) as exc:
+        raise AgentError(f"{folder}: agent state unreadable: {exc}") from None
+    return state, key
+
+
+def build_collectors(settings: AgentSettings) -> list:
+    """The collectors this host runs; each optional one only where it is configured."""
+    collectors = [HealthCollector(settings.required_services)]
+    collectors.extend(_optional_collectors(settings))
+    return collectors
+
+
+def _optional_collectors(settings: AgentSettings) -> list:
+    found = []
+    try:
+        from probes.collectors.antivirus import AntivirusCollector, providers_for
+
+        found.append(AntivirusCollector(providers_for(settings.antivirus_provider, clamd_socket=settings.clamd_socket)))
+    except ImportError:
+        pass
+    try:
+        from probes.collectors.firewall import FirewallCollector
+
+        found.append(FirewallCollector())
+    except ImportError:
+        pass
+    if settings.ups:
+        try:
+            from probes.collectors.ups import UpsCollector
+
+            found.append(UpsCollector(settings.ups))
+        except ImportError:
+            pass
+    return found
+
+
+def collect_report(collectors: list, host: str, interval_seconds: int) -> dict:
+    """One report; a collector that fails becomes an error entry, the rest still report."""
+    report = {
+        "schema_version": 1,
+        "report_id": str(uuid.uuid4()),
+        "host": host,
+        "agent_version": __version__,
+        "collected_at": datetime.now(timezone.utc).isoformat(),
+        "interval_seconds": interval_seconds,
+        "errors": [],
+    }
+    for collector in collectors:
+        try:
+            report[collector.name] = collector.collect()
+        except Exception as exc:  # one broken collector must never stop the agent
+            report["errors"].append({"collector": collector.name, "error": f"{type(exc).__name__}: {exc}"[:500]})
+    return report
+
+
+@dataclass
+class FlushResult:
+    sent: int = 0
+    rejected: int = 0
+    waiting: int = 0
+    stopped_by: str = ""
+
+
+def flush(spool: Spool, conn: Connection, state: AgentState, key) -> FlushResult:
+    """Send waiting reports oldest first; stop at the first that cannot be delivered now."""
+    result = FlushResult()
+    for path in spool.pending():
+        body = spool.read(path)
+        try:
+            answer = conn.post("/api/v1/reports", body, signed_headers(key, state.agent_id, body))
+        except TransportError as exc:
+            result.stopped_by = str(exc)
+            break
+        if answer.accepted:
+            spool.done(path)
+            result.sent += 1
+        elif answer.status in (401, 403, 429):
+            result.stopped_by = f"console answered {answer.status}: {_first_error(answer.body)}"
+            break
+        else:
+            spool.reject(path, f"{answer.status}: {_first_error(answer.body)}")
+            result.rejected += 1
+    result.waiting = len(spool.pending())
+    return result
+
+
+class Agent:
+    def __init__(self, settings: AgentSettings, collectors: list | None = None):
+        self.settings = settings
+        self.state, self.key = load_state(settings.state_dir)
+        self.collectors = collectors if collectors is not None else build_collectors(settings)
+        self.spool = Spool(settings.state_dir / "spool", settings.spool_max_bytes)
+        self.conn = Connection(self.state.console_url, self.state.ca_file, self.state.pin_sha256,
+                               settings.request_timeout_seconds)
+
+    def run_once(self) -> FlushResult:
+        report = collect_report(self.collectors, self.state.host, self.settings.interval_seconds)
+        self.spool.put(report["report_id"], json.dumps(report).encode())
+        return flush(self.spool, self.conn, self.state, self.key)
+
+    def run_forever(self, should_stop=lambda: False) -> None:
+        while not should_stop():
+            started = time.monotonic()
+            result = self.run_once()
+            if result.stopped_by:
+                log.warning("%d reports waiting: %s", result.waiting, result.stopped_by)
+            deadline = started + self.settings.interval_seconds
+            while not should_stop() and time.monotonic() < deadline:
+                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))

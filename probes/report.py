@@ -1,0 +1,131 @@
+"""The report schema: the one definition the agent builds and the console validates.
+
+Sections keep fields they do not know (`extra="allow"`), so a newer agent
+can report more than an older console understands without anything being
+dropped; a known field with a wrong type is refused, naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Disk(_Open):
+    mount: str
+    device: str = ""
+    fstype: str = ""
+    total_bytes: int = Field(ge=0)
+    used_bytes: int = Field(ge=0)
+    percent: float = Field(ge=0, le=100)
+
+
+class ListeningSocket(_Open):
+    proto: Literal["tcp", "tcp6", "udp", "udp6"]
+    address: str
+    port: int = Field(ge=0, le=65535)
+    pid: int | None = None
+    process: str | None = None
+
+
+class ServiceState(_Open):
+    name: str
+    running: bool
+
+
+class Health(_Open):
+    cpu_percent: float = Field(ge=0, le=100)
+    cpu_count: int = Field(ge=1)
+    load_average: list[float] = Field(min_length=3, max_length=3)
+    memory_total_bytes: int = Field(ge=0)
+    memory_used_percent: float = Field(ge=0, le=100)
+    swap_total_bytes: int = Field(ge=0)
+    swap_used_percent: float = Field(ge=0, le=100)
+    disks: list[Disk] = []
+    boot_time: AwareDatetime
+    listening: list[ListeningSocket] = []
+    services: list[ServiceState] = []
+    clock_offset_seconds: float | None = None
+    clock_source: str | None = None
+
+
+class Antivirus(_Open):
+    provider: Literal["clamav", "kesl", "defender", "wsc"]
+    product: str = ""
+    installed: bool
+    running: bool | None = None
+    realtime_protection: bool | None = None
+    engine_version: str | None = None
+    signature_version: str | None = None
+    signature_date: AwareDatetime | None = None
+    last_scan_at: AwareDatetime | None = None
+
+
+class OpenPort(_Open):
+    proto: str
+    port: int = Field(ge=0, le=65535)
+    address: str = ""
+    process: str | None = None
+
+
+class Firewall(_Open):
+    backend: Literal["nftables", "iptables", "none"]
+    input_policy: str | None = None
+    forward_policy: str | None = None
+    rule_count: int = Field(ge=0)
+    open_ports: list[OpenPort] = []
+
+
+class Ups(_Open):
+    name: str
+    reachable: bool
+    status_flags: list[str] = []
+    battery_charge_percent: float | None = None
+    battery_runtime_seconds: float | None = None
+    load_percent: float | None = None
+    input_voltage: float | None = None
+    test_result: str | None = None
+
+
+class Sensor(_Open):
+    engine: Literal["suricata"] = "suricata"
+    running: bool
+    uptime_seconds: float | None = None
+    rules_loaded: int | None = None
+    rules_failed: int | None = None
+    ruleset_version: str | None = None
+    packets: int | None = None
+    drops: int | None = None
+
+
+class CollectorError(_Open):
+    collector: str
+    error: str
+
+
+class Report(_Open):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    report_id: UUID
+    host: str = Field(min_length=1, max_length=255)
+    agent_version: str = Field(max_length=32)
+    collected_at: AwareDatetime
+    interval_seconds: int = Field(ge=5, le=86400)
+    health: Health | None = None
+    antivirus: list[Antivirus] = []
+    firewall: Firewall | None = None
+    ups: list[Ups] = []
+    sensor: Sensor | None = None
+    errors: list[CollectorError] = []
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
