@@ -12,10 +12,7 @@ ASSETS := console/static/vendor/.stamp
 .PHONY: demo test setup serve messages clean
 
 demo: setup
-	$(OPS) db upgrade
-	$(OPS) inventory sync
-	$(OPS) user bootstrap
-	$(OPS) console serve --host 127.0.0.1 --port 8080
+	bash scripts/demo.sh
 
 test: setup $(STAMPS)/debian-test
 	bash scripts/run-tests.sh $(PYTEST_ARGS)

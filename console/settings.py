@@ -83,6 +83,10 @@ class InventorySettings(_Section):
     role_group: str = "roles"
 
 
+class ReportsSettings(_Section):
+    retention_days: int = Field(90, ge=1, le=3650)
+
+
 class PathsSettings(_Section):
     var_dir: Path = Path("var")
 
@@ -95,6 +99,7 @@ class Settings(_Section):
     inventory: InventorySettings = InventorySettings()
     paths: PathsSettings = PathsSettings()
     agent: AgentSettings = AgentSettings()
+    reports: ReportsSettings = ReportsSettings()
     source: Path | None = None
 
     @property

@@ -38,14 +38,19 @@ def agent() -> None:
 
 @agent.command("enroll")
 @click.option("--console", "console_url", required=True, help="The console's URL, e.g. https://ops.example:8080")
-@click.option("--token", required=True, help="A one-time enrolment token from the console (ops agent-token create).")
+@click.option("--token", required=True, help="A one-time enrolment token from the console (ops fleet enroll-token).")
 @click.option("--ca-file", default="", help="CA certificate that signed the console's TLS certificate.")
 @click.option("--pin-sha256", default="", help="Pin the console's certificate by its SHA-256 (hex).")
+@click.option("--host", "host", default="", help="Inventory name of this host (default: [agent] host_name, "
+                                                  "else the system host name).")
 @click.pass_context
-def enroll_command(ctx, console_url: str, token: str, ca_file: str, pin_sha256: str) -> None:
+def enroll_command(ctx, console_url: str, token: str, ca_file: str, pin_sha256: str, host: str) -> None:
     """Give this host its own credential (a key pair; the console keeps only the public key)."""
     try:
-        state = enroll(_settings(ctx), console_url, token, ca_file, pin_sha256)
+        settings = _settings(ctx)
+        if host:
+            settings = settings.model_copy(update={"host_name": host})
+        state = enroll(settings, console_url, token, ca_file, pin_sha256)
     except (AgentError, AgentConfigError) as exc:
         _fail(str(exc), 2)
     click.echo(f"enrolled as agent {state.agent_id} for host {state.host}")

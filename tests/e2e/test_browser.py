@@ -85,3 +85,35 @@ def test_auditor_is_refused_a_change(page, console_url, make_user):
         }"""
     )
     assert status == 403
+
+
+def test_hosts_page_and_host_page_show_what_the_agent_reported(page, live_server, make_user, session_factory,
+                                                               tmp_path):
+    from console.db import session_scope
+    from console.services import agents as agent_service
+    from console.services.actor import Actor
+    from probes.agent import Agent, enroll
+    from probes.collectors.health import HealthCollector
+    from probes.config import AgentSettings
+
+    with session_scope(session_factory) as db:
+        _row, token = agent_service.create_enrollment_token(db, Actor.cli(), "dtnmt-web-01")
+    settings = AgentSettings(state_dir=tmp_path / "agent", host_name="dtnmt-web-01")
+    enroll(settings, live_server.url, token)
+    agent = Agent(settings, [HealthCollector(["no-such-daemon"], cpu_interval=0)])
+    for _ in range(3):
+        assert agent.run_once().sent == 1
+    make_user("nhan", "it_staff")
+    log_in(page, live_server.url, "nhan")
+    page.get_by_role("link", name="Hosts").click()
+    web_row = page.get_by_role("row").filter(has_text="dtnmt-web-01")
+    expect(web_row.get_by_test_id("host-status")).to_have_text("Warning")  # no-such-daemon is not running
+    db_row = page.get_by_role("row").filter(has_text="dtnmt-db-01")
+    expect(db_row.get_by_test_id("host-status")).to_have_text("Never seen")
+    page.get_by_role("link", name="dtnmt-web-01").click()
+    expect(page.get_by_role("heading", name="Latest report")).to_be_visible()
+    expect(page.get_by_test_id("report-health")).to_contain_text("Memory")
+    expect(page.locator("canvas.chart[data-chart-series]")).to_have_attribute("data-drawn", "1")
+    expect(page.get_by_text("service no-such-daemon is not running")).to_be_visible()
+    page.get_by_test_id("enroll-agent").click()
+    expect(page.get_by_test_id("enroll-command")).to_contain_text("ops agent enroll --console")
