@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from console.errors import ConfigError
-from probes.config import AgentSettings, resolve_paths
+from probes.config import AgentSettingError, AgentSettings, agent_settings_from, resolve_paths
 
 Locale = Literal["vi", "en"]
 
@@ -132,6 +132,7 @@ def load_settings(path: Path | str | None = None, environ: dict | None = None) -
         raise ConfigError(path, "file not found")
     raw = _parse_toml(path, text)
     _apply_environment(raw, environ)
+    _build_agent_section(path, text, raw)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
@@ -155,6 +156,16 @@ def _parse_toml(path: Path, text: str) -> dict:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
         message = str(exc).split(" (at line")[0]
         raise ConfigError(path, f"not valid TOML: {message}", line=line) from None
+
+
+def _build_agent_section(path: Path, text: str, raw: dict) -> None:
+    """[agent] is checked by the agent's own code, so console and agent agree on it."""
+    if "agent" not in raw:
+        return
+    try:
+        raw["agent"] = agent_settings_from(raw["agent"])
+    except AgentSettingError as exc:
+        raise ConfigError(path, str(exc), key=f"agent.{exc.key}", line=find_key_line(text, ["agent", exc.key])) from None
 
 
 def _line_from_message(message: str) -> int | None:

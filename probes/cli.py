@@ -6,6 +6,7 @@ where only the agent is installed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -49,7 +50,7 @@ def enroll_command(ctx, console_url: str, token: str, ca_file: str, pin_sha256: 
     try:
         settings = _settings(ctx)
         if host:
-            settings = settings.model_copy(update={"host_name": host})
+            settings = dataclasses.replace(settings, host_name=host)
         state = enroll(settings, console_url, token, ca_file, pin_sha256)
     except (AgentError, AgentConfigError) as exc:
         _fail(str(exc), 2)

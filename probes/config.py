@@ -1,36 +1,59 @@
 """The agent's settings: the [agent] section of ops.toml.
 
-The console's loader validates this same model as part of the whole file;
-on a host without the console, `load_agent_settings` reads just this
-section. One definition, so the two can never disagree.
+A plain dataclass that checks itself, so the agent does not load pydantic
+(about 15 MB of the agent's memory). The console's loader validates this same
+class as part of the whole file (pydantic accepts standard dataclasses); on a
+host without the console, `load_agent_settings` reads just this section. One
+definition, so the two can never disagree.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+RANGES = {"interval_seconds": (5, 86400), "spool_max_bytes": (64 * 1024, 2**40),
+          "request_timeout_seconds": (0.1, 300)}
 
 
 class AgentConfigError(Exception):
     """The [agent] section is wrong; the message names file, key and problem."""
 
 
-class AgentSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class AgentSettingError(ValueError):
+    """One key of [agent] is wrong: `key` names it, the message says why."""
 
-    interval_seconds: int = Field(60, ge=5, le=86400)
+    def __init__(self, key: str, message: str):
+        self.key = key
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    __pydantic_config__ = {"extra": "forbid"}  # read by the console's pydantic loader
+
+    interval_seconds: int = 60
     state_dir: Path = Path("/var/lib/ops-agent")
-    spool_max_bytes: int = Field(50 * 1024 * 1024, ge=64 * 1024)
+    spool_max_bytes: int = 50 * 1024 * 1024
     host_name: str = ""
-    required_services: list[str] = []
+    required_services: list[str] = field(default_factory=list)
     antivirus_provider: str = "clamav"
     clamd_socket: Path = Path("/run/clamav/clamd.ctl")
-    ups: list[str] = []
+    ups: list[str] = field(default_factory=list)
     suricata_socket: Path = Path("/run/suricata/suricata-command.socket")
     suricata_eve: Path = Path("/var/log/suricata/eve.json")
-    request_timeout_seconds: float = Field(10, gt=0, le=300)
+    request_timeout_seconds: float = 10.0
+
+    def __post_init__(self):
+        for name, (low, high) in RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise AgentSettingError(name, f"{name} must be between {low} and {high} (got {value!r})")
+        if self.antivirus_provider not in ("clamav", "kesl", "defender", "wsc", "none"):
+            raise AgentSettingError("antivirus_provider", f"antivirus_provider must be clamav, kesl, defender, wsc or none "
+                             f"(got {self.antivirus_provider!r})")
 
 
 def load_agent_settings(path: Path | str) -> AgentSettings:
@@ -38,19 +61,48 @@ def load_agent_settings(path: Path | str) -> AgentSettings:
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8")).get("agent", {})
-        settings = AgentSettings.model_validate(raw)
+        settings = agent_settings_from(raw)
     except FileNotFoundError:
         raise AgentConfigError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise AgentConfigError(f"{path}: not valid TOML: {exc}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = "agent." + ".".join(str(part) for part in first["loc"])
-        raise AgentConfigError(f"{path}: {key}: {first['msg']}") from None
+    except (TypeError, ValueError) as exc:
+        raise AgentConfigError(f"{path}: [agent] {exc}") from None
     return resolve_paths(settings, path.resolve().parent)
+
+
+def agent_settings_from(raw: dict) -> AgentSettings:
+    """Build the settings from the [agent] table; AgentSettingError names the bad key."""
+    if not isinstance(raw, dict):
+        raise AgentSettingError("agent", "[agent] must be a table")
+    return AgentSettings(**_typed(raw))
+
+
+def _typed(raw: dict) -> dict:
+    """Check each key's type as TOML gives it; paths become Path."""
+    fields = {f.name: f.type for f in dataclasses.fields(AgentSettings)}
+    typed = {}
+    for key, value in raw.items():
+        kind = fields.get(key)
+        if kind is None:
+            raise AgentSettingError(key, f"{key}: unknown key (check its spelling)")
+        typed[key] = _coerce(key, kind, value)
+    return typed
+
+
+def _coerce(key: str, kind: str, value):
+    if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise AgentSettingError(key, f"{key} must be a whole number (got {value!r})")
+    if kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise AgentSettingError(key, f"{key} must be a number (got {value!r})")
+    if kind in ("str", "Path") and not isinstance(value, str):
+        raise AgentSettingError(key, f"{key} must be a string (got {value!r})")
+    if kind == "list[str]" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise AgentSettingError(key, f"{key} must be a list of strings (got {value!r})")
+    return Path(value) if kind == "Path" else value
 
 
 def resolve_paths(settings: AgentSettings, base: Path) -> AgentSettings:
     if settings.state_dir.is_absolute():
         return settings
-    return settings.model_copy(update={"state_dir": (base / settings.state_dir).resolve()})
+    return dataclasses.replace(settings, state_dir=(base / settings.state_dir).resolve())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request
-from sqlalchemy.exc import IntegrityError
 
 from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
@@ -85,11 +84,7 @@ def reports_ingest():
         if exc.http_status in (401, 403):
             _refused("report", exc)
         raise
-    try:
-        db().commit()
-    except IntegrityError:  # the same report arrived twice at once through two workers
-        db().rollback()
-        stored = False
+    db().commit()
     metrics.REPORTS.labels(outcome="stored" if stored else "duplicate", reason="").inc()
     return ok({"report_id": report_id, "stored": stored}, 201 if stored else 200)
 

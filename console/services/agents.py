@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from console.errors import NotFound, OpsError, ValidationFailed
 from console.models import Agent, EnrollmentToken, Host, HostStatus
@@ -102,7 +102,7 @@ def authenticate(session: Session, headers, body: bytes) -> Agent:
     signature = headers.get(signing.SIGNATURE_HEADER, "")[:200]
     if not (agent_uid and timestamp and signature):
         raise ReportRejected(401, "unsigned", "agent requests must be signed (X-Ops-Agent, X-Ops-Timestamp, X-Ops-Signature)")
-    agent = session.scalar(select(Agent).where(Agent.uid == agent_uid))
+    agent = session.scalar(select(Agent).options(joinedload(Agent.host)).where(Agent.uid == agent_uid))
     if agent is None or not signing.verify(agent.public_key, agent_uid, timestamp, body, signature):
         raise ReportRejected(401, "bad_signature", "the signature does not match a known agent")
     if agent.revoked_at is not None:

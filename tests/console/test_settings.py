@@ -85,3 +85,28 @@ def test_bad_database_url_does_not_echo_it(tmp_path):
         load_settings(path, environ={})
     assert "hunter2" not in str(caught.value)
     assert caught.value.line == 2
+
+
+def test_agent_section_is_checked_by_the_console_and_by_the_agent_alone(tmp_path):
+    from probes.config import AgentConfigError, load_agent_settings
+
+    good = write(tmp_path, '[agent]\ninterval_seconds = 30\nstate_dir = "agentstate"\nups = ["ups1@198.18.0.5"]\n')
+    assert load_settings(good, environ={}).agent.interval_seconds == 30
+    assert load_agent_settings(good).state_dir == tmp_path / "agentstate"
+    for text, message in (("interval_seconds = 2", "interval_seconds must be between 5"),
+                          ('interval_seconds = "60"', "interval_seconds"),
+                          ("intervall_seconds = 60", "intervall_seconds")):
+        bad = write(tmp_path, f"[agent]\n{text}\n")
+        with pytest.raises(ConfigError, match="agent"):
+            load_settings(bad, environ={})
+        with pytest.raises(AgentConfigError, match=message):
+            load_agent_settings(bad)
+
+
+def test_agent_process_does_not_load_pydantic_or_the_console():
+    import subprocess
+    import sys
+
+    code = "import sys, probes.cli, probes.agent; print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'console', 'flask', 'sqlalchemy')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
