@@ -111,6 +111,11 @@ def _optional_collectors(settings: AgentSettings) -> list:
         found.append(FirewallCollector())
     except ImportError:
         pass
+    if settings.suricata_socket.exists() or settings.suricata_eve.exists():
+        from probes.collectors.sensor import SensorCollector
+
+        found.append(SensorCollector(settings.suricata_socket, settings.suricata_eve,
+                                     settings.suricata_ruleset_version_file))
     if settings.ups:
         try:
             from probes.collectors.ups import UpsCollector

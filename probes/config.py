@@ -44,6 +44,7 @@ class AgentSettings:
     ups: list[str] = field(default_factory=list)
     suricata_socket: Path = Path("/run/suricata/suricata-command.socket")
     suricata_eve: Path = Path("/var/log/suricata/eve.json")
+    suricata_ruleset_version_file: Path = Path("/var/lib/suricata/rules/ops-ruleset-version")
     request_timeout_seconds: float = 10.0
 
     def __post_init__(self):

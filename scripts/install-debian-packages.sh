@@ -14,21 +14,56 @@ if [[ "${1:-base}" == "test" ]]; then
 fi
 command -v npm >/dev/null 2>&1 || wanted+=(npm)
 
+# Suricata 7 is not in bookworm main: it comes from bookworm-backports, the
+# same Debian archive with the same signing key. The archive's address is read
+# from this machine's own apt sources.
+backports=()
+if [[ "${1:-base}" == "test" ]]; then
+    backports=(suricata)
+fi
+
+add_backports() {
+    local list=/etc/apt/sources.list.d/bookworm-backports.sources uri
+    [[ -f "$list" ]] && return 0
+    uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+    if [[ -z "$uri" ]]; then
+        uri=$(awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+    fi
+    [[ -n "$uri" ]] || { echo "cannot find the Debian archive in apt's sources" >&2; return 1; }
+    printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$uri" > "$list"
+}
+
 missing=()
 for package in "${wanted[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
     [[ "$status" == "install ok installed" ]] || missing+=("$package")
 done
 
-if (( ${#missing[@]} == 0 )); then
+missing_backports=()
+for package in "${backports[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing_backports+=("$package")
+done
+
+if (( ${#missing[@]} + ${#missing_backports[@]} == 0 )); then
     echo "debian packages: all present (${1:-base})"
     exit 0
 fi
 if [[ $(id -u) -ne 0 ]]; then
-    echo "missing Debian packages: ${missing[*]} (run as root, or install them with apt-get)" >&2
+    echo "missing Debian packages: ${missing[*]} ${missing_backports[*]} (run as root, or install them with apt-get)" >&2
     exit 1
 fi
-echo "installing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if (( ${#missing_backports[@]} )); then
+    add_backports
+fi
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if (( ${#missing[@]} )); then
+    echo "installing Debian packages: ${missing[*]}"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if (( ${#missing_backports[@]} )); then
+    echo "installing from bookworm-backports: ${missing_backports[*]}"
+    apt-get install -y -qq --no-install-recommends -t bookworm-backports "${missing_backports[@]}"
+fi
