@@ -106,3 +106,46 @@ def test_revoked_agent_is_refused_and_keeps_its_reports(live_server, enrollment_
     result = Agent(settings, [Quick()]).run_once()
     assert result.sent == 0 and "401" in result.stopped_by and result.waiting == 1
     assert stored_reports(session_factory) == 0
+
+
+def test_retention_purge_removes_old_reports_and_audits_the_count(live_server, enrollment_token, tmp_path,
+                                                                  session_factory):
+    from sqlalchemy import update
+
+    from console.models import AuditEvent
+    from console.services import reports
+
+    settings = agent_settings(tmp_path)
+    enroll(settings, live_server.url, enrollment_token())
+    agent = Agent(settings, [Quick()])
+    for _ in range(3):
+        agent.run_once()
+    with session_scope(session_factory) as db:
+        first = db.scalars(select(HostReport).order_by(HostReport.id)).first()
+        db.execute(update(HostReport).where(HostReport.id == first.id)
+                   .values(collected_at=datetime.now(timezone.utc) - timedelta(days=100)))
+    with session_scope(session_factory) as db:
+        assert reports.purge(db, Actor.cli(), 90) == 1
+    assert stored_reports(session_factory) == 2
+    with session_factory() as db:
+        event = db.scalars(select(AuditEvent).where(AuditEvent.action == "reports.purge")).one()
+    assert event.detail["removed"] == 1
+
+
+def test_stale_after_three_missed_intervals(live_server, enrollment_token, tmp_path, session_factory):
+    from sqlalchemy import update
+
+    from console.models import Agent as AgentRow
+    from console.services import reports
+    from console.services.inventory_sync import get_host
+
+    settings = agent_settings(tmp_path)
+    state = enroll(settings, live_server.url, enrollment_token())
+    Agent(settings, [Quick()]).run_once()
+    with session_scope(session_factory) as db:
+        assert reports.condition(db, get_host(db, HOST)).status.value in ("ok", "warning")
+        db.execute(update(AgentRow).where(AgentRow.uid == state.agent_id)
+                   .values(last_seen_at=datetime.now(timezone.utc) - timedelta(seconds=181)))
+    with session_factory() as db:
+        assert reports.condition(db, get_host(db, HOST)).status.value == "stale"
+        assert reports.condition(db, get_host(db, "dtnmt-db-01")).status.value == "never_seen"
