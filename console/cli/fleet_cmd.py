@@ -38,8 +38,10 @@ def list_(ctx) -> None:
     """Every active host with its agent status and last report."""
     with ctx.session() as session:
         click.echo(f"{'HOST':<22} {'STATUS':<11} LAST SEEN (UTC)")
-        for host in list_hosts(session, status="active", limit=100000):
-            state = reports.condition(session, host)
+        hosts = list_hosts(session, status="active", limit=100000)
+        states = reports.conditions(session, hosts)
+        for host in hosts:
+            state = states[host.id]
             seen = f"{state.last_seen_at:%Y-%m-%d %H:%M}" if state.last_seen_at else "-"
             click.echo(f"{host.name:<22} {state.status.value:<11} {seen}")
 

@@ -133,9 +133,24 @@ def latest_report(session: Session, host_id: int) -> HostReport | None:
 
 def condition(session: Session, host: Host) -> HostCondition:
     """ok, warning (with reasons), stale (3 intervals without a report) or never seen."""
-    agent = session.scalar(select(Agent).where(Agent.host_id == host.id, Agent.revoked_at.is_(None))
-                           .order_by(Agent.enrolled_at.desc()).limit(1))
-    report = latest_report(session, host.id)
+    return conditions(session, [host])[host.id]
+
+
+def conditions(session: Session, hosts: list[Host]) -> dict[int, HostCondition]:
+    """The condition of many hosts in two queries (the hosts page lists them all)."""
+    ids = [host.id for host in hosts]
+    live = (select(Agent).where(Agent.host_id.in_(ids), Agent.revoked_at.is_(None))
+            .order_by(Agent.host_id, Agent.enrolled_at))
+    agents = {agent.host_id: agent for agent in session.scalars(live)}  # the newest wins
+    newest = (select(HostReport.host_id, func.max(HostReport.collected_at).label("at"))
+              .where(HostReport.host_id.in_(ids)).group_by(HostReport.host_id).subquery())
+    latest = select(HostReport).join(newest, (HostReport.host_id == newest.c.host_id)
+                                     & (HostReport.collected_at == newest.c.at))
+    reports = {row.host_id: row for row in session.scalars(latest)}
+    return {host_id: _condition(agents.get(host_id), reports.get(host_id)) for host_id in ids}
+
+
+def _condition(agent: Agent | None, report: HostReport | None) -> HostCondition:
     if agent is None or report is None:
         return HostCondition(HostHealth.never_seen)
     seen = agent.last_seen_at or report.received_at

@@ -33,7 +33,7 @@ def _render_index(http_status: int = 200):
     hosts = list_hosts(db(), unit=filters["unit"], role=filters["role"], status=wanted_status,
                        search=filters["search"], after_name=request.args.get("after"), limit=PAGE + 1)
     next_after = hosts[PAGE - 1].name if len(hosts) > PAGE else None
-    conditions = {host.id: reports.condition(db(), host) for host in hosts[:PAGE]}
+    conditions = reports.conditions(db(), hosts[:PAGE])
     return render_template("hosts/index.html", hosts=hosts[:PAGE], filters=filters, conditions=conditions,
                            next_after=next_after, form=ActionForm()), http_status
 
