@@ -7,7 +7,7 @@ is on record and nothing of the refused change is.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OpsError, _ops_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
 
 
 def wants_json() -> bool:
@@ -68,3 +69,11 @@ def _csrf_error(exc: CSRFError):
 
 def _http_error(exc: HTTPException):
     return error_response(exc.code or 500, exc.description or exc.name)
+
+
+def _unexpected(exc: Exception):
+    """A bug: logged with its traceback for the operator, a plain 500 for the user."""
+    current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+    db().rollback()
+    return error_response(500, "Internal error: nothing was changed. The details are in the console's log.",
+                          code="internal")

@@ -166,3 +166,16 @@ def test_broken_inventory_is_400_naming_file_and_line(tmp_path, db_url, engine, 
     assert f"{folder / 'hosts.yml'}:" in response.json["errors"][0]["message"]
     with session_factory() as db:
         assert db.scalar(select(AuditEvent).where(AuditEvent.action == "inventory.sync")) is None
+
+
+def test_an_unexpected_error_is_a_500_envelope_and_changes_nothing(client, token_for, monkeypatch):
+    import console.api.resources as resources
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(resources, "list_hosts", broken)
+    response = client.get("/api/v1/hosts", headers=token_for("auditor"))
+    assert response.status_code == 500
+    assert response.json["success"] is False and response.json["errors"][0]["code"] == "internal"
+    assert "on fire" not in response.get_data(as_text=True)
