@@ -64,6 +64,7 @@ def test_valid_report_is_stored_once(client, agent, session_factory):
     (b"[" * 100 + b"]" * 100, 422, None),
     (b'{"a": "' + b"x" * (1024 * 1024) + b'"}', 413, None),
     (b"\xff\xfe garbage", 400, "body"),
+    (json.dumps(report()).encode()[:-20], 400, "body"),
 ])
 def test_garbage_oversized_and_deep_bodies_are_refused(client, agent, session_factory, body, status, field):
     response = post(client, agent, body)
@@ -72,6 +73,7 @@ def test_garbage_oversized_and_deep_bodies_are_refused(client, agent, session_fa
     if field:
         assert response.json["errors"][0]["field"] == field
     assert stored(session_factory) == 0
+    assert post(client, agent, report()).status_code == 201  # and everyone else is still served
 
 
 def test_wrong_type_is_422_naming_the_field(client, agent, session_factory):
