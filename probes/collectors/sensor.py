@@ -91,7 +91,7 @@ class SensorCollector:
         for process in psutil.process_iter(["name", "cmdline"]):
             name = process.info["name"] or ""
             command = (process.info["cmdline"] or [""])[0]
-            if name in self.proc_names or os.path.basename(command) == "suricata":
+            if name in self.proc_names or os.path.basename(command) in self.proc_names:
                 return process
         return None
 
