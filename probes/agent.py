@@ -19,7 +19,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from probes import __version__, signing
+from probes.collectors.firewall import FirewallCollector
 from probes.collectors.health import HealthCollector
+from probes.collectors.ups import UpsCollector
 from probes.config import AgentSettings
 from probes.spool import Spool
 from probes.transport import Connection, TransportError, signed_headers
@@ -105,24 +107,14 @@ def _optional_collectors(settings: AgentSettings) -> list:
         found.append(AntivirusCollector(providers_for(settings.antivirus_provider, clamd_socket=settings.clamd_socket)))
     except ImportError:
         pass
-    try:
-        from probes.collectors.firewall import FirewallCollector
-
-        found.append(FirewallCollector())
-    except ImportError:
-        pass
+    found.append(FirewallCollector())
     if settings.suricata_socket.exists() or settings.suricata_eve.exists():
         from probes.collectors.sensor import SensorCollector
 
         found.append(SensorCollector(settings.suricata_socket, settings.suricata_eve,
                                      settings.suricata_ruleset_version_file))
     if settings.ups:
-        try:
-            from probes.collectors.ups import UpsCollector
-
-            found.append(UpsCollector(settings.ups))
-        except ImportError:
-            pass
+        found.append(UpsCollector(settings.ups))
     return found
 
 
