@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from probes import __version__, signing
+from probes.collectors.antivirus import AntivirusCollector, providers_for
 from probes.collectors.firewall import FirewallCollector
 from probes.collectors.health import HealthCollector
 from probes.collectors.ups import UpsCollector
@@ -101,12 +102,9 @@ def build_collectors(settings: AgentSettings) -> list:
 
 def _optional_collectors(settings: AgentSettings) -> list:
     found = []
-    try:
-        from probes.collectors.antivirus import AntivirusCollector, providers_for
-
-        found.append(AntivirusCollector(providers_for(settings.antivirus_provider, clamd_socket=settings.clamd_socket)))
-    except ImportError:
-        pass
+    providers = providers_for(settings.antivirus_provider, clamd_socket=settings.clamd_socket)
+    if providers:
+        found.append(AntivirusCollector(providers))
     found.append(FirewallCollector())
     if settings.suricata_socket.exists() or settings.suricata_eve.exists():
         from probes.collectors.sensor import SensorCollector
