@@ -167,6 +167,32 @@ def _warnings(report: HostReport) -> list[str]:
     for service in (report.payload.get("health") or {}).get("services", []):
         if not service.get("running"):
             reasons.append(f"service {service.get('name')} is not running")
+    return reasons + _ups_warnings(report.payload) + _antivirus_warnings(report.payload)
+
+
+def _ups_warnings(payload: dict) -> list[str]:
+    reasons = []
+    for ups in payload.get("ups") or []:
+        flags = set(ups.get("status_flags") or [])
+        if not ups.get("reachable"):
+            reasons.append(f"UPS {ups.get('name')} cannot be read")
+        elif "LB" in flags:
+            reasons.append(f"UPS {ups.get('name')} is on battery and the battery is low")
+        elif "OB" in flags:
+            reasons.append(f"UPS {ups.get('name')} is on battery")
+    return reasons
+
+
+def _antivirus_warnings(payload: dict) -> list[str]:
+    reasons = []
+    for product in payload.get("antivirus") or []:
+        name = product.get("provider")
+        if product.get("error"):
+            reasons.append(f"antivirus {name} could not be read")
+        elif not product.get("installed"):
+            reasons.append(f"antivirus {name} is not installed")
+        elif product.get("running") is False:
+            reasons.append(f"antivirus {name} is not running")
     return reasons
 
 

@@ -2,96 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from probes.collectors.ups import UpsCollector, parse_target
 from probes.report import Ups
-
-NUT = Path("/lib/nut")
-DEVICE = """ups.status: OL
-battery.charge: 100
-battery.runtime: 1800
-ups.load: 35
-input.voltage: 229.0
-ups.test.result: Done and passed
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
-    handle = open(log, "wb")
-    try:
-        return subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
-    finally:
-        handle.close()
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-@pytest.fixture
-def upsd(tmp_path):
-    """upsd on a loopback port with one dummy UPS 'testups' whose state is the file `device`."""
-    conf, state = tmp_path / "conf", tmp_path / "state"
-    conf.mkdir()
-    state.mkdir()
-    shutil.chown(state, "nut", "nut")
-    for folder in (tmp_path, conf, state):
-        folder.chmod(0o755)
-    device, port = conf / "testups.dev", free_port()
-    device.write_text(DEVICE)
-    (conf / "ups.conf").write_text(f'[testups]\n\tdriver = dummy-ups\n\tport = {device}\n\tdesc = "test"\n')
-    (conf / "upsd.conf").write_text(f"LISTEN 127.0.0.1 {port}\n")
-    (conf / "upsd.users").write_text("")
-    (conf / "upsd.users").chmod(0o600)
-    (conf / "nut.conf").write_text("MODE=standalone\n")
-    env = {**os.environ, "NUT_CONFPATH": str(conf), "NUT_STATEPATH": str(state)}
-    driver = start([str(NUT / "dummy-ups"), "-a", "testups", "-u", "root", "-F"], env, tmp_path / "driver.log")
-    _wait(lambda: (state / "dummy-ups-testups").exists(), "the dummy-ups driver socket")
-    server = start([str(NUT / "upsd"), "-F", "-u", "root"], env, tmp_path / "upsd.log")
-    try:
-        _wait(lambda: _answers(port), "upsd")
-        _wait(lambda: read(port).get("status_flags") == ["OL"], "the dummy UPS's first reading")
-        yield device, port, server
-    finally:
-        stop(server)
-        stop(driver)
-
-
-def _answers(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-def _wait(check, what: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not come up within {seconds} s")
+from tests.fixtures.nut import DEVICE, stop
 
 
 def read(port: int) -> dict:
