@@ -14,6 +14,7 @@ from probes.collectors import CollectorFailed
 from probes.collectors.antivirus import AntivirusCollector
 from probes.collectors.antivirus.clamav import ClamavProvider, parse_version
 from probes.report import Antivirus
+from tests.fixtures.processes import stop
 
 # The EICAR test file (not a virus; every antivirus detects it by agreement).
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -38,8 +39,7 @@ def clamd(tmp_path):
         _wait_for_pong(provider, process, tmp_path)
         yield provider, eicar, process
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
         log.close()
 
 
@@ -75,8 +75,7 @@ def test_clamd_finds_eicar_with_the_sigtool_database(clamd):
 
 def test_stopped_clamd_is_reported_down(clamd):
     provider, _eicar, process = clamd
-    process.terminate()
-    process.wait(timeout=30)
+    stop(process)
     status = AntivirusCollector([provider]).collect()[0]
     assert status["installed"] is True and status["running"] is False and "error" not in status
 

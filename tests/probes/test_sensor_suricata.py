@@ -14,6 +14,7 @@ import pytest
 
 from probes.collectors.sensor import SensorCollector, last_stats_event
 from probes.report import Sensor
+from tests.fixtures.processes import stop
 
 RULES = 'alert udp any any -> any 9999 (msg:"ops test udp"; sid:9900001; rev:1;)\n' \
         'alert tcp any any -> any 9999 (msg:"ops test tcp"; sid:9900002; rev:1;)\n'
@@ -57,12 +58,7 @@ def suricata(netns, tmp_path):
         _wait_for_socket(sock, process, tmp_path)
         yield sock, tmp_path / "log" / "eve.json", process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 

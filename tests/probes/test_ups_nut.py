@@ -10,7 +10,8 @@ import pytest
 
 from probes.collectors.ups import UpsCollector, parse_target
 from probes.report import Ups
-from tests.fixtures.nut import DEVICE, stop
+from tests.fixtures.nut import DEVICE
+from tests.fixtures.processes import stop
 
 
 def read(port: int) -> dict:
