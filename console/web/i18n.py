@@ -5,6 +5,7 @@ Times are stored in UTC and shown in the configured zone (Asia/Ho_Chi_Minh by de
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, session
@@ -35,4 +36,13 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.jinja_env.filters["localtime"] = lambda value, fmt="yyyy-MM-dd HH:mm:ss": (
         format_datetime(value, fmt) if value else "—"
     )
+    app.jinja_env.filters["localiso"] = _local_iso
     app.context_processor(lambda: {"languages": LANGUAGES, "current_locale": select_locale()})
+
+
+def _local_iso(value, fmt: str = "yyyy-MM-dd HH:mm:ss") -> str:
+    """An ISO 8601 text from a report, shown in the console's zone; shown as is if it is not one."""
+    try:
+        return format_datetime(datetime.fromisoformat(str(value)), fmt)
+    except ValueError:
+        return str(value or "—")

@@ -16,6 +16,7 @@ from typing import Callable
 
 import psutil
 
+SKIPPED_MOUNTS = ("/run/netns", "/proc", "/sys", "/dev")
 PSEUDO_FS = {"tmpfs", "devtmpfs", "squashfs", "overlay", "proc", "sysfs", "nsfs", "autofs", "ramfs"}
 # Process names differ from service names for a few common daemons.
 PROCESS_NAMES = {"ssh": ("sshd",), "chrony": ("chronyd",), "postgresql": ("postgres",), "nginx": ("nginx",),
@@ -53,7 +54,7 @@ class HealthCollector:
     def _disks(self) -> list[dict]:
         disks, seen = [], set()
         for part in psutil.disk_partitions(all=False):
-            if part.fstype in PSEUDO_FS or part.mountpoint in seen:
+            if part.fstype in PSEUDO_FS or part.mountpoint in seen or part.mountpoint.startswith(SKIPPED_MOUNTS):
                 continue
             seen.add(part.mountpoint)
             try:
