@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from console.errors import NotFound, OpsError, ValidationFailed
-from console.models import Agent, EnrollmentToken, Host, HostStatus
+from console.models import Agent, EnrollmentToken
 from console.models.base import utcnow
 from console.services import audit
 from console.services.actor import Actor
+from console.services.inventory_sync import active_host
 from console.services.permissions import require
 from probes import signing
 
@@ -45,8 +46,8 @@ def create_enrollment_token(session: Session, actor: Actor, host_name: str = "",
                             max_uses: int = 1) -> tuple[EnrollmentToken, str]:
     """A one-time enrolment token, shown once; bound to one inventory host when host_name is given."""
     require(actor, "agents.manage")
-    if host_name and session.scalar(select(Host.id).where(Host.name == host_name)) is None:
-        raise NotFound(f"no host {host_name!r} in the inventory")
+    if host_name and active_host(session, host_name) is None:
+        raise NotFound(f"no active host {host_name!r} in the inventory")
     if not 1 <= hours <= 24 * 30:
         raise ValidationFailed("hours", "must be between 1 and 720")
     if not 1 <= max_uses <= 1000:
@@ -70,7 +71,7 @@ def enroll(session: Session, token: str, host_name: str, public_key: str, agent_
         raise ReportRejected(401, "enrollment_token", "the enrolment token is unknown, used up or expired")
     if row.host_name and row.host_name != host_name:
         raise ReportRejected(403, "enrollment_host", f"this token is for host {row.host_name!r}, not {host_name!r}")
-    host = session.scalar(select(Host).where(Host.name == host_name, Host.status == HostStatus.active))
+    host = active_host(session, host_name)
     if host is None:
         raise ReportRejected(422, "unknown_host", f"host {host_name!r} is not an active inventory host", "host")
     _check_public_key(public_key)

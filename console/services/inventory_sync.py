@@ -166,6 +166,17 @@ def unit_counts(session: Session) -> list[tuple[str, int]]:
     return [(unit or "-", count) for unit, count in session.execute(query)]
 
 
+def host_counts(session: Session) -> dict[HostStatus, int]:
+    """How many hosts are active and retired, for the overview."""
+    rows = session.execute(select(Host.status, func.count()).group_by(Host.status)).all()
+    return {status: count for status, count in rows}
+
+
+def active_host(session: Session, name: str) -> Host | None:
+    """The active inventory host of that name, or None (for parts that must refuse unknown hosts)."""
+    return session.scalar(select(Host).where(Host.name == name, Host.status == HostStatus.active))
+
+
 def unit_labels(session: Session, locale: str) -> dict[str, str]:
     """Each unit's display name in this language (ops_unit_name_vi / _en), else its group name."""
     query = select(InventoryGroup).where(InventoryGroup.kind == "unit", InventoryGroup.present)

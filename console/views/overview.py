@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask_babel import get_locale
-from sqlalchemy import func, select
 
-from console.models import Host, HostStatus
+from console.models import HostStatus
 from console.services import audit
-from console.services.inventory_sync import unit_counts, unit_labels
+from console.services.inventory_sync import host_counts, unit_counts, unit_labels
 from console.web.auth import can
 from console.web.runtime import db
 
@@ -18,7 +17,7 @@ bp = Blueprint("overview", __name__)
 @bp.get("/")
 def index():
     session = db()
-    counts = dict(session.execute(select(Host.status, func.count()).group_by(Host.status)).all())
+    counts = host_counts(session)
     units = unit_counts(session)
     labels = unit_labels(session, str(get_locale()))
     recent = audit.list_events(session, audit.AuditFilter(), limit=8) if can("audit.view") else []

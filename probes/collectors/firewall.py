@@ -1,210 +1,321 @@
 """Firewall status: default policies, rule count, and which listening ports are open.
 
-Reads `nft -j list ruleset` (Debian's iptables is iptables-nft, so its rules
-show there too) and falls back to `iptables-save` where nft is missing.
-Open ports: for each socket listening on a non-loopback address, the input
-hook's rules are walked in order. The evaluator understands single-condition
-rules on tcp/udp destination port (a port, a set or a range) with accept,
-drop or reject, unconditional verdicts, and it skips rules that only admit
-loopback or established traffic. A rule with any other condition (a source
-address, a jump...) is not guessed at: it is counted in `unparsed_rules`, and
-a port such a rule could open is not reported open.
+Reads `nft -j list ruleset`; where nft is missing or shows no input base
+chain, `iptables-save`. Debian's iptables is iptables-nft, so its rules show
+in nft as table `ip filter`, but rules using xtables extensions (multiport,
+conntrack, REJECT...) show there only as opaque `xt` expressions: for those
+the `ip filter INPUT` chain is read from iptables-save instead.
+
+Open ports: a listening socket on a non-loopback address is open when, for
+its address family (ip, ip6; a `*` socket both), every input base chain of
+that family or `inet` accepts a new connection to it: a chain's rules are
+walked in order (the first terminal verdict wins), else its policy applies.
+The evaluator understands, for a new inbound connection: tcp/udp destination
+port (a port, an anonymous or named set, a range), `meta l4proto` / `ip
+protocol`, `iifname "lo"` (never matches), `ct state` (matches if it holds
+`new`), counter and log, and the verdicts accept, drop and reject; the same
+for iptables-save (-p, --dport, multiport --dports, -i lo, --ctstate/--state,
+-j ACCEPT/DROP/REJECT/LOG). It does NOT understand addresses (ip saddr,
+-s), other interfaces, jumps/gotos to other chains, return, limits, marks,
+`th dport`, negations, ip6tables-save. Such a rule is not guessed at: it
+decides nothing here and is counted in `unparsed_rules`. Under a drop policy
+a port only such a rule opens is therefore reported closed; under an accept
+policy a port only such a rule closes is reported open.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
-from typing import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from probes.collectors import CollectorFailed
 
 VERDICTS = ("accept", "drop", "reject")
-LOOPBACK = re.compile(r"^(127\.|::1$|\[::1\]$)")
+ALWAYS, NEVER, UNPARSED = "always", "never", "unparsed"
+FULL = [(0, 65535)]
+IPT_VERDICTS = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "LOG": None}
+IPT_MODULES = {"tcp", "udp", "multiport", "conntrack", "state", "comment"}
+IPT_OPTIONS = {"-p", "--dport", "--dports", "-i", "--ctstate", "--state", "-j", "--reject-with",
+               "--comment", "--log-prefix", "--log-level"}
+LEGACY = "iptables-legacy tables present"
+MISSING = re.compile(r"No such file or directory|command not found")
+LOOPBACK = re.compile(r"^(127\.|\[?::1\]?$|\[::ffff:127\.)")
 
 
 class FirewallCollector:
+    """One reading of the host's (or, with a command_prefix, a namespace's) firewall."""
+
     name = "firewall"
 
-    def __init__(self, run: Callable = subprocess.run, command_prefix: list[str] | None = None,
-                 listening: Callable[[], list[dict]] | None = None):
-        self.run, self.prefix = run, list(command_prefix or [])
+    def __init__(self, run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
+                 command_prefix: Sequence[str] = (), listening: Callable[[], list[dict]] | None = None):
+        self.run, self.prefix = run, list(command_prefix)
         self.listening = listening or self._listening_from_ss
 
     def collect(self) -> dict:
-        ruleset = self._nft_ruleset()
-        status = summarise_nft(ruleset) if ruleset is not None else self._iptables()
+        status = self._ruleset_status()
+        chains = status.pop("chains")
         sockets = [s for s in self.listening() if not LOOPBACK.match(s["address"])]
-        status["open_ports"] = open_ports(status.pop("input_rules"), status["input_policy"], sockets)
+        status["unparsed_rules"] = sum(rule == UNPARSED for chain in chains for rule in chain["rules"])
+        status["input_chains"] = [f"{c['family']} {c['table']} {c['name']}" for c in chains]
+        status["open_ports"] = open_ports(chains, sockets)
         return status
 
-    def _command(self, *args: str) -> subprocess.CompletedProcess | None:
+    def _ruleset_status(self) -> dict:
+        nft, nft_error = self._output("nft", "-j", "list", "ruleset")
+        status = summarise_nft(_nft_items(nft)) if nft is not None else None
+        xt_rules = status.pop("xt_rules") if status else 0
+        if status and status["chains"]:
+            if xt_rules:
+                self._read_xt_chain_with_iptables(status)
+            return status
+        saved, ipt_error, tool = self._iptables_save()
+        if status is None and saved is None and (nft_error or ipt_error):
+            raise CollectorFailed("; ".join(error for error in (nft_error, ipt_error) if error))
+        ipt = summarise_iptables(saved or "")
+        if ipt["rule_count"] or "drop" in (ipt["input_policy"], ipt["forward_policy"]):
+            return {**ipt, "read_with": [tool]}
+        if status and status["rule_count"]:
+            return status
+        return {"backend": "none", "input_policy": "accept", "forward_policy": "accept", "rule_count": 0, "chains": []}
+
+    def _iptables_save(self) -> tuple[str | None, str | None, str]:
+        """iptables-save, or iptables-legacy-save where iptables-nft says legacy tables hold the rules."""
+        saved, error = self._output("iptables-save")
+        if saved and LEGACY in saved:
+            return (*self._output("iptables-legacy-save"), "iptables-legacy-save")
+        return saved, error, "iptables-save"
+
+    def _read_xt_chain_with_iptables(self, status: dict) -> None:
+        """iptables-nft's `ip filter INPUT` as iptables-save shows it, xt matches included."""
+        saved, _error = self._output("iptables-save")
+        chains = summarise_iptables(saved or "")["chains"]
+        if chains:
+            status["chains"] = [chains[0] if (c["family"], c["table"], c["name"]) == ("ip", "filter", "INPUT") else c
+                                for c in status["chains"]]
+            status["read_with"] = ["nft", "iptables-save"]
+
+    def _output(self, *command: str) -> tuple[str | None, str | None]:
+        """(stdout, None) on success; (None, None) when not installed; (None, reason) when it failed."""
         try:
-            return self.run([*self.prefix, *args], capture_output=True, text=True, timeout=20)
+            result = self.run([*self.prefix, *command], capture_output=True, text=True, timeout=20)
         except FileNotFoundError:
-            return None
-
-    def _nft_ruleset(self) -> list | None:
-        result = self._command("nft", "-j", "list", "ruleset")
-        if result is None or result.returncode != 0:
-            return None
-        try:
-            items = json.loads(result.stdout or "{}").get("nftables", [])
-        except (ValueError, AttributeError):
-            raise CollectorFailed("nft -j list ruleset: output is not the JSON nft documents") from None
-        return items if isinstance(items, list) else None
-
-    def _iptables(self) -> dict:
-        result = self._command("iptables-save")
-        if result is None or result.returncode != 0:
-            return {"backend": "none", "input_policy": "accept", "forward_policy": "accept", "rule_count": 0,
-                    "input_rules": []}
-        return summarise_iptables(result.stdout)
+            return None, None
+        except subprocess.TimeoutExpired:
+            raise CollectorFailed(f"{' '.join(command)}: no answer within 20 s") from None
+        if result.returncode == 0:
+            return result.stdout or "", None
+        if result.returncode == 127 or MISSING.search(result.stderr or ""):
+            return None, None
+        return None, f"{' '.join(command)} failed (rc {result.returncode}): {(result.stderr or '').strip()[:200]}"
 
     def _listening_from_ss(self) -> list[dict]:
-        result = self._command("ss", "-H", "-tulnp")
-        if result is None or result.returncode != 0:
-            raise CollectorFailed("ss -tulnp failed: cannot list listening sockets")
-        return parse_ss(result.stdout)
+        stdout, error = self._output("ss", "-H", "-tulnp")
+        if stdout is None:
+            raise CollectorFailed(error or "ss is not installed: cannot list listening sockets")
+        return parse_ss(stdout)
 
 
-def summarise_nft(items: list) -> dict:
-    chains = [i["chain"] for i in items if isinstance(i, dict) and isinstance(i.get("chain"), dict)]
-    rules = [i["rule"] for i in items if isinstance(i, dict) and isinstance(i.get("rule"), dict)]
-    base = {hook: [c for c in chains if c.get("hook") == hook and c.get("family") in ("inet", "ip", "ip6")]
+def _nft_items(text: str) -> list[dict]:
+    try:
+        items = json.loads(text or "{}").get("nftables", [])
+    except (ValueError, AttributeError, RecursionError):
+        raise CollectorFailed("nft -j list ruleset: output is not the JSON nft documents") from None
+    if not isinstance(items, list):
+        raise CollectorFailed("nft -j list ruleset: 'nftables' is not a list")
+    return [item for item in items if isinstance(item, dict) and len(item) == 1]
+
+
+def summarise_nft(items: list[dict]) -> dict:
+    """Policies, rule count and the input base chains (rules reduced) of an `nft -j` ruleset."""
+    of = {kind: [i[kind] for i in items if isinstance(i.get(kind), dict)] for kind in ("chain", "rule", "set")}
+    sets = {_where(s): s.get("elem") for s in of["set"]}
+    base = {hook: [c for c in of["chain"] if c.get("hook") == hook and c.get("family") in ("inet", "ip", "ip6")]
             for hook in ("input", "forward")}
-    if not base["input"] and not rules:
-        return {"backend": "none", "input_policy": "accept", "forward_policy": "accept", "rule_count": 0,
-                "input_rules": []}
-    input_names = {(c.get("family"), c.get("table"), c.get("name")) for c in base["input"]}
-    input_rules = [_nft_rule(r) for r in rules if (r.get("family"), r.get("table"), r.get("chain")) in input_names]
+    chains = []
+    for chain in base["input"]:
+        rules = [r for r in of["rule"] if _where(r) == _where(chain)]
+        named = {name: elem for (family, table, name), elem in sets.items() if (family, table) == _where(chain)[:2]}
+        chains.append({"family": chain["family"], "table": str(chain.get("table")), "name": str(chain.get("name")),
+                       "policy": _policy([chain]), "rules": [_nft_rule(r, named) for r in rules]})
+    xt_rules = sum(any(isinstance(e, dict) and "xt" in e for e in r.get("expr") or []) for r in of["rule"])
     return {"backend": "nftables", "input_policy": _policy(base["input"]), "forward_policy": _policy(base["forward"]),
-            "rule_count": len(rules), "input_rules": input_rules,
-            "unparsed_rules": sum(1 for r in input_rules if r["kind"] == "unparsed")}
+            "rule_count": len(of["rule"]), "chains": chains, "xt_rules": xt_rules}
 
 
-def _policy(chains: list) -> str:
-    """The strictest policy over the chains on a hook (each must accept a packet)."""
-    policies = {str(c.get("policy", "accept")) for c in chains}
-    if not chains:
-        return "accept"
-    return "drop" if "drop" in policies else "accept"
+def _where(thing: dict) -> tuple[str, str, str]:
+    """(family, table, name) of a chain or set; of a rule, its chain's."""
+    return str(thing.get("family")), str(thing.get("table")), str(thing.get("chain", thing.get("name")))
 
 
-def _nft_rule(rule: dict) -> dict:
-    """Reduce one rule to {kind, verdict, proto, ports} the evaluator understands."""
+def _policy(chains: list[dict]) -> str:
+    """The strictest policy over the chains on a hook: a packet must pass each of them."""
+    return "drop" if any(chain.get("policy") == "drop" for chain in chains) else "accept"
+
+
+def _nft_rule(rule: dict, sets: dict) -> Any:
     expressions = rule.get("expr") if isinstance(rule.get("expr"), list) else []
-    verdicts = [v for e in expressions if isinstance(e, dict) for v in VERDICTS if v in e]
-    matches = [e["match"] for e in expressions if isinstance(e, dict) and isinstance(e.get("match"), dict)]
-    others = [e for e in expressions if isinstance(e, dict) and not (set(e) & {"match", "counter", *VERDICTS})]
-    if len(verdicts) != 1 or others:
-        return {"kind": "unparsed"}
-    verdict = verdicts[0]
-    if not matches:
-        return {"kind": "all", "verdict": verdict}
-    if len(matches) == 1 and _skippable(matches[0]):
-        return {"kind": "skip"}
-    if len(matches) == 1 and _port_match(matches[0]):
-        proto, ports = _port_match(matches[0])
-        return {"kind": "port", "verdict": verdict, "proto": proto, "ports": ports}
-    return {"kind": "unparsed"}
+    if not all(isinstance(e, dict) and len(e) == 1 for e in expressions):
+        return UNPARSED
+    keys = [next(iter(e)) for e in expressions]
+    verdicts = [key for key in keys if key in VERDICTS]
+    understood = set(keys) <= {"match", "counter", "log", *VERDICTS} and len(verdicts) <= 1
+    conditions = [_nft_condition(e["match"], sets) for e in expressions if "match" in e]
+    return _reduce(conditions, verdicts[0] if verdicts else None, understood)
 
 
-def _skippable(match: dict) -> bool:
-    left = match.get("left") or {}
-    meta = left.get("meta") if isinstance(left, dict) else None
-    ct = left.get("ct") if isinstance(left, dict) else None
-    if isinstance(meta, dict) and meta.get("key") in ("iifname", "iif") and match.get("right") == "lo":
-        return True
-    if not (isinstance(ct, dict) and ct.get("key") == "state"):
-        return False
-    right = match.get("right")
-    states = right if isinstance(right, list) else [right]
-    return all(isinstance(state, str) for state in states) and set(states) <= {"established", "related"}
-
-
-def _port_match(match: dict):
-    payload = (match.get("left") or {}).get("payload") if isinstance(match.get("left"), dict) else None
-    if not isinstance(payload, dict) or payload.get("field") != "dport" or match.get("op") not in ("==", "in"):
+def _nft_condition(match: Any, sets: dict) -> Any:
+    if not isinstance(match, dict) or match.get("op") not in ("==", "in") or not isinstance(match.get("left"), dict):
         return None
-    proto = payload.get("protocol")
-    if proto not in ("tcp", "udp"):
+    left, right = match["left"], match.get("right")
+    meta, ct, payload = (left.get(k) if isinstance(left.get(k), dict) else {} for k in ("meta", "ct", "payload"))
+    if meta.get("key") in ("iifname", "iif"):
+        return NEVER if right == "lo" else None
+    if ct.get("key") == "state":
+        return _state_condition(_words(right))
+    if meta.get("key") == "l4proto" or (payload.get("protocol"), payload.get("field")) == ("ip", "protocol"):
+        return _proto_condition(right)
+    if payload.get("field") == "dport" and payload.get("protocol") in ("tcp", "udp"):
+        ports = _ports(sets.get(right[1:]) if isinstance(right, str) and right.startswith("@") else right)
+        return (payload["protocol"], ports) if ports else None
+    return None
+
+
+def _words(right: Any) -> list[str] | None:
+    items = right.get("set") if isinstance(right, dict) else right
+    items = [items] if isinstance(items, str) else items
+    return items if isinstance(items, list) and all(isinstance(i, str) for i in items) else None
+
+
+def _state_condition(states: list[str] | None) -> Any:
+    """A new inbound connection has conntrack state `new`."""
+    if states is None:
         return None
-    ports = _ports(match.get("right"))
-    return (proto, ports) if ports else None
+    return ALWAYS if "new" in {state.lower() for state in states} else NEVER
 
 
-def _ports(right) -> list[tuple[int, int]]:
-    if isinstance(right, int):
-        return [(right, right)]
-    if isinstance(right, dict) and isinstance(right.get("range"), list) and len(right["range"]) == 2:
-        low, high = right["range"]
-        return [(low, high)] if isinstance(low, int) and isinstance(high, int) else []
-    if isinstance(right, dict) and isinstance(right.get("set"), list):
-        return [p for item in right["set"] for p in _ports(item)]
-    return []
+def _proto_condition(proto: Any) -> Any:
+    if proto in ("tcp", "udp"):
+        return proto, FULL
+    return NEVER if proto in ("icmp", "icmpv6", "ipv6-icmp") else None
+
+
+def _ports(right: Any) -> list[tuple[int, int]]:
+    """22, {"range": [a, b]}, {"set": [...]} or a named set's elements -> ranges; [] if not understood."""
+    items = right.get("set", [right]) if isinstance(right, dict) else right if isinstance(right, list) else [right]
+    ranges = []
+    for item in items if isinstance(items, list) else []:
+        pair = item.get("range") if isinstance(item, dict) else [item, item]
+        if not (isinstance(pair, list) and len(pair) == 2 and all(type(p) is int for p in pair)):
+            return []
+        ranges.append((pair[0], pair[1]))
+    return ranges
+
+
+def _reduce(conditions: list, verdict: str | None, understood: bool) -> Any:
+    """A rule's conditions -> {verdict, proto, ports}, None (decides nothing for new inbound) or UNPARSED."""
+    if NEVER in conditions:
+        return None
+    if not understood or None in conditions:
+        return UNPARSED
+    proto, ports = None, FULL
+    for condition in (c for c in conditions if c != ALWAYS):
+        their_proto, their_ports = condition
+        if proto and proto != their_proto:
+            return None
+        if ports != FULL and their_ports != FULL:
+            return UNPARSED
+        proto, ports = their_proto, ports if their_ports == FULL else their_ports
+    return {"verdict": verdict, "proto": proto, "ports": ports} if verdict else None
 
 
 def summarise_iptables(text: str) -> dict:
-    """iptables-save output: policies from ':INPUT DROP', rules from '-A INPUT ...'."""
-    policies = dict(re.findall(r"^:(INPUT|FORWARD) (ACCEPT|DROP)", text, re.MULTILINE))
-    rules = [line for line in text.splitlines() if line.startswith("-A ")]
-    input_rules = [_iptables_rule(line) for line in rules if line.startswith("-A INPUT ")]
-    return {"backend": "iptables", "input_policy": policies.get("INPUT", "ACCEPT").lower(),
-            "forward_policy": policies.get("FORWARD", "ACCEPT").lower(), "rule_count": len(rules),
-            "input_rules": input_rules, "unparsed_rules": sum(1 for r in input_rules if r["kind"] == "unparsed")}
+    """iptables-save: policies and INPUT rules of the *filter table; rule_count counts every '-A'."""
+    table, policies, input_rules, rule_count = "", {}, [], 0
+    for line in text.splitlines():
+        if line.startswith("*"):
+            table = line[1:].strip()
+        rule_count += line.startswith("-A ")
+        if table == "filter" and (found := re.match(r"^:(INPUT|FORWARD) (ACCEPT|DROP)\b", line)):
+            policies[found[1]] = found[2].lower()
+        if table == "filter" and line.startswith("-A INPUT "):
+            input_rules.append(_iptables_rule(line))
+    chain = {"family": "ip", "table": "filter", "name": "INPUT", "policy": policies.get("INPUT", "accept"),
+             "rules": input_rules}
+    return {"backend": "iptables", "input_policy": chain["policy"], "forward_policy": policies.get("FORWARD", "accept"),
+            "rule_count": rule_count, "chains": [chain] if "INPUT" in policies else []}
 
 
-def _iptables_rule(line: str) -> dict:
-    verdict = re.search(r" -j (ACCEPT|DROP|REJECT)\b", line)
-    if not verdict:
-        return {"kind": "unparsed"}
-    port = re.fullmatch(r"-A INPUT -p (tcp|udp)(?: -m \1)? --dport (\d+)(?::(\d+))? -j \w+", line.strip())
-    if port:
-        low = int(port.group(2))
-        return {"kind": "port", "verdict": verdict.group(1).lower(), "proto": port.group(1),
-                "ports": [(low, int(port.group(3) or low))]}
-    if line.strip() in ("-A INPUT -i lo -j ACCEPT",) or "--ctstate RELATED,ESTABLISHED" in line:
-        return {"kind": "skip"}
-    if re.fullmatch(r"-A INPUT -j \w+", line.strip()):
-        return {"kind": "all", "verdict": verdict.group(1).lower()}
-    return {"kind": "unparsed"}
+def _iptables_rule(line: str) -> Any:
+    try:
+        words = shlex.split(line)[2:]
+    except ValueError:
+        return UNPARSED
+    pairs = list(zip(words[::2], words[1::2]))
+    options = {key: value for key, value in pairs if key != "-m"}
+    understood = (len(words) % 2 == 0 and set(options) <= IPT_OPTIONS and options.get("-j") in IPT_VERDICTS
+                  and all(value in IPT_MODULES for key, value in pairs if key == "-m")
+                  and len(options) == sum(key != "-m" for key, _ in pairs))
+    conditions = [_iptables_condition(key, value, options) for key, value in options.items()
+                  if key in ("-p", "-i", "--ctstate", "--state")]
+    return _reduce(conditions, IPT_VERDICTS.get(options.get("-j", "")), understood)
 
 
-def open_ports(rules: list[dict], policy: str | None, sockets: list[dict]) -> list[dict]:
-    """The listening sockets that the input rules (first match wins) or the policy accept."""
+def _iptables_condition(key: str, value: str, options: dict) -> Any:
+    if key == "-i":
+        return NEVER if value == "lo" else None
+    if key in ("--ctstate", "--state"):
+        return _state_condition(value.split(","))
+    proto = _proto_condition(value.lower())
+    spec = options.get("--dport") or options.get("--dports")
+    if not isinstance(proto, tuple) or spec is None:
+        return proto
+    parts = spec.split(",")
+    if not all(re.fullmatch(r"\d{1,5}(:\d{1,5})?", part) for part in parts):
+        return None
+    return proto[0], [(int(part.split(":")[0]), int(part.split(":")[-1])) for part in parts]
+
+
+def open_ports(chains: list[dict], sockets: list[dict]) -> list[dict]:
+    """The listening sockets every input chain of their address family lets a new connection reach."""
     found = []
     for sock in sockets:
         proto = sock["proto"].rstrip("6")
-        if _verdict_for(rules, policy, proto, sock["port"]) == "accept":
-            found.append({"proto": proto, "port": sock["port"], "address": sock["address"],
-                          "process": sock.get("process")})
-    return sorted(found, key=lambda p: (p["proto"], p["port"]))
+        if any(all(_verdict(c, proto, sock["port"]) == "accept" for c in chains if c["family"] in (family, "inet"))
+               for family in _families(sock["address"])):
+            found.append({"proto": proto, "port": sock["port"], "address": sock["address"], "process": sock.get("process")})
+    return sorted(found, key=lambda p: (p["proto"], p["port"], p["address"]))
 
 
-def _verdict_for(rules: list[dict], policy: str | None, proto: str, port: int) -> str:
-    for rule in rules:
-        if rule["kind"] == "all":
+def _families(address: str) -> tuple[str, ...]:
+    """'*' is a dual-stack socket; '[::ffff:a.b.c.d]' is IPv4 seen through IPv6."""
+    if address == "*":
+        return ("ip", "ip6")
+    return ("ip6",) if address.startswith("[") and "." not in address else ("ip",)
+
+
+def _verdict(chain: dict, proto: str, port: int) -> str:
+    for rule in chain["rules"]:
+        if isinstance(rule, dict) and rule["proto"] in (None, proto) and any(lo <= port <= hi for lo, hi in rule["ports"]):
             return rule["verdict"]
-        # "skip" (loopback, established) and "unparsed" rules decide nothing here;
-        # unparsed ones are counted in the status instead of guessed at.
-        if rule["kind"] == "port" and rule["proto"] == proto and any(lo <= port <= hi for lo, hi in rule["ports"]):
-            return rule["verdict"]
-    return policy or "accept"
+    return chain["policy"]
 
 
 def parse_ss(text: str) -> list[dict]:
-    """`ss -H -tulnp` lines -> [{proto, address, port, process}]."""
+    """`ss -H -tulnp` lines -> [{proto, address, port, process}]; lines it cannot read are left out."""
     sockets = []
     for line in text.splitlines():
         fields = line.split()
         if len(fields) < 5 or fields[0] not in ("tcp", "udp"):
             continue
         address, _, port = fields[4].rpartition(":")
-        if not port.isdigit():
+        if not port.isdigit() or int(port) > 65535 or not address:
             continue
-        process = re.search(r'users:\(\("([^"]+)"', line)
-        sockets.append({"proto": fields[0], "address": address.split("%")[0], "port": int(port),
+        process = re.search(r'users:\(\("([^"]{1,64})"', line)
+        sockets.append({"proto": fields[0], "address": re.sub(r"%[^\]]*", "", address), "port": int(port),
                         "process": process.group(1) if process else None})
     return sockets
