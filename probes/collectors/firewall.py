@@ -1,26 +1,24 @@
 """Firewall status: default policies, rule count, and which listening ports are open.
 
 Reads `nft -j list ruleset`; where nft is missing or shows no input base
-chain, `iptables-save`. Debian's iptables is iptables-nft, so its rules show
-in nft as table `ip filter`, but rules using xtables extensions (multiport,
-conntrack, REJECT...) show there only as opaque `xt` expressions: for those
-the `ip filter INPUT` chain is read from iptables-save instead.
+chain, `iptables-save` (or `iptables-legacy-save` where iptables-nft says
+legacy tables exist). Debian's iptables is iptables-nft: its rules show in nft
+as table `ip filter`, but those using xtables extensions (multiport, conntrack,
+REJECT...) only as opaque `xt` expressions, so that chain is then read from
+iptables-save.
 
-Open ports: a listening socket on a non-loopback address is open when, for
-its address family (ip, ip6; a `*` socket both), every input base chain of
-that family or `inet` accepts a new connection to it: a chain's rules are
-walked in order (the first terminal verdict wins), else its policy applies.
-The evaluator understands, for a new inbound connection: tcp/udp destination
-port (a port, an anonymous or named set, a range), `meta l4proto` / `ip
-protocol`, `iifname "lo"` (never matches), `ct state` (matches if it holds
-`new`), counter and log, and the verdicts accept, drop and reject; the same
-for iptables-save (-p, --dport, multiport --dports, -i lo, --ctstate/--state,
--j ACCEPT/DROP/REJECT/LOG). It does NOT understand addresses (ip saddr,
--s), other interfaces, jumps/gotos to other chains, return, limits, marks,
-`th dport`, negations, ip6tables-save. Such a rule is not guessed at: it
-decides nothing here and is counted in `unparsed_rules`. Under a drop policy
-a port only such a rule opens is therefore reported closed; under an accept
-policy a port only such a rule closes is reported open.
+A listening socket on a non-loopback address is open when, for its address
+family (`*` is both), every input base chain of that family or `inet` accepts
+a new connection to it: the first terminal verdict of a chain wins, else its
+policy. Understood: tcp/udp dport (port, range, anonymous or named set), l4proto
+/ ip protocol, iifname "lo" (never matches), ct state (matches if it holds
+`new`), counter, log, accept/drop/reject; in iptables-save the same (-p,
+--dport, multiport --dports, -i lo, --ctstate/--state, -j ACCEPT/DROP/REJECT/LOG).
+NOT understood: addresses, other interfaces, jumps and gotos, return, limits,
+marks, `th dport`, negation, ip6tables-save, legacy tables next to an nft
+input chain. Such a rule is not guessed at: it decides nothing and is counted
+in `unparsed_rules`, so under a drop policy a port only it opens is reported
+closed, under an accept policy a port only it closes is reported open.
 """
 
 from __future__ import annotations
@@ -37,6 +35,7 @@ from probes.collectors import CollectorFailed
 VERDICTS = ("accept", "drop", "reject")
 ALWAYS, NEVER, UNPARSED = "always", "never", "unparsed"
 FULL = [(0, 65535)]
+NONE = {"backend": "none", "input_policy": "accept", "forward_policy": "accept", "rule_count": 0, "chains": []}
 IPT_VERDICTS = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "LOG": None}
 IPT_MODULES = {"tcp", "udp", "multiport", "conntrack", "state", "comment"}
 IPT_OPTIONS = {"-p", "--dport", "--dports", "-i", "--ctstate", "--state", "-j", "--reject-with",
@@ -66,55 +65,48 @@ class FirewallCollector:
         return status
 
     def _ruleset_status(self) -> dict:
-        nft, nft_error = self._output("nft", "-j", "list", "ruleset")
+        nft, nft_error, _ = self._output("nft", "-j", "list", "ruleset")
         status = summarise_nft(_nft_items(nft)) if nft is not None else None
         xt_rules = status.pop("xt_rules") if status else 0
         if status and status["chains"]:
-            if xt_rules:
-                self._read_xt_chain_with_iptables(status)
-            return status
-        saved, ipt_error, tool = self._iptables_save()
+            return self._with_xt_chain(status) if xt_rules else status
+        saved, ipt_error, warnings = self._output("iptables-save")
+        tool = "iptables-legacy-save" if LEGACY in warnings else "iptables-save"
+        if tool == "iptables-legacy-save":
+            saved, ipt_error, _ = self._output(tool)
         if status is None and saved is None and (nft_error or ipt_error):
             raise CollectorFailed("; ".join(error for error in (nft_error, ipt_error) if error))
         ipt = summarise_iptables(saved or "")
         if ipt["rule_count"] or "drop" in (ipt["input_policy"], ipt["forward_policy"]):
             return {**ipt, "read_with": [tool]}
-        if status and status["rule_count"]:
-            return status
-        return {"backend": "none", "input_policy": "accept", "forward_policy": "accept", "rule_count": 0, "chains": []}
+        return status if status and status["rule_count"] else dict(NONE)
 
-    def _iptables_save(self) -> tuple[str | None, str | None, str]:
-        """iptables-save, or iptables-legacy-save where iptables-nft says legacy tables hold the rules."""
-        saved, error = self._output("iptables-save")
-        if saved and LEGACY in saved:
-            return (*self._output("iptables-legacy-save"), "iptables-legacy-save")
-        return saved, error, "iptables-save"
-
-    def _read_xt_chain_with_iptables(self, status: dict) -> None:
+    def _with_xt_chain(self, status: dict) -> dict:
         """iptables-nft's `ip filter INPUT` as iptables-save shows it, xt matches included."""
-        saved, _error = self._output("iptables-save")
-        chains = summarise_iptables(saved or "")["chains"]
+        chains = summarise_iptables(self._output("iptables-save")[0] or "")["chains"]
         if chains:
             status["chains"] = [chains[0] if (c["family"], c["table"], c["name"]) == ("ip", "filter", "INPUT") else c
                                 for c in status["chains"]]
             status["read_with"] = ["nft", "iptables-save"]
+        return status
 
-    def _output(self, *command: str) -> tuple[str | None, str | None]:
-        """(stdout, None) on success; (None, None) when not installed; (None, reason) when it failed."""
+    def _output(self, *command: str) -> tuple[str | None, str | None, str]:
+        """(stdout, None, stderr) on success; stdout None when not installed, with a reason when it failed."""
         try:
             result = self.run([*self.prefix, *command], capture_output=True, text=True, timeout=20)
         except FileNotFoundError:
-            return None, None
+            return None, None, ""
         except subprocess.TimeoutExpired:
             raise CollectorFailed(f"{' '.join(command)}: no answer within 20 s") from None
+        stderr = result.stderr or ""
         if result.returncode == 0:
-            return result.stdout or "", None
-        if result.returncode == 127 or MISSING.search(result.stderr or ""):
-            return None, None
-        return None, f"{' '.join(command)} failed (rc {result.returncode}): {(result.stderr or '').strip()[:200]}"
+            return result.stdout or "", None, stderr
+        if result.returncode == 127 or MISSING.search(stderr):
+            return None, None, stderr
+        return None, f"{' '.join(command)} failed (rc {result.returncode}): {stderr.strip()[:200]}", stderr
 
     def _listening_from_ss(self) -> list[dict]:
-        stdout, error = self._output("ss", "-H", "-tulnp")
+        stdout, error, _ = self._output("ss", "-H", "-tulnp")
         if stdout is None:
             raise CollectorFailed(error or "ss is not installed: cannot list listening sockets")
         return parse_ss(stdout)
@@ -131,20 +123,20 @@ def _nft_items(text: str) -> list[dict]:
 
 
 def summarise_nft(items: list[dict]) -> dict:
-    """Policies, rule count and the input base chains (rules reduced) of an `nft -j` ruleset."""
+    """Policies, rule count, count of xt rules and the input base chains (rules reduced) of `nft -j`."""
     of = {kind: [i[kind] for i in items if isinstance(i.get(kind), dict)] for kind in ("chain", "rule", "set")}
     sets = {_where(s): s.get("elem") for s in of["set"]}
     base = {hook: [c for c in of["chain"] if c.get("hook") == hook and c.get("family") in ("inet", "ip", "ip6")]
             for hook in ("input", "forward")}
     chains = []
     for chain in base["input"]:
-        rules = [r for r in of["rule"] if _where(r) == _where(chain)]
-        named = {name: elem for (family, table, name), elem in sets.items() if (family, table) == _where(chain)[:2]}
-        chains.append({"family": chain["family"], "table": str(chain.get("table")), "name": str(chain.get("name")),
-                       "policy": _policy([chain]), "rules": [_nft_rule(r, named) for r in rules]})
-    xt_rules = sum(any(isinstance(e, dict) and "xt" in e for e in r.get("expr") or []) for r in of["rule"])
+        family, table, name = _where(chain)
+        named = {set_name: elem for (f, t, set_name), elem in sets.items() if (f, t) == (family, table)}
+        rules = [_nft_rule(_expressions(r), named) for r in of["rule"] if _where(r) == (family, table, name)]
+        chains.append({"family": family, "table": table, "name": name, "policy": _policy([chain]), "rules": rules})
     return {"backend": "nftables", "input_policy": _policy(base["input"]), "forward_policy": _policy(base["forward"]),
-            "rule_count": len(of["rule"]), "chains": chains, "xt_rules": xt_rules}
+            "rule_count": len(of["rule"]), "chains": chains,
+            "xt_rules": sum(any("xt" in e for e in _expressions(r)) for r in of["rule"])}
 
 
 def _where(thing: dict) -> tuple[str, str, str]:
@@ -152,16 +144,18 @@ def _where(thing: dict) -> tuple[str, str, str]:
     return str(thing.get("family")), str(thing.get("table")), str(thing.get("chain", thing.get("name")))
 
 
+def _expressions(rule: dict) -> list[dict]:
+    found = rule.get("expr")
+    return found if isinstance(found, list) and all(isinstance(e, dict) and len(e) == 1 for e in found) else [{}]
+
+
 def _policy(chains: list[dict]) -> str:
     """The strictest policy over the chains on a hook: a packet must pass each of them."""
     return "drop" if any(chain.get("policy") == "drop" for chain in chains) else "accept"
 
 
-def _nft_rule(rule: dict, sets: dict) -> Any:
-    expressions = rule.get("expr") if isinstance(rule.get("expr"), list) else []
-    if not all(isinstance(e, dict) and len(e) == 1 for e in expressions):
-        return UNPARSED
-    keys = [next(iter(e)) for e in expressions]
+def _nft_rule(expressions: list[dict], sets: dict) -> Any:
+    keys = [next(iter(e), "") for e in expressions]
     verdicts = [key for key in keys if key in VERDICTS]
     understood = set(keys) <= {"match", "counter", "log", *VERDICTS} and len(verdicts) <= 1
     conditions = [_nft_condition(e["match"], sets) for e in expressions if "match" in e]
@@ -169,6 +163,7 @@ def _nft_rule(rule: dict, sets: dict) -> Any:
 
 
 def _nft_condition(match: Any, sets: dict) -> Any:
+    """What one `match` means for a new inbound connection: ALWAYS, NEVER, (proto, ports) or None."""
     if not isinstance(match, dict) or match.get("op") not in ("==", "in") or not isinstance(match.get("left"), dict):
         return None
     left, right = match["left"], match.get("right")
@@ -176,7 +171,8 @@ def _nft_condition(match: Any, sets: dict) -> Any:
     if meta.get("key") in ("iifname", "iif"):
         return NEVER if right == "lo" else None
     if ct.get("key") == "state":
-        return _state_condition(_words(right))
+        states = right.get("set") if isinstance(right, dict) else right
+        return _state_condition([states] if isinstance(states, str) else states)
     if meta.get("key") == "l4proto" or (payload.get("protocol"), payload.get("field")) == ("ip", "protocol"):
         return _proto_condition(right)
     if payload.get("field") == "dport" and payload.get("protocol") in ("tcp", "udp"):
@@ -185,15 +181,9 @@ def _nft_condition(match: Any, sets: dict) -> Any:
     return None
 
 
-def _words(right: Any) -> list[str] | None:
-    items = right.get("set") if isinstance(right, dict) else right
-    items = [items] if isinstance(items, str) else items
-    return items if isinstance(items, list) and all(isinstance(i, str) for i in items) else None
-
-
-def _state_condition(states: list[str] | None) -> Any:
+def _state_condition(states: Any) -> Any:
     """A new inbound connection has conntrack state `new`."""
-    if states is None:
+    if not isinstance(states, list) or not all(isinstance(state, str) for state in states):
         return None
     return ALWAYS if "new" in {state.lower() for state in states} else NEVER
 
@@ -217,14 +207,13 @@ def _ports(right: Any) -> list[tuple[int, int]]:
 
 
 def _reduce(conditions: list, verdict: str | None, understood: bool) -> Any:
-    """A rule's conditions -> {verdict, proto, ports}, None (decides nothing for new inbound) or UNPARSED."""
+    """A rule -> {verdict, proto, ports}, None (decides nothing for a new inbound connection) or UNPARSED."""
     if NEVER in conditions:
         return None
     if not understood or None in conditions:
         return UNPARSED
     proto, ports = None, FULL
-    for condition in (c for c in conditions if c != ALWAYS):
-        their_proto, their_ports = condition
+    for their_proto, their_ports in (c for c in conditions if c != ALWAYS):
         if proto and proto != their_proto:
             return None
         if ports != FULL and their_ports != FULL:
@@ -235,17 +224,15 @@ def _reduce(conditions: list, verdict: str | None, understood: bool) -> Any:
 
 def summarise_iptables(text: str) -> dict:
     """iptables-save: policies and INPUT rules of the *filter table; rule_count counts every '-A'."""
-    table, policies, input_rules, rule_count = "", {}, [], 0
+    table, policies, rules, rule_count = "", {}, [], 0
     for line in text.splitlines():
-        if line.startswith("*"):
-            table = line[1:].strip()
+        table = line[1:].strip() if line.startswith("*") else table
         rule_count += line.startswith("-A ")
-        if table == "filter" and (found := re.match(r"^:(INPUT|FORWARD) (ACCEPT|DROP)\b", line)):
+        if table == "filter" and (found := re.match(r":(INPUT|FORWARD) (ACCEPT|DROP)\b", line)):
             policies[found[1]] = found[2].lower()
         if table == "filter" and line.startswith("-A INPUT "):
-            input_rules.append(_iptables_rule(line))
-    chain = {"family": "ip", "table": "filter", "name": "INPUT", "policy": policies.get("INPUT", "accept"),
-             "rules": input_rules}
+            rules.append(_iptables_rule(line))
+    chain = {"family": "ip", "table": "filter", "name": "INPUT", "policy": policies.get("INPUT", "accept"), "rules": rules}
     return {"backend": "iptables", "input_policy": chain["policy"], "forward_policy": policies.get("FORWARD", "accept"),
             "rule_count": rule_count, "chains": [chain] if "INPUT" in policies else []}
 
@@ -270,14 +257,12 @@ def _iptables_condition(key: str, value: str, options: dict) -> Any:
         return NEVER if value == "lo" else None
     if key in ("--ctstate", "--state"):
         return _state_condition(value.split(","))
-    proto = _proto_condition(value.lower())
-    spec = options.get("--dport") or options.get("--dports")
+    proto, spec = _proto_condition(value.lower()), options.get("--dport") or options.get("--dports")
     if not isinstance(proto, tuple) or spec is None:
         return proto
-    parts = spec.split(",")
-    if not all(re.fullmatch(r"\d{1,5}(:\d{1,5})?", part) for part in parts):
+    if not re.fullmatch(r"\d{1,5}(:\d{1,5})?(,\d{1,5}(:\d{1,5})?)*", spec):
         return None
-    return proto[0], [(int(part.split(":")[0]), int(part.split(":")[-1])) for part in parts]
+    return proto[0], [(int(part.split(":")[0]), int(part.split(":")[-1])) for part in spec.split(",")]
 
 
 def open_ports(chains: list[dict], sockets: list[dict]) -> list[dict]:
@@ -310,10 +295,8 @@ def parse_ss(text: str) -> list[dict]:
     sockets = []
     for line in text.splitlines():
         fields = line.split()
-        if len(fields) < 5 or fields[0] not in ("tcp", "udp"):
-            continue
-        address, _, port = fields[4].rpartition(":")
-        if not port.isdigit() or int(port) > 65535 or not address:
+        address, _, port = fields[4].rpartition(":") if len(fields) >= 5 else ("", "", "")
+        if fields[:1] not in (["tcp"], ["udp"]) or not address or not port.isdigit() or int(port) > 65535:
             continue
         process = re.search(r'users:\(\("([^"]{1,64})"', line)
         sockets.append({"proto": fields[0], "address": re.sub(r"%[^\]]*", "", address), "port": int(port),

@@ -39,7 +39,7 @@ class NutClient:
 
     def __init__(self, host: str, port: int = DEFAULT_PORT, timeout: float = 5.0):
         self.host, self.port, self.timeout = host, port, timeout
-        self.where = f"{host}:{port}"
+        self.where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     def list_vars(self, ups: str) -> dict[str, str]:
         """Every variable of `ups` as upsd lists it, values unescaped."""
