@@ -17,10 +17,9 @@ from sqlalchemy import Engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(engine: Engine, connection=None) -> Config:
+def alembic_config(connection=None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["engine"] = engine
     config.attributes["connection"] = connection
     return config
 
@@ -29,7 +28,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
     """Bring the schema to `revision`; returns (revision before, revision after)."""
     with engine.begin() as connection:
         before = MigrationContext.configure(connection).get_current_revision()
-        command.upgrade(alembic_config(engine, connection), revision)
+        command.upgrade(alembic_config(connection), revision)
         after = MigrationContext.configure(connection).get_current_revision()
     return before, after
 
@@ -40,4 +39,4 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -7,7 +7,6 @@ dropped; a known field with a wrong type is refused, naming the field.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -125,7 +124,3 @@ class Report(_Open):
     ups: list[Ups] = []
     sensor: Sensor | None = None
     errors: list[CollectorError] = []
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

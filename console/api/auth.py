@@ -29,7 +29,8 @@ def _authenticate():
     row = verify_token(db(), token.strip())
     if row is None:
         return _refuse("invalid token", "the token is unknown, revoked or expired")
-    db().commit()  # keeps last_used_at
+    if db().dirty:
+        db().commit()  # keeps last_used_at
     g.api_actor = Actor(row.user.username, row.role, client_addr(), row.user_id, via="api")
     g.api_token_id = row.id
     return None

@@ -71,6 +71,10 @@ def list_users(session: Session, actor: Actor) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
+def count_active(session: Session) -> int:
+    return session.scalar(select(func.count(User.id)).where(User.is_active)) or 0
+
+
 def count_admins(session: Session) -> int:
     return session.scalar(select(func.count(User.id)).where(User.role == Role.admin, User.is_active)) or 0
 

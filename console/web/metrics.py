@@ -15,7 +15,6 @@ from flask import Flask, g, request
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
-from sqlalchemy import func, select
 
 REQUESTS = Counter("ops_http_requests_total", "HTTP requests served", ["method", "endpoint", "status"])
 LATENCY = Histogram("ops_http_request_seconds", "Time to serve a request", ["endpoint"])
@@ -45,14 +44,15 @@ class EstateCollector:
         self.session = session
 
     def collect(self):
-        from console.models import Host, User
+        from console.services.inventory_sync import host_counts
+        from console.services.users import count_active
 
         hosts = GaugeMetricFamily("ops_hosts", "Hosts in the asset list", labels=["status"])
-        for status, count in self.session.execute(select(Host.status, func.count()).group_by(Host.status)):
+        for status, count in host_counts(self.session).items():
             hosts.add_metric([status.value], count)
         yield hosts
         users = GaugeMetricFamily("ops_users_active", "Active console users")
-        users.add_metric([], self.session.scalar(select(func.count()).where(User.is_active)) or 0)
+        users.add_metric([], count_active(self.session))
         yield users
 
 

@@ -10,6 +10,7 @@ by the agent; the other collectors and the agent go on.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -18,6 +19,11 @@ class Collector(Protocol):
 
     def collect(self) -> Any:
         """Return this collector's section of the report."""
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A collector's times go into the report as ISO 8601 text (None stays None)."""
+    return moment.isoformat() if moment else None
 
 
 class CollectorFailed(Exception):

@@ -18,7 +18,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from probes.collectors import CollectorFailed
+from probes.collectors import CollectorFailed, iso
 
 MAX_ANSWER = 64 * 1024
 LOG_TAIL_BYTES = 256 * 1024
@@ -177,7 +177,3 @@ def _ctime(text: str, what: str | None) -> datetime | None:
         if what is None:
             return None
         raise CollectorFailed(f"{what}: unreadable {text[:40]!r}") from None
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

@@ -18,7 +18,7 @@ import subprocess
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from probes.collectors import CollectorFailed
+from probes.collectors import CollectorFailed, iso
 
 POWERSHELL = ["powershell.exe", "-NoProfile", "-NonInteractive", "-Command"]
 UTF8 = "[Console]::OutputEncoding = [Text.Encoding]::UTF8; "
@@ -120,10 +120,6 @@ def ps_date(data: dict, field: str, required: bool = True) -> datetime | None:
         except (ValueError, OverflowError, OSError):
             pass
     raise CollectorFailed(f"{field}: expected a date, got {_shown(value)}")
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _shown(value: Any) -> str:
