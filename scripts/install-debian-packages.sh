@@ -5,8 +5,20 @@
 # Runs as root on Debian 12 (bookworm). Quick when nothing is missing.
 set -euo pipefail
 
-base=(python3 python3-venv python3-dev gcc make git ca-certificates tzdata)
-test=(chromium postgresql-15 fonts-noto-core clamav clamav-daemon nut-server nut-client nftables iptables iproute2)
+base=(
+    python3 python3-venv python3-dev gcc make git ca-certificates tzdata
+    fonts-noto-core        # Vietnamese glyphs in PDF reports
+    libpango-1.0-0 libpangoft2-1.0-0   # WeasyPrint renders the PDF reports
+)
+test=(
+    chromium postgresql-15
+    clamav clamav-daemon
+    nut-server nut-client
+    nftables iptables iproute2
+    snmpd snmp             # SNMP UPS-MIB connector tests
+    openssh-server         # lab hosts: one sshd per network namespace
+    poppler-utils          # pdftotext reads the PDF reports back
+)
 
 wanted=("${base[@]}")
 if [[ "${1:-base}" == "test" ]]; then
