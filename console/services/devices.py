@@ -219,6 +219,13 @@ def latest_states(session: Session) -> list[DeviceEvidence]:
     return [evidence(device, state) for device, state in rows]
 
 
+def configured_states(session: Session, configs: list[DeviceConfig]) -> list[DeviceEvidence]:
+    """latest_states for the devices ops.toml configures now, also those not yet in the DB (read-only)."""
+    stored = {item.name: item for item in latest_states(session)}
+    return [stored.get(c.name) or DeviceEvidence(c.name, c.kind, c.connector, tuple(c.hosts), None, "unknown",
+                                                   "never polled", {}) for c in configs]
+
+
 def evidence(device: Device, state: DeviceState | None) -> DeviceEvidence:
     if state is None:
         return DeviceEvidence(device.name, device.kind, device.connector, tuple(device.host_names), None,
