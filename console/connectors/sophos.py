@@ -50,7 +50,8 @@ def _post(device, body: bytes) -> bytes:
     where = f"{device.address}:{device.effective_port}"
     deadline = time.monotonic() + device.timeout_seconds
     conn = _Connection(device.address, device.effective_port, timeout=device.timeout_seconds,
-                       tls=_tls_context(device), server_name=device.tls_server_name or device.address)
+                       tls=_tls_context(device), server_name=device.tls_server_name or device.address,
+                       deadline=deadline)
     try:
         conn.connect()
         _check_pin(conn, device, where)
@@ -67,7 +68,8 @@ def _post(device, body: bytes) -> bytes:
     except (TimeoutError, socket.timeout):
         raise ConnectorError(f"sophos {where}: no complete answer within {device.timeout_seconds:g} s") from None
     except (OSError, http.client.HTTPException) as exc:
-        raise ConnectorError(f"sophos {where}: {getattr(exc, 'strerror', None) or exc or type(exc).__name__}") from None
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise ConnectorError(f"sophos {where}: {reason}") from None
     finally:
         conn.close()
 
@@ -75,12 +77,14 @@ def _post(device, body: bytes) -> bytes:
 class _Connection(http.client.HTTPSConnection):
     """HTTPS whose certificate name is checked against `server_name` (the address unless configured)."""
 
-    def __init__(self, host: str, port: int, timeout: float, tls: ssl.SSLContext, server_name: str):
+    def __init__(self, host: str, port: int, timeout: float, tls: ssl.SSLContext, server_name: str,
+                 deadline: float):
         super().__init__(host, port, timeout=timeout, context=tls)
-        self.tls, self.server_name = tls, server_name
+        self.tls, self.server_name, self.deadline = tls, server_name, deadline
 
     def connect(self) -> None:
         http.client.HTTPConnection.connect(self)
+        _remaining(self.sock, self.deadline)  # the TLS handshake gets what is left, not a fresh timeout
         self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
 
 
