@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from console.connectors.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
 from console.errors import ConfigError
 from probes.config import AgentSettingError, AgentSettings, agent_settings_from, resolve_paths
 
@@ -100,6 +101,7 @@ class Settings(_Section):
     paths: PathsSettings = PathsSettings()
     agent: AgentSettings = AgentSettings()
     reports: ReportsSettings = ReportsSettings()
+    devices: list[DeviceConfig] = []
     source: Path | None = None
 
     @property
@@ -137,6 +139,7 @@ def load_settings(path: Path | str | None = None, environ: dict | None = None) -
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise _config_error(path, text, exc) from None
+    _check_devices(path, text, settings.devices)
     return _resolve(settings, path.resolve().parent, path.resolve())
 
 
@@ -168,6 +171,14 @@ def _build_agent_section(path: Path, text: str, raw: dict) -> None:
         raise ConfigError(path, str(exc), key=f"agent.{exc.key}", line=find_key_line(text, ["agent", exc.key])) from None
 
 
+def _check_devices(path: Path, text: str, devices: list[DeviceConfig]) -> None:
+    duplicate = duplicate_name(devices)
+    if duplicate:
+        index, name = duplicate
+        raise ConfigError(path, f"device name {name!r} is used twice", key=f"devices[{index}].name",
+                          line=find_table_line(text, "devices", index, "name"))
+
+
 def _line_from_message(message: str) -> int | None:
     found = re.search(r"at line (\d+)", message)
     return int(found.group(1)) if found else None
@@ -184,6 +195,8 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
     first = exc.errors()[0]
     loc = [str(part) for part in first["loc"]]
     key = ".".join(loc)
+    if loc[0] == "devices" and len(loc) > 1 and loc[1].isdigit():
+        return _device_error(path, text, loc, first)
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key (check its spelling and section)"
@@ -193,7 +206,19 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
 
 
 def _is_secret(loc: list[str]) -> bool:
-    return loc[-1:] in (["secret_key"], ["url"])
+    return loc[-1:] in (["secret_key"], ["url"]) or (loc[0] == "devices" and loc[-1] in SECRET_FIELDS)
+
+
+def _device_error(path: Path, text: str, loc: list[str], first: dict) -> ConfigError:
+    """`devices[2].port`, at the line of that key in the third [[devices]] table."""
+    index, field = int(loc[1]), (loc[2] if len(loc) > 2 else None)
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling)"
+    elif first["type"] not in ("missing", "value_error") and not _is_secret(loc):
+        message = f"{message} (got {first['input']!r})"
+    key = f"devices[{index}]" + (f".{field}" if field else "")
+    return ConfigError(path, message, key=key, line=find_table_line(text, "devices", index, field))
 
 
 def find_key_line(text: str, loc: list[str]) -> int | None:
@@ -226,6 +251,8 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "database": settings.database.model_copy(update={"url": SecretStr(url)}),
             "inventory": settings.inventory.model_copy(update={"path": _absolute(settings.inventory.path, base)}),
             "agent": resolve_paths(settings.agent, base),
+            "devices": [d.model_copy(update={"ca_file": _absolute(d.ca_file, base)}) if d.ca_file else d
+                        for d in settings.devices],
             "source": source,
         }
     )

@@ -204,13 +204,16 @@ class UpsCollector:
         except OSError as exc:  # refused, unreachable, timed out, reset
             reason = exc.strerror or str(exc) or type(exc).__name__
             return {"name": target, "reachable": False, "error": f"upsd {host}:{port}: {reason}"[:300]}
-        return {
-            "name": target, "reachable": True,
-            "status_flags": variables.get("ups.status", "").split(),
-            "battery_charge_percent": _number(variables, "battery.charge"),
-            "battery_runtime_seconds": _number(variables, "battery.runtime"),
-            "load_percent": _number(variables, "ups.load"),
-            "input_voltage": _number(variables, "input.voltage"),
-            "test_result": variables.get("ups.test.result"),
-            "variables": variables,
-        }
+        return {"name": target, "reachable": True, **status_fields(variables), "variables": variables}
+
+
+def status_fields(variables: dict[str, str]) -> dict:
+    """The report's UPS fields from upsd's variables (the console's NUT connector uses it too)."""
+    return {
+        "status_flags": variables.get("ups.status", "").split(),
+        "battery_charge_percent": _number(variables, "battery.charge"),
+        "battery_runtime_seconds": _number(variables, "battery.runtime"),
+        "load_percent": _number(variables, "ups.load"),
+        "input_voltage": _number(variables, "input.voltage"),
+        "test_result": variables.get("ups.test.result"),
+    }

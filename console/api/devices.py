@@ -1,0 +1,70 @@
+"""API routes for devices the console polls itself. Each docstring's YAML after '---' is its OpenAPI operation."""
+
+from __future__ import annotations
+
+from console.api import bp
+from console.api.envelope import int_arg, ok
+from console.services import devices
+from console.services.permissions import require
+from console.web.auth import current_actor
+from console.web.runtime import db, settings
+
+
+@bp.get("/api/v1/devices")
+def devices_list():
+    """Every configured device (UPS, firewall) with its latest state.
+    ---
+    get:
+      summary: List devices and their latest state
+      description: >
+        status is 'ok' or 'unknown' (with reason). For a UPS, fields has the agent's UPS keys
+        (status_flags as NUT tokens, battery_charge_percent, battery_runtime_seconds, load_percent,
+        input_voltage, test_result, test_date, model, manufacturer); for the Sophos firewall
+        firmware_version, admin_services {zone: [service]}, firewall_rules and ips_policies.
+      responses:
+        200: {description: "Devices"}
+        401: {$ref: "#/components/responses/Unauthorized"}
+    """
+    require(current_actor(), "view")
+    return ok([devices.evidence_as_dict(item) for item in devices.configured_states(db(), settings().devices)])
+
+
+@bp.get("/api/v1/devices/<name>")
+def device_detail(name: str):
+    """One device: its latest state and its recent states, newest first.
+    ---
+    get:
+      summary: Get a device with its recent states
+      parameters:
+        - {name: name, in: path, required: true, schema: {type: string}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
+      responses:
+        200: {description: "The device"}
+        401: {$ref: "#/components/responses/Unauthorized"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    require(current_actor(), "view")
+    device = devices.get_device(db(), name)
+    history = devices.recent_states(db(), device, int_arg("limit", 50, 1, 500))
+    data = devices.evidence_as_dict(devices.evidence(device, history[0] if history else None))
+    data["history"] = [{"collected_at": s.collected_at.isoformat(), "status": s.status, "reason": s.reason,
+                        "fields": s.state} for s in history]
+    return ok(data)
+
+
+@bp.post("/api/v1/devices/<name>/poll")
+def device_poll(name: str):
+    """Poll one device now and store its state (admin, it_staff).
+    ---
+    post:
+      summary: Poll a device now
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      responses:
+        200: {description: "The new state: status ok or unknown with reason"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    result = devices.poll_one(db(), current_actor(), settings(), name)
+    db().commit()
+    return ok({"name": result.name, "status": result.status, "reason": result.reason,
+               "collected_at": result.collected_at.isoformat()})

@@ -1,0 +1,58 @@
+"""`ops devices`: the devices the console polls itself (UPS over NUT or SNMP, the Sophos firewall)."""
+
+from __future__ import annotations
+
+import click
+
+from console.services import devices
+from console.services.actor import Actor
+
+
+def register(main: click.Group) -> None:
+    main.add_command(devices_group)
+
+
+@click.group("devices")
+def devices_group() -> None:
+    """List and poll the [[devices]] of ops.toml (no agent on them)."""
+
+
+@devices_group.command("list")
+@click.pass_obj
+def list_(ctx) -> None:
+    """Every configured device with its last state."""
+    with ctx.session() as session:
+        devices.sync_devices(session, Actor.cli(), ctx.settings.devices)
+        states = devices.latest_states(session)
+    click.echo(f"{'DEVICE':<20} {'KIND':<9} {'VIA':<7} {'STATUS':<8} {'LAST STATE (UTC)':<17} DETAIL")
+    for item in states:
+        when = f"{item.collected_at:%Y-%m-%d %H:%M}" if item.collected_at else "-"
+        click.echo(f"{item.name:<20} {item.kind:<9} {item.connector:<7} {item.status:<8} {when:<17} {_detail(item)}")
+
+
+@devices_group.command("poll")
+@click.option("--device", "name", default=None, help="Poll only this device (default: all).")
+@click.pass_obj
+def poll(ctx, name: str | None) -> None:
+    """Poll now and store one state per device; exit 1 if any device is unknown."""
+    with ctx.session() as session:
+        if name:
+            results = [devices.poll_one(session, Actor.cli(), ctx.settings, name)]
+        else:
+            devices.sync_devices(session, Actor.cli(), ctx.settings.devices)
+            results = devices.poll_all(session, ctx.settings, Actor.cli())
+    for result in results:
+        click.echo(f"{result.name}: {result.status}" + (f" ({result.reason})" if result.reason else ""))
+    if any(result.status != "ok" for result in results):
+        click.get_current_context().exit(1)
+
+
+def _detail(item) -> str:
+    if item.status != "ok":
+        return item.reason or ""
+    fields = item.fields
+    if item.kind == "ups":
+        return (f"{' '.join(fields.get('status_flags') or [])} charge {fields.get('battery_charge_percent')}% "
+                f"runtime {fields.get('battery_runtime_seconds')} s load {fields.get('load_percent')}%")
+    wan = ", ".join((fields.get("admin_services") or {}).get("WAN", [])) or "none"
+    return f"firmware {fields.get('firmware_version')} rules {len(fields.get('firewall_rules') or [])} admin on WAN: {wan}"

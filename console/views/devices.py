@@ -1,0 +1,47 @@
+"""Devices the console polls itself (UPS units, the firewall): their last state, history and 'poll now'."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from console.errors import NotFound
+from console.services import devices
+from console.web.auth import current_actor, permission_required
+from console.web.forms import ActionForm
+from console.web.runtime import db, settings
+
+bp = Blueprint("devices", __name__, url_prefix="/devices")
+
+
+@bp.get("/")
+def index():
+    states = devices.configured_states(db(), settings().devices)
+    return render_template("devices/index.html", states=states, form=ActionForm())
+
+
+@bp.get("/<name>")
+def detail(name: str):
+    device = devices.get_device(db(), name)
+    history = devices.recent_states(db(), device, limit=50)
+    latest = devices.evidence(device, history[0] if history else None)
+    return render_template("devices/detail.html", device=device, latest=latest, history=history, form=ActionForm())
+
+
+@bp.post("/<name>/poll")
+@permission_required("devices.poll")
+def poll(name: str):
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired. Try again."), "error")
+        return redirect(url_for("devices.index"))
+    try:
+        result = devices.poll_one(db(), current_actor(), settings(), name)
+    except NotFound:
+        db().rollback()
+        raise
+    db().commit()
+    if result.status == "ok":
+        flash(_("%(device)s polled: ok", device=name), "success")
+    else:
+        flash(_("%(device)s polled: unknown (%(reason)s)", device=name, reason=result.reason), "error")
+    return redirect(url_for("devices.detail", name=name))
