@@ -87,6 +87,15 @@ class ReportsSettings(_Section):
     retention_days: int = Field(90, ge=1, le=3650)
 
 
+class JobsSettings(_Section):
+    playbooks_dir: Path = Path("playbooks")
+    private_data_dir: Path = Path("var/jobs")
+    max_output_chars: int = Field(8192, ge=256, le=1048576)
+    max_events: int = Field(20000, ge=100, le=1000000)
+    keep_days: int = Field(180, ge=1, le=3650)
+    timeout_minutes: int = Field(120, ge=1, le=1440)
+
+
 class PathsSettings(_Section):
     var_dir: Path = Path("var")
 
@@ -100,6 +109,7 @@ class Settings(_Section):
     paths: PathsSettings = PathsSettings()
     agent: AgentSettings = AgentSettings()
     reports: ReportsSettings = ReportsSettings()
+    jobs: JobsSettings = JobsSettings()
     source: Path | None = None
 
     @property
@@ -226,6 +236,9 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "database": settings.database.model_copy(update={"url": SecretStr(url)}),
             "inventory": settings.inventory.model_copy(update={"path": _absolute(settings.inventory.path, base)}),
             "agent": resolve_paths(settings.agent, base),
+            "jobs": settings.jobs.model_copy(update={
+                "playbooks_dir": _absolute(settings.jobs.playbooks_dir, base),
+                "private_data_dir": _absolute(settings.jobs.private_data_dir, base)}),
             "source": source,
         }
     )
