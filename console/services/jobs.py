@@ -93,7 +93,7 @@ def launch(session: Session, actor: Actor, settings: Settings, request: LaunchRe
         raise Conflict("another job took some of these hosts at the same moment; try again") from None
     audit.record(session, actor, "job.launch", "job", job.id, playbook=job.playbook, limit=limit, tags=tags,
                  check_mode=request.check, hosts=len(hosts), extravar_names=sorted(extravars),
-                 secret_names=sorted(secret_names))
+                 redacted_vars=sorted(secret_names))
     secrets = JobSecrets({n: extravars[n] for n in secret_names}, request.vault_password or None,
                          request.ssh_key or None)
     return job, secrets
