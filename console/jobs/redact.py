@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 REDACTED = "********"
-SECRET_NAME = re.compile(r"pass(word|wd|phrase)?|secret|token|private_key|ssh_key|api_key|vault|credential",
+SECRET_NAME = re.compile(r"pass(word|wd|phrase)?|secret|token|(^|_)key($|_)|vault|credential",
                          re.IGNORECASE)
 MIN_LINE = 8  # lines of a multi-line secret shorter than this are too common to redact alone
 
