@@ -38,8 +38,11 @@ def spawn_worker(settings: Settings, job_id: int, secrets: JobSecrets) -> int:
                                    start_new_session=True, close_fds=True, env=env, cwd=_cwd(settings))
     finally:
         log.close()
-    process.stdin.write(secrets.to_json().encode())
-    process.stdin.close()
+    try:
+        process.stdin.write(secrets.to_json().encode())
+        process.stdin.close()
+    except BrokenPipeError:
+        pass  # the worker died at once; its log says why, and the job is ended as error when reaped
     threading.Thread(target=process.wait, name=f"job-{job_id}-reaper", daemon=True).start()
     return process.pid
 
