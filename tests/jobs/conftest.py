@@ -58,12 +58,12 @@ PLAYBOOKS = {
       ansible.builtin.debug:
         msg: "step one"
     - name: Wait a moment
-      ansible.builtin.command: sleep 3
+      ansible.builtin.command: sleep 5
     - name: Second step
       ansible.builtin.debug:
         msg: "step two"
     - name: Wait again
-      ansible.builtin.command: sleep 3
+      ansible.builtin.command: sleep 4
     - name: Last step
       ansible.builtin.debug:
         msg: "step three"
