@@ -88,6 +88,15 @@ class ReportsSettings(_Section):
     retention_days: int = Field(90, ge=1, le=3650)
 
 
+class JobsSettings(_Section):
+    playbooks_dir: Path = Path("playbooks")
+    private_data_dir: Path = Path("var/jobs")
+    max_output_chars: int = Field(8192, ge=256, le=1048576)
+    max_events: int = Field(20000, ge=100, le=1000000)
+    keep_days: int = Field(180, ge=1, le=3650)
+    timeout_minutes: int = Field(120, ge=1, le=1440)
+
+
 class PathsSettings(_Section):
     var_dir: Path = Path("var")
 
@@ -102,6 +111,7 @@ class Settings(_Section):
     agent: AgentSettings = AgentSettings()
     reports: ReportsSettings = ReportsSettings()
     devices: list[DeviceConfig] = []
+    jobs: JobsSettings = JobsSettings()
     source: Path | None = None
 
     @property
@@ -253,6 +263,9 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "agent": resolve_paths(settings.agent, base),
             "devices": [d.model_copy(update={"ca_file": _absolute(d.ca_file, base)}) if d.ca_file else d
                         for d in settings.devices],
+            "jobs": settings.jobs.model_copy(update={
+                "playbooks_dir": _absolute(settings.jobs.playbooks_dir, base),
+                "private_data_dir": _absolute(settings.jobs.private_data_dir, base)}),
             "source": source,
         }
     )

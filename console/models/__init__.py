@@ -5,6 +5,8 @@ from console.models.audit import AuditEvent
 from console.models.base import Base
 from console.models.devices import Device, DeviceState
 from console.models.inventory import Host, HostStatus, InventoryGroup, host_groups
+from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobState
 from console.models.users import ApiToken, Role, User
 
-__all__ = ["Agent", "EnrollmentToken", "HostReport", "ApiToken", "AuditEvent", "Base", "Device", "DeviceState", "Host", "HostStatus", "InventoryGroup", "Role", "User", "host_groups"]
+__all__ = ["Agent", "EnrollmentToken", "HostReport", "ApiToken", "AuditEvent", "Base", "Device", "DeviceState", "Host", "HostStatus",
+           "InventoryGroup", "Job", "JobEvent", "JobHostLock", "JobHostResult", "JobState", "Role", "User", "host_groups"]

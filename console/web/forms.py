@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
@@ -45,3 +45,15 @@ class TokenForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")])
+
+
+class JobLaunchForm(FlaskForm):
+    """Choices for `playbook` are the files of [jobs] playbooks_dir, set by the view."""
+
+    playbook = SelectField(_l("Playbook"), choices=[], validators=[DataRequired()])
+    limit = StringField(_l("Limit (host pattern)"), validators=[Length(max=1024)])
+    tags = StringField(_l("Tags"), validators=[Length(max=1024)])
+    check = BooleanField(_l("Check mode (change nothing)"))
+    extra_vars = TextAreaField(_l("Extra variables (name=value, one per line)"), validators=[Length(max=65536)])
+    secret_vars = TextAreaField(_l("Secret variables (name=value, one per line; never stored or shown)"),
+                                validators=[Length(max=65536)])
