@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from console.errors import ConfigError
 from probes.config import AgentSettingError, AgentSettings, agent_settings_from, resolve_paths
+from rules.config import RulesConfig
 
 Locale = Literal["vi", "en"]
 
@@ -100,6 +101,7 @@ class Settings(_Section):
     paths: PathsSettings = PathsSettings()
     agent: AgentSettings = AgentSettings()
     reports: ReportsSettings = ReportsSettings()
+    rules: RulesConfig = RulesConfig()
     source: Path | None = None
 
     @property
@@ -226,6 +228,7 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "database": settings.database.model_copy(update={"url": SecretStr(url)}),
             "inventory": settings.inventory.model_copy(update={"path": _absolute(settings.inventory.path, base)}),
             "agent": resolve_paths(settings.agent, base),
+            "rules": settings.rules.resolved(base),
             "source": source,
         }
     )
