@@ -13,6 +13,12 @@ the rule must alert on (`expect: alert`) or must not (`expect: no_alert`):
           - {from: client, data: "GET /landdb/admin/ HTTP/1.1\\r\\nHost: landdb\\r\\n\\r\\n"}
           - {from: server, data: "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n"}
 
+`data` is YAML text in double quotes: its escapes (\\r, \\n, \\xNN) give
+characters up to U+00FF, one byte each; other characters are sent as UTF-8.
+
+`data` is YAML text in double quotes: its escapes (\\r, \\n, \\xNN) give
+characters up to U+00FF, one byte each; other characters are sent as UTF-8.
+
 All cases of all specs go into one pcap, each conversation on its own client
 port; `suricata -r` runs once over it with the ruleset under test, and each
 alert in eve.json is given to the case whose conversation it belongs to.
@@ -20,7 +26,6 @@ alert in eve.json is given to the case whose conversation it belongs to.
 
 from __future__ import annotations
 
-import codecs
 import ipaddress
 import json
 import subprocess
@@ -96,7 +101,10 @@ def _case(path: Path, sid: int, index: int, raw) -> Case:
 def _payload(raw) -> tuple[str, bytes]:
     if not isinstance(raw, dict) or raw.get("from") not in ("client", "server") or not isinstance(raw.get("data"), str):
         raise ValueError("each payload needs from: client|server and data: text")
-    data = codecs.decode(raw["data"], "unicode_escape").encode("latin-1")
+    try:  # YAML's "\xNN" escapes give characters up to U+00FF: one byte each
+        data = raw["data"].encode("latin-1")
+    except UnicodeEncodeError:
+        data = raw["data"].encode("utf-8")
     if len(data) > MAX_PAYLOAD_BYTES:
         raise ValueError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
     return raw["from"], data
