@@ -65,3 +65,11 @@ def rules_config(tmp_path) -> RulesConfig:
 @pytest.fixture
 def vendor_tarball(tmp_path) -> Path:
     return make_tarball(tmp_path / "vendor-rules.tar.gz", THIRD_PARTY)
+
+
+@pytest.fixture
+def settings(config_file, rules_config):
+    """The console's settings with [rules] pointing at this test's folders (app, client, live_server use it)."""
+    from console.settings import load_settings
+
+    return load_settings(config_file).model_copy(update={"rules": rules_config})
