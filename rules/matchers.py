@@ -54,14 +54,11 @@ class MetadataMatcher:
     """`metadata:signature_severity major` matches a rule carrying that key and value (any case)."""
 
     def __init__(self, key: str, value: str):
-        self.key, self.value = key, value
+        self.key, self.value, self.wanted = key, value, f"{key} {value}"
 
     def match(self, rule) -> bool:
-        for entry in rule.metadata:
-            parts = entry.strip().split(" ", 1)
-            if len(parts) == 2 and parts[0].lower() == self.key and parts[1].strip().lower() == self.value:
-                return True
-        return False
+        wanted = self.wanted
+        return any(" ".join(entry.split()).lower() == wanted for entry in rule["metadata"])
 
     @classmethod
     def parse(cls, text: str):

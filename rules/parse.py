@@ -38,6 +38,7 @@ class ParseCache:
 
     def __init__(self):
         self.entries: dict[tuple[str, str], ParsedFile] = {}
+        self.archives: dict[tuple, list] = {}  # (path, mtime, size) -> SourceFiles read from it
 
     def parse(self, source_file: SourceFile) -> ParsedFile:
         key = (source_file.label, hashlib.sha256(source_file.content).hexdigest())
@@ -47,6 +48,11 @@ class ParseCache:
             self.entries = {k: v for k, v in self.entries.items() if k[0] != source_file.label}
             self.entries[key] = parsed
         return ParsedFile([clone(r) for r in parsed.rules], list(parsed.problems))
+
+
+def digest(raw: str) -> str:
+    """A short digest of a rule's text: the diff calls a rule modified when it changes."""
+    return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
 def clone(rule):
@@ -95,6 +101,7 @@ def _parse_line(source_file: SourceFile, number: int, text: str, result: ParsedF
         return
     parsed["ops_source"] = source_file.source
     parsed["ops_line"] = number
+    parsed["ops_digest"] = digest(parsed["raw"])
     result.rules.append(parsed)
 
 

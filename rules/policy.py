@@ -46,6 +46,8 @@ class Policy:
         self.lines.append(entry)
         keys = sid_keys(entry.matcher)
         if keys is None:
+            if isinstance(entry.matcher, (su_matchers.GroupMatcher, su_matchers.FilenameMatcher)):
+                entry.matcher = ByFile(entry.matcher)
             self.scans.setdefault(entry.action, []).append(entry)
             return
         index = self.by_sid.setdefault(entry.action, {})
@@ -53,8 +55,12 @@ class Policy:
             index.setdefault(key, []).append(entry)
 
     def matching(self, action: str, rule) -> list[PolicyLine]:
-        found = list(self.by_sid.get(action, {}).get((rule.gid, rule.sid), ()))
-        found += [entry for entry in self.scans.get(action, ()) if entry.matcher.match(rule)]
+        index, scans = self.by_sid.get(action), self.scans.get(action)
+        if not index and not scans:
+            return []
+        found = list(index.get((rule["gid"], rule["sid"]), ())) if index else []
+        if scans:
+            found += [entry for entry in scans if entry.matcher.match(rule)]
         for entry in found:
             entry.hits += 1
         return found
@@ -62,6 +68,19 @@ class Policy:
     def unmatched_warnings(self) -> list[str]:
         return [f"warning: {where(e.path, e.line)}policy line matches no rule: {e.text}" for e in self.lines
                 if e.hits == 0]
+
+
+class ByFile:
+    """A group or filename matcher asked once per rule file, not once per rule: same answer for the file."""
+
+    def __init__(self, matcher):
+        self.matcher, self.answers = matcher, {}
+
+    def match(self, rule) -> bool:
+        group = rule["group"]
+        if group not in self.answers:
+            self.answers[group] = self.matcher.match(rule)
+        return self.answers[group]
 
 
 def load_policy(policy_dir: Path) -> Policy:
