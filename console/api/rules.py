@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import request
+from flask import jsonify, request
 
 from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
@@ -117,7 +117,10 @@ def rules_build():
     outcome = service.build_version(db(), current_actor(), reason=str(body.get("reason", ""))[:200],
                                     offline=bool(body.get("offline", False)))
     db().commit()
-    return ok(asdict(outcome), 201 if outcome.ok else 422)
+    if not outcome.ok:
+        errors = [{"code": "build_refused", "message": m} for m in outcome.messages if not m.startswith("info")]
+        return jsonify({"success": False, "errors": errors, "data": asdict(outcome)}), 422
+    return ok(asdict(outcome), 201)
 
 
 @bp.post("/api/v1/rules/versions/<int:number>/rollback")

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.errors import NotFound
+from console.errors import NotFound, OpsError
 from console.models import RuleDeployment, RulesetChange, RulesetVersion
 from console.models.base import utcnow
 from console.services import audit
@@ -214,7 +214,7 @@ def sensor_status(session: Session, *, config: RulesConfig | None = None) -> lis
                           "rules_failed": row.rules_failed, "deployed_at": row.deployed_at} for row in rows}
     try:
         configured = [s.name for s in rules_config(session, config).sensors]
-    except Exception:  # status must answer even where settings cannot be read
+    except (OpsError, OSError):  # status must answer even where settings cannot be read
         configured = []
     for name in configured:
         found.setdefault(name, {"name": name, "version": None, "rules_loaded": None, "rules_failed": None,

@@ -114,7 +114,8 @@ def test_api_refuses_a_broken_build_with_sid_and_file(client, api_token, rules_c
     (rules_config.local_dir / "typo.rules").write_text(
         'alert tcp any any -> any 80 (msg:"typo"; conten:"x"; sid:9100401; rev:1;)\n')
     response = client.post("/api/v1/rules/build", json={}, headers=headers)
-    assert response.status_code == 422 and response.json["data"]["ok"] is False
+    assert response.status_code == 422 and response.json["success"] is False
+    assert response.json["data"]["ok"] is False and response.json["errors"][0]["code"] == "build_refused"
     assert any("local/typo.rules:1: sid 9100401: Suricata:" in m for m in response.json["data"]["messages"])
 
 
