@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from console.connectors.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
 from console.errors import ConfigError
 from probes.config import AgentSettingError, AgentSettings, agent_settings_from, resolve_paths
+from rules.config import RulesConfig
 
 Locale = Literal["vi", "en"]
 
@@ -112,6 +113,7 @@ class Settings(_Section):
     reports: ReportsSettings = ReportsSettings()
     devices: list[DeviceConfig] = []
     jobs: JobsSettings = JobsSettings()
+    rules: RulesConfig = RulesConfig()
     source: Path | None = None
 
     @property
@@ -266,6 +268,7 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "jobs": settings.jobs.model_copy(update={
                 "playbooks_dir": _absolute(settings.jobs.playbooks_dir, base),
                 "private_data_dir": _absolute(settings.jobs.private_data_dir, base)}),
+            "rules": settings.rules.resolved(base),
             "source": source,
         }
     )

@@ -12,6 +12,8 @@ URL=http://127.0.0.1:8080
 $OPS db upgrade
 $OPS inventory sync
 $OPS user bootstrap
+# IDS rules: the department's rules (rules/local) built and checked with suricata -T into version 1.
+$OPS rules versions | grep -qE '^ +[0-9]' || $OPS rules update --reason "make demo" || echo "rules: build refused (see above)"
 
 $OPS console serve --host 127.0.0.1 --port 8080 &
 console=$!

@@ -6,7 +6,9 @@ from console.models.base import Base
 from console.models.devices import Device, DeviceState
 from console.models.inventory import Host, HostStatus, InventoryGroup, host_groups
 from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobState
+from console.models.rules import RuleDeployment, RulesetChange, RulesetVersion, RuleTestRun
 from console.models.users import ApiToken, Role, User
 
 __all__ = ["Agent", "EnrollmentToken", "HostReport", "ApiToken", "AuditEvent", "Base", "Device", "DeviceState", "Host", "HostStatus",
-           "InventoryGroup", "Job", "JobEvent", "JobHostLock", "JobHostResult", "JobState", "Role", "User", "host_groups"]
+           "InventoryGroup", "Job", "JobEvent", "JobHostLock", "JobHostResult", "JobState", "RuleDeployment",
+           "RulesetChange", "RulesetVersion", "RuleTestRun", "Role", "User", "host_groups"]

@@ -1,0 +1,304 @@
+"""API routes of the IDS rule manager: /api/v1/rules/..."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import jsonify, request
+
+from console.api import bp
+from console.api.envelope import int_arg, json_body, ok, text_field
+from console.errors import ValidationFailed
+from console.services import rule_operations as ops
+from console.services import rules as service
+from console.services.permissions import require
+from console.web.auth import current_actor
+from console.web.runtime import db
+
+
+def _status_dict(state: dict) -> dict:
+    def iso(value):
+        return value.isoformat() if value else None
+
+    return {**state, "active_since": iso(state["active_since"]), "built_at": iso(state["built_at"]),
+            "sensors": [{**s, "deployed_at": iso(s["deployed_at"])} for s in state["sensors"]]}
+
+
+@bp.get("/api/v1/rules/status")
+def rules_status():
+    """The active ruleset version and what each sensor runs.
+    ---
+    get:
+      summary: Ruleset status
+      responses:
+        200: {description: "active_version, active_since, built_at, rules_enabled, sensors[]"}
+        401: {$ref: "#/components/responses/Unauthorized"}
+    """
+    require(current_actor(), "view")
+    return ok(_status_dict(service.ruleset_status(db())))
+
+
+@bp.get("/api/v1/rules/versions")
+def rules_versions():
+    """Ruleset versions, newest first, keyset-paginated by number.
+    ---
+    get:
+      summary: List ruleset versions
+      parameters:
+        - {name: before, in: query, schema: {type: integer}, description: "Last number of the previous page"}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
+      responses:
+        200: {description: "Versions with counts; 'next' is the 'before' value for the next page"}
+        401: {$ref: "#/components/responses/Unauthorized"}
+    """
+    require(current_actor(), "view")
+    limit = int_arg("limit", 50, 1, 500)
+    rows = service.list_versions(db(), before=int_arg("before", 0, 0, 2**31), limit=limit + 1)
+    return ok([service.version_as_dict(r) for r in rows[:limit]], next=rows[limit - 1].number if len(rows) > limit else None)
+
+
+@bp.get("/api/v1/rules/versions/<int:number>")
+def rules_version(number: int):
+    """One version with its per-sid changes against the version before.
+    ---
+    get:
+      summary: Get a ruleset version and its diff
+      parameters: [{name: number, in: path, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: "The version and changes[] (kind: added, removed, modified, enabled, disabled)"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    require(current_actor(), "view")
+    row = service.get_version(db(), number)
+    changes = [{"gid": c.gid, "sid": c.sid, "kind": c.kind, "msg": c.msg, "source": c.source}
+               for c in service.changes_of(db(), number)]
+    return ok({**service.version_as_dict(row), "messages": row.messages, "changes": changes})
+
+
+@bp.get("/api/v1/rules/diff")
+def rules_diff():
+    """Per-sid changes between any two versions.
+    ---
+    get:
+      summary: Diff two ruleset versions
+      parameters:
+        - {name: from, in: query, required: true, schema: {type: integer}}
+        - {name: to, in: query, required: true, schema: {type: integer}}
+      responses:
+        200: {description: "changes[]"}
+        400: {$ref: "#/components/responses/BadRequest"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    require(current_actor(), "view")
+    old, new = int_arg("from", 0, 1, 2**31), int_arg("to", 0, 1, 2**31)
+    if not old or not new:
+        raise ValidationFailed("from", "from and to are required version numbers")
+    return ok([asdict(c) for c in service.diff(db(), old, new)])
+
+
+@bp.post("/api/v1/rules/build")
+def rules_build():
+    """Build from sources and policy, validate with suricata -T, and activate on success (rules.manage).
+    ---
+    post:
+      summary: Build a ruleset version
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {reason: {type: string}, offline: {type: boolean}}}
+      responses:
+        201: {description: "Built: version_number and messages"}
+        422: {description: "Refused: messages name file, line and sid; the active version stays"}
+        403: {$ref: "#/components/responses/Forbidden"}
+    """
+    body = request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        raise ValidationFailed("body", "expected a JSON object")
+    outcome = service.build_version(db(), current_actor(), reason=str(body.get("reason", ""))[:200],
+                                    offline=bool(body.get("offline", False)))
+    db().commit()
+    if not outcome.ok:
+        errors = [{"code": "build_refused", "message": m} for m in outcome.messages if not m.startswith("info")]
+        return jsonify({"success": False, "errors": errors, "data": asdict(outcome)}), 422
+    return ok(asdict(outcome), 201)
+
+
+@bp.post("/api/v1/rules/versions/<int:number>/rollback")
+def rules_rollback(number: int):
+    """Make an older version active again (rules.manage).
+    ---
+    post:
+      summary: Roll back to a version
+      parameters: [{name: number, in: path, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: "The version, now active"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    row = service.rollback(db(), current_actor(), number)
+    db().commit()
+    return ok(service.version_as_dict(row))
+
+
+@bp.post("/api/v1/rules/deploy")
+def rules_deploy():
+    """Push the active version to sensors and reload Suricata there (rules.manage).
+    ---
+    post:
+      summary: Deploy the active version
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {sensors: {type: array, items: {type: string}}}}
+      responses:
+        200: {description: "Per sensor: ok, rules_loaded, rules_failed, message"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        404: {$ref: "#/components/responses/NotFound"}
+        422: {$ref: "#/components/responses/BadRequest"}
+    """
+    body = request.get_json(silent=True) or {}
+    names = body.get("sensors") if isinstance(body, dict) else None
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        raise ValidationFailed("sensors", "must be a list of sensor names")
+    results = ops.deploy_active(db(), current_actor(), sensors=names)
+    db().commit()
+    return ok([asdict(r) for r in results])
+
+
+@bp.get("/api/v1/rules/search")
+def rules_search():
+    """Rules of the active version by sid, msg text, classtype, enabled and source.
+    ---
+    get:
+      summary: Search rules
+      parameters:
+        - {name: sid, in: query, schema: {type: integer}}
+        - {name: q, in: query, schema: {type: string}, description: "Part of the msg"}
+        - {name: classtype, in: query, schema: {type: string}}
+        - {name: source, in: query, schema: {type: string}}
+        - {name: enabled, in: query, schema: {type: string, enum: ["yes", "no"]}}
+        - {name: offset, in: query, schema: {type: integer, minimum: 0}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
+      responses:
+        200: {description: "Matching rules and 'total'"}
+        400: {$ref: "#/components/responses/BadRequest"}
+    """
+    require(current_actor(), "view")
+    sid = int_arg("sid", 0, 1, 2**32 - 1)
+    rows, total = ops.search_rules(db(), sid=sid or None, text=request.args.get("q", "")[:200],
+                                   classtype=request.args.get("classtype", "")[:64],
+                                   source=request.args.get("source", "")[:64],
+                                   enabled={"yes": True, "no": False}.get(request.args.get("enabled", "")),
+                                   offset=int_arg("offset", 0, 0, 10**7), limit=int_arg("limit", 50, 1, 500))
+    return ok(rows, total=total)
+
+
+@bp.get("/api/v1/rules/sources")
+def rules_sources():
+    """Rule sources from sources.yaml.
+    ---
+    get:
+      summary: List rule sources
+      responses:
+        200: {description: "Sources"}
+    """
+    require(current_actor(), "view")
+    return ok([asdict(s) for s in ops.list_sources(db())])
+
+
+@bp.post("/api/v1/rules/sources")
+def rules_sources_change():
+    """Add, enable, disable or remove a source (rules.manage).
+    ---
+    post:
+      summary: Change a rule source
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [action, name]
+              properties:
+                action: {type: string, enum: [add, enable, disable, remove]}
+                name: {type: string}
+                kind: {type: string, enum: [url, file, directory]}
+                location: {type: string}
+      responses:
+        200: {description: "The source"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        422: {$ref: "#/components/responses/BadRequest"}
+    """
+    body = json_body()
+    found = ops.change_source(db(), current_actor(), text_field(body, "action"), text_field(body, "name"),
+                              kind=text_field(body, "kind", required=False),
+                              location=text_field(body, "location", required=False))
+    db().commit()
+    return ok(asdict(found))
+
+
+@bp.get("/api/v1/rules/policy/<name>")
+def rules_policy(name: str):
+    """A policy file's text (enable.conf, disable.conf, drop.conf, modify.conf, threshold.config).
+    ---
+    get:
+      summary: Read a policy file
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      responses:
+        200: {description: "name and text"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    require(current_actor(), "view")
+    return ok({"name": name, "text": ops.read_policy(db(), name)})
+
+
+@bp.put("/api/v1/rules/policy/<name>")
+def rules_policy_write(name: str):
+    """Replace a policy file; every line is checked first (rules.manage).
+    ---
+    put:
+      summary: Write a policy file
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      requestBody:
+        required: true
+        content: {application/json: {schema: {type: object, required: [text], properties: {text: {type: string}}}}}
+      responses:
+        200: {description: "Saved; takes effect with the next build"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        404: {$ref: "#/components/responses/NotFound"}
+        422: {$ref: "#/components/responses/BadRequest"}
+    """
+    ops.write_policy(db(), current_actor(), name, text_field(json_body(), "text"))
+    db().commit()
+    return ok({"name": name})
+
+
+@bp.post("/api/v1/rules/tests")
+def rules_tests_run():
+    """Run the rule tests against the active version with real Suricata (rules.manage).
+    ---
+    post:
+      summary: Run rule tests
+      responses:
+        200: {description: "passed, failed and results per sid and case"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        422: {$ref: "#/components/responses/BadRequest"}
+    """
+    run = ops.run_tests(db(), current_actor())
+    db().commit()
+    return ok({"version": run.version_number, "passed": run.passed, "failed": run.failed, "results": run.results})
+
+
+@bp.get("/api/v1/rules/tests/latest")
+def rules_tests_latest():
+    """The latest rule test run.
+    ---
+    get:
+      summary: Latest rule test results
+      responses:
+        200: {description: "The run, or null when none has run"}
+    """
+    require(current_actor(), "view")
+    run = ops.latest_test_run(db())
+    return ok(None if run is None else {"version": run.version_number, "ran_at": run.ran_at.isoformat(),
+                                        "passed": run.passed, "failed": run.failed, "results": run.results})

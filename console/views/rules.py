@@ -1,0 +1,181 @@
+"""The Rules pages: overview with build/deploy, versions and diffs, search, sources, policy, tests."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from console.errors import ValidationFailed
+from console.services import rule_operations as ops
+from console.services import rules as service
+from console.web.auth import current_actor, permission_required
+from console.web.forms import ActionForm
+from console.web.runtime import db
+from rules.errors import RulesetError
+
+bp = Blueprint("rules", __name__, url_prefix="/rules")
+PAGE = 50
+POLICY_NAMES = ("enable.conf", "disable.conf", "drop.conf", "modify.conf", "threshold.config")
+
+
+@bp.get("/")
+def index():
+    return render_template("rules/index.html", status=service.ruleset_status(db()), active=service.active_version(db()),
+                           deployments=ops.deployments(db(), limit=10), test_run=ops.latest_test_run(db()),
+                           form=ActionForm())
+
+
+def _posted() -> bool:
+    if ActionForm().validate_on_submit():
+        return True
+    flash(_("The form expired. Try again."), "error")
+    return False
+
+
+@bp.post("/build")
+@permission_required("rules.manage")
+def build():
+    if _posted():
+        outcome = service.build_version(db(), current_actor(), reason=request.form.get("reason", "")[:200])
+        db().commit()
+        if outcome.ok:
+            flash(_("Version %(number)s built, validated and active.", number=outcome.version_number), "success")
+        else:
+            flash(_("Build refused; the active version stays in force."), "error")
+        for message in outcome.messages[:30]:
+            flash(message, "error" if message.startswith("error") else "info")
+    return redirect(url_for("rules.index"))
+
+
+@bp.post("/deploy")
+@permission_required("rules.manage")
+def deploy():
+    if _posted():
+        try:
+            results = ops.deploy_active(db(), current_actor())
+        except RulesetError as exc:
+            db().rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("rules.index"))
+        db().commit()
+        for result in results:
+            flash(f"{result.sensor}: {result.message}", "success" if result.ok else "error")
+        if not results:
+            flash(_("No sensors are configured in [rules] sensors."), "error")
+    return redirect(url_for("rules.index"))
+
+
+@bp.get("/versions")
+def versions():
+    before = request.args.get("before", type=int)
+    rows = service.list_versions(db(), before=before, limit=PAGE + 1)
+    return render_template("rules/versions.html", versions=rows[:PAGE], form=ActionForm(),
+                           next_before=rows[PAGE - 1].number if len(rows) > PAGE else None)
+
+
+@bp.get("/versions/<int:number>")
+def version(number: int):
+    row = service.get_version(db(), number)
+    against = request.args.get("against", type=int)
+    if against:
+        changes, title_from = service.diff(db(), against, number), against
+    else:
+        changes, title_from = service.changes_of(db(), number), number - 1 if number > 1 else None
+    return render_template("rules/version.html", version=row, changes=changes, diff_from=title_from,
+                           form=ActionForm())
+
+
+@bp.post("/versions/<int:number>/rollback")
+@permission_required("rules.manage")
+def rollback(number: int):
+    if _posted():
+        service.rollback(db(), current_actor(), number)
+        db().commit()
+        flash(_("Version %(number)s is active again. Deploy it to the sensors.", number=number), "success")
+    return redirect(url_for("rules.versions"))
+
+
+@bp.get("/search")
+def search():
+    args = request.args
+    sid = args.get("sid", "").strip()
+    enabled = {"yes": True, "no": False}.get(args.get("enabled", ""))
+    offset = max(0, args.get("offset", 0, type=int))
+    rows, total = ops.search_rules(db(), sid=int(sid) if sid.isdigit() else None, text=args.get("q", "")[:200],
+                                   classtype=args.get("classtype", "")[:64], enabled=enabled,
+                                   source=args.get("source", "")[:64], offset=offset, limit=PAGE)
+    return render_template("rules/search.html", rules=rows, total=total, offset=offset, page=PAGE, args=args)
+
+
+@bp.route("/sources", methods=["GET", "POST"])
+def sources():
+    if request.method == "POST":
+        return _change_source()
+    return render_template("rules/sources.html", sources=ops.list_sources(db()), form=ActionForm())
+
+
+@permission_required("rules.manage")
+def _change_source():
+    if _posted():
+        action = request.form.get("action", "")
+        try:
+            ops.change_source(db(), current_actor(), action, request.form.get("name", "").strip(),
+                              kind=request.form.get("kind", ""), location=request.form.get("location", "").strip())
+        except (RulesetError, ValidationFailed) as exc:
+            db().rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("rules.sources"))
+        db().commit()
+        flash(_("Source changed. Build a new version to use it."), "success")
+    return redirect(url_for("rules.sources"))
+
+
+@bp.route("/policy/<name>", methods=["GET", "POST"])
+def policy(name: str):
+    if name not in POLICY_NAMES:
+        return redirect(url_for("rules.policy", name="disable.conf"))
+    text, error = None, None
+    if request.method == "POST":
+        text, error = _save_policy(name)
+        if error is None:
+            return redirect(url_for("rules.policy", name=name))
+    if text is None:
+        text = ops.read_policy(db(), name)
+    return render_template("rules/policy.html", name=name, names=POLICY_NAMES, text=text, error=error,
+                           form=ActionForm()), 400 if error else 200
+
+
+@permission_required("rules.manage")
+def _save_policy(name: str):
+    text = request.form.get("text", "")
+    if not _posted():
+        return text, _("The form expired. Try again.")
+    try:
+        ops.write_policy(db(), current_actor(), name, text)
+    except RulesetError as exc:
+        db().rollback()
+        return text, str(exc)
+    db().commit()
+    flash(_("%(name)s saved. Build a new version to apply it.", name=name), "success")
+    return text, None
+
+
+@bp.get("/tests")
+def tests():
+    return render_template("rules/tests.html", run=ops.latest_test_run(db()), form=ActionForm())
+
+
+@bp.post("/tests/run")
+@permission_required("rules.manage")
+def run_tests():
+    if _posted():
+        try:
+            run = ops.run_tests(db(), current_actor())
+        except RulesetError as exc:
+            db().rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("rules.tests"))
+        db().commit()
+        flash(_("Rule tests: %(passed)s passed, %(failed)s failed.", passed=run.passed, failed=run.failed),
+              "success" if run.failed == 0 else "error")
+    return redirect(url_for("rules.tests"))

@@ -1,0 +1,75 @@
+"""Rule manager fixtures: a RulesConfig on temp folders, and sources the tests make themselves."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from rules.config import RulesConfig
+from rules.suricata_conf import write_offline_yaml
+
+REPO = Path(__file__).resolve().parents[2]
+HOME_NET = "[198.18.10.0/25]"
+
+THIRD_PARTY = {
+    "rules/vendor-web.rules": (
+        'alert http $EXTERNAL_NET any -> $HOME_NET any (msg:"VENDOR WEB admin login probe"; flow:established,to_server; '
+        'http.uri; content:"/wp-login.php"; classtype:web-application-attack; sid:2000001; rev:2; '
+        'metadata:signature_severity Major, deployment Perimeter;)\n'
+        '# alert http $EXTERNAL_NET any -> $HOME_NET any (msg:"VENDOR WEB phpinfo probe"; flow:established,to_server; '
+        'http.uri; content:"/phpinfo.php"; classtype:attempted-recon; sid:2000002; rev:1; '
+        'metadata:signature_severity Minor, deployment Perimeter;)\n'),
+    "rules/vendor-scan.rules": (
+        'alert tcp $EXTERNAL_NET any -> $HOME_NET 3389 (msg:"VENDOR SCAN RDP connection attempt"; flow:to_server; '
+        'flags:S,12; classtype:attempted-recon; sid:2000101; rev:1;)\n'
+        'alert tcp $EXTERNAL_NET any -> $HOME_NET 445 (msg:"VENDOR SCAN SMB connection attempt"; flow:to_server; '
+        'flags:S,12; classtype:attempted-recon; sid:2000102; rev:1;)\n'
+        '# alert tcp any any -> any any (msg:"VENDOR flowbit setter"; flow:to_server; content:"LOGIN"; '
+        'flowbits:set,vendor.login; flowbits:noalert; sid:2000103; rev:1;)\n'
+        'alert tcp any any -> any any (msg:"VENDOR login then secret"; flow:to_server; content:"SECRET"; '
+        'flowbits:isset,vendor.login; sid:2000104; rev:1;)\n'),
+    "rules/classification.config": "config classification: misc,Misc,3\n",
+}
+
+
+def make_tarball(path: Path, members: dict[str, str | bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as archive:
+        for name, content in members.items():
+            data = content.encode() if isinstance(content, str) else content
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.fixture
+def rules_config(tmp_path) -> RulesConfig:
+    """The shipped local rules, tests and policy copied to tmp_path; Suricata checks with a small yaml."""
+    base = tmp_path / "rules"
+    shutil.copytree(REPO / "rules" / "local", base / "local")
+    shutil.copytree(REPO / "rules" / "tests", base / "tests")
+    shutil.copytree(REPO / "rules" / "policy", base / "policy")
+    shutil.copy(REPO / "rules" / "threshold.config", base / "threshold.config")
+    (base / "sources.yaml").write_text("sources: []\n")
+    yaml_path = write_offline_yaml(tmp_path / "suricata.yaml", HOME_NET)
+    return RulesConfig(sources_file=base / "sources.yaml", policy_dir=base / "policy",
+                       threshold_file=base / "threshold.config", local_dir=base / "local",
+                       tests_dir=base / "tests", var_dir=tmp_path / "var" / "rules",
+                       suricata_yaml=yaml_path, test_home_net=HOME_NET, validate_timeout_seconds=120)
+
+
+@pytest.fixture
+def vendor_tarball(tmp_path) -> Path:
+    return make_tarball(tmp_path / "vendor-rules.tar.gz", THIRD_PARTY)
+
+
+@pytest.fixture
+def settings(config_file, rules_config):
+    """The console's settings with [rules] pointing at this test's folders (app, client, live_server use it)."""
+    from console.settings import load_settings
+
+    return load_settings(config_file).model_copy(update={"rules": rules_config})
