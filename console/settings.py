@@ -87,6 +87,29 @@ class ReportsSettings(_Section):
     retention_days: int = Field(90, ge=1, le=3650)
 
 
+class AlertsSettings(_Section):
+    eve_files: list[Path] = []
+    sensor_name: str = Field("", max_length=255)
+    batch_size: int = Field(5000, ge=1, le=100000)
+    poll_interval_seconds: float = Field(1.0, ge=0.05, le=60)
+    max_line_bytes: int = Field(1048576, ge=4096, le=64 * 1024 * 1024)
+    alert_retention_days: int = Field(180, ge=1, le=3650)
+    context_retention_days: int = Field(30, ge=1, le=3650)
+    internal_networks: list[str] = []
+
+    @field_validator("internal_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or network: {item!r} (use CIDR such as 10.20.0.0/16)") from None
+        return value
+
+
 class PathsSettings(_Section):
     var_dir: Path = Path("var")
 
@@ -100,6 +123,7 @@ class Settings(_Section):
     paths: PathsSettings = PathsSettings()
     agent: AgentSettings = AgentSettings()
     reports: ReportsSettings = ReportsSettings()
+    alerts: AlertsSettings = AlertsSettings()
     source: Path | None = None
 
     @property
@@ -226,6 +250,8 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "database": settings.database.model_copy(update={"url": SecretStr(url)}),
             "inventory": settings.inventory.model_copy(update={"path": _absolute(settings.inventory.path, base)}),
             "agent": resolve_paths(settings.agent, base),
+            "alerts": settings.alerts.model_copy(
+                update={"eve_files": [_absolute(path, base) for path in settings.alerts.eve_files]}),
             "source": source,
         }
     )
