@@ -179,6 +179,16 @@ class Follower:
     def poll_once(self) -> int:
         return sum(followed.poll() for followed in self.files)
 
+    def close(self) -> None:
+        for followed in self.files:
+            followed.close()
+
+    def __enter__(self) -> "Follower":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
     def run(self, should_stop=lambda: False, exit_when_idle: bool = False) -> IngestTotals:
         try:
             while not should_stop():
@@ -187,6 +197,5 @@ class Follower:
                         break
                     time.sleep(self.settings.poll_interval_seconds)
         finally:
-            for followed in self.files:
-                followed.close()
+            self.close()
         return self.totals
