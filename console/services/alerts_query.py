@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -44,8 +44,11 @@ class AlertFilter:
         return {key: value for key, value in values.items() if value not in (None, "")}
 
 
-def parse_filter(args, default_status: str = AlertStatus.new.value) -> AlertFilter:
-    """From request arguments; a bad value is a ValidationFailed naming its field."""
+def parse_filter(args, default_status: str = AlertStatus.new.value, zone: tzinfo = timezone.utc) -> AlertFilter:
+    """From request arguments; a bad value is a ValidationFailed naming its field.
+
+    Times without a zone (a browser's datetime-local) are taken in `zone`.
+    """
     status = args.get("status") or default_status
     if status not in STATUSES + ["all"]:
         raise ValidationFailed("status", f"must be one of {', '.join(STATUSES)} or all")
@@ -55,8 +58,8 @@ def parse_filter(args, default_status: str = AlertStatus.new.value) -> AlertFilt
             ipaddress.ip_network(ip, strict=False)
         except ValueError:
             raise ValidationFailed("ip", "must be an IP address or a CIDR network such as 198.18.20.0/24") from None
-    return AlertFilter(status=None if status == "all" else status, since=_time(args, "since"),
-                       until=_time(args, "until"), severity=_number(args, "severity", 1, 255),
+    return AlertFilter(status=None if status == "all" else status, since=_time(args, "since", zone),
+                       until=_time(args, "until", zone), severity=_number(args, "severity", 1, 255),
                        sid=_number(args, "sid", 1, 2**32), signature=_text(args, "q"), ip=ip,
                        host=_text(args, "host"), sensor=_text(args, "sensor"))
 
@@ -77,7 +80,7 @@ def _number(args, name: str, low: int, high: int) -> int | None:
     return int(raw)
 
 
-def _time(args, name: str) -> datetime | None:
+def _time(args, name: str, zone: tzinfo) -> datetime | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
@@ -85,7 +88,7 @@ def _time(args, name: str) -> datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed(name, "must be an ISO 8601 time such as 2026-01-31T08:00") from None
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(timezone.utc)
 
 
 def _iso(value: datetime | None) -> str | None:
