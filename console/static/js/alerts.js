@@ -25,17 +25,14 @@
       });
   }
 
-  function selectAll(root) {
-    root.querySelectorAll("input.select-all").forEach(function (box) {
-      box.addEventListener("change", function () {
-        box.form.querySelectorAll("input[name=group]").forEach(function (item) { item.checked = box.checked; });
-      });
-    });
-  }
+  // Delegated, so the box still works after htmx swaps the table.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input.select-all")) { return; }
+    box.form.querySelectorAll("input[name=group]").forEach(function (item) { item.checked = box.checked; });
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("canvas.alerts-chart").forEach(drawChart);
-    selectAll(document);
   });
-  document.addEventListener("htmx:afterSwap", function (event) { selectAll(event.target); });
 })();
