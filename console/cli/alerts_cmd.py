@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 from pathlib import Path
 
 import click
@@ -34,7 +35,7 @@ def ingest(ctx, paths: tuple[Path, ...], sensor: str) -> None:
     settings = ctx.settings.alerts
     factory = make_session_factory(ctx.engine)
     total = sum(_raw_size(path) for path in paths)
-    with click.progressbar(length=total, label="ingesting", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
         totals = ingest_files(factory, list(paths), default_sensor(sensor or settings.sensor_name),
                               settings.batch_size, settings.max_line_bytes, progress=bar.update)
     click.echo(totals.summary())
