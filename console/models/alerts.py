@@ -59,7 +59,7 @@ class AlertGroup(Base):
     __table_args__ = (
         Index("ix_alert_groups_status_last_seen", "status", "last_seen", "id"),
         Index("ix_alert_groups_last_seen", "last_seen", "id"),
-        Index("ix_alert_groups_sid", "sid"),
+        Index("ix_alert_groups_sid_last_seen", "sid", "last_seen", "id"),
         Index("ix_alert_groups_src_key", "src_key"),
         Index("ix_alert_groups_dest_key", "dest_key"),
     )

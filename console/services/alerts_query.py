@@ -12,7 +12,7 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from console.errors import NotFound, ValidationFailed
@@ -142,7 +142,7 @@ def list_groups(session: Session, alert_filter: AlertFilter, after: str | None =
     query = filtered_groups(session, alert_filter)
     if after:
         seen, group_id = decode_cursor(after)
-        query = query.where(or_(AlertGroup.last_seen < seen, and_(AlertGroup.last_seen == seen, AlertGroup.id < group_id)))
+        query = query.where(tuple_(AlertGroup.last_seen, AlertGroup.id) < (seen, group_id))  # typed like the columns
     rows = list(session.scalars(query.order_by(AlertGroup.last_seen.desc(), AlertGroup.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -71,7 +71,7 @@ def upgrade() -> None:
     with op.batch_alter_table('alert_groups', schema=None) as batch_op:
         batch_op.create_index('ix_alert_groups_dest_key', ['dest_key'], unique=False)
         batch_op.create_index('ix_alert_groups_last_seen', ['last_seen', 'id'], unique=False)
-        batch_op.create_index('ix_alert_groups_sid', ['sid'], unique=False)
+        batch_op.create_index('ix_alert_groups_sid_last_seen', ['sid', 'last_seen', 'id'], unique=False)
         batch_op.create_index('ix_alert_groups_src_key', ['src_key'], unique=False)
         batch_op.create_index('ix_alert_groups_status_last_seen', ['status', 'last_seen', 'id'], unique=False)
 
@@ -155,7 +155,7 @@ def downgrade() -> None:
     with op.batch_alter_table('alert_groups', schema=None) as batch_op:
         batch_op.drop_index('ix_alert_groups_status_last_seen')
         batch_op.drop_index('ix_alert_groups_src_key')
-        batch_op.drop_index('ix_alert_groups_sid')
+        batch_op.drop_index('ix_alert_groups_sid_last_seen')
         batch_op.drop_index('ix_alert_groups_last_seen')
         batch_op.drop_index('ix_alert_groups_dest_key')
 
