@@ -158,8 +158,8 @@ def _plan(table, dialect, keys: list[str]):
     compiled = insert(table).values({name: bindparam(name) for name in keys}).compile(dialect=dialect)
     positional = compiled.positiontup is not None
     names = list(compiled.positiontup) if positional else list(compiled.binds)
-    processors = compiled._bind_processors
-    converters = [(index, processors[name]) for index, name in enumerate(names) if processors.get(name)]
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    converters = [(index, process) for index, process in enumerate(processors) if process is not None]
     return compiled.string, itemgetter(*names), converters, None if positional else names
 
 
