@@ -96,6 +96,27 @@ class JobsSettings(_Section):
     max_events: int = Field(20000, ge=100, le=1000000)
     keep_days: int = Field(180, ge=1, le=3650)
     timeout_minutes: int = Field(120, ge=1, le=1440)
+class AlertsSettings(_Section):
+    eve_files: list[Path] = []
+    sensor_name: str = Field("", max_length=255)
+    batch_size: int = Field(5000, ge=1, le=100000)
+    poll_interval_seconds: float = Field(1.0, ge=0.05, le=60)
+    max_line_bytes: int = Field(1048576, ge=4096, le=64 * 1024 * 1024)
+    alert_retention_days: int = Field(180, ge=1, le=3650)
+    context_retention_days: int = Field(30, ge=1, le=3650)
+    internal_networks: list[str] = []
+
+    @field_validator("internal_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or network: {item!r} (use CIDR such as 10.20.0.0/16)") from None
+        return value
 
 
 class PathsSettings(_Section):
@@ -114,6 +135,7 @@ class Settings(_Section):
     devices: list[DeviceConfig] = []
     jobs: JobsSettings = JobsSettings()
     rules: RulesConfig = RulesConfig()
+    alerts: AlertsSettings = AlertsSettings()
     source: Path | None = None
 
     @property
@@ -269,6 +291,8 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
                 "playbooks_dir": _absolute(settings.jobs.playbooks_dir, base),
                 "private_data_dir": _absolute(settings.jobs.private_data_dir, base)}),
             "rules": settings.rules.resolved(base),
+            "alerts": settings.alerts.model_copy(
+                update={"eve_files": [_absolute(path, base) for path in settings.alerts.eve_files]}),
             "source": source,
         }
     )

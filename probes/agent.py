@@ -143,17 +143,20 @@ class FlushResult:
     stopped_by: str = ""
 
 
-def flush(spool: Spool, conn: Connection, state: AgentState, key) -> FlushResult:
-    """Send waiting reports oldest first; stop at the first that cannot be delivered now."""
+def flush(spool: Spool, conn: Connection, state: AgentState, key, endpoint: str = "/api/v1/reports") -> FlushResult:
+    """Send waiting reports oldest first; stop at the first that cannot be delivered now.
+
+    409 means the console holds that data already (an EVE range sent twice): done, like 2xx.
+    """
     result = FlushResult()
     for path in spool.pending():
         body = spool.read(path)
         try:
-            answer = conn.post("/api/v1/reports", body, signed_headers(key, state.agent_id, body))
+            answer = conn.post(endpoint, body, signed_headers(key, state.agent_id, body))
         except TransportError as exc:
             result.stopped_by = str(exc)
             break
-        if answer.accepted:
+        if answer.accepted or answer.status == 409:
             spool.done(path)
             result.sent += 1
         elif answer.status in (401, 403, 429):
@@ -174,11 +177,29 @@ class Agent:
         self.spool = Spool(settings.state_dir / "spool", settings.spool_max_bytes)
         self.conn = Connection(self.state.console_url, self.state.ca_file, self.state.pin_sha256,
                                settings.request_timeout_seconds)
+        self.eve = None
+        if settings.ship_eve:
+            from probes.eve_shipper import EveShipper
+
+            self.eve = EveShipper(settings.suricata_eve, settings.state_dir, settings.spool_max_bytes)
 
     def run_once(self) -> FlushResult:
         report = collect_report(self.collectors, self.state.host, self.settings.interval_seconds)
         self.spool.put(report["report_id"], json.dumps(report).encode())
-        return flush(self.spool, self.conn, self.state, self.key)
+        result = flush(self.spool, self.conn, self.state, self.key)
+        if self.eve is not None and not result.stopped_by:
+            self.ship_eve()
+        return result
+
+    def ship_eve(self) -> FlushResult:
+        """Spool new EVE lines and send the EVE spool (after the report, so a report is never held up)."""
+        from probes.eve_shipper import ENDPOINT
+
+        self.eve.collect()
+        outcome = flush(self.eve.spool, self.conn, self.state, self.key, ENDPOINT)
+        if outcome.stopped_by:
+            log.warning("%d EVE batches waiting: %s", outcome.waiting, outcome.stopped_by)
+        return outcome
 
     def run_forever(self, should_stop=lambda: False) -> None:
         while not should_stop():

@@ -46,6 +46,7 @@ class AgentSettings:
     suricata_eve: Path = Path("/var/log/suricata/eve.json")
     suricata_ruleset_version_file: Path = Path("/var/lib/suricata/rules/ops-ruleset-version")
     request_timeout_seconds: float = 10.0
+    ship_eve: bool = False
 
     def __post_init__(self):
         for name, (low, high) in RANGES.items():
@@ -94,6 +95,8 @@ def _typed(raw: dict) -> dict:
 def _coerce(key: str, kind: str, value):
     if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
         raise AgentSettingError(key, f"{key} must be a whole number (got {value!r})")
+    if kind == "bool" and not isinstance(value, bool):
+        raise AgentSettingError(key, f"{key} must be true or false (got {value!r})")
     if kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise AgentSettingError(key, f"{key} must be a number (got {value!r})")
     if kind in ("str", "Path") and not isinstance(value, str):

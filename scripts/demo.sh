@@ -14,6 +14,10 @@ $OPS inventory sync
 $OPS user bootstrap
 # IDS rules: the department's rules (rules/local) built and checked with suricata -T into version 1.
 $OPS rules versions | grep -qE '^ +[0-9]' || $OPS rules update --reason "make demo" || echo "rules: build refused (see above)"
+# IDS alerts: real Suricata over scapy-made traffic (198.18.20.0/24, offline), ingested once.
+.venv/bin/python -c "from pathlib import Path; from tests.fixtures.suricata_offline import make_traffic, run_suricata; \
+d = Path('var/demo-eve'); d.mkdir(parents=True, exist_ok=True); print(run_suricata(make_traffic(d / 'traffic.pcap'), d))" \
+    | xargs -r $OPS alerts ingest --sensor demo-sensor || echo "demo alerts skipped (suricata not available)"
 
 $OPS console serve --host 127.0.0.1 --port 8080 &
 console=$!

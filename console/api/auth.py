@@ -15,7 +15,7 @@ from console.web.runtime import db, runtime, settings
 from console.web.security import csrf
 
 csrf.exempt(bp)
-OPEN = {"api.healthz", "api.agents_enroll", "api.reports_ingest"}  # these check their own credentials
+OPEN = {"api.healthz", "api.agents_enroll", "api.reports_ingest", "api.alerts_eve_ingest"}  # these check their own credentials
 
 
 @bp.before_request

@@ -1,6 +1,8 @@
 """All models, imported here so that Alembic and the app see one metadata."""
 
 from console.models.agents import Agent, EnrollmentToken, HostReport
+from console.models.alerts import (Alert, AlertComment, AlertGroup, AlertStatus, ContextEvent, EventCounter,
+                                   IngestCheckpoint, IngestProblem)
 from console.models.audit import AuditEvent
 from console.models.base import Base
 from console.models.devices import Device, DeviceState
@@ -9,6 +11,8 @@ from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobSt
 from console.models.rules import RuleDeployment, RulesetChange, RulesetVersion, RuleTestRun
 from console.models.users import ApiToken, Role, User
 
-__all__ = ["Agent", "EnrollmentToken", "HostReport", "ApiToken", "AuditEvent", "Base", "Device", "DeviceState", "Host", "HostStatus",
-           "InventoryGroup", "Job", "JobEvent", "JobHostLock", "JobHostResult", "JobState", "RuleDeployment",
-           "RulesetChange", "RulesetVersion", "RuleTestRun", "Role", "User", "host_groups"]
+__all__ = ["Agent", "Alert", "AlertComment", "AlertGroup", "AlertStatus", "ContextEvent", "EventCounter",
+           "IngestCheckpoint", "IngestProblem", "EnrollmentToken", "HostReport", "ApiToken", "AuditEvent", "Base",
+           "Device", "DeviceState", "Host", "HostStatus", "InventoryGroup", "Job", "JobEvent", "JobHostLock",
+           "JobHostResult", "JobState", "RuleDeployment", "RulesetChange", "RulesetVersion", "RuleTestRun", "Role",
+           "User", "host_groups"]

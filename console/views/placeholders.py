@@ -13,7 +13,6 @@ bp = Blueprint("areas", __name__)
 
 AREAS = {
     "compliance": (_l("Compliance"), _l("Controls for firewalls, UPS, endpoints, IDS and servers, nightly runs with history and reports.")),
-    "alerts": (_l("Alerts"), _l("The IDS alert inbox: Suricata EVE ingest, grouping, triage and false-positive feedback.")),
 }
 
 

@@ -54,6 +54,9 @@ class EstateCollector:
         users = GaugeMetricFamily("ops_users_active", "Active console users")
         users.add_metric([], count_active(self.session))
         yield users
+        from console.services.alerts_health import metric_families
+
+        yield from metric_families(self.session)
 
 
 def exposition(session) -> bytes:

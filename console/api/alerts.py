@@ -1,0 +1,276 @@
+"""API routes for IDS alerts: the inbox, a group, triage, the chart, ingest problems, and agents' EVE."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import request
+
+from console.api import bp
+from console.api.agents import _refused
+from console.api.envelope import int_arg, json_body, ok, text_field
+from console.errors import ValidationFailed
+from console.services import agents, alerts_triage
+from console.services.agents import ReportRejected
+from console.services.alerts_enrich import Enricher
+from console.services.alerts_export import alert_as_dict, comment_as_dict, group_as_dict
+from console.services.alerts_health import event_counters, problem_counts
+from console.services.alerts_query import chart_series, comments, flow_context, get_group, group_events, list_groups, \
+    parse_filter
+from console.services.alerts_remote import ingest_agent_batch
+from console.services.permissions import require
+from console.web import metrics
+from console.web.auth import current_actor
+from console.web.runtime import db, settings
+
+
+def _filter(default_status: str = "new"):
+    return parse_filter(request.args, default_status, ZoneInfo(settings().console.timezone))
+
+
+def _ids(body: dict) -> list[int]:
+    ids = body.get("groups")
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ValidationFailed("groups", "must be a list of alert group ids")
+    return ids
+
+
+@bp.get("/api/v1/alerts/groups")
+def alert_groups_list():
+    """Alert groups (signature x source x destination), newest last_seen first, keyset-paginated.
+    ---
+    get:
+      summary: List alert groups
+      parameters:
+        - {name: status, in: query, schema: {type: string, enum: [new, acknowledged, escalated, closed, all]}}
+        - {name: since, in: query, schema: {type: string, format: date-time}}
+        - {name: until, in: query, schema: {type: string, format: date-time}}
+        - {name: severity, in: query, schema: {type: integer}}
+        - {name: sid, in: query, schema: {type: integer}}
+        - {name: q, in: query, schema: {type: string}, description: "Part of the signature"}
+        - {name: ip, in: query, schema: {type: string}, description: "Address or CIDR, source or destination"}
+        - {name: host, in: query, schema: {type: string}, description: "Inventory host name"}
+        - {name: sensor, in: query, schema: {type: string}}
+        - {name: after, in: query, schema: {type: string}, description: "'next' of the previous page"}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
+      responses:
+        200: {description: "Groups; 'next' is the 'after' value of the next page"}
+        400: {$ref: "#/components/responses/BadRequest"}
+        401: {$ref: "#/components/responses/Unauthorized"}
+    """
+    require(current_actor(), "view")
+    groups, cursor = list_groups(db(), _filter(), after=request.args.get("after") or None,
+                                 limit=int_arg("limit", 50, 1, 500))
+    enricher = Enricher(db(), settings().alerts.internal_networks)
+    return ok([group_as_dict(g, enricher) for g in groups], next=cursor)
+
+
+@bp.get("/api/v1/alerts/groups/<int:group_id>")
+def alert_group_detail(group_id: int):
+    """One alert group with its newest events, their flow context, and its comments.
+    ---
+    get:
+      summary: Get an alert group
+      parameters:
+        - {name: group_id, in: path, required: true, schema: {type: integer}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
+      responses:
+        200: {description: "The group, events and comments"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    require(current_actor(), "view")
+    group = get_group(db(), group_id)
+    events = group_events(db(), group, limit=int_arg("limit", 50, 1, 500))
+    context = flow_context(db(), [e.flow_id for e in events])
+    data = group_as_dict(group, Enricher(db(), settings().alerts.internal_networks))
+    data["events"] = [alert_as_dict(e, context.get(e.flow_id, [])) for e in events]
+    data["comments"] = [comment_as_dict(c) for c in comments(db(), group)]
+    return ok(data)
+
+
+@bp.post("/api/v1/alerts/groups/status")
+def alert_groups_status():
+    """Move groups to a status, all or none (admin, security_officer).
+    ---
+    post:
+      summary: Change the status of alert groups
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [groups, status]
+              properties:
+                groups: {type: array, items: {type: integer}}
+                status: {type: string, enum: [new, acknowledged, escalated, closed]}
+      responses:
+        200: {description: "The changed groups"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        422: {$ref: "#/components/responses/BadRequest"}
+    """
+    body = json_body()
+    groups = alerts_triage.set_status(db(), current_actor(), _ids(body), text_field(body, "status"))
+    db().commit()
+    return ok([{"id": g.id, "status": g.status} for g in groups])
+
+
+@bp.post("/api/v1/alerts/groups/assign")
+def alert_groups_assign():
+    """Assign groups to a console user ("" clears) (admin, security_officer).
+    ---
+    post:
+      summary: Assign alert groups
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [groups, assignee]
+              properties:
+                groups: {type: array, items: {type: integer}}
+                assignee: {type: string}
+      responses:
+        200: {description: "The changed groups"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        422: {$ref: "#/components/responses/BadRequest"}
+    """
+    body = json_body()
+    groups = alerts_triage.assign(db(), current_actor(), _ids(body), text_field(body, "assignee"))
+    db().commit()
+    return ok([{"id": g.id, "assignee": g.assignee} for g in groups])
+
+
+@bp.post("/api/v1/alerts/groups/<int:group_id>/comments")
+def alert_group_comment(group_id: int):
+    """Add a comment to a group (admin, security_officer).
+    ---
+    post:
+      summary: Comment on an alert group
+      parameters: [{name: group_id, in: path, required: true, schema: {type: integer}}]
+      requestBody:
+        required: true
+        content: {application/json: {schema: {type: object, required: [body], properties: {body: {type: string}}}}}
+      responses:
+        201: {description: "The comment"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    comment = alerts_triage.add_comment(db(), current_actor(), group_id, text_field(json_body(), "body"))
+    db().commit()
+    return ok(comment_as_dict(comment), 201)
+
+
+@bp.post("/api/v1/alerts/groups/<int:group_id>/false-positive")
+def alert_group_false_positive(group_id: int):
+    """Mark a group a false positive; answers the proposed suppression or disable, not yet applied.
+    ---
+    post:
+      summary: Propose a suppression for a false positive
+      parameters: [{name: group_id, in: path, required: true, schema: {type: integer}}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                kind: {type: string, enum: [suppress, disable]}
+                track: {type: string, enum: [by_src, by_dst]}
+      responses:
+        200: {description: "The proposal"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    body = request.get_json(silent=True) or {}
+    group = alerts_triage.propose_false_positive(db(), current_actor(), group_id,
+                                                 text_field(body, "kind", False, "suppress"),
+                                                 text_field(body, "track", False, "by_src"))
+    db().commit()
+    return ok({"id": group.id, "proposal": group.fp_proposal, "status": group.fp_status})
+
+
+@bp.post("/api/v1/alerts/groups/<int:group_id>/false-positive/confirm")
+def alert_group_false_positive_confirm(group_id: int):
+    """Send the proposal to the rule manager (validate, version, deploy); answers its outcome and version.
+    ---
+    post:
+      summary: Confirm a false-positive suppression
+      parameters: [{name: group_id, in: path, required: true, schema: {type: integer}}]
+      requestBody:
+        content: {application/json: {schema: {type: object, properties: {reason: {type: string}}}}}
+      responses:
+        200: {description: "status applied, failed or pending; version number"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    body = request.get_json(silent=True) or {}
+    group = alerts_triage.confirm_false_positive(db(), current_actor(), group_id, text_field(body, "reason", False))
+    db().commit()
+    return ok({"id": group.id, "proposal": group.fp_proposal, "status": group.fp_status,
+               "version": group.fp_version, "message": group.fp_message})
+
+
+@bp.get("/api/v1/alerts/chart")
+def alerts_chart():
+    """Alerts per hour (per day over 3 days) by severity.
+    ---
+    get:
+      summary: Alerts over time by severity
+      parameters:
+        - {name: since, in: query, schema: {type: string, format: date-time}}
+        - {name: until, in: query, schema: {type: string, format: date-time}}
+      responses:
+        200: {description: "labels and one series per severity"}
+    """
+    require(current_actor(), "view")
+    alert_filter = _filter("all")
+    return ok(chart_series(db(), alert_filter.since, alert_filter.until))
+
+
+@bp.get("/api/v1/alerts/problems")
+def alerts_problems():
+    """EVE lines not stored, per source and kind, and the counted anomaly and stats events.
+    ---
+    get:
+      summary: Ingest problems and event counters
+      responses:
+        200: {description: "problems and counters"}
+    """
+    require(current_actor(), "view")
+    return ok({"problems": problem_counts(db()), "counters": event_counters(db())})
+
+
+@bp.post("/api/v1/alerts/eve")
+def alerts_eve_ingest():
+    """A signed batch of EVE lines from an agent; a batch already stored is acknowledged, not stored again.
+    ---
+    post:
+      summary: Submit EVE lines from a sensor's agent
+      security: []
+      parameters:
+        - {name: X-Ops-Agent, in: header, required: true, schema: {type: string}}
+        - {name: X-Ops-Timestamp, in: header, required: true, schema: {type: string}}
+        - {name: X-Ops-Signature, in: header, required: true, schema: {type: string}}
+      requestBody:
+        required: true
+        content: {application/x-ndjson: {schema: {type: string, description: "a batch header line, then EVE lines"}}}
+      responses:
+        201: {description: "Stored"}
+        200: {description: "Already stored (the same file range)"}
+        401: {$ref: "#/components/responses/Unauthorized"}
+        409: {description: "Overlaps a range already stored"}
+        413: {description: "Too large"}
+        422: {$ref: "#/components/responses/BadRequest"}
+    """
+    body = request.get_data(cache=False)
+    try:
+        agent = agents.authenticate(db(), request.headers, body)
+        result = ingest_agent_batch(db(), agent, body, settings().alerts.max_line_bytes)
+    except ReportRejected as exc:
+        metrics.REPORTS.labels(outcome="rejected", reason=f"eve_{exc.reason}").inc()
+        if exc.http_status in (401, 403):
+            _refused("alerts.eve", exc)
+        raise
+    db().commit()
+    return ok(result, 201 if result["stored"] else 200)

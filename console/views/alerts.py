@@ -1,0 +1,149 @@
+"""The alert inbox (new, acknowledged, escalated, closed), a group's page, triage forms, chart data, exports."""
+
+from __future__ import annotations
+
+import json
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from console.errors import ValidationFailed
+from console.models import User
+from console.services import alerts_triage
+from console.services.alerts_enrich import Enricher
+from console.services.alerts_export import group_as_dict, groups_csv, iter_groups
+from console.services.alerts_health import event_counters, problem_counts
+from console.services.alerts_query import (STATUSES, chart_series, comments, flow_context, get_group, group_events,
+                                           list_groups, parse_filter)
+from console.web.auth import current_actor, permission_required
+from console.web.forms import ActionForm
+from console.web.runtime import db, settings
+
+bp = Blueprint("alerts", __name__, url_prefix="/alerts")
+PAGE = 50
+
+
+def _filter(default_status: str = "new"):
+    return parse_filter(request.args, default_status, ZoneInfo(settings().console.timezone))
+
+
+def _enricher() -> Enricher:
+    return Enricher(db(), settings().alerts.internal_networks)
+
+
+@bp.get("/")
+def index():
+    alert_filter = _filter()
+    groups, next_cursor = list_groups(db(), alert_filter, after=request.args.get("after") or None, limit=PAGE)
+    return render_template("alerts/index.html", groups=groups, next_cursor=next_cursor, filters=alert_filter,
+                           args=alert_filter.as_args(), tab=alert_filter.status or "all", statuses=STATUSES,
+                           enricher=_enricher(), form=ActionForm(), problems=problem_counts(db()),
+                           counters=event_counters(db()), users=_usernames())
+
+
+def _usernames() -> list[str]:
+    from sqlalchemy import select
+
+    return list(db().scalars(select(User.username).order_by(User.username)))
+
+
+@bp.get("/groups/<int:group_id>")
+def group(group_id: int):
+    row = get_group(db(), group_id)
+    events = group_events(db(), row, limit=PAGE)
+    return render_template("alerts/group.html", group=row, events=events, sides=_enricher().group(row),
+                           context=flow_context(db(), [e.flow_id for e in events]), comments=comments(db(), row),
+                           form=ActionForm(), next_status=sorted(alerts_triage.NEXT[row.status]), users=_usernames(),
+                           pretty=lambda text: json.dumps(json.loads(text), indent=2, ensure_ascii=False))
+
+
+def _act(group_id: int | None, action, success: str):
+    """Run a triage action from a form: CSRF checked, one commit, a flash either way."""
+    target = url_for("alerts.group", group_id=group_id) if group_id else request.form.get("next") or url_for("alerts.index")
+    if not target.startswith("/alerts"):
+        target = url_for("alerts.index")
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired. Try again."), "error")
+        return redirect(target)
+    try:
+        action()
+    except ValidationFailed as exc:
+        db().rollback()
+        flash(str(exc), "error")
+        return redirect(target)
+    db().commit()
+    flash(success, "success")
+    return redirect(target)
+
+
+@bp.post("/groups/<int:group_id>/status")
+@permission_required("alerts.triage")
+def set_status(group_id: int):
+    status = request.form.get("status", "")
+    return _act(group_id, lambda: alerts_triage.set_status(db(), current_actor(), [group_id], status),
+                _("Status changed."))
+
+
+@bp.post("/groups/<int:group_id>/assign")
+@permission_required("alerts.triage")
+def assign(group_id: int):
+    assignee = request.form.get("assignee", "")
+    return _act(group_id, lambda: alerts_triage.assign(db(), current_actor(), [group_id], assignee),
+                _("Assignee changed."))
+
+
+@bp.post("/groups/<int:group_id>/comment")
+@permission_required("alerts.triage")
+def comment(group_id: int):
+    body = request.form.get("body", "")
+    return _act(group_id, lambda: alerts_triage.add_comment(db(), current_actor(), group_id, body), _("Comment added."))
+
+
+@bp.post("/groups/<int:group_id>/false-positive")
+@permission_required("alerts.triage")
+def false_positive(group_id: int):
+    kind, track = request.form.get("kind", "suppress"), request.form.get("track", "by_src")
+    return _act(group_id, lambda: alerts_triage.propose_false_positive(db(), current_actor(), group_id, kind, track),
+                _("Marked as a false positive. Check the proposed rule change, then confirm it."))
+
+
+@bp.post("/groups/<int:group_id>/false-positive/confirm")
+@permission_required("alerts.triage")
+def confirm_false_positive(group_id: int):
+    reason = request.form.get("reason", "")
+    return _act(group_id, lambda: alerts_triage.confirm_false_positive(db(), current_actor(), group_id, reason),
+                _("Sent to the rule manager."))
+
+
+@bp.post("/bulk")
+@permission_required("alerts.triage")
+def bulk():
+    ids = [int(value) for value in request.form.getlist("group") if value.isdigit()]
+    action, assignee = request.form.get("action", ""), request.form.get("assignee", "")
+    if action == "assign":
+        run = lambda: alerts_triage.assign(db(), current_actor(), ids, assignee)  # noqa: E731
+    else:
+        run = lambda: alerts_triage.set_status(db(), current_actor(), ids, action)  # noqa: E731
+    return _act(None, run, _("%(count)d groups changed.", count=len(ids)))
+
+
+@bp.get("/chart.json")
+def chart():
+    alert_filter = _filter("all")
+    return jsonify(chart_series(db(), alert_filter.since, alert_filter.until))
+
+
+@bp.get("/export.csv")
+def export_csv():
+    text = groups_csv(db(), _filter(), _enricher())
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=alert-groups.csv"})
+
+
+@bp.get("/export.json")
+def export_json():
+    enricher = _enricher()
+    data = [group_as_dict(g, enricher) for g in iter_groups(db(), _filter())]
+    return Response(json.dumps(data, ensure_ascii=False), mimetype="application/json",
+                    headers={"Content-Disposition": "attachment; filename=alert-groups.json"})
