@@ -87,6 +87,20 @@ class ReportsSettings(_Section):
     retention_days: int = Field(90, ge=1, le=3650)
 
 
+class ComplianceSettings(_Section):
+    controls_dir: Path | None = None
+    run_at: str = Field("02:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    report_dir: Path = Path("var/compliance-reports")
+    report_formats: list[Literal["html", "pdf", "csv", "json", "junit"]] = ["html", "pdf", "csv", "json", "junit"]
+    fail_on: Literal["low", "medium", "high", "critical"] = "high"
+    lock_minutes: int = Field(120, ge=5, le=1440)
+
+    @field_validator("controls_dir", mode="before")
+    @classmethod
+    def _built_in(cls, value):
+        return None if value in ("", None) else value
+
+
 class PathsSettings(_Section):
     var_dir: Path = Path("var")
 
@@ -100,6 +114,7 @@ class Settings(_Section):
     paths: PathsSettings = PathsSettings()
     agent: AgentSettings = AgentSettings()
     reports: ReportsSettings = ReportsSettings()
+    compliance: ComplianceSettings = ComplianceSettings()
     source: Path | None = None
 
     @property
@@ -226,9 +241,15 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "database": settings.database.model_copy(update={"url": SecretStr(url)}),
             "inventory": settings.inventory.model_copy(update={"path": _absolute(settings.inventory.path, base)}),
             "agent": resolve_paths(settings.agent, base),
+            "compliance": _compliance_paths(settings.compliance, base),
             "source": source,
         }
     )
+
+
+def _compliance_paths(section: ComplianceSettings, base: Path) -> ComplianceSettings:
+    controls = _absolute(section.controls_dir, base) if section.controls_dir else None
+    return section.model_copy(update={"controls_dir": controls, "report_dir": _absolute(section.report_dir, base)})
 
 
 def _absolute(path: Path, base: Path) -> Path:
