@@ -43,8 +43,8 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
 
 def _register_blueprints(app: Flask) -> None:
     from console.api import bp as api_bp
-    from console.views import admin_users, audit_log, auth_pages, hosts, overview, placeholders, profile
+    from console.views import admin_users, audit_log, auth_pages, compliance, hosts, overview, placeholders, profile
 
-    for module in (auth_pages, overview, hosts, admin_users, audit_log, profile, placeholders):
+    for module in (auth_pages, overview, hosts, admin_users, audit_log, profile, placeholders, compliance):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)

@@ -10,4 +10,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from console.api import agents, auth, docs, resources  # noqa: E402,F401  (routes register on import)
+from console.api import agents, auth, compliance, docs, resources  # noqa: E402,F401  (routes register on import)

@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 bp = Blueprint("areas", __name__)
 
 AREAS = {
-    "compliance": (_l("Compliance"), _l("Controls for firewalls, UPS, endpoints, IDS and servers, nightly runs with history and reports.")),
     "alerts": (_l("Alerts"), _l("The IDS alert inbox: Suricata EVE ingest, grouping, triage and false-positive feedback.")),
     "rules": (_l("Rules"), _l("The IDS rule manager: sources, policy, validated and tested rulesets, versions and deploy.")),
     "jobs": (_l("Jobs"), _l("Playbook runs through ansible-runner with live output and history.")),
