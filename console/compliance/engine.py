@@ -8,7 +8,6 @@ is ever looked at, so a result is never "pass" on missing data.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from console.compliance.catalog import LoadedControl
@@ -17,7 +16,7 @@ from console.compliance.evidence import Evidence, Target
 
 MAX_WHY = 500
 MAX_LIST_ITEMS = 20
-MAX_EVIDENCE_CHARS = 4000
+MAX_TEXT = 500
 
 
 def applies(control: LoadedControl, target: Target) -> bool:
@@ -33,8 +32,13 @@ def applies(control: LoadedControl, target: Target) -> bool:
     return not rule.variable or target.variables.get(rule.variable) not in (None, "", [], {})
 
 
-def evaluate(control: LoadedControl, target: Target, evidence: Evidence, now: datetime, waiver=None) -> dict:
-    """One result row (the columns of compliance_results without run_id)."""
+def evaluate(control: LoadedControl, target: Target, evidence: Evidence, now: datetime, waiver=None,
+             snapshots: dict | None = None) -> dict:
+    """One result row (the columns of compliance_results without run_id).
+
+    `snapshots` (one dict per target and evidence) lets controls that read the
+    same fields share one snapshot object, so a run builds and serialises it once.
+    """
     result, why = _judge(control, evidence, now)
     waiver_id = None
     if waiver is not None:
@@ -43,7 +47,18 @@ def evaluate(control: LoadedControl, target: Target, evidence: Evidence, now: da
     spec = control.spec
     return {"control_id": spec.id, "target": target.name, "target_kind": target.kind, "unit": target.unit,
             "category": spec.category, "severity": spec.severity, "result": result, "why": why[:MAX_WHY],
-            "evidence": snapshot(control, evidence), "evidence_at": evidence.collected_at, "waiver_id": waiver_id}
+            "evidence": _shared_snapshot(control, evidence, snapshots), "evidence_at": evidence.collected_at,
+            "waiver_id": waiver_id}
+
+
+def _shared_snapshot(control: LoadedControl, evidence: Evidence, snapshots: dict | None) -> dict:
+    if snapshots is None:
+        return snapshot(control, evidence)
+    key = (id(evidence), control.fields)
+    found = snapshots.get(key)
+    if found is None:
+        found = snapshots[key] = snapshot(control, evidence)
+    return found
 
 
 def _judge(control: LoadedControl, evidence: Evidence, now: datetime) -> tuple[str, str]:
@@ -59,15 +74,21 @@ def _judge(control: LoadedControl, evidence: Evidence, now: datetime) -> tuple[s
 
 
 def snapshot(control: LoadedControl, evidence: Evidence) -> dict:
-    """The values the control read, bounded in size: what a reviewer needs to see why."""
+    """The values the control read, bounded in size: what a reviewer needs to see why.
+
+    Lists keep their first MAX_LIST_ITEMS items and strings their first
+    MAX_TEXT characters; the report they come from is itself bounded (1 MiB).
+    """
     if evidence.snapshot is None:
         return {}
     taken = {}
     for field in control.fields:
         value = resolve(evidence.snapshot, field)
-        if value is not MISSING:
-            taken[field] = value[:MAX_LIST_ITEMS] if isinstance(value, list) else value
-    if not any(isinstance(value, (list, dict, str)) for value in taken.values()):
-        return taken  # numbers and booleans only: small by construction, no need to measure
-    text = json.dumps(taken, default=str)
-    return taken if len(text) <= MAX_EVIDENCE_CHARS else {"truncated": text[:MAX_EVIDENCE_CHARS]}
+        if value is MISSING:
+            continue
+        if isinstance(value, list):
+            value = value[:MAX_LIST_ITEMS]
+        elif isinstance(value, str):
+            value = value[:MAX_TEXT]
+        taken[field] = value
+    return taken
