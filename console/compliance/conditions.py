@@ -88,16 +88,19 @@ def fields_read(raw: Any) -> list[str]:
 
 def resolve(data: Any, field: str) -> Any:
     """The value at a dotted path, or MISSING; list items by number (antivirus.0.installed)."""
-    if not field:
-        return data
-    for part in field.split("."):
-        if isinstance(data, dict):
+    return resolve_parts(data, tuple(field.split(".")) if field else ())
+
+
+def resolve_parts(data: Any, parts: tuple) -> Any:
+    """resolve() with the path already split (conditions split theirs once, at load)."""
+    for part in parts:
+        if type(data) is dict:
             data = data.get(part, MISSING)
+            if data is MISSING:
+                return MISSING
         elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
             data = data[int(part)]
         else:
-            return MISSING
-        if data is MISSING:
             return MISSING
     return data
 
@@ -121,9 +124,10 @@ def _leaf(raw: dict, path: tuple, depth: int) -> Check:
         test = _comparison(raw, op, path)
     label = field or "value"
     falsy = None if otherwise == "unknown" else False
+    parts = tuple(field.split(".")) if field else ()
 
     def check(data: Any, now: datetime) -> tuple[bool | None, str]:
-        value = resolve(data, field)
+        value = resolve_parts(data, parts)
         if value is MISSING:
             value = default
         if value is MISSING and op != "exists":
@@ -151,9 +155,10 @@ def _comparison(raw: dict, op: str, path: tuple):
         raise ConditionError(path + ("value",), f"{op} compares with a number")
     wanted, source = raw.get("value"), raw.get("value_from")
     compare = _COMPARISONS[op]
+    source_parts = tuple(source.split(".")) if source else ()
 
     def test(value, data, _now):
-        other = wanted if source is None else resolve(data, source)
+        other = wanted if source is None else resolve_parts(data, source_parts)
         if value is None or other is MISSING or other is None:
             return None, "is not known" if value is None else f"has nothing to compare with ({source} not reported)"
         result = compare(value, other)

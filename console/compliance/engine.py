@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from console.compliance.catalog import LoadedControl
-from console.compliance.conditions import MISSING, describe_age, resolve
+from console.compliance.conditions import MISSING, describe_age, resolve_parts
 from console.compliance.evidence import Evidence, Target
 
 MAX_WHY = 500
@@ -83,7 +83,7 @@ def snapshot(control: LoadedControl, evidence: Evidence) -> dict:
         return {}
     taken = {}
     for field in control.fields:
-        value = resolve(evidence.snapshot, field)
+        value = resolve_parts(evidence.snapshot, tuple(field.split(".")))
         if value is MISSING:
             continue
         if isinstance(value, list):
