@@ -96,6 +96,8 @@ class JobsSettings(_Section):
     max_events: int = Field(20000, ge=100, le=1000000)
     keep_days: int = Field(180, ge=1, le=3650)
     timeout_minutes: int = Field(120, ge=1, le=1440)
+
+
 class AlertsSettings(_Section):
     eve_files: list[Path] = []
     sensor_name: str = Field("", max_length=255)
@@ -119,6 +121,20 @@ class AlertsSettings(_Section):
         return value
 
 
+class ComplianceSettings(_Section):
+    controls_dir: Path | None = None
+    run_at: str = Field("02:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    report_dir: Path = Path("var/compliance-reports")
+    report_formats: list[Literal["html", "pdf", "csv", "json", "junit"]] = ["html", "pdf", "csv", "json", "junit"]
+    fail_on: Literal["low", "medium", "high", "critical"] = "high"
+    lock_minutes: int = Field(120, ge=5, le=1440)
+
+    @field_validator("controls_dir", mode="before")
+    @classmethod
+    def _built_in(cls, value):
+        return None if value in ("", None) else value
+
+
 class PathsSettings(_Section):
     var_dir: Path = Path("var")
 
@@ -136,6 +152,7 @@ class Settings(_Section):
     jobs: JobsSettings = JobsSettings()
     rules: RulesConfig = RulesConfig()
     alerts: AlertsSettings = AlertsSettings()
+    compliance: ComplianceSettings = ComplianceSettings()
     source: Path | None = None
 
     @property
@@ -293,9 +310,15 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "rules": settings.rules.resolved(base),
             "alerts": settings.alerts.model_copy(
                 update={"eve_files": [_absolute(path, base) for path in settings.alerts.eve_files]}),
+            "compliance": _compliance_paths(settings.compliance, base),
             "source": source,
         }
     )
+
+
+def _compliance_paths(section: ComplianceSettings, base: Path) -> ComplianceSettings:
+    controls = _absolute(section.controls_dir, base) if section.controls_dir else None
+    return section.model_copy(update={"controls_dir": controls, "report_dir": _absolute(section.report_dir, base)})
 
 
 def _absolute(path: Path, base: Path) -> Path:

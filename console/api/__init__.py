@@ -10,4 +10,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from console.api import agents, alerts, auth, devices, docs, jobs, resources, rules  # noqa: E402,F401  (routes register on import)
+from console.api import (agents, alerts, auth, compliance, devices, docs, jobs, resources,  # noqa: E402,F401
+                         rules)  # (routes register on import)

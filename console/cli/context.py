@@ -21,6 +21,9 @@ class CliContext:
     def engine(self):
         return make_engine(self.settings.database_url)
 
+    def session_factory(self):
+        return make_session_factory(self.engine)
+
     @contextmanager
     def session(self):
         """One transaction for the command: committed if it ends normally."""

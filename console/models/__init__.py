@@ -4,6 +4,7 @@ from console.models.agents import Agent, EnrollmentToken, HostReport
 from console.models.alerts import (Alert, AlertComment, AlertGroup, AlertStatus, ContextEvent, EventCounter,
                                    IngestCheckpoint, IngestProblem)
 from console.models.audit import AuditEvent
+from console.models.compliance import ComplianceLock, ComplianceResult, ComplianceRun, ComplianceWaiver
 from console.models.base import Base
 from console.models.devices import Device, DeviceState
 from console.models.inventory import Host, HostStatus, InventoryGroup, host_groups
@@ -11,8 +12,8 @@ from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobSt
 from console.models.rules import RuleDeployment, RulesetChange, RulesetVersion, RuleTestRun
 from console.models.users import ApiToken, Role, User
 
-__all__ = ["Agent", "Alert", "AlertComment", "AlertGroup", "AlertStatus", "ContextEvent", "EventCounter",
-           "IngestCheckpoint", "IngestProblem", "EnrollmentToken", "HostReport", "ApiToken", "AuditEvent", "Base",
-           "Device", "DeviceState", "Host", "HostStatus", "InventoryGroup", "Job", "JobEvent", "JobHostLock",
-           "JobHostResult", "JobState", "RuleDeployment", "RulesetChange", "RulesetVersion", "RuleTestRun", "Role",
-           "User", "host_groups"]
+__all__ = ["Agent", "Alert", "AlertComment", "AlertGroup", "AlertStatus", "ApiToken", "AuditEvent", "Base",
+           "ComplianceLock", "ComplianceResult", "ComplianceRun", "ComplianceWaiver", "ContextEvent", "Device",
+           "DeviceState", "EnrollmentToken", "EventCounter", "Host", "HostReport", "HostStatus", "IngestCheckpoint",
+           "IngestProblem", "InventoryGroup", "Job", "JobEvent", "JobHostLock", "JobHostResult", "JobState", "Role",
+           "RuleDeployment", "RuleTestRun", "RulesetChange", "RulesetVersion", "User", "host_groups"]

@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "rules.manage": frozenset({Role.admin, Role.security_officer}),
     "jobs.run": frozenset({Role.admin, Role.it_staff}),
     "compliance.run": frozenset({Role.admin, Role.it_staff, Role.security_officer}),
+    "compliance.waive": frozenset({Role.admin}),
 }
 
 

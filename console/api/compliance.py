@@ -1,0 +1,220 @@
+"""Compliance API: runs, results, diffs, trends, the catalog and waivers. Each docstring's YAML is its OpenAPI operation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import request
+from sqlalchemy import select
+
+from console.api import bp
+from console.api.envelope import int_arg, json_body, ok, text_field
+from console.compliance.catalog import control_as_dict
+from console.errors import ValidationFailed
+from console.models import ComplianceResult
+from console.services import compliance_history as history
+from console.services import compliance_runs, compliance_waivers
+from console.services.permissions import require
+from console.views.compliance import catalog
+from console.web.auth import current_actor
+from console.web.runtime import db, runtime, settings
+
+
+@bp.get("/api/v1/compliance/runs")
+def compliance_runs_list():
+    """Compliance runs, newest first, keyset-paginated by id.
+    ---
+    get:
+      summary: List compliance runs
+      parameters:
+        - {name: before, in: query, schema: {type: integer}, description: "Last id of the previous page"}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200}}
+      responses:
+        200: {description: "Runs with counts and per category / unit summaries"}
+        401: {$ref: "#/components/responses/Unauthorized"}
+    """
+    require(current_actor(), "view")
+    limit = int_arg("limit", 50, 1, 200)
+    runs = history.list_runs(db(), limit=limit + 1, before_id=int_arg("before", 0, 0, 2**31) or None)
+    return ok([history.run_as_dict(r) for r in runs[:limit]], next=runs[limit - 1].id if len(runs) > limit else None)
+
+
+@bp.post("/api/v1/compliance/runs")
+def compliance_runs_start():
+    """Run every control now (admin, it_staff, security_officer); 409 while another run is in progress.
+    ---
+    post:
+      summary: Start a compliance run
+      responses:
+        201: {description: "The finished run"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        409: {description: "Another run is in progress"}
+    """
+    outcome = compliance_runs.execute(runtime().session_factory, current_actor(), catalog(), trigger="console",
+                                      lock_minutes=settings().compliance.lock_minutes)
+    return ok(history.run_as_dict(history.get_run(db(), outcome.run_id)), status=201)
+
+
+@bp.get("/api/v1/compliance/runs/<int:run_id>")
+def compliance_run_detail(run_id: int):
+    """One run with its counts and summaries.
+    ---
+    get:
+      summary: Get a compliance run
+      parameters: [{name: run_id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: "The run"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    require(current_actor(), "view")
+    return ok(history.run_as_dict(history.get_run(db(), run_id)))
+
+
+@bp.get("/api/v1/compliance/runs/<int:run_id>/results")
+def compliance_run_results(run_id: int):
+    """A run's results, filtered, keyset-paginated by result id.
+    ---
+    get:
+      summary: Results of a run (drill down per host, control, category, unit, result)
+      parameters:
+        - {name: run_id, in: path, required: true, schema: {type: integer}}
+        - {name: result, in: query, schema: {type: string, enum: [pass, fail, unknown, waived]}}
+        - {name: host, in: query, schema: {type: string}, description: "Host or device name"}
+        - {name: control, in: query, schema: {type: string}}
+        - {name: category, in: query, schema: {type: string}}
+        - {name: unit, in: query, schema: {type: string}}
+        - {name: after, in: query, schema: {type: integer}, description: "Last result id of the previous page"}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 5000}}
+      responses:
+        200: {description: "Results; 'next' is the 'after' value for the next page"}
+        400: {$ref: "#/components/responses/BadRequest"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    require(current_actor(), "view")
+    history.get_run(db(), run_id)
+    limit = int_arg("limit", 1000, 1, 5000)
+    query = select(ComplianceResult).where(ComplianceResult.run_id == run_id,
+                                           ComplianceResult.id > int_arg("after", 0, 0, 2**62))
+    for arg, column in (("result", "result"), ("host", "target"), ("control", "control_id"),
+                        ("category", "category"), ("unit", "unit")):
+        if request.args.get(arg):
+            query = query.where(getattr(ComplianceResult, column) == request.args[arg][:255])
+    rows = list(db().scalars(query.order_by(ComplianceResult.id).limit(limit + 1)))
+    return ok([history.result_as_dict(r) | {"id": r.id} for r in rows[:limit]],
+              next=rows[limit - 1].id if len(rows) > limit else None)
+
+
+@bp.get("/api/v1/compliance/diff")
+def compliance_diff():
+    """Compare two runs: new failures, fixed, still failing.
+    ---
+    get:
+      summary: Compare two compliance runs
+      parameters:
+        - {name: older, in: query, required: true, schema: {type: integer}}
+        - {name: newer, in: query, required: true, schema: {type: integer}}
+      responses:
+        200: {description: "The three lists and their counts"}
+        400: {$ref: "#/components/responses/BadRequest"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    require(current_actor(), "view")
+    older, newer = int_arg("older", 0, 1, 2**31), int_arg("newer", 0, 1, 2**31)
+    if not (older and newer):
+        raise ValidationFailed("older", "give both older and newer run ids")
+    return ok(history.diff_runs(db(), older, newer).as_dict())
+
+
+@bp.get("/api/v1/compliance/trend")
+def compliance_trend():
+    """Score per category or unit over the last runs, oldest first.
+    ---
+    get:
+      summary: Compliance trend
+      parameters:
+        - {name: by, in: query, schema: {type: string, enum: [category, unit]}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 365}}
+      responses:
+        200: {description: "runs and one series of scores per category or unit"}
+        400: {$ref: "#/components/responses/BadRequest"}
+    """
+    require(current_actor(), "view")
+    return ok(history.trend(db(), request.args.get("by", "category"), int_arg("limit", 30, 1, 365)))
+
+
+@bp.get("/api/v1/compliance/controls")
+def compliance_controls():
+    """The controls catalog with conditions and mappings.
+    ---
+    get:
+      summary: List controls
+      responses:
+        200: {description: "Every control of the loaded catalog"}
+    """
+    require(current_actor(), "view")
+    return ok([control_as_dict(c) for c in catalog().controls], digest=catalog().digest)
+
+
+@bp.get("/api/v1/compliance/waivers")
+def compliance_waivers_list():
+    """Waivers (add all=1 for expired and revoked ones too).
+    ---
+    get:
+      summary: List waivers
+      parameters: [{name: all, in: query, schema: {type: string, enum: ["0", "1"]}}]
+      responses:
+        200: {description: "Waivers with their state"}
+    """
+    require(current_actor(), "view")
+    items = compliance_waivers.list_waivers(db(), include_inactive=request.args.get("all") == "1")
+    return ok([compliance_waivers.waiver_as_dict(w) for w in items])
+
+
+@bp.post("/api/v1/compliance/waivers")
+def compliance_waivers_create():
+    """Waive a control for one host or device until a time (admin only).
+    ---
+    post:
+      summary: Create a waiver
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [control_id, target, reason, expires_at]
+              properties:
+                control_id: {type: string}
+                target: {type: string}
+                reason: {type: string}
+                expires_at: {type: string, format: date-time}
+      responses:
+        201: {description: "The waiver"}
+        400: {$ref: "#/components/responses/BadRequest"}
+        403: {$ref: "#/components/responses/Forbidden"}
+    """
+    body = json_body()
+    try:
+        expires = datetime.fromisoformat(text_field(body, "expires_at"))
+    except ValueError:
+        raise ValidationFailed("expires_at", "an ISO 8601 time with its zone") from None
+    waiver = compliance_waivers.create(db(), current_actor(), catalog(), text_field(body, "control_id"),
+                                       text_field(body, "target"), text_field(body, "reason"), expires)
+    db().commit()
+    return ok(compliance_waivers.waiver_as_dict(waiver), status=201)
+
+
+@bp.delete("/api/v1/compliance/waivers/<int:waiver_id>")
+def compliance_waivers_revoke(waiver_id: int):
+    """Revoke a waiver (admin only).
+    ---
+    delete:
+      summary: Revoke a waiver
+      parameters: [{name: waiver_id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: "The revoked waiver"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    waiver = compliance_waivers.revoke(db(), current_actor(), waiver_id)
+    db().commit()
+    return ok(compliance_waivers.waiver_as_dict(waiver))

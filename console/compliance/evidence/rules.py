@@ -1,0 +1,40 @@
+"""The IDS rule manager's state, from console.services.rules.ruleset_status(session) when that part is installed.
+
+Expected shape: {"active_version", "active_since", "built_at", "rules_enabled",
+"sensors": [{"name", "version", "rules_loaded", "rules_failed", "deployed_at"}]}.
+Each sensor host gets the global fields plus its own entry under `sensor`
+(None when the rule manager does not know the sensor).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy.orm import Session
+
+from console.compliance.evidence import Evidence
+from console.models.base import utcnow
+
+NOT_INSTALLED = "rule manager not installed"
+
+
+def load(session: Session) -> tuple[dict[str, Evidence], Evidence]:
+    """(evidence by sensor host name, evidence for any other host); the status is read live."""
+    try:
+        module = importlib.import_module("console.services.rules")
+        status = module.ruleset_status(session)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("console.services.rules"):
+            return {}, Evidence.unknown(NOT_INSTALLED)
+        raise
+    except AttributeError:
+        return {}, Evidence.unknown(NOT_INSTALLED)
+    if not isinstance(status, dict):
+        return {}, Evidence.unknown("rule manager gave no status")
+    now = utcnow()
+    common = {key: value for key, value in status.items() if key != "sensors"}
+    per_sensor = {}
+    for sensor in status.get("sensors") or []:
+        if isinstance(sensor, dict) and sensor.get("name"):
+            per_sensor[str(sensor["name"])] = Evidence({**common, "sensor": sensor}, now)
+    return per_sensor, Evidence({**common, "sensor": None}, now)

@@ -1,0 +1,119 @@
+"""Reading stored runs: the run list, one run's results (streamed), two runs compared, trends.
+
+This is the run results API other parts use (issue 9's reporting reads it):
+  list_runs(session, limit=50, before_id=None) -> list[ComplianceRun]
+  get_run(session, run_id) -> ComplianceRun                    (NotFound)
+  latest_run(session) -> ComplianceRun | None
+  iter_results(session, run_id, **filters) -> Iterator[ComplianceResult]   (streamed)
+  diff_runs(session, older_id, newer_id) -> RunDiff
+  trend(session, dimension="category", limit=30) -> dict
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console.errors import NotFound, ValidationFailed
+from console.models import ComplianceResult, ComplianceRun
+
+FILTERS = ("result", "control_id", "target", "category", "unit", "severity")
+
+
+def list_runs(session: Session, limit: int = 50, before_id: int | None = None) -> list[ComplianceRun]:
+    query = select(ComplianceRun).order_by(ComplianceRun.id.desc()).limit(limit)
+    if before_id:
+        query = query.where(ComplianceRun.id < before_id)
+    return list(session.scalars(query))
+
+
+def get_run(session: Session, run_id: int) -> ComplianceRun:
+    run = session.get(ComplianceRun, run_id)
+    if run is None:
+        raise NotFound(f"no compliance run {run_id}")
+    return run
+
+
+def latest_run(session: Session) -> ComplianceRun | None:
+    return session.scalar(select(ComplianceRun).order_by(ComplianceRun.id.desc()).limit(1))
+
+
+def iter_results(session: Session, run_id: int, batch: int = 2000, **filters) -> Iterator[ComplianceResult]:
+    """Results of a run ordered by target then control, read `batch` rows at a time."""
+    query = select(ComplianceResult).where(ComplianceResult.run_id == run_id)
+    for name, value in filters.items():
+        if name not in FILTERS:
+            raise ValidationFailed(name, "unknown filter")
+        if value:
+            query = query.where(getattr(ComplianceResult, name) == value)
+    query = query.order_by(ComplianceResult.target, ComplianceResult.control_id).execution_options(yield_per=batch)
+    yield from session.scalars(query)
+
+
+@dataclass
+class RunDiff:
+    older: int
+    newer: int
+    new_failures: list[dict] = field(default_factory=list)
+    fixed: list[dict] = field(default_factory=list)
+    still_failing: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"older": self.older, "newer": self.newer, "new_failures": self.new_failures,
+                "fixed": self.fixed, "still_failing": self.still_failing,
+                "counts": {"new_failures": len(self.new_failures), "fixed": len(self.fixed),
+                           "still_failing": len(self.still_failing)}}
+
+
+def diff_runs(session: Session, older_id: int, newer_id: int) -> RunDiff:
+    """Failures that appeared, went away, or stayed between two runs (by control and target)."""
+    get_run(session, older_id), get_run(session, newer_id)
+    older, newer = _not_passing(session, older_id), _not_passing(session, newer_id)
+    diff = RunDiff(older_id, newer_id)
+    for key, row in sorted(newer.items()):
+        if row["result"] != "fail":
+            continue
+        (diff.still_failing if older.get(key, {}).get("result") == "fail" else diff.new_failures).append(row)
+    for key, row in sorted(older.items()):
+        if row["result"] == "fail" and newer.get(key, {}).get("result") != "fail":
+            diff.fixed.append({**row, "now": newer.get(key, {}).get("result", "pass")})
+    return diff
+
+
+def _not_passing(session: Session, run_id: int) -> dict[tuple[str, str], dict]:
+    query = (select(ComplianceResult.control_id, ComplianceResult.target, ComplianceResult.result,
+                    ComplianceResult.severity, ComplianceResult.why)
+             .where(ComplianceResult.run_id == run_id, ComplianceResult.result != "pass"))
+    return {(c, t): {"control_id": c, "target": t, "result": r, "severity": s, "why": w}
+            for c, t, r, s, w in session.execute(query)}
+
+
+def trend(session: Session, dimension: str = "category", limit: int = 30) -> dict:
+    """Score per category (or unit) for the last `limit` runs, oldest first, from each run's summary."""
+    if dimension not in ("category", "unit"):
+        raise ValidationFailed("by", "must be category or unit")
+    runs = list(reversed(list_runs(session, limit=limit)))
+    keys = sorted({key for run in runs for key in (run.summary or {}).get(dimension, {})})
+    return {
+        "runs": [{"id": run.id, "started_at": run.started_at.isoformat(), "score": (run.counts or {}).get("score")}
+                 for run in runs],
+        "series": {key: [((run.summary or {}).get(dimension, {}).get(key) or {}).get("score") for run in runs]
+                   for key in keys},
+    }
+
+
+def run_as_dict(run: ComplianceRun) -> dict:
+    return {"id": run.id, "trigger": run.trigger, "actor": run.actor, "state": run.state,
+            "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "catalog_digest": run.catalog_digest, "counts": run.counts, "summary": run.summary}
+
+
+def result_as_dict(row: ComplianceResult) -> dict:
+    return {"control_id": row.control_id, "target": row.target, "target_kind": row.target_kind, "unit": row.unit,
+            "category": row.category, "severity": row.severity, "result": row.result, "why": row.why,
+            "evidence": row.evidence, "evidence_at": row.evidence_at.isoformat() if row.evidence_at else None,
+            "waiver_id": row.waiver_id}
