@@ -134,9 +134,7 @@ def results(session: Session, catalog: Catalog, now: datetime, progress: Progres
     waivers = active_waivers(session, now)
     pick = _Sources(session, sources)
     hosts = host_targets(session)
-    device_list, device_evidence, device_reason = devices.load(session) if device_controls else ([], {}, None)
-    if device_reason:
-        device_list = [Target(name=f"devices:{kind}", kind="device", device_kind=kind) for kind in ("ups", "firewall")]
+    device_list, device_evidence = devices.load(session) if device_controls else ([], {})
     total = len(hosts) + len(device_list)
     for start in range(0, len(hosts), BATCH):
         batch = hosts[start:start + BATCH]
@@ -146,7 +144,7 @@ def results(session: Session, catalog: Catalog, now: datetime, progress: Progres
                         snapshots) for target in batch for control in host_controls if applies(control, target)]
         if progress:
             progress(start + len(batch), total)
-    missing = Evidence.unknown(device_reason or "no reading from this device")
+    missing = Evidence.unknown("no reading from this device")
     yield [evaluate(control, target, device_evidence.get(target.name, missing), now, waivers.get((control.id, target.name)))
            for target in device_list for control in device_controls if applies(control, target)]
     if progress:

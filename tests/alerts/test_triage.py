@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from sqlalchemy import select
 
 from console.errors import PermissionDenied, ValidationFailed
 from console.models import AlertGroup, AuditEvent
-from console.services import alert_feedback, alerts_triage
+from console.services import alerts_triage
 from console.services.alerts_ingest import ingest_files
 
 
@@ -87,26 +85,45 @@ def test_false_positive_proposal_names_the_suppression_line(session, groups, adm
     assert disable.fp_proposal == "disable sid 9905003"
 
 
-def test_confirm_without_the_rule_manager_keeps_the_proposal_pending(session, groups, admin_actor, monkeypatch):
-    monkeypatch.setitem(sys.modules, "console.services.rules", None)  # as on a console without the rule manager
-    group_id = groups[(9905001, "198.18.20.10")]
-    alerts_triage.propose_false_positive(session, admin_actor, group_id)
-    group = alerts_triage.confirm_false_positive(session, admin_actor, group_id)
-    assert (group.fp_status, group.fp_message, group.fp_version) == ("pending", alert_feedback.NOT_INSTALLED, None)
-    assert group.status == "new"
-    assert _audit(session, "alerts.false_positive.confirm")[0].detail["fp_status"] == "pending"
+@pytest.fixture
+def rule_manager(session, rules_config, admin_actor):
+    """The real rule manager on temp folders, with version 1 built from the department's rules."""
+    from console.services import rules as rules_service
+    from console.settings import Settings
+
+    session.info["ops_settings"] = Settings().model_copy(update={"rules": rules_config})
+    first = rules_service.build_version(session, admin_actor, config=rules_config, reason="first")
+    session.commit()
+    assert first.ok, first.messages
+    return rules_config
 
 
-def test_confirmed_false_positive_becomes_a_new_ruleset_version(session, groups, admin_actor):
-    """Through the real rule manager (console.services.rules, built on the rules branch).
-
-    On the alerts branch alone this fails with ImportError: the rule manager is not there.
-    """
-    from console.services import rules as rules_service  # noqa: F401  (the real one, once merged)
+def test_confirmed_false_positive_becomes_a_new_ruleset_version(session, groups, admin_actor, rule_manager):
+    from console.services import rules as rules_service
 
     group_id = groups[(9905001, "198.18.20.11")]
     alerts_triage.propose_false_positive(session, admin_actor, group_id)
     group = alerts_triage.confirm_false_positive(session, admin_actor, group_id, reason="lab scanner")
     session.commit()
-    assert group.fp_status == "applied", group.fp_message
-    assert isinstance(group.fp_version, int) and group.status == "closed"
+    assert (group.fp_status, group.fp_version, group.status) == ("applied", 2, "closed"), group.fp_message
+    assert rules_service.active_version(session).number == 2
+    carried = (rule_manager.var_dir / "versions" / "2" / "threshold.config").read_text()
+    assert "suppress gen_id 1, sig_id 9905001, track by_src, ip 198.18.20.11" in carried
+    assert "lab scanner" in rule_manager.threshold_file.read_text()
+    assert _audit(session, "rules.suppress")[0].detail["version"] == 2
+
+
+def test_a_suppression_suricata_refuses_stays_failed_and_the_active_version_stays(session, groups, admin_actor,
+                                                                                  rule_manager):
+    from console.services import rules as rules_service
+
+    broken = rule_manager.local_dir / "zz-broken.rules"
+    broken.write_text('alert tcp any any -> any any (msg:"broken"; content:"x"; nosuchkeyword; sid:9999001; rev:1;)\n')
+    group_id = groups[(9905001, "198.18.20.10")]
+    alerts_triage.propose_false_positive(session, admin_actor, group_id)
+    group = alerts_triage.confirm_false_positive(session, admin_actor, group_id)
+    session.commit()
+    assert (group.fp_status, group.fp_version, group.status) == ("failed", None, "new")
+    assert "9999001" in group.fp_message
+    assert rules_service.active_version(session).number == 1
+    assert "198.18.20.10" not in rule_manager.threshold_file.read_text()  # the refused line was taken back out

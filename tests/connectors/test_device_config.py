@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def error_of(tmp_path, text: str) -> str:
 def test_the_commented_examples_in_the_shipped_ops_toml_are_valid(tmp_path):
     text = (REPO / "ops.toml").read_text()
     start = text.index("# [[devices]]")
-    examples = "\n".join(re.sub(r"^# ?", "", line) for line in text[start:].splitlines())
+    block = itertools.takewhile(lambda line: line.startswith("#"), text[start:].splitlines())
+    examples = "\n".join(re.sub(r"^# ?", "", line) for line in block)
     settings = load_settings(write(tmp_path, examples))
     assert [(d.name, d.connector, d.effective_port) for d in settings.devices] == [
         ("ups-server-room", "nut", 3493), ("ups-land-registration", "snmp", 161), ("xg210", "sophos", 4444)]

@@ -1,19 +1,14 @@
-"""Rule manager fixtures: a RulesConfig on temp folders, and sources the tests make themselves."""
+"""Rule manager fixtures: sources the tests make themselves (rules_config is in tests/fixtures/rules.py)."""
 
 from __future__ import annotations
 
 import io
-import shutil
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from rules.config import RulesConfig
-from rules.suricata_conf import write_offline_yaml
 
-REPO = Path(__file__).resolve().parents[2]
-HOME_NET = "[198.18.10.0/25]"
 
 THIRD_PARTY = {
     "rules/vendor-web.rules": (
@@ -44,22 +39,6 @@ def make_tarball(path: Path, members: dict[str, str | bytes]) -> Path:
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
     return path
-
-
-@pytest.fixture
-def rules_config(tmp_path) -> RulesConfig:
-    """The shipped local rules, tests and policy copied to tmp_path; Suricata checks with a small yaml."""
-    base = tmp_path / "rules"
-    shutil.copytree(REPO / "rules" / "local", base / "local")
-    shutil.copytree(REPO / "rules" / "tests", base / "tests")
-    shutil.copytree(REPO / "rules" / "policy", base / "policy")
-    shutil.copy(REPO / "rules" / "threshold.config", base / "threshold.config")
-    (base / "sources.yaml").write_text("sources: []\n")
-    yaml_path = write_offline_yaml(tmp_path / "suricata.yaml", HOME_NET)
-    return RulesConfig(sources_file=base / "sources.yaml", policy_dir=base / "policy",
-                       threshold_file=base / "threshold.config", local_dir=base / "local",
-                       tests_dir=base / "tests", var_dir=tmp_path / "var" / "rules",
-                       suricata_yaml=yaml_path, test_home_net=HOME_NET, validate_timeout_seconds=120)
 
 
 @pytest.fixture

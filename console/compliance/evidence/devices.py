@@ -1,36 +1,24 @@
 """Device state from the connectors (NUT, SNMP UPS-MIB, Sophos XML API) of console.services.devices.
 
-That module is built by another part; it is imported when a run starts. It
-gives `latest_states(session) -> list[DeviceEvidence]` (name, kind 'ups' |
-'firewall', connector, host_names, collected_at, status 'ok' | 'unknown',
-reason, fields). Absent, every device control is unknown with the reason
-"device connectors not installed".
+Each configured device is one target. `latest_states` gives its newest
+reading in the agent's field names (UPS) or the connector's (Sophos); a
+device that could not be read, or was never polled, is evidence "unknown"
+with the connector's reason, never a pass.
 """
 
 from __future__ import annotations
-
-import importlib
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.compliance.evidence import Evidence, Target
 from console.models import Host
+from console.services import devices
 
-NOT_INSTALLED = "device connectors not installed"
 
-
-def load(session: Session) -> tuple[list[Target], dict[str, Evidence], str | None]:
-    """(device targets, evidence by device name, reason when connectors are missing)."""
-    try:
-        module = importlib.import_module("console.services.devices")
-        states = module.latest_states(session)
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("console.services.devices"):
-            return [], {}, NOT_INSTALLED
-        raise
-    except AttributeError:
-        return [], {}, NOT_INSTALLED
+def load(session: Session) -> tuple[list[Target], dict[str, Evidence]]:
+    """(device targets, evidence by device name)."""
+    states = devices.latest_states(session)
     units = dict(session.execute(select(Host.name, Host.unit)).all())
     targets, evidence = [], {}
     for state in states:
@@ -40,4 +28,4 @@ def load(session: Session) -> tuple[list[Target], dict[str, Evidence], str | Non
             evidence[state.name] = Evidence(dict(state.fields), state.collected_at)
         else:
             evidence[state.name] = Evidence.unknown(f"device {state.name}: {state.reason or 'no reading'}")
-    return targets, evidence, None
+    return targets, evidence
