@@ -29,10 +29,9 @@ command -v npm >/dev/null 2>&1 || wanted+=(npm)
 # Suricata 7 is not in bookworm main: it comes from bookworm-backports, the
 # same Debian archive with the same signing key. The archive's address is read
 # from this machine's own apt sources.
-backports=()
-if [[ "${1:-base}" == "test" ]]; then
-    backports=(suricata)
-fi
+# The demo builds and checks a ruleset and runs Suricata offline, so both
+# `make demo` and `make test` need it.
+backports=(suricata)
 
 add_backports() {
     local list=/etc/apt/sources.list.d/bookworm-backports.sources uri
