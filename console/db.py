@@ -38,8 +38,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, settings=None) -> sessionmaker[Session]:
+    """Sessions that carry the settings (session.info["ops_settings"]) for services that need their part's paths."""
+    info = {"ops_settings": settings} if settings is not None else {}
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
 @contextmanager

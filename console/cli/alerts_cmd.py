@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from console.db import make_session_factory
 from console.services import alerts_retention
 from console.services.actor import Actor
 from console.services.alerts_follow import Follower
@@ -33,7 +32,7 @@ def alerts() -> None:
 def ingest(ctx, paths: tuple[Path, ...], sensor: str) -> None:
     """Store EVE files (plain, rotated or .gz); a file already ingested adds nothing."""
     settings = ctx.settings.alerts
-    factory = make_session_factory(ctx.engine)
+    factory = ctx.session_factory()
     total = sum(_raw_size(path) for path in paths)
     with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
         totals = ingest_files(factory, list(paths), default_sensor(sensor or settings.sensor_name),
@@ -56,7 +55,7 @@ def follow(ctx, exit_when_idle: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
-    follower = Follower(make_session_factory(ctx.engine), settings, default_sensor(settings.sensor_name))
+    follower = Follower(ctx.session_factory(), settings, default_sensor(settings.sensor_name))
     click.echo(f"following {', '.join(str(p) for p in settings.eve_files)}", err=True)
     try:
         totals = follower.run(lambda: bool(stopping), exit_when_idle=exit_when_idle)

@@ -22,10 +22,10 @@ class CliContext:
         return make_engine(self.settings.database_url)
 
     def session_factory(self):
-        return make_session_factory(self.engine)
+        return make_session_factory(self.engine, self.settings)
 
     @contextmanager
     def session(self):
         """One transaction for the command: committed if it ends normally."""
-        with session_scope(make_session_factory(self.engine)) as session:
+        with session_scope(make_session_factory(self.engine, self.settings)) as session:
             yield session

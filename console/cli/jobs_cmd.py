@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 
-from console.db import make_session_factory
 from console.jobs.secrets import JobSecrets
 from console.jobs.serialize import job_as_dict
 from console.models import JobState
@@ -58,7 +57,7 @@ def provision(ctx, playbook, limit, tags, check, extra_vars, secret_vars, vault_
     click.echo(f"job {job.id}: {playbook} on {job.host_count} host(s){' (check mode)' if check else ''}")
     _scrub_environment()
     interrupted = _catch_ctrl_c()
-    ended = jobs.run(make_session_factory(ctx.engine), settings, job.id, job_secrets,
+    ended = jobs.run(ctx.session_factory(), settings, job.id, job_secrets,
                      echo=lambda row: click.echo(row.stdout), interrupted=interrupted)
     _print_summary(ctx, ended.id)
     click.get_current_context().exit(jobs.exit_code(ended))
@@ -180,5 +179,5 @@ def run_worker(ctx, job_id: int) -> None:
     settings = ctx.settings
     secrets = JobSecrets.from_json("" if sys.stdin.isatty() else sys.stdin.read())
     _scrub_environment()
-    job = jobs.run(make_session_factory(ctx.engine), settings, job_id, secrets, interrupted=_catch_ctrl_c())
+    job = jobs.run(ctx.session_factory(), settings, job_id, secrets, interrupted=_catch_ctrl_c())
     click.echo(f"job {job_id} {job.state.value}")

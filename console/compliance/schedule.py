@@ -32,7 +32,7 @@ def scheduler_actor() -> Actor:
 
 def nightly_compliance(settings: Settings) -> int | None:
     """One scheduled run with its reports; returns the run id, or None when another run held the lock."""
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(make_engine(settings.database_url), settings)
     catalog = load_catalog(settings.compliance.controls_dir)
     try:
         outcome = compliance_runs.execute(factory, scheduler_actor(), catalog, trigger="schedule",
@@ -57,7 +57,7 @@ def device_poller():
 
 
 def poll_devices(settings: Settings, poll) -> None:
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(make_engine(settings.database_url), settings)
     with session_scope(factory) as session:
         poll(session, settings)
 

@@ -42,7 +42,11 @@ class BuildOutcome:
 
 
 def rules_config(session: Session | None = None, config: RulesConfig | None = None) -> RulesConfig:
-    """The [rules] settings: given, else the Flask app's, else the session's, else ops.toml's."""
+    """The [rules] settings: given, else the Flask app's, else the session's (make_session_factory(engine, settings)).
+
+    Never a guess from the working directory: a caller without settings gets
+    an error rather than a ruleset written into some other folder.
+    """
     if config is not None:
         return config
     from flask import current_app, has_app_context
@@ -51,9 +55,8 @@ def rules_config(session: Session | None = None, config: RulesConfig | None = No
         return current_app.config["OPS_SETTINGS"].rules
     if session is not None and "ops_settings" in session.info:
         return session.info["ops_settings"].rules
-    from console.settings import load_settings
-
-    return load_settings().rules
+    raise RulesetError("the rule manager was called without [rules] settings: pass config= or open the session "
+                       "with console.db.make_session_factory(engine, settings)")
 
 
 def build_version(session: Session, actor: Actor, *, config: RulesConfig | None = None, offline: bool = False,

@@ -21,7 +21,7 @@ class Runtime:
 
 def init_app(app: Flask, settings: Settings) -> None:
     engine = make_engine(settings.database_url)
-    app.extensions["ops"] = Runtime(settings, engine, make_session_factory(engine))
+    app.extensions["ops"] = Runtime(settings, engine, make_session_factory(engine, settings))
     app.teardown_appcontext(_close_session)
 
 

@@ -1,4 +1,4 @@
-"""The IDS rule manager's state, from console.services.rules.ruleset_status(session) when that part is installed.
+"""The IDS rule manager's state, from console.services.rules.ruleset_status(session).
 
 Expected shape: {"active_version", "active_since", "built_at", "rules_enabled",
 "sensors": [{"name", "version", "rules_loaded", "rules_failed", "deployed_at"}]}.
@@ -8,27 +8,19 @@ Each sensor host gets the global fields plus its own entry under `sensor`
 
 from __future__ import annotations
 
-import importlib
-
 from sqlalchemy.orm import Session
 
 from console.compliance.evidence import Evidence
 from console.models.base import utcnow
-
-NOT_INSTALLED = "rule manager not installed"
-
+from console.services import rules as rule_manager
+from rules.errors import RulesetError
 
 def load(session: Session) -> tuple[dict[str, Evidence], Evidence]:
     """(evidence by sensor host name, evidence for any other host); the status is read live."""
     try:
-        module = importlib.import_module("console.services.rules")
-        status = module.ruleset_status(session)
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("console.services.rules"):
-            return {}, Evidence.unknown(NOT_INSTALLED)
-        raise
-    except AttributeError:
-        return {}, Evidence.unknown(NOT_INSTALLED)
+        status = rule_manager.ruleset_status(session)
+    except RulesetError as exc:
+        return {}, Evidence.unknown(f"rule manager: {exc}")
     if not isinstance(status, dict):
         return {}, Evidence.unknown("rule manager gave no status")
     now = utcnow()
