@@ -5,17 +5,26 @@ status and return code; a failed playbook is data, not an exception. Events go
 to the recorder as they happen; the recorder's `should_cancel` is the cancel
 callback. Whatever the outcome, the files that may hold secrets (ansible-
 runner's env/ and artifacts/, our secrets/) are removed before it returns.
+
+ansible-runner stops a cancelled or timed-out run by SIGKILL to ansible-playbook's
+process group, but ansible-core 2.19 workers call setsid() and so survive it,
+still running the task. Every process of a run carries OPS_JOB_RUN=<token> in
+its environment; after the run whatever still carries it is killed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets as token_source
 import shlex
 import shutil
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 from console.jobs.recorder import EventRecorder
 from console.jobs.secrets import JobSecrets, write_private
@@ -40,6 +49,7 @@ def run_playbook(spec: RunSpec, secrets: JobSecrets, recorder: EventRecorder) ->
     import ansible_runner
 
     spec.job_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    run_token = token_source.token_hex(12)
     try:
         runner = ansible_runner.run(
             private_data_dir=str(spec.job_dir),
@@ -52,7 +62,7 @@ def run_playbook(spec: RunSpec, secrets: JobSecrets, recorder: EventRecorder) ->
             extravars=spec.extravars or None,
             cmdline=_cmdline(spec, secrets) or None,
             ssh_key=secrets.ssh_key,
-            envvars=_environment(),
+            envvars=_environment(run_token),
             settings={"pexpect_timeout": PEXPECT_POLL_SECONDS, "suppress_output_file": True,
                       "job_timeout": spec.timeout_seconds},
             quiet=True,
@@ -61,6 +71,7 @@ def run_playbook(spec: RunSpec, secrets: JobSecrets, recorder: EventRecorder) ->
         )
         return runner.status, runner.rc
     finally:
+        kill_leftover_processes(run_token)
         remove_run_files(spec.job_dir)
 
 
@@ -76,15 +87,29 @@ def _cmdline(spec: RunSpec, secrets: JobSecrets) -> str:
     return shlex.join(args)
 
 
-def _environment() -> dict[str, str]:
-    """Plain output for people, no retry files, and this Python's ansible-playbook first on PATH."""
+def _environment(run_token: str) -> dict[str, str]:
+    """Plain output for people, no retry files, this Python's ansible-playbook first on PATH, the run's token."""
     bin_dir = str(Path(sys.executable).parent)
     return {
+        "OPS_JOB_RUN": run_token,
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
     }
+
+
+def kill_leftover_processes(run_token: str) -> int:
+    """SIGKILL every process still carrying this run's token (orphaned workers); returns how many."""
+    killed = 0
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("OPS_JOB_RUN") == run_token:
+                process.send_signal(signal.SIGKILL)
+                killed += 1
+        except (psutil.Error, OSError):
+            continue
+    return killed
 
 
 def remove_run_files(job_dir: Path) -> None:

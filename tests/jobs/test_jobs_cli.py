@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from console.db import session_scope
@@ -86,6 +87,18 @@ def test_ctrl_c_cancels_the_run_and_exits_4(config_file, session_factory):
     assert "cancelled" in rest and "cancelling the job" in errors
     job = latest_job(session_factory)
     assert job.state == JobState.cancelled
+    assert not playbook_processes("very_slow.yml"), "a cancelled run left ansible processes running"
+
+
+def playbook_processes(playbook: str) -> list[str]:
+    """ansible-playbook and its workers still running PLAYBOOK, after a short grace."""
+    time.sleep(1)
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if playbook in cmdline and "ansible-playbook" in cmdline:
+            found.append(f"{process.pid} {cmdline}")
+    return found
 
 
 @SQLITE_ONLY
