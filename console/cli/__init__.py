@@ -10,7 +10,7 @@ import click
 
 from console.errors import OpsError
 
-LATER_AREAS = "Later parts add: rules, alerts, compliance, provision, lab."
+LATER_AREAS = "Later parts add: rules, alerts, compliance, provision."
 
 
 class OpsGroup(click.Group):
@@ -37,11 +37,11 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 def _register_all() -> None:
-    from console.cli import config_cmd, console_cmd, db_cmd, fleet_cmd, inventory_cmd, token_cmd, user_cmd
+    from console.cli import config_cmd, console_cmd, db_cmd, fleet_cmd, inventory_cmd, lab_cmd, token_cmd, user_cmd
 
     from probes.cli import agent
 
-    for module in (config_cmd, console_cmd, db_cmd, user_cmd, token_cmd, inventory_cmd, fleet_cmd):
+    for module in (config_cmd, console_cmd, db_cmd, user_cmd, token_cmd, inventory_cmd, fleet_cmd, lab_cmd):
         module.register(main)
     main.add_command(agent)
 
