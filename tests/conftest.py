@@ -116,17 +116,20 @@ def synced(session_factory, settings):
 
 
 class LiveServer:
-    """The app under werkzeug's threaded server on a loopback port; stop() and start() keep the port."""
+    """The app under werkzeug's threaded server on a free port; stop() and start() keep the port.
 
-    def __init__(self, app):
-        self.app, self.port, self.server = app, 0, None
+    `host` is loopback unless given (the lab binds its bridge address).
+    """
+
+    def __init__(self, app, host: str = "127.0.0.1"):
+        self.app, self.host, self.port, self.server = app, host, 0, None
 
     def start(self) -> "LiveServer":
         import threading
 
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.server = make_server(self.host, self.port, self.app, threaded=True)
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -137,7 +140,7 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
 
 @pytest.fixture

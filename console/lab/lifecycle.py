@@ -13,6 +13,14 @@ from console.lab.state import (LabHost, LabState, check_name, lab_dir, link_pref
                                recorded_labs)
 
 DEFAULT_NAME = "lab"
+# What Debian's packages would have made on a real server (openssh-server,
+# chrony, apt, auditd, clamav, nut-client, suricata, systemd), so the roles,
+# like on a real server, only write their files into them.
+DEBIAN_FOLDERS = ("etc/ssh/sshd_config.d", "etc/chrony/conf.d", "etc/apt/apt.conf.d", "etc/audit/rules.d",
+                  "etc/clamav", "etc/nut", "etc/suricata", "etc/systemd/system", "var/lib/suricata",
+                  "var/log/suricata", "run/suricata", "run/clamav")
+# Unix socket paths (Suricata's command socket) hold at most 107 bytes.
+LONGEST_SOCKET = "/hosts/lab-host-100/run/suricata/suricata-command.socket"
 
 
 def host_name(number: int) -> str:
@@ -32,6 +40,9 @@ def up(var_dir: Path, count: int, name: str = DEFAULT_NAME, estate_inventory: Pa
         raise LabError("the lab makes network namespaces: run it as root")
     if load(var_dir, name) is not None or network.namespaces(namespace_prefix(name)):
         raise LabError(f"lab {name!r} is already up (or left over): `ops lab down --name {name}` first")
+    if len(str(lab_dir(var_dir, name)) + LONGEST_SOCKET) > 107:
+        raise LabError(f"{lab_dir(var_dir, name)}: too long a path for the lab hosts' unix sockets; use a var_dir "
+                       "with a shorter path")
     agent_wheel = wheel.agent_wheel(var_dir)
     state = _new_state(var_dir, name)
     try:
@@ -70,7 +81,8 @@ def _make(state: LabState, count: int) -> None:
         state.hosts.append(host)
         state.save()
         network.create_host(state, host)
-        Path(host.install_root).mkdir(parents=True, exist_ok=True)
+        for folder in DEBIAN_FOLDERS:
+            (Path(host.install_root) / folder).mkdir(parents=True, exist_ok=True)
         sshd.write_config(state, host)
         sshd.start(host)
     for host in state.hosts:

@@ -60,14 +60,14 @@ def write_config(state: LabState, host: LabHost) -> None:
 
 
 def start(host: LabHost) -> None:
-    """Start sshd -D in the host's namespace; it outlives this process."""
+    """Start sshd -D in the host's namespace, detached (setsid -f): it outlives this process."""
     PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
     paths = files(host)
     run(SSHD, "-t", "-f", str(paths["config"]), "-h", str(paths["host_key"]))
     with open(paths["log"], "ab") as log:
-        subprocess.Popen(["ip", "netns", "exec", host.namespace, SSHD, "-D", "-f", str(paths["config"]),
-                          "-h", str(paths["host_key"]), "-E", str(paths["log"])],
-                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        subprocess.run(["setsid", "-f", "ip", "netns", "exec", host.namespace, SSHD, "-D", "-f", str(paths["config"]),
+                        "-h", str(paths["host_key"]), "-E", str(paths["log"])],
+                       stdin=subprocess.DEVNULL, stdout=log, stderr=log, check=True, timeout=30)
 
 
 def wait_listening(host: LabHost, timeout_seconds: float = 15) -> None:
