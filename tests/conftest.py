@@ -19,7 +19,7 @@ from console.settings import load_settings
 from tests.fixtures.postgres import PostgresCluster
 
 PASSWORD = "correct horse battery staple"
-pytest_plugins = ["tests.fixtures.nut"]
+pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.lab"]
 
 
 @pytest.fixture(scope="session")
