@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.fixtures.lab import PLAYBOOKS, Lab, LabConsole  # noqa: E402
 
+RUN_TIMEOUT_SECONDS = 3600
 DEFAULTS_CFG = """[defaults]
 roles_path = {roles}
 host_key_checking = True
@@ -58,9 +59,11 @@ def per_host_seconds(events: list[dict]) -> dict[str, float]:
 
 def timed_run(lab: Lab, playbook: str, extravars: dict, env: dict) -> dict:
     started = time.perf_counter()
-    result = lab.run_playbook(playbook, extravars, envvars=env)
+    result = lab.run_playbook(playbook, extravars, envvars=env, timeout=RUN_TIMEOUT_SECONDS)
     wall = time.perf_counter() - started
     hosts = per_host_seconds(result.events)
+    if result.status == "timeout":
+        raise SystemExit(f"{playbook} did not finish within {RUN_TIMEOUT_SECONDS} s")
     return {"status": result.status, "wall": wall, "per_host_mean": statistics.mean(hosts.values()) if hosts else 0,
             "per_host_max": max(hosts.values()) if hosts else 0, "changed": len(result.hosts_with("changed")),
             "failed": len(result.hosts_with("failures") | result.hosts_with("dark")), "hosts": len(hosts)}
