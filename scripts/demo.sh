@@ -3,11 +3,17 @@
 # http://127.0.0.1:8080/, and a host agent on this machine reporting to it.
 # The demo agent reports as the inventory host dtnmt-mon-01 (this machine is
 # not in the inventory); it re-enrols at every start.
+# As root, the demo also brings up a lab of OPS_DEMO_LAB_HOSTS (default 3) SSH
+# hosts (`ops lab up --name demo`), adds them to the console's inventory and
+# provisions them with site.yml; their agents report over the lab's bridge.
+# OPS_DEMO_LAB_HOSTS=0 leaves the lab out. The lab is removed when the demo stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OPS=.venv/bin/ops
 DEMO_HOST=dtnmt-mon-01
 URL=http://127.0.0.1:8080
+LAB_HOSTS=${OPS_DEMO_LAB_HOSTS:-3}
+[[ $(id -u) -eq 0 ]] || LAB_HOSTS=0
 
 $OPS db upgrade
 $OPS inventory sync
@@ -19,10 +25,21 @@ $OPS rules versions | grep -qE '^ +[0-9]' || $OPS rules update --reason "make de
 d = Path('var/demo-eve'); d.mkdir(parents=True, exist_ok=True); print(run_suricata(make_traffic(d / 'traffic.pcap'), d))" \
     | xargs -r $OPS alerts ingest --sensor demo-sensor || echo "demo alerts skipped (suricata not available)"
 
+lab_console=""
+if (( LAB_HOSTS > 0 )); then
+    $OPS lab down --name demo >/dev/null  # what an earlier demo left
+    if $OPS lab up "$LAB_HOSTS" --name demo --console-port 8080; then
+        $OPS lab sync-inventory --name demo
+    else
+        echo "the lab could not be made (see above); the demo goes on without it"
+        LAB_HOSTS=0
+    fi
+fi
+
 $OPS console serve --host 127.0.0.1 --port 8080 &
 console=$!
 agent=""
-trap 'kill $console $agent 2>/dev/null || true' EXIT INT TERM
+trap 'kill $console $agent $lab_console 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT INT TERM
 
 for _ in $(seq 1 60); do
     .venv/bin/python -c "import urllib.request; urllib.request.urlopen('$URL/healthz', timeout=1)" 2>/dev/null && break
@@ -34,6 +51,22 @@ $OPS agent enroll --console "$URL" --token "$token" --host "$DEMO_HOST"
 $OPS agent run &
 agent=$!
 echo "demo agent reporting as $DEMO_HOST every [agent] interval_seconds; open $URL/hosts/$DEMO_HOST"
+
+if (( LAB_HOSTS > 0 )); then
+    # The lab's agents reach the console at the lab bridge's address.
+    gateway=$(.venv/bin/python -c "import json; print('198.19.%d.1' % json.load(open('var/lab/demo/state.json'))['subnet_index'])")
+    $OPS console serve --host "$gateway" --port 8080 &
+    lab_console=$!
+    secrets=$(mktemp) && chmod 600 "$secrets"
+    token=$($OPS fleet enroll-token --uses "$LAB_HOSTS" --hours 1 | sed -n 's/^token (shown once): //p')
+    printf '{"ops_agent_enrollment_token": "%s"}\n' "$token" > "$secrets"
+    echo "provisioning the $LAB_HOSTS lab hosts with playbooks/site.yml (a few minutes) ..."
+    (cd playbooks && ../.venv/bin/ansible-playbook -i ../var/lab/demo/inventory site.yml -e "@$secrets") \
+        || echo "provisioning the lab failed (see above); the console runs on"
+    rm -f "$secrets"
+    echo "lab hosts lab-host-01..$(printf %02d "$LAB_HOSTS") report to the console: open $URL/hosts"
+fi
+
 sleep 5
 # Exit 1 means some controls failed (most hosts have no agent here): the demo shows them.
 $OPS compliance run --format html,pdf,csv || true

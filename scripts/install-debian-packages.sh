@@ -9,6 +9,7 @@ base=(
     python3 python3-venv python3-dev gcc make git ca-certificates tzdata
     fonts-noto-core        # Vietnamese glyphs in PDF reports
     libpango-1.0-0 libpangoft2-1.0-0   # WeasyPrint renders the PDF reports
+    openssh-server iproute2 python3-psutil python3-click python3-cryptography python3-pip python3-wheel python3-setuptools  # the lab (make demo) and its agents
 )
 test=(
     chromium postgresql-15

@@ -19,7 +19,8 @@ from console.settings import load_settings
 from tests.fixtures.postgres import PostgresCluster
 
 PASSWORD = "correct horse battery staple"
-pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.snmpd", "tests.fixtures.sophos_api", "tests.fixtures.rules"]
+pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.snmpd", "tests.fixtures.sophos_api", "tests.fixtures.rules",
+                  "tests.fixtures.lab"]
 
 
 @pytest.fixture(scope="session")
@@ -116,17 +117,20 @@ def synced(session_factory, settings):
 
 
 class LiveServer:
-    """The app under werkzeug's threaded server on a loopback port; stop() and start() keep the port."""
+    """The app under werkzeug's threaded server on a free port; stop() and start() keep the port.
 
-    def __init__(self, app):
-        self.app, self.port, self.server = app, 0, None
+    `host` is loopback unless given (the lab binds its bridge address).
+    """
+
+    def __init__(self, app, host: str = "127.0.0.1"):
+        self.app, self.host, self.port, self.server = app, host, 0, None
 
     def start(self) -> "LiveServer":
         import threading
 
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.server = make_server(self.host, self.port, self.app, threaded=True)
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -137,7 +141,7 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
 
 @pytest.fixture

@@ -1,0 +1,101 @@
+"""One sshd per lab host: Debian's openssh-server, its own config, host key and pid file.
+
+sshd runs in the host's namespace (started with `ip netns exec`), so an
+Ansible SSH session to the host, and everything it starts, runs there too.
+Root logs in with the lab's key only. StrictModes is off because lab files
+may live under a world-writable temporary folder (pytest's tmp_path).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from console.lab.commands import run
+from console.lab.errors import LabError
+from console.lab.state import LabHost, LabState
+
+SSHD = "/usr/sbin/sshd"
+PRIVSEP_DIR = Path("/run/sshd")  # compiled into Debian's sshd; missing where systemd never ran
+
+CONFIG = """# sshd for lab host {name} ({address}), written by `ops lab up`.
+ListenAddress {address}
+Port 22
+HostKey {host_key}
+PidFile {pid_file}
+AuthorizedKeysFile {authorized_keys}
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+MaxSessions 50
+MaxStartups 100:30:200
+Subsystem sftp /usr/lib/openssh/sftp-server
+AcceptEnv LANG LC_*
+"""
+
+
+def make_key(path: Path, comment: str) -> None:
+    """An Ed25519 key pair without passphrase at path and path.pub."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path))
+
+
+def files(host: LabHost) -> dict[str, Path]:
+    base = Path(host.sshd_dir)
+    return {"config": base / "sshd_config", "host_key": base / "ssh_host_ed25519_key",
+            "pid_file": base / "sshd.pid", "log": base / "sshd.log"}
+
+
+def write_config(state: LabState, host: LabHost) -> None:
+    paths = files(host)
+    make_key(paths["host_key"], f"lab host {host.name}")
+    authorized_keys = Path(state.directory) / "authorized_keys"
+    paths["config"].write_text(CONFIG.format(name=host.name, address=host.address, host_key=paths["host_key"],
+                                             pid_file=paths["pid_file"], authorized_keys=authorized_keys))
+
+
+def start(host: LabHost) -> None:
+    """Start sshd -D in the host's namespace, detached (setsid -f): it outlives this process."""
+    PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
+    paths = files(host)
+    run(SSHD, "-t", "-f", str(paths["config"]), "-h", str(paths["host_key"]))
+    with open(paths["log"], "ab") as log:
+        subprocess.run(["setsid", "-f", "ip", "netns", "exec", host.namespace, SSHD, "-D", "-f", str(paths["config"]),
+                        "-h", str(paths["host_key"]), "-E", str(paths["log"])],
+                       stdin=subprocess.DEVNULL, stdout=log, stderr=log, check=True, timeout=30)
+
+
+def wait_listening(host: LabHost, timeout_seconds: float = 15) -> None:
+    """Until the host's sshd answers with its banner, seen from the root namespace over the bridge."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host.address, 22), timeout=1) as conn:
+                if conn.recv(4).startswith(b"SSH-"):
+                    return
+        except OSError:
+            time.sleep(0.1)
+    log = files(host)["log"]
+    detail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+    raise LabError(f"sshd of {host.name} ({host.address}) did not answer within {timeout_seconds:.0f} s"
+                   + (f": {detail[0]}" if detail else ""))
+
+
+def stop(host: LabHost) -> None:
+    """Stop the host's listening sshd only (its sessions go on): what an outage looks like."""
+    pid_file = files(host)["pid_file"]
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return
+    run("kill", str(pid), check=False)
+
+
+def known_hosts_line(host: LabHost) -> str:
+    public = (files(host)["host_key"].with_suffix(".pub")).read_text().split()
+    return f"{host.address} {public[0]} {public[1]}\n"

@@ -1,0 +1,65 @@
+"""The agent package the lab's hosts install: this project built once as a wheel.
+
+Built from a copy of the source (so concurrent builds never share a build/
+folder) with Debian's python3, setuptools and wheel, and kept under
+var/lab/wheels/<digest of the agent's source>/, so later labs reuse it until
+the code changes. The agent role installs it with --no-deps into a venv that
+sees Debian's python3-psutil, python3-click and python3-cryptography.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from console.lab.errors import LabError
+
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+BUILD_PYTHON = "/usr/bin/python3"
+PARTS = ("console", "probes")
+TOP_FILES = ("pyproject.toml", "README.md")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+
+
+def source_digest(source_root: Path = SOURCE_ROOT) -> str:
+    digest = hashlib.sha256()
+    files = [source_root / name for name in TOP_FILES]
+    for part in PARTS:
+        files += sorted(p for p in (source_root / part).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in files:
+        digest.update(str(path.relative_to(source_root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def agent_wheel(var_dir: Path, source_root: Path = SOURCE_ROOT) -> Path:
+    """The wheel for the current source, built if not there yet."""
+    target = Path(var_dir).resolve() / "lab" / "wheels" / source_digest(source_root)
+    found = sorted(target.glob("ops_console-*.whl"))
+    if found:
+        return found[0]
+    with tempfile.TemporaryDirectory(prefix="ops-lab-wheel-") as temp:
+        copy = Path(temp) / "src"
+        copy.mkdir()
+        for name in TOP_FILES:
+            shutil.copy(source_root / name, copy / name)
+        for part in PARTS:
+            shutil.copytree(source_root / part, copy / part, ignore=IGNORED)
+        out = Path(temp) / "out"
+        try:
+            result = subprocess.run([BUILD_PYTHON, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                                     "--no-index", "-q", "-w", str(out), str(copy)],
+                                    capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise LabError(f"building the agent wheel: {exc}") from None
+        built = sorted(out.glob("ops_console-*.whl"))
+        if result.returncode != 0 or not built:
+            raise LabError(f"building the agent wheel failed: {result.stderr.strip()[-500:]}")
+        target.mkdir(parents=True, exist_ok=True)
+        final = target / built[0].name
+        shutil.copy(built[0], final.with_suffix(".tmp"))
+        final.with_suffix(".tmp").replace(final)
+        return final

@@ -1,0 +1,114 @@
+"""site.yml, every role, over real SSH against a 3-host lab: check mode, a real run, a no-change run.
+
+The lab deals the estate's roles out in turn: lab-host-01 is the IDS sensor
+(and the console host), lab-host-02 the UPS monitor, lab-host-03 a web portal.
+The tests run in file order on one lab.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.lab import Lab, LabConsole
+
+RULES_V1 = 'alert tcp any any -> $HOME_NET 22 (msg:"OPS lab ssh"; sid:9900001; rev:1;)\n'
+RULES_V2 = RULES_V1 + 'alert tcp any any -> $HOME_NET 80 (msg:"OPS lab http"; sid:9900002; rev:1;)\n'
+
+
+@pytest.fixture(scope="module")
+def site_lab(tmp_path_factory):
+    lab = Lab(3)
+    console = None
+    try:
+        console = LabConsole(lab, tmp_path_factory.mktemp("console"))
+        rules = tmp_path_factory.mktemp("rules")
+        yield lab, console, rules
+    finally:
+        if console is not None:
+            console.stop()
+        lab.down()
+
+
+def site_vars(console: LabConsole, rules_dir: Path, rules: str, version: str, token: str = "") -> dict:
+    ruleset = rules_dir / version / "suricata.rules"
+    ruleset.parent.mkdir(exist_ok=True)
+    ruleset.write_text(rules)
+    return {"ops_console_url": console.url, "ops_agent_enrollment_token": token,
+            "ops_ids_sensor_ruleset_path": str(ruleset), "ops_ids_sensor_ruleset_version": version}
+
+
+def root_of(lab: Lab, name: str) -> Path:
+    return Path(lab.host(name).install_root)
+
+
+def test_check_mode_on_new_hosts_predicts_changes_and_writes_nothing(site_lab):
+    lab, console, rules = site_lab
+
+    result = lab.run_playbook("site.yml", site_vars(console, rules, RULES_V1, "v1", "enr_check_only"), check=True)
+
+    assert result.status == "successful", result.stats
+    assert result.hosts_with("changed") == {host.name for host in lab.hosts}
+    for host in lab.hosts:
+        root = Path(host.install_root)
+        assert not (root / "etc/nftables.conf").exists()
+        assert not (root / "etc/ops-agent/ops.toml").exists()
+
+
+def test_site_runs_every_role_on_the_lab(site_lab):
+    lab, console, rules = site_lab
+    token = console.enrollment_token(uses=len(lab.hosts))
+
+    result = lab.run_playbook("site.yml", site_vars(console, rules, RULES_V1, "v1", token))
+
+    assert result.status == "successful", result.stats
+    sensor, ups, web = (root_of(lab, f"lab-host-0{n}") for n in (1, 2, 3))
+    assert "PermitRootLogin prohibit-password" in (web / "etc/ssh/sshd_config.d/50-ops-hardening.conf").read_text()
+    assert 'tcp dport 80 accept comment "http"' in (web / "etc/nftables.conf").read_text()
+    assert (sensor / "var/lib/suricata/rules/ops-ruleset-version").read_text().strip() == "v1"
+    assert "MODE=netclient" in (ups / "etc/nut/nut.conf").read_text()
+    assert (sensor / "etc/systemd/system/ops-compliance.timer").exists()
+    # The firewall is loaded in each host's own namespace, not on this machine.
+    listed = subprocess.run(["ip", "netns", "exec", lab.host("lab-host-03").namespace, "nft", "-j", "list",
+                             "table", "inet", "ops_filter"], capture_output=True, text=True, timeout=30)
+    assert listed.returncode == 0 and '"policy": "drop"' in listed.stdout
+
+
+def test_second_site_run_changes_nothing(site_lab):
+    lab, console, rules = site_lab
+
+    result = lab.run_playbook("site.yml", site_vars(console, rules, RULES_V1, "v1"))
+
+    assert result.status == "successful", result.stats
+    assert result.hosts_with("changed") == set(), result.changed_tasks()
+
+
+def test_a_new_ruleset_version_reaches_the_sensor_and_suricata_reloads_it(site_lab):
+    lab, console, rules = site_lab
+
+    result = lab.run_playbook("site.yml", site_vars(console, rules, RULES_V2, "v2"), tags="ids_sensor")
+
+    assert result.status == "successful", result.stats
+    assert result.hosts_with("changed") == {"lab-host-01"}
+    assert ("lab-host-01", "Reload the Suricata rules") in result.changed_tasks()
+    sensor = root_of(lab, "lab-host-01")
+    assert (sensor / "var/lib/suricata/rules/ops-ruleset-version").read_text().strip() == "v2"
+    socket = sensor / "run/suricata/suricata-command.socket"
+    stats = subprocess.run(["suricatasc", "-c", "ruleset-stats", str(socket)], capture_output=True, text=True,
+                           timeout=30)
+    assert json.loads(stats.stdout)["message"][0]["rules_loaded"] == 2
+
+
+def test_a_ruleset_suricata_refuses_is_not_installed_and_the_run_fails_on_the_sensor(site_lab):
+    lab, console, rules = site_lab
+
+    result = lab.run_playbook("site.yml", site_vars(console, rules, "alert tcp any any -> (broken\n", "v3"),
+                              tags="ids_sensor")
+
+    assert result.hosts_with("failures") == {"lab-host-01"}
+    sensor = root_of(lab, "lab-host-01")
+    assert (sensor / "var/lib/suricata/rules/ops-ruleset-version").read_text().strip() == "v2"
+    assert "sid:9900002" in (sensor / "var/lib/suricata/rules/suricata.rules").read_text()
