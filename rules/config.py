@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class SensorConfig(BaseModel):
@@ -18,8 +18,9 @@ class SensorConfig(BaseModel):
 
     kind "local": the rule files are copied to rules_file / threshold_file on
     this machine and Suricata is reloaded through its unix command socket.
-    kind "ansible" is the hook for pushing through the provisioning playbook
-    (see docs/rules.md); it is refused until that target is registered.
+    kind "ansible": `host` is an inventory host; the console runs `playbook`
+    (site.yml) with --tags ids_sensor --limit host as a job, whose ids_sensor
+    role copies the files (suricata -T first), reloads and reports the counts.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -30,8 +31,15 @@ class SensorConfig(BaseModel):
     threshold_file: Path = Path("/etc/suricata/threshold.config")
     socket: Path = Path("/run/suricata/suricata-command.socket")
     version_file: Path = Path("/var/lib/suricata/rules/ops-ruleset-version")
-    host: str = ""
+    host: str = Field("", max_length=253, pattern=r"^[A-Za-z0-9_.-]*$")
+    playbook: str = Field("site.yml", pattern=r"^[A-Za-z0-9_.-]+\.ya?ml$")
     reload_timeout_seconds: float = Field(120, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _ansible_needs_a_host(self) -> "SensorConfig":
+        if self.kind == "ansible" and not self.host:
+            raise ValueError(f"sensor {self.name}: kind \"ansible\" needs host (its inventory host name)")
+        return self
 
 
 class RulesConfig(BaseModel):

@@ -8,9 +8,11 @@ command socket (suricatasc's protocol, through the agent's client), then reads
 `ruleset-stats` and `ruleset-failed-rules`. If the reload cannot be asked for,
 the sensor's previous files are put back.
 
-Another kind (e.g. "ansible", through the provisioning playbook's ids_sensor
-role) plugs in with `register_target(kind, factory)`: the factory takes the
-SensorConfig and returns an object with `push(folder, number) -> DeployResult`.
+Kind "ansible" (through the provisioning playbook's ids_sensor role, as a
+job) needs the console's session and actor, so the console's service layer
+builds it (console/services/rule_deploy_ansible.py). Other kinds plug in with
+`register_target(kind, factory)`: the factory takes the SensorConfig and
+returns an object with `push(folder, number) -> DeployResult`.
 """
 
 from __future__ import annotations
@@ -107,6 +109,6 @@ def register_target(kind: str, factory: Callable[[SensorConfig], Target]) -> Non
 def target_for(sensor: SensorConfig) -> Target:
     factory = TARGETS.get(sensor.kind)
     if factory is None:
-        raise RulesetError(f"sensor {sensor.name}: no deploy target for kind {sensor.kind!r} yet "
-                           "(see docs/rules.md, 'Adding a deploy target')")
+        raise RulesetError(f"sensor {sensor.name}: no deploy target for kind {sensor.kind!r} here "
+                           "(see docs/rules.md, 'Deploy')")
     return factory(sensor)

@@ -69,8 +69,11 @@ def _var_name(field_name: str, name: str, sep: str = "=") -> str:
     return name
 
 
-def launch(session: Session, actor: Actor, settings: Settings, request: LaunchRequest) -> tuple[Job, JobSecrets]:
-    require(actor, "jobs.run")
+def launch(session: Session, actor: Actor, settings: Settings, request: LaunchRequest,
+           permission: str = "jobs.run") -> tuple[Job, JobSecrets]:
+    """Queue a job. `permission` is what the actor needs: jobs.run, or the right of a part that
+    runs one fixed playbook for its own work (rules.manage for a ruleset deploy)."""
+    require(actor, permission)
     conf = settings.jobs
     playbook = targets.playbook_path(conf.playbooks_dir, request.playbook)
     limit = targets.check_pattern("limit", request.limit)

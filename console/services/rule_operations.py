@@ -18,6 +18,7 @@ from console.models import RuleDeployment, RuleTestRun
 from console.services import audit
 from console.services.actor import Actor
 from console.services.permissions import require
+from console.services.rule_deploy_ansible import AnsibleTarget
 from console.services.rules import active_version, get_version, rules_config
 from rules import deploy, policy, sources, testing, versions
 from rules.build import RULES_FILE, THRESHOLD_FILE, read_manifest
@@ -41,17 +42,24 @@ def deploy_active(session: Session, actor: Actor, *, sensors: list[str] | None =
     unknown = set(sensors or []) - {s.name for s in cfg.sensors}
     if unknown:
         raise NotFound(f"no sensor named {', '.join(sorted(unknown))} in [rules] sensors")
-    results = []
-    for sensor in chosen:
-        result = deploy.target_for(sensor).push(versions.folder(cfg.var_dir, active.number), active.number)
+    # Every push before any write here: an "ansible" push runs a job that writes through its own
+    # sessions, which must not wait on a write lock this session holds (SQLite).
+    folder = versions.folder(cfg.var_dir, active.number)
+    results = [_target(sensor, session, actor).push(folder, active.number) for sensor in chosen]
+    for sensor, result in zip(chosen, results):
         session.add(RuleDeployment(sensor=sensor.name, version_number=active.number, deployed_by=actor.username[:64],
                                    status="ok" if result.ok else "failed", rules_loaded=result.rules_loaded,
                                    rules_failed=result.rules_failed, message=result.message[:1024]))
         audit.record(session, actor, "rules.deploy", "sensor", sensor.name, outcome="success" if result.ok else "failure",
                      version=active.number, rules_loaded=result.rules_loaded, rules_failed=result.rules_failed)
-        results.append(result)
     session.flush()
     return results
+
+
+def _target(sensor, session: Session, actor: Actor) -> deploy.Target:
+    if sensor.kind == "ansible":
+        return AnsibleTarget(sensor, session, actor)
+    return deploy.target_for(sensor)
 
 
 def deployments(session: Session, limit: int = 50) -> list[RuleDeployment]:
