@@ -21,6 +21,7 @@ from pathlib import Path
 from probes import __version__, signing
 from probes.collectors.antivirus import AntivirusCollector, providers_for
 from probes.collectors.firewall import FirewallCollector
+from probes.collectors.sshd import SshdCollector
 from probes.collectors.health import HealthCollector
 from probes.collectors.ups import UpsCollector
 from probes.config import AgentSettings
@@ -106,6 +107,7 @@ def _optional_collectors(settings: AgentSettings) -> list:
     if providers:
         found.append(AntivirusCollector(providers))
     found.append(FirewallCollector())
+    found.append(SshdCollector(settings.sshd_config))
     if settings.suricata_socket.exists() or settings.suricata_eve.exists():
         from probes.collectors.sensor import SensorCollector
 

@@ -45,6 +45,7 @@ class AgentSettings:
     suricata_socket: Path = Path("/run/suricata/suricata-command.socket")
     suricata_eve: Path = Path("/var/log/suricata/eve.json")
     suricata_ruleset_version_file: Path = Path("/var/lib/suricata/rules/ops-ruleset-version")
+    sshd_config: Path = Path("/etc/ssh/sshd_config")
     request_timeout_seconds: float = 10.0
     ship_eve: bool = False
 

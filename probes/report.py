@@ -106,6 +106,13 @@ class Sensor(_Open):
     drops: int | None = None
 
 
+class Sshd(_Open):
+    installed: bool
+    ports: list[int] = []
+    permit_root_login: str | None = Field(None, max_length=32)
+    password_authentication: str | None = Field(None, max_length=32)
+
+
 class CollectorError(_Open):
     collector: str
     error: str
@@ -123,4 +130,5 @@ class Report(_Open):
     firewall: Firewall | None = None
     ups: list[Ups] = []
     sensor: Sensor | None = None
+    sshd: Sshd | None = None
     errors: list[CollectorError] = []

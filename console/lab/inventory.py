@@ -41,6 +41,8 @@ def host_vars(state: LabState, host: LabHost, console_url: str, agent_wheel: str
         "ops_baseline_manage_accounts": False,
         "ops_ssh_permit_root_login": "prohibit-password",
         "ops_ssh_validate_host_key": str(Path(host.sshd_dir) / "ssh_host_ed25519_key"),
+        # The agent reads the settings of the sshd that really serves this host (`sshd -T -f`).
+        "ops_agent_sshd_config": str(Path(host.sshd_dir) / "sshd_config"),
         "ops_ssh_sources": [f"198.19.{state.subnet_index}.0/{state.prefix_length}"],
         "ops_ids_interface": "eth0",
         "ops_ups": "",

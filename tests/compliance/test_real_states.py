@@ -3,9 +3,10 @@
 The reports come from the agent's own collectors against real services:
 ClamAV's clamd (up, then stopped) with a sigtool-built database and a real
 clamscan log, nftables with default drop and default accept inside network
-namespaces this test creates, and NUT's upsd with dummy-ups on line and then
-on battery. They are ingested through console/services/reports.py, the run
-evaluates the built-in catalog, and every result of the two hosts is checked.
+namespaces this test creates, NUT's upsd with dummy-ups on line and then on
+battery, and Debian's sshd -T over a hardened config and over one that an
+earlier Include overrides. They are ingested through console/services/reports.py,
+the run evaluates the built-in catalog, and every result of the two hosts is checked.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from probes.agent import collect_report
 from probes.collectors.antivirus import AntivirusCollector
 from probes.collectors.antivirus.clamav import ClamavProvider
 from probes.collectors.firewall import FirewallCollector
+from probes.collectors.sshd import SshdCollector
 from probes.collectors.ups import UpsCollector
 from tests.compliance.helpers import enrol, ingest, results_of
 from tests.fixtures.nut import DEVICE
@@ -49,6 +51,14 @@ def firewall_in_namespace(ruleset: str) -> FirewallCollector:
         return FirewallCollector(command_prefix=["ip", "netns", "exec", name]).collect()
     finally:
         subprocess.run(["ip", "netns", "del", name], check=True, timeout=30)
+
+
+def sshd_reading(folder, *lines: str) -> SshdCollector:
+    """Debian's sshd -T over a config of these lines (with a host key of its own)."""
+    folder.mkdir()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / "key")], check=True, timeout=30)
+    (folder / "sshd_config").write_text("\n".join([f"HostKey {folder / 'key'}", *lines]) + "\n")
+    return SshdCollector(folder / "sshd_config")
 
 
 class Fixed:
@@ -79,12 +89,17 @@ def real_reports(clamd, upsd, tmp_path, session_factory, synced):  # noqa: F811
                    capture_output=True, timeout=120)
     scanning = ClamavProvider(socket_path=provider.socket_path, scan_log=scan_log, proc=tmp_path / "proc")
     ups = UpsCollector([f"testups@127.0.0.1:{port}"])
-    good = collect_report([AntivirusCollector([scanning]), Fixed("firewall", firewall_in_namespace(DROP)), ups], GOOD, 60)
+    hardened = sshd_reading(tmp_path / "sshd-good", "PermitRootLogin no")
+    (tmp_path / "vendor.conf").write_text("PermitRootLogin yes\n")  # read first, so it wins over the line after
+    overridden = sshd_reading(tmp_path / "sshd-bad", f"Include {tmp_path / 'vendor.conf'}", "PermitRootLogin no")
+    good = collect_report([AntivirusCollector([scanning]), Fixed("firewall", firewall_in_namespace(DROP)), ups,
+                           hardened], GOOD, 60)
     stop(process)
     device.write_text(DEVICE.replace("ups.status: OL", "ups.status: OB DISCHRG").replace("battery.charge: 100", "battery.charge: 55")
                       .replace("battery.runtime: 1800", "battery.runtime: 600"))
     wait_for_flags(port, ["OB", "DISCHRG"])
-    bad = collect_report([AntivirusCollector([provider]), Fixed("firewall", firewall_in_namespace(ACCEPT)), ups], BAD, 60)
+    bad = collect_report([AntivirusCollector([provider]), Fixed("firewall", firewall_in_namespace(ACCEPT)), ups,
+                          overridden], BAD, 60)
     for host, body in ((GOOD, good), (BAD, bad)):
         assert not body["errors"], body["errors"]
         ingest(session_factory, enrol(session_factory, host), body)
@@ -112,7 +127,7 @@ EXPECTED = {
     "SRV-01": ("pass", "pass"),        # reported just now
     "SRV-02": ("unknown", "unknown"),  # no health section in these reports
     "SRV-03": ("unknown", "unknown"),
-    "SRV-04": ("unknown", "unknown"),  # the agent does not report sshd settings
+    "SRV-04": ("pass", "fail"),        # sshd -T: root login no / yes from an Include read first
     "SRV-05": ("unknown", "unknown"),
     "LOG-01": ("unknown", "unknown"),
     "LOG-02": ("unknown", "unknown"),
