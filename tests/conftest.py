@@ -7,6 +7,7 @@ on SQLite and once on a real PostgreSQL started for the test session.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -62,6 +63,18 @@ def session(session_factory):
 
 
 @pytest.fixture
+def sshd_runtime_dir():
+    """/run/sshd, which Debian's sshd (also `sshd -T`) refuses to run without.
+
+    ssh.service creates it (RuntimeDirectory=sshd); on a machine where systemd
+    never started sshd, as on a fresh CI machine, the tests create it the same way.
+    """
+    path = Path("/run/sshd")
+    path.mkdir(mode=0o755, exist_ok=True)
+    return path
+
+
+@pytest.fixture
 def admin_actor() -> Actor:
     return Actor(username="alice", role=Role.admin, client_addr="198.18.0.10", user_id=None)
 
@@ -84,8 +97,6 @@ def config_file(tmp_path, db_url):
 
 
 def _repo_inventory():
-    from pathlib import Path
-
     return Path(__file__).resolve().parent.parent / "inventory"
 
 

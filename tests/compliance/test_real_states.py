@@ -81,7 +81,7 @@ def wait_for_flags(port: int, flags: list[str]) -> None:
 
 
 @pytest.fixture
-def real_reports(clamd, upsd, tmp_path, session_factory, synced):  # noqa: F811
+def real_reports(clamd, upsd, tmp_path, session_factory, synced, sshd_runtime_dir):  # noqa: F811
     provider, eicar, process = clamd
     device, port, _server = upsd
     scan_log = tmp_path / "scan.log"

@@ -11,7 +11,7 @@ from probes.collectors.sshd import SshdCollector
 
 
 @pytest.fixture
-def host_key(tmp_path):
+def host_key(tmp_path, sshd_runtime_dir):
     key = tmp_path / "host_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, timeout=30)
     return key
