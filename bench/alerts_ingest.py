@@ -39,6 +39,9 @@ from console.services.alerts_ingest import ingest_files  # noqa: E402
 from console.services.alerts_query import list_groups, parse_filter  # noqa: E402
 from console.services.alerts_store import Batch  # noqa: E402
 from console.services.eve_parse import parse_timestamp  # noqa: E402
+from console.settings import AlertsSettings  # noqa: E402
+
+BATCH = AlertsSettings().batch_size  # the shipped default ([alerts] batch_size)
 from probes.eve_files import LineReader  # noqa: E402
 from tests.fixtures.suricata_offline import make_traffic, run_suricata  # noqa: E402
 
@@ -79,7 +82,7 @@ def parse_only(path: Path) -> float:
         for line, _start, _end in LineReader(handle, 0, 1 << 20).lines():
             batch.add_line(line, "bench")
             count += 1
-            if batch.lines >= 5000:
+            if batch.lines >= BATCH:
                 batch = Batch("bench", "bench")
     return count / (time.perf_counter() - started)
 
@@ -87,7 +90,7 @@ def parse_only(path: Path) -> float:
 def fast(url: str, path: Path, events: int) -> float:
     factory = fresh(url)
     started = time.perf_counter()
-    totals = ingest_files(factory, [path], "bench", 5000, 1 << 20)
+    totals = ingest_files(factory, [path], "bench", BATCH, 1 << 20)
     elapsed = time.perf_counter() - started
     assert totals.events == events, totals.summary()
     return totals.events / elapsed
@@ -137,7 +140,7 @@ def inbox(url: str, path: Path, folder: Path) -> dict:
     """Store the alert file, then time the inbox page and its query over typical filters and pages."""
     factory = fresh(url)
     started = time.perf_counter()
-    totals = ingest_files(factory, [path], "bench", 5000, 1 << 20)
+    totals = ingest_files(factory, [path], "bench", BATCH, 1 << 20)
     load_rate = totals.events / (time.perf_counter() - started)
     with factory() as session:
         alerts = session.query(Alert).count()

@@ -101,7 +101,7 @@ class JobsSettings(_Section):
 class AlertsSettings(_Section):
     eve_files: list[Path] = []
     sensor_name: str = Field("", max_length=255)
-    batch_size: int = Field(5000, ge=1, le=100000)
+    batch_size: int = Field(20000, ge=1, le=100000)
     poll_interval_seconds: float = Field(1.0, ge=0.05, le=60)
     max_line_bytes: int = Field(1048576, ge=4096, le=64 * 1024 * 1024)
     alert_retention_days: int = Field(180, ge=1, le=3650)

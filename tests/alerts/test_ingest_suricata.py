@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from console.models import Alert, AlertGroup, ContextEvent, EventCounter
 from console.services.alerts_ingest import ingest_files
-from tests.alerts.conftest import alert_lines
+from tests.alerts.conftest import alert_lines, renumbered
 from tests.fixtures.suricata_offline import count_event_types
 
 
@@ -68,3 +68,31 @@ def test_a_rotated_gz_file_is_ingested(factory, suricata_eve, tmp_path):
         shutil.copyfileobj(source, target)
     totals = ingest_files(factory, [gz], "s", 10, 65536)
     assert totals.alerts == len(alert_lines(suricata_eve))
+
+
+def test_a_bulk_ingest_into_postgresql_leaves_fresh_planner_statistics(postgres, suricata_eve, monkeypatch, tmp_path):
+    """Without them the inbox's sensor filter took 280 ms instead of 2 ms at 1M alerts until autovacuum ran."""
+    from sqlalchemy import text
+
+    from console import migrate
+    from console.db import make_engine, make_session_factory
+    from console.services import alerts_ingest
+
+    engine = make_engine(postgres.new_database())
+    migrate.upgrade(engine)
+    factory = make_session_factory(engine)
+    analyzed = "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL AND relname LIKE 'alert%'"
+    try:
+        monkeypatch.setattr(alerts_ingest, "ANALYZE_AFTER_EVENTS", 10**9)
+        ingest_files(factory, [suricata_eve], "sensor-a", 500, 65536)
+        with engine.connect() as conn:
+            assert conn.execute(text(analyzed)).scalars().all() == []
+        monkeypatch.setattr(alerts_ingest, "ANALYZE_AFTER_EVENTS", 10)
+        copy = tmp_path / "again.json"
+        copy.write_bytes(b"\n".join(renumbered(suricata_eve.read_bytes().splitlines(), 1)) + b"\n")
+        totals = ingest_files(factory, [copy], "sensor-a", 500, 65536)
+        assert totals.events > 10
+        with engine.connect() as conn:
+            assert set(conn.execute(text(analyzed)).scalars()) == {"alerts", "alert_groups", "alert_context_events"}
+    finally:
+        engine.dispose()
