@@ -69,43 +69,54 @@ def vars_file(base: Path, group: str) -> Path | None:
 
 
 def _system(name: str, value, source: Path, units: set[str], frameworks: dict[str, Framework]) -> SystemDef:
-    def fail(key: str | None, message: str):
+    problem = check_fields(value, units, frameworks)
+    if problem:
+        key, message = problem
         where = f"{VARIABLE}.{key}" if key else VARIABLE
         raise InventoryError(source, f"system {name!r}: {where}: {message}", field_line(source, key))
+    return SystemDef(key=name, name_vi=value["name_vi"], name_en=value["name_en"], owner_unit=value["owner_unit"],
+                     level=value["level"], framework=value["framework"], approved_on=parse_date(value.get("approved_on")),
+                     source=source)
 
+
+def check_fields(value, units: set[str], frameworks: dict[str, Framework]) -> tuple[str | None, str] | None:
+    """(field, what is wrong) for the first problem of an ops_system value, or None; shared with the console's edit."""
     if not isinstance(value, dict):
-        fail(None, "expected a mapping with " + ", ".join(FIELDS))
+        return None, "expected a mapping with " + ", ".join(FIELDS)
     for key in value:
         if key not in FIELDS:
-            fail(key, f"unknown field (use {', '.join(FIELDS)})")
+            return key, f"unknown field (use {', '.join(FIELDS)})"
     for key in FIELDS[:5]:
         if value.get(key) in (None, ""):
-            fail(key, "missing")
+            return key, "missing"
     for key in ("name_vi", "name_en"):
         if not isinstance(value[key], str) or len(value[key]) > 200:
-            fail(key, "must be text of at most 200 characters")
+            return key, "must be text of at most 200 characters"
     level = value["level"]
     if isinstance(level, bool) or not isinstance(level, int) or level not in LEVELS:
-        fail("level", f"unknown level {level!r} (levels are 1 to 5)")
+        return "level", f"unknown level {level!r} (levels are 1 to 5)"
     framework = value["framework"]
     if framework not in FRAMEWORKS:
-        fail("framework", f"unknown framework {framework!r} (use {' or '.join(FRAMEWORKS)})")
+        return "framework", f"unknown framework {framework!r} (use {' or '.join(FRAMEWORKS)})"
     if framework in frameworks and not frameworks[framework].covers(level):
         covered = ", ".join(map(str, frameworks[framework].spec.levels))
-        fail("level", f"level {level} is not covered by the {framework} requirement file (levels {covered})")
+        return "level", f"level {level} is not covered by the {framework} requirement file (levels {covered})"
     if value["owner_unit"] not in units:
-        fail("owner_unit", f"{value['owner_unit']!r} is not a unit of the inventory")
-    return SystemDef(key=name, name_vi=value["name_vi"], name_en=value["name_en"], owner_unit=value["owner_unit"],
-                     level=level, framework=framework, approved_on=_date(value.get("approved_on"), fail), source=source)
+        return "owner_unit", f"{value['owner_unit']!r} is not a unit of the inventory"
+    try:
+        parse_date(value.get("approved_on"))
+    except ValueError:
+        return "approved_on", f"{value.get('approved_on')!r} is not a date (YYYY-MM-DD)"
+    return None
 
 
-def _date(text, fail) -> date | None:
+def parse_date(text) -> date | None:
+    """A date from YAML (read as an ISO string by the inventory reader) or a form; ValueError if it is none."""
     if text in (None, ""):
         return None
-    try:
-        return date.fromisoformat(str(text)[:10])
-    except ValueError:
-        fail("approved_on", f"{text!r} is not a date (YYYY-MM-DD)")
+    if isinstance(text, date):
+        return text
+    return date.fromisoformat(str(text))
 
 
 def _check_membership(inventory: Inventory, systems: list[SystemDef], path: Path) -> None:

@@ -67,12 +67,18 @@ CONTROLS = """controls:
 """ for cid, field in (("FW-02", "input_policy"), ("FW-03", "forward_policy")))
 
 
-def build(tmp_path: Path, session_factory) -> Path:
+def write(tmp_path: Path) -> Path:
+    """The inventory files alone (for a console whose [inventory] path is this folder)."""
     folder = tmp_path / "estate"
-    (folder / "group_vars").mkdir(parents=True)
+    (folder / "group_vars").mkdir(parents=True, exist_ok=True)
     (folder / "hosts.yml").write_text(HOSTS, encoding="utf-8")
     (folder / "group_vars" / "system_procedures.yml").write_text(PROCEDURES, encoding="utf-8")
     (folder / "group_vars" / "system_documents.yml").write_text(DOCUMENTS, encoding="utf-8")
+    return folder
+
+
+def build(tmp_path: Path, session_factory) -> Path:
+    folder = write(tmp_path)
     with session_scope(session_factory) as session:
         sync_inventory(session, Actor.cli(), InventorySettings(path=folder))
     return folder
