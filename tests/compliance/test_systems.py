@@ -137,3 +137,19 @@ def test_ops_compliance_systems_lists_levels_frameworks_and_json(config_file, se
     listed = json.loads(ops(config_file, "compliance", "systems", "--json").stdout)
     land = next(s for s in listed if s["key"] == "system_land_procedures")
     assert land["level"] == 3 and len(land["hosts"]) == 14 and land["percent_met"] is None
+
+
+def test_a_lab_synced_with_the_estate_is_a_system_of_its_own(tmp_path):
+    """`ops lab sync-inventory` (make demo, the playbook tests) merges lab hosts into the estate: none may be left out."""
+    from console.lab import inventory as lab_inventory
+    from console.lab.state import LabHost, LabState
+
+    state = LabState(name="t", directory=str(tmp_path / "lab"), subnet_index=7, bridge="olbr",
+                     hosts=[LabHost(f"lab-host-0{n}", f"198.19.7.1{n}", f"ns{n}", f"v{n}", str(tmp_path / f"h{n}"),
+                                    str(tmp_path / f"s{n}")) for n in (1, 2)])
+    lab_inventory.write(state, SHIPPED)
+    merged = lab_inventory.merged_with_estate(state, SHIPPED, tmp_path / "merged")
+    systems = {s.key: s for s in systems_of(merged)}
+    assert systems["system_lab"].hosts == ["lab-host-01", "lab-host-02"] and systems["system_lab"].level == 3
+    assert len(systems["system_land_procedures"].hosts) == 14
+    assert {s.key for s in systems_of(state.inventory_dir)} == {"system_lab"}
