@@ -141,3 +141,24 @@ def test_dossier_and_annual_report_download_in_every_format(logged_in, assessed)
 def test_pages_need_a_login(client, assessed):
     response = client.get("/compliance/systems/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_api_lists_systems_gives_an_assessment_and_takes_a_dated_note(client, make_user, session_factory, assessed):
+    from tests.compliance.test_console import api_token
+
+    auditor = api_token(make_user, session_factory, "auditor")
+    listed = client.get("/api/v1/compliance/systems", headers=auditor).get_json()["data"]
+    assert [(s["key"], s["level"], s["gap_count"]) for s in listed] == [("system_procedures", 3, 0),
+                                                                        ("system_documents", 2, 5)]
+    found = client.get("/api/v1/compliance/systems/system_documents", headers=auditor).get_json()["data"]
+    assert {r["requirement_id"] for r in found["transition_gap"]} >= {"C-TIME-SYNC", "C-POWER"}
+    note = {"framework": "current-331", "requirement_id": "C-INCIDENT-NOTICE", "evidence_date": "2026-01-05",
+            "expires_on": "2027-01-05", "note": "Quy trình ứng cứu sự cố"}
+    url = "/api/v1/compliance/systems/system_procedures/evidence"
+    assert client.post(url, headers=auditor, json=note).status_code == 403
+    officer = api_token(make_user, session_factory, "security_officer")
+    undated = client.post(url, headers=officer, json={**note, "evidence_date": None})
+    assert undated.status_code == 400 and undated.get_json()["errors"][0]["field"] == "evidence_date"
+    made = client.post(url, headers=officer, json=note)
+    assert made.status_code == 201 and made.get_json()["data"]["requirement_id"] == "C-INCIDENT-NOTICE"
+    assert client.get("/api/v1/compliance/systems/system_nowhere", headers=auditor).status_code == 404
