@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "compliance.waive": frozenset({Role.admin}),
     "compliance.evidence": frozenset({Role.admin, Role.security_officer}),
     "systems.manage": frozenset({Role.admin}),
+    "incidents.manage": frozenset({Role.admin, Role.security_officer}),
 }
 
 

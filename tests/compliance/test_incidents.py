@@ -1,0 +1,92 @@
+"""Incidents: escalated from an alert or a finding with its detection time; 24 h / 72 h deadlines; the notice text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from console.db import session_scope
+from console.errors import PermissionDenied, ValidationFailed
+from console.models import Alert, AuditEvent, ComplianceResult
+from console.services import compliance_runs, incidents
+from console.services.actor import Actor
+from tests.compliance import estate
+
+DETECTED = datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)
+
+
+def alert(session, **changes) -> Alert:
+    row = Alert(event_at=DETECTED, sensor="dtnmt-ids-01", gid=1, sid=2024001, rev=1,
+                signature="ET EXPLOIT Possible land portal SQL injection", category="Web Application Attack",
+                severity=1, src_ip="203.0.113.7", src_port=51515, dest_ip="198.18.50.1", dest_port=443, proto="TCP",
+                flow_id=1, app_proto="http", group_key="g1", record="{}", **changes)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def test_an_alert_escalated_keeps_its_detection_time_and_its_system(session, tmp_path, session_factory, admin_actor):
+    estate.build(tmp_path, session_factory)
+    incident = incidents.escalate_alert(session, admin_actor, alert(session).id)
+    assert incident.detected_at == DETECTED and incident.system_key == "system_procedures"
+    assert incident.source_ref.startswith("alert:") and "203.0.113.7:51515 -> 198.18.50.1:443" in incident.description
+    due = {d.kind: d.due for d in incidents.deadlines(incident)}
+    assert due == {"first_notice": DETECTED + timedelta(hours=24), "full_report": DETECTED + timedelta(hours=72)}
+    assert session.query(AuditEvent).filter_by(action="incidents.open").count() == 1
+
+
+def test_overdue_notices_are_listed_until_they_are_recorded_as_sent(session, admin_actor):
+    incident = incidents.open_incident(session, admin_actor, "Mã độc trên máy chủ một cửa", DETECTED)
+    minor = incidents.open_incident(session, admin_actor, "Quét cổng từ bên ngoài", DETECTED, serious=False)
+    at_30h = DETECTED + timedelta(hours=30)
+    assert [i.id for i in incidents.list_incidents(session, overdue_only=True, now=at_30h)] == [incident.id]
+    assert [d.overdue(at_30h) for d in incidents.deadlines(incident)] == [True, False]
+    assert incidents.deadlines(minor) == []
+    incidents.record_sent(session, admin_actor, incident.id, "first_notice", DETECTED + timedelta(hours=26))
+    assert incidents.list_incidents(session, overdue_only=True, now=at_30h) == []
+    at_80h = DETECTED + timedelta(hours=80)
+    state = incidents.incident_as_dict(incident, now=at_80h)["deadlines"]
+    assert [(d["kind"], d["overdue"], d["late"]) for d in state] == [("first_notice", False, True),
+                                                                     ("full_report", True, False)]
+
+
+def test_the_notice_text_is_written_from_the_incidents_data(session, tmp_path, session_factory, admin_actor):
+    estate.build(tmp_path, session_factory)
+    incident = incidents.escalate_alert(session, admin_actor, alert(session).id)
+    text = incidents.notice_text(session, incident, "first_notice", "vi", "Asia/Ho_Chi_Minh")
+    assert text.startswith("THÔNG BÁO BAN ĐẦU VỀ SỰ CỐ AN NINH MẠNG NGHIÊM TRỌNG\nKính gửi: Bộ Công an")
+    assert "Điều 31.2.d" in text and "Thời điểm phát hiện: 2026-11-20 15:30 (Asia/Ho_Chi_Minh)" in text
+    assert "Hệ thống thủ tục hành chính đất đai (cấp độ 3)" in text
+    assert "Hạn thông báo ban đầu: 2026-11-21 15:30; hạn báo cáo đầy đủ: 2026-11-23 15:30" in text
+    english = incidents.notice_text(session, incident, "full_report", "en", "UTC")
+    assert english.startswith("FULL REPORT OF A SERIOUS CYBERSECURITY INCIDENT") and "(level 3)" in english
+
+
+def test_a_failed_finding_escalates_with_its_runs_time(session_factory, tmp_path, admin_actor):
+    estate.build(tmp_path, session_factory)
+    estate.firewall(session_factory, "office-dms-01", "accept", "drop")
+    run_id = compliance_runs.execute(session_factory, Actor.cli(), estate.catalog(tmp_path)).run_id
+    with session_scope(session_factory) as session:
+        failed = session.query(ComplianceResult).filter_by(run_id=run_id, result="fail").one()
+        incident = incidents.escalate_finding(session, admin_actor, failed.id)
+        assert incident.title == "FW-02 fail on office-dms-01" and incident.system_key == "system_documents"
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"detected_at": None}, "detected_at"),
+    ({"detected_at": datetime(2026, 11, 20, 8, 30)}, "detected_at"),
+    ({"detected_at": datetime(2099, 1, 1, tzinfo=timezone.utc)}, "detected_at"),
+    ({"title": "x"}, "title"),
+    ({"system_key": "system_nowhere"}, "system_key"),
+])
+def test_an_incident_without_a_valid_detection_time_or_title_is_refused(session, admin_actor, change, field):
+    values = {"title": "Sự cố", "detected_at": DETECTED} | change
+    with pytest.raises(ValidationFailed) as raised:
+        incidents.open_incident(session, admin_actor, **values)
+    assert raised.value.field == field
+
+
+def test_auditors_may_not_open_incidents(session, auditor_actor):
+    with pytest.raises(PermissionDenied):
+        incidents.open_incident(session, auditor_actor, "Sự cố", DETECTED)
