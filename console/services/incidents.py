@@ -13,7 +13,7 @@ is audit-logged.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -66,6 +66,7 @@ def open_incident(session: Session, actor: Actor, title: str, detected_at: datet
         raise ValidationFailed("detected_at", "give a time zone")
     if detected_at > now + timedelta(minutes=5):
         raise ValidationFailed("detected_at", "must not be in the future")
+    detected_at = detected_at.astimezone(timezone.utc)
     if system_key and session.scalar(select(InformationSystem.id).where(InformationSystem.key == system_key)) is None:
         raise ValidationFailed("system_key", f"no information system {system_key!r}")
     incident = Incident(title=title, source=source, source_ref=source_ref, system_key=system_key or "",
@@ -123,7 +124,7 @@ def record_sent(session: Session, actor: Actor, incident_id: int, kind: str, at:
     if kind not in KINDS:
         raise ValidationFailed("kind", f"one of {', '.join(KINDS)}")
     incident = get(session, incident_id)
-    at = at or utcnow()
+    at = (at or utcnow()).astimezone(timezone.utc)
     if at < incident.detected_at:
         raise ValidationFailed("sent_at", "before the incident was detected")
     if getattr(incident, f"{kind}_at") is None:
@@ -158,11 +159,11 @@ def incident_as_dict(incident: Incident, now: datetime | None = None) -> dict:
                            "done_at": d.done_at.isoformat() if d.done_at else None} for d in deadlines(incident)]}
 
 
-def notice_text(session: Session, incident: Incident, kind: str, locale: str = "vi", timezone: str = "UTC") -> str:
+def notice_text(session: Session, incident: Incident, kind: str, locale: str = "vi", zone_name: str = "UTC") -> str:
     """The first notice or the full report, written from the incident's data (Vietnamese or English)."""
     if kind not in KINDS:
         raise ValidationFailed("kind", f"one of {', '.join(KINDS)}")
-    zone = ZoneInfo(timezone)
+    zone = ZoneInfo(zone_name)
     system = session.scalar(select(InformationSystem).where(InformationSystem.key == incident.system_key))
     when = incident.detected_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     due = dict((d.kind, d.due.astimezone(zone).strftime("%Y-%m-%d %H:%M")) for d in deadlines(incident))
@@ -172,7 +173,7 @@ def notice_text(session: Session, incident: Incident, kind: str, locale: str = "
         lines = [head, "Kính gửi: Bộ Công an",
                  "Căn cứ: Nghị định 331/2026/NĐ-CP, Điều 31.2.d (thông báo trong 24 giờ, báo cáo đầy đủ trong 72 giờ).",
                  f"Sự cố số: {incident.id}", f"Tên sự cố: {incident.title}",
-                 f"Thời điểm phát hiện: {when} ({timezone})",
+                 f"Thời điểm phát hiện: {when} ({zone_name})",
                  f"Hệ thống thông tin: {system.name_vi + f' (cấp độ {system.level})' if system else 'chưa xác định'}",
                  f"Nguồn phát hiện: {_source_vi(incident)}", f"Mô tả: {incident.description or '(chưa có)'}"]
         if due:
@@ -182,7 +183,7 @@ def notice_text(session: Session, incident: Incident, kind: str, locale: str = "
         "FULL REPORT OF A SERIOUS CYBERSECURITY INCIDENT"
     lines = [head, "To: the Ministry of Public Security",
              "Basis: Decree 331/2026/ND-CP, Article 31.2.d (notice within 24 hours, full report within 72 hours).",
-             f"Incident: {incident.id}", f"Title: {incident.title}", f"Detected at: {when} ({timezone})",
+             f"Incident: {incident.id}", f"Title: {incident.title}", f"Detected at: {when} ({zone_name})",
              f"Information system: {system.name_en + f' (level {system.level})' if system else 'not determined'}",
              f"Source: {incident.source} {incident.source_ref}".rstrip(),
              f"Description: {incident.description or '(none yet)'}"]

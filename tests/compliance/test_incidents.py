@@ -90,3 +90,20 @@ def test_an_incident_without_a_valid_detection_time_or_title_is_refused(session,
 def test_auditors_may_not_open_incidents(session, auditor_actor):
     with pytest.raises(PermissionDenied):
         incidents.open_incident(session, auditor_actor, "Sự cố", DETECTED)
+
+
+def test_cli_opens_lists_overdue_prints_the_notice_and_records_it_sent(config_file, session_factory):
+    from tests.compliance.helpers import ops
+
+    opened = ops(config_file, "incidents", "open", "--title", "Mã độc trên máy chủ một cửa",
+                 "--detected-at", "2026-11-20T15:30+07:00")
+    assert opened.exit_code == 0, opened.output
+    assert "first_notice  due 2026-11-21T08:30:00+00:00" in opened.stdout
+    assert "OVERDUE" in ops(config_file, "incidents", "list", "--overdue").stdout
+    notice = ops(config_file, "incidents", "notice", "1")
+    assert "Tên sự cố: Mã độc trên máy chủ một cửa" in notice.stdout and "Bộ Công an" in notice.stdout
+    assert ops(config_file, "incidents", "sent", "1", "--at", "2026-11-21T10:00+07:00").exit_code == 0
+    listed = ops(config_file, "incidents", "list", "--json").stdout
+    assert '"done_at": "2026-11-21T03:00:00+00:00"' in listed
+    undated = ops(config_file, "incidents", "open", "--title", "Không rõ thời điểm")
+    assert undated.exit_code == 1 and "detected_at: required" in undated.output
