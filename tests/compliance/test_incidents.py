@@ -107,3 +107,36 @@ def test_cli_opens_lists_overdue_prints_the_notice_and_records_it_sent(config_fi
     assert '"done_at": "2026-11-21T03:00:00+00:00"' in listed
     undated = ops(config_file, "incidents", "open", "--title", "Không rõ thời điểm")
     assert undated.exit_code == 1 and "detected_at: required" in undated.output
+
+
+def test_incidents_page_shows_overdue_notices_and_the_notice_text_and_records_sent(logged_in, session_factory):
+    from tests.conftest import csrf_token
+
+    officer = logged_in("security_officer")
+    page = officer.get("/incidents/").get_data(as_text=True)
+    opened = officer.post("/incidents/", data={"csrf_token": csrf_token(page), "title": "Mã độc trên máy chủ một cửa",
+                                               "detected_at": "2026-11-20T15:30", "serious": "y", "system_key": ""})
+    assert opened.status_code == 302, opened.get_data(as_text=True)
+    listed = officer.get("/incidents/").get_data(as_text=True)
+    assert 'data-deadline="first_notice" data-state="overdue"' in listed
+    detail = officer.get(opened.headers["Location"]).get_data(as_text=True)
+    assert "FIRST NOTICE OF A SERIOUS CYBERSECURITY INCIDENT" in detail and "Mã độc trên máy chủ một cửa" in detail
+    assert officer.post(opened.headers["Location"] + "/sent/first_notice",
+                        data={"csrf_token": csrf_token(detail)}).status_code == 302
+    after = officer.get("/incidents/").get_data(as_text=True)
+    assert 'data-deadline="first_notice" data-state="late"' in after
+    assert 'data-deadline="full_report" data-state="overdue"' in after
+    undated = officer.post("/incidents/", data={"csrf_token": csrf_token(after), "title": "Không rõ thời điểm"})
+    assert undated.status_code == 400 and "detected_at: required" in undated.get_data(as_text=True)
+
+
+def test_an_auditor_sees_incidents_but_may_not_open_one(logged_in):
+    from tests.conftest import csrf_token
+
+    auditor = logged_in("auditor")
+    page = auditor.get("/incidents/").get_data(as_text=True)
+    assert 'data-testid="incident-form"' not in page
+    refused = auditor.post("/incidents/", data={"csrf_token": csrf_token(auditor.get("/compliance/runs/")
+                                                                          .get_data(as_text=True)),
+                                                "title": "Sự cố", "detected_at": "2026-11-20T15:30"})
+    assert refused.status_code == 403
