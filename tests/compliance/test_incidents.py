@@ -17,10 +17,11 @@ DETECTED = datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)
 
 
 def alert(session, **changes) -> Alert:
-    row = Alert(event_at=DETECTED, sensor="dtnmt-ids-01", gid=1, sid=2024001, rev=1,
-                signature="ET EXPLOIT Possible land portal SQL injection", category="Web Application Attack",
-                severity=1, src_ip="203.0.113.7", src_port=51515, dest_ip="198.18.50.1", dest_port=443, proto="TCP",
-                flow_id=1, app_proto="http", group_key="g1", record="{}", **changes)
+    values = dict(event_at=DETECTED, sensor="dtnmt-ids-01", gid=1, sid=2024001, rev=1,
+                  signature="ET EXPLOIT Possible land portal SQL injection", category="Web Application Attack",
+                  severity=1, src_ip="203.0.113.7", src_port=51515, dest_ip="198.18.50.1", dest_port=443, proto="TCP",
+                  flow_id=1, app_proto="http", group_key="g1", record="{}")
+    row = Alert(**(values | changes))
     session.add(row)
     session.flush()
     return row
@@ -140,3 +141,36 @@ def test_an_auditor_sees_incidents_but_may_not_open_one(logged_in):
                                                                           .get_data(as_text=True)),
                                                 "title": "Sự cố", "detected_at": "2026-11-20T15:30"})
     assert refused.status_code == 403
+
+
+def test_an_officer_escalates_an_alert_group_from_its_page_with_the_first_alerts_time(logged_in, session_factory,
+                                                                                      tmp_path):
+    from console.models import AlertGroup, Incident
+    from tests.conftest import csrf_token
+
+    estate.build(tmp_path, session_factory)
+    with session_scope(session_factory) as session:
+        alert(session, event_at=DETECTED + timedelta(hours=2))
+        alert(session)
+        group = AlertGroup(group_key="g1", gid=1, sid=2024001, signature="ET EXPLOIT Possible land portal SQL injection",
+                           category="Web Application Attack", severity=1, src_ip="203.0.113.7", dest_ip="198.18.50.1",
+                           src_key="cb007107", dest_key="c6123201", first_seen=DETECTED,
+                           last_seen=DETECTED + timedelta(hours=2), count=2)
+        session.add(group)
+        session.flush()
+        group_id = group.id
+    officer = logged_in("security_officer")
+    page = officer.get(f"/alerts/groups/{group_id}").get_data(as_text=True)
+    assert 'data-testid="escalate"' in page
+    done = officer.post("/incidents/escalate", data={"csrf_token": csrf_token(page), "alert_id": _hidden(page),
+                                                     "serious": "y"})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    with session_factory() as session:
+        incident = session.query(Incident).one()
+        assert incident.detected_at == DETECTED and incident.system_key == "system_procedures"
+
+
+def _hidden(page: str) -> str:
+    import re
+
+    return re.search(r'name="alert_id" value="(\d+)"', page).group(1)
