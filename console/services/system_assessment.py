@@ -28,20 +28,22 @@ from console.services import manual_evidence, systems
 
 VERDICTS = ("met", "not_met", "manual_missing", "waived")
 MAX_ROWS = 100  # results kept per requirement: the ones that did not pass first
+HOST_BATCH = 500
 
 
 def assess_run(session: Session, run_id: int, now: datetime, frameworks: dict[str, Framework] | None = None) -> int:
     """Store one assessment per present system for this run; returns how many."""
     frameworks = frameworks or cached_frameworks()
     rows = systems.list_systems(session)
-    hosts = {h for row in rows for h in row.hosts or []}
-    results = _results(session, run_id, hosts)
     evidence = manual_evidence.valid_on(session, now.date())
     for row in rows:
         framework = frameworks[row.framework]
-        judge = _Judge(row.key, row.hosts or [], results, evidence)
-        verdicts = [judge(framework.id, req) for req in framework.for_level(row.level)]
-        gap = [judge("current-331", req) for req in transition_gap(frameworks, row.framework, row.level)]
+        wanted = framework.for_level(row.level)
+        gap_wanted = transition_gap(frameworks, row.framework, row.level)
+        controls = {c for req in [*wanted, *gap_wanted] for c in req.controls}
+        judge = _Judge(row.key, row.hosts or [], _results(session, run_id, row.hosts or [], controls), evidence)
+        verdicts = [judge(framework.id, req) for req in wanted]
+        gap = [judge("current-331", req) for req in gap_wanted]
         counts = Counter(v["verdict"] for v in verdicts)
         counts = {key: counts.get(key, 0) for key in VERDICTS} | {"total": len(verdicts)}
         session.add(SystemAssessment(run_id=run_id, system_key=row.key, name_vi=row.name_vi, name_en=row.name_en,
@@ -66,13 +68,19 @@ def percent(counts: dict) -> float | None:
     return round(100.0 * counts.get("met", 0) / judged, 1) if judged else None
 
 
-def _results(session: Session, run_id: int, hosts: set[str]) -> dict[tuple[str, str], dict]:
-    query = (select(ComplianceResult.control_id, ComplianceResult.target, ComplianceResult.result,
-                    ComplianceResult.why, ComplianceResult.evidence_at)
-             .where(ComplianceResult.run_id == run_id, ComplianceResult.target_kind == "host"))
-    return {(control, target): {"host": target, "control": control, "result": result, "why": why,
-                                "evidence_at": at.isoformat() if at else None}
-            for control, target, result, why, at in session.execute(query) if target in hosts}
+def _results(session: Session, run_id: int, hosts: list[str], controls: set[str]) -> dict[tuple[str, str], dict]:
+    """The run's results of these controls on these hosts, read HOST_BATCH hosts at a time (one system's worth)."""
+    found: dict[tuple[str, str], dict] = {}
+    for start in range(0, len(hosts) if controls else 0, HOST_BATCH):
+        query = (select(ComplianceResult.control_id, ComplianceResult.target, ComplianceResult.result,
+                        ComplianceResult.why, ComplianceResult.evidence_at)
+                 .where(ComplianceResult.run_id == run_id, ComplianceResult.target_kind == "host",
+                        ComplianceResult.target.in_(hosts[start:start + HOST_BATCH]),
+                        ComplianceResult.control_id.in_(sorted(controls))))
+        for control, target, result, why, at in session.execute(query):
+            found[(control, target)] = {"host": target, "control": control, "result": result, "why": why,
+                                        "evidence_at": at.isoformat() if at else None}
+    return found
 
 
 class _Judge:
