@@ -16,7 +16,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from console.compliance import dossier
-from console.compliance.requirements import FRAMEWORKS
+from console.compliance.requirements import FRAMEWORKS, cached_frameworks
 from console.errors import NotFound, OpsError
 from console.services import manual_evidence, system_assessment, systems, systems_edit
 from console.services.inventory_sync import unit_labels
@@ -44,6 +44,12 @@ class SystemForm(FlaskForm):
     level = IntegerField(_l("Security level"), validators=[DataRequired(), NumberRange(1, 5)])
     framework = SelectField(_l("Framework"), validators=[DataRequired()])
     approved_on = DateField(_l("Level approved on"), validators=[Optional()])
+
+
+@bp.record_once
+def _load_frameworks(_state) -> None:
+    """A broken requirement file stops the console at start with its file and line, like the controls catalog."""
+    cached_frameworks()
 
 
 @bp.app_context_processor

@@ -123,3 +123,11 @@ def test_a_bad_requirement_file_is_refused_with_its_file_and_line(tmp_path, old,
     error = raised.value
     assert message in str(error) and error.path == folder / "legacy-85.yaml"
     assert error.line == _line_of(folder, *line_of), str(error)
+
+
+def test_ops_compliance_check_validates_the_requirement_files_too(config_file):
+    from tests.compliance.helpers import ops
+
+    checked = ops(config_file, "compliance", "check")
+    assert checked.exit_code == 0, checked.output
+    assert "requirement files valid: current-331 (" in checked.stdout and "legacy-85 (" in checked.stdout
