@@ -71,4 +71,9 @@ sleep 5
 # Exit 1 means some controls failed (most hosts have no agent here): the demo shows them.
 $OPS compliance run --format html,pdf,csv || true
 echo "compliance run stored; open $URL/compliance/"
+# Information systems with their security levels, percent of requirements met and transition gap,
+# and the land procedures system's level dossier (Vietnamese and English PDF).
+$OPS compliance systems
+$OPS compliance dossier system_land_procedures --format pdf,html || true
+echo "systems and their levels: $URL/compliance/systems/ (dossier: $URL/compliance/systems/system_land_procedures/dossier.pdf?lang=vi)"
 wait $console

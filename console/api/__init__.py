@@ -11,4 +11,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from console.api import (agents, alerts, auth, compliance, devices, docs, jobs, resources,  # noqa: E402,F401
-                         rules)  # (routes register on import)
+                         rules, systems)  # (routes register on import)

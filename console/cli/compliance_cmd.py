@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from console.compliance import reports
 from console.compliance.catalog import SEVERITY_RANK, load_catalog
+from console.compliance.requirements import cached_frameworks
 from console.errors import OpsError
 from console.services import compliance_history as history
 from console.services import compliance_runs, compliance_waivers
@@ -43,9 +44,13 @@ def catalog_of(ctx):
 @compliance.command("check")
 @click.pass_obj
 def check(ctx) -> None:
-    """Validate the control files; the first error is shown with file and line (exit 2)."""
+    """Validate the control and requirement files; the first error is shown with file and line (exit 2)."""
     catalog = catalog_of(ctx)
     click.echo(f"{len(catalog.controls)} controls valid (catalog {catalog.digest})")
+    frameworks = cached_frameworks()
+    click.echo("requirement files valid: " + ", ".join(f"{key} ({len(f.spec.requirements)} requirements, levels "
+                                                        f"{', '.join(map(str, f.spec.levels))})"
+                                                        for key, f in sorted(frameworks.items())))
 
 
 @compliance.command("controls")

@@ -22,6 +22,10 @@ ROLE_CYCLE = ("role_ids_sensor", "role_ups_monitor", "role_web_portal", "role_da
               "role_file_server", "role_land_database", "role_one_stop_shop", "role_backup",
               "role_document_management", "role_monitoring_gateway", "role_av_server")
 CONSOLE_GROUP = "ops_console"
+# Every host of an inventory with information systems must be in one (console.services.systems_reader):
+# the lab's hosts form a level-3 system of their own, so a lab synced with the estate is assessed too.
+LAB_SYSTEM = {"name_vi": "Hệ thống thử nghiệm (lab)", "name_en": "Lab test system", "owner_unit": "unit_lab",
+              "level": 3, "framework": "current-331"}
 HEADER = ("# Written by `ops lab up` for lab {name!r}; `ops lab down --name {name}` removes it.\n"
           "# Hosts are network namespaces on bridge {bridge} ({gateway}/24), each with its own sshd.\n")
 
@@ -57,14 +61,16 @@ def host_vars(state: LabState, host: LabHost, console_url: str, agent_wheel: str
 
 
 def build(state: LabState, console_url: str = "", agent_wheel: str = "") -> dict:
-    """The inventory as data: unit_lab with every host's variables, the role groups, ops_console."""
+    """The inventory as data: unit_lab with every host's variables, the role groups, system_lab, ops_console."""
     roles: dict[str, dict] = {}
     for number, host in enumerate(state.hosts):
         role = ROLE_CYCLE[number % len(ROLE_CYCLE)]
         roles.setdefault(role, {"hosts": {}})["hosts"][host.name] = None
     unit_hosts = {host.name: host_vars(state, host, console_url, agent_wheel) for host in state.hosts}
     children = {"units": {"children": {"unit_lab": {"hosts": unit_hosts}}},
-                "roles": {"children": roles}}
+                "roles": {"children": roles},
+                "systems": {"children": {"system_lab": {"hosts": {host.name: None for host in state.hosts},
+                                                        "vars": {"ops_system": dict(LAB_SYSTEM)}}}}}
     if state.hosts:
         children[CONSOLE_GROUP] = {"hosts": {state.hosts[0].name: None}}
     return {"all": {"children": children}}

@@ -7,13 +7,16 @@ from console.models.audit import AuditEvent
 from console.models.compliance import ComplianceLock, ComplianceResult, ComplianceRun, ComplianceWaiver
 from console.models.base import Base
 from console.models.devices import Device, DeviceState
+from console.models.incidents import Incident
 from console.models.inventory import Host, HostStatus, InventoryGroup, host_groups
 from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobState
+from console.models.systems import InformationSystem, ManualEvidence, SystemAssessment
 from console.models.rules import RuleDeployment, RulesetChange, RulesetVersion, RuleTestRun
 from console.models.users import ApiToken, Role, User
 
 __all__ = ["Agent", "Alert", "AlertComment", "AlertGroup", "AlertStatus", "ApiToken", "AuditEvent", "Base",
            "ComplianceLock", "ComplianceResult", "ComplianceRun", "ComplianceWaiver", "ContextEvent", "Device",
            "DeviceState", "EnrollmentToken", "EventCounter", "Host", "HostReport", "HostStatus", "IngestCheckpoint",
-           "IngestProblem", "InventoryGroup", "Job", "JobEvent", "JobHostLock", "JobHostResult", "JobState", "Role",
-           "RuleDeployment", "RuleTestRun", "RulesetChange", "RulesetVersion", "User", "host_groups"]
+           "Incident", "IngestProblem", "InformationSystem", "InventoryGroup", "Job", "JobEvent", "JobHostLock",
+           "JobHostResult", "JobState", "ManualEvidence", "Role", "RuleDeployment", "RuleTestRun", "RulesetChange",
+           "RulesetVersion", "SystemAssessment", "User", "host_groups"]

@@ -30,7 +30,7 @@ from console.db import session_scope
 from console.errors import Conflict
 from console.models import ComplianceLock, ComplianceResult, ComplianceRun, Host, HostStatus, InventoryGroup, host_groups
 from console.models.base import utcnow
-from console.services import audit
+from console.services import audit, system_assessment
 from console.services.actor import Actor
 from console.services.compliance_waivers import active_waivers
 from console.services.permissions import require
@@ -120,6 +120,7 @@ def _run(session: Session, actor: Actor, catalog: Catalog, trigger: str, progres
             tally.add(row)
         if rows:
             inserter(rows)
+    system_assessment.assess_run(session, run.id, now)
     run.finished_at, run.counts, run.summary = utcnow(), tally.counts(), tally.summary()
     audit.record(session, actor, "compliance.run", "compliance_run", str(run.id), trigger=trigger,
                  counts=run.counts, catalog=catalog.digest)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from console.compliance.requirements import cached_frameworks
 from console.errors import InventoryError, NotFound, ValidationFailed
 from console.models import Host, HostStatus, InventoryGroup
 from console.models.base import utcnow
@@ -25,6 +26,8 @@ from console.services import audit
 from console.services.actor import Actor
 from console.services.inventory_reader import Inventory, InventoryHost, read_inventory
 from console.services.permissions import require
+from console.services.systems import sync_systems
+from console.services.systems_reader import read_systems
 from console.settings import InventorySettings
 
 REDACTED = "********"
@@ -39,10 +42,13 @@ class SyncResult:
     revived: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     groups: int = 0
+    systems: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         return (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.retired)} retired, "
-                f"{len(self.revived)} back in service, {len(self.unchanged)} unchanged; {self.groups} groups")
+                f"{len(self.revived)} back in service, {len(self.unchanged)} unchanged; {self.groups} groups"
+                + (f"; information systems: {len(self.systems['added'])} added, {len(self.systems['updated'])} "
+                   f"updated, {len(self.systems['removed'])} removed" if self.systems else ""))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -53,11 +59,16 @@ class SyncResult:
 
 
 def sync_inventory(session: Session, actor: Actor, settings: InventorySettings) -> SyncResult:
-    """Upsert groups and hosts from inventory/; the caller commits."""
+    """Upsert groups, hosts and information systems from inventory/; the caller commits.
+
+    Everything is read and validated (systems included) before the first write,
+    so a broken inventory changes nothing.
+    """
     require(actor, "inventory.sync")
     inventory = read_inventory(settings.path, settings.unit_group, settings.role_group)
     if not inventory.hosts:
         raise InventoryError(settings.path, "the inventory lists no host; refusing to retire every host")
+    systems = read_systems(inventory, settings.path, cached_frameworks())
     groups = _sync_groups(session, inventory)
     result = SyncResult(groups=len(inventory.groups))
     existing = {host.name: host for host in session.scalars(select(Host).options(selectinload(Host.groups)))}
@@ -68,9 +79,10 @@ def sync_inventory(session: Session, actor: Actor, settings: InventorySettings) 
             host.status, host.retired_at, host.updated_at = HostStatus.retired, utcnow(), utcnow()
             result.retired.append(name)
     session.flush()
+    result.systems = sync_systems(session, systems)
     audit.record(session, actor, "inventory.sync", "inventory", str(settings.path.name),
                  counts=result.counts(), added=result.added, updated=result.updated, retired=result.retired,
-                 revived=result.revived)
+                 revived=result.revived, systems=result.systems)
     return result
 
 

@@ -28,6 +28,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "jobs.run": frozenset({Role.admin, Role.it_staff}),
     "compliance.run": frozenset({Role.admin, Role.it_staff, Role.security_officer}),
     "compliance.waive": frozenset({Role.admin}),
+    "compliance.evidence": frozenset({Role.admin, Role.security_officer}),
+    "systems.manage": frozenset({Role.admin}),
+    "incidents.manage": frozenset({Role.admin, Role.security_officer}),
 }
 
 
