@@ -47,8 +47,9 @@ def engine(db_url):
 
 
 @pytest.fixture
-def session_factory(engine):
-    return make_session_factory(engine)
+def session_factory(engine, settings):
+    """Sessions carry the test's settings, as the CLI's and the console's do (evidence providers read them)."""
+    return make_session_factory(engine, settings)
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ Each sensor host gets the global fields plus its own entry under `sensor`
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from console.compliance.evidence import Evidence
@@ -24,9 +26,15 @@ def load(session: Session) -> tuple[dict[str, Evidence], Evidence]:
     if not isinstance(status, dict):
         return {}, Evidence.unknown("rule manager gave no status")
     now = utcnow()
-    common = {key: value for key, value in status.items() if key != "sensors"}
+    common = {key: _iso(value) for key, value in status.items() if key != "sensors"}
     per_sensor = {}
     for sensor in status.get("sensors") or []:
         if isinstance(sensor, dict) and sensor.get("name"):
-            per_sensor[str(sensor["name"])] = Evidence({**common, "sensor": sensor}, now)
+            entry = {key: _iso(value) for key, value in sensor.items()}
+            per_sensor[str(sensor["name"])] = Evidence({**common, "sensor": entry}, now)
     return per_sensor, Evidence({**common, "sensor": None}, now)
+
+
+def _iso(value):
+    """Snapshots are stored as JSON with each result: times as ISO 8601 (the age conditions read both)."""
+    return value.isoformat() if isinstance(value, datetime) else value
