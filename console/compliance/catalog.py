@@ -165,7 +165,12 @@ def _read(path: Path) -> str:
         raise CatalogError(path, "not UTF-8 text") from None
 
 
-def _load_file(path: Path, text: str) -> list[LoadedControl]:
+def parse_yaml_file(path: Path, text: str, model: type[BaseModel]):
+    """(YAML node tree, validated model) of a data file; any error names the file, line and field.
+
+    Shared by the controls catalog and the requirement files: the node tree
+    keeps line numbers for the checks that come after validation.
+    """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -175,12 +180,16 @@ def _load_file(path: Path, text: str) -> list[LoadedControl]:
                            mark.line + 1 if mark else None) from None
     _refuse_duplicate_keys(path, root)
     try:
-        parsed = ControlFile.model_validate(data)
+        return root, model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = list(first["loc"])
         message = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
         raise CatalogError(path, f"{_dotted(loc)}: {message}", _line(root, loc)) from None
+
+
+def _load_file(path: Path, text: str) -> list[LoadedControl]:
+    root, parsed = parse_yaml_file(path, text, ControlFile)
     loaded = []
     for index, control in enumerate(parsed.controls):
         try:

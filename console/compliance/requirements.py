@@ -19,10 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from console.compliance.catalog import CatalogError, Text, _dotted, _line, _read, _refuse_duplicate_keys, load_catalog
+from console.compliance.catalog import CatalogError, Text, _line, _read, load_catalog, parse_yaml_file
 
 BUILT_IN = Path(__file__).resolve().parent / "frameworks"
 FRAMEWORKS = ("legacy-85", "current-331")
@@ -131,22 +130,7 @@ def cached_frameworks() -> dict[str, Framework]:
 
 
 def _load_file(path: Path, control_ids: set[str]) -> Framework:
-    text = _read(path)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise CatalogError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                           mark.line + 1 if mark else None) from None
-    _refuse_duplicate_keys(path, root)
-    try:
-        parsed = FrameworkFile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = list(first["loc"])
-        message = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
-        raise CatalogError(path, f"{_dotted(loc)}: {message}", _line(root, loc)) from None
+    root, parsed = parse_yaml_file(path, _read(path), FrameworkFile)
 
     def fail(loc: list, message: str):
         raise CatalogError(path, message, _line(root, loc))
