@@ -35,10 +35,10 @@ sys.path.insert(0, str(REPO))
 from console import migrate  # noqa: E402
 from console.db import make_engine, make_session_factory  # noqa: E402
 from console.models import Alert, AlertGroup, ContextEvent, EventCounter  # noqa: E402
-from console.services.alerts_ingest import ingest_files  # noqa: E402
-from console.services.alerts_query import list_groups, parse_filter  # noqa: E402
-from console.services.alerts_store import Batch  # noqa: E402
-from console.services.eve_parse import parse_timestamp  # noqa: E402
+from console.alerts.ingest import ingest_files  # noqa: E402
+from console.alerts.query import list_groups, parse_filter  # noqa: E402
+from console.alerts.store import Batch  # noqa: E402
+from console.alerts.eve_parse import parse_timestamp  # noqa: E402
 from console.settings import AlertsSettings  # noqa: E402
 
 BATCH = AlertsSettings().batch_size  # the shipped default ([alerts] batch_size)
@@ -169,8 +169,8 @@ def inbox(url: str, path: Path, folder: Path) -> dict:
 
 def _client(url: str, folder: Path):
     from console import create_app
-    from console.services import users
-    from console.services.actor import Actor
+    from console.access import users
+    from console.access.actor import Actor
     from console.settings import load_settings
 
     config = folder / f"ops-{abs(hash(url))}.toml"

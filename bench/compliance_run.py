@@ -44,9 +44,9 @@ from console.db import make_engine, make_session_factory, session_scope  # noqa:
 from console.models import (Agent, ComplianceResult, ComplianceRun, Host, HostReport, HostStatus,  # noqa: E402
                             InventoryGroup, host_groups)
 from console.models.base import utcnow  # noqa: E402
-from console.services import compliance_runs  # noqa: E402
-from console.services.actor import Actor  # noqa: E402
-from console.services.inventory_sync import sync_inventory  # noqa: E402
+from console.compliance import runs as compliance_runs  # noqa: E402
+from console.access.actor import Actor  # noqa: E402
+from console.inventory.sync import sync_inventory  # noqa: E402
 from console.settings import InventorySettings  # noqa: E402
 
 GROUPS = ("unit_bench", "role_ids_sensor", "role_backup")

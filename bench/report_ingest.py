@@ -35,9 +35,9 @@ sys.path.insert(0, str(REPO))
 
 from console import migrate  # noqa: E402
 from console.db import make_engine, make_session_factory, session_scope  # noqa: E402
-from console.services import agents  # noqa: E402
-from console.services.actor import Actor  # noqa: E402
-from console.services.inventory_sync import sync_inventory  # noqa: E402
+from console.agents import enrolment as agents  # noqa: E402
+from console.access.actor import Actor  # noqa: E402
+from console.inventory.sync import sync_inventory  # noqa: E402
 from console.settings import load_settings  # noqa: E402
 from probes import signing  # noqa: E402
 

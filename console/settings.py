@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from console.connectors.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
+from console.devices.connectors.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
 from console.errors import ConfigError
 from probes.config import AgentSettingError, AgentSettings, agent_settings_from, resolve_paths
 from rules.config import RulesConfig

@@ -10,7 +10,7 @@ the sensor's previous files are put back.
 
 Kind "ansible" (through the provisioning playbook's ids_sensor role, as a
 job) needs the console's session and actor, so the console's service layer
-builds it (console/services/rule_deploy_ansible.py). Other kinds plug in with
+builds it (console/ruleset/deploy_ansible.py). Other kinds plug in with
 `register_target(kind, factory)`: the factory takes the SensorConfig and
 returns an object with `push(folder, number) -> DeployResult`.
 """

@@ -14,8 +14,8 @@ import pytest
 from console import create_app, migrate
 from console.db import make_engine, make_session_factory, session_scope
 from console.models import Role
-from console.services import users
-from console.services.actor import Actor
+from console.access import users
+from console.access.actor import Actor
 from console.settings import load_settings
 from tests.fixtures.postgres import PostgresCluster
 
@@ -122,7 +122,7 @@ def client(app):
 @pytest.fixture
 def synced(session_factory, settings):
     """The shipped 27-host inventory synced into the database."""
-    from console.services.inventory_sync import sync_inventory
+    from console.inventory.sync import sync_inventory
 
     with session_scope(session_factory) as db:
         sync_inventory(db, Actor.cli(), settings.inventory)

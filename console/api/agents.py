@@ -8,11 +8,13 @@ from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.db import session_scope
 from console.errors import ValidationFailed
-from console.services import agents, audit, reports
-from console.services.actor import Actor
-from console.services.agents import ReportRejected
-from console.services.inventory_sync import get_host
-from console.services.permissions import require
+from console.agents import enrolment as agents
+from console.access import audit
+from console.agents import host_reports as reports
+from console.access.actor import Actor
+from console.agents.enrolment import ReportRejected
+from console.inventory.sync import get_host
+from console.access.permissions import require
 from console.web import metrics
 from console.web.auth import client_addr, current_actor
 from console.web.runtime import db, runtime

@@ -10,15 +10,16 @@ from console.api import bp
 from console.api.agents import _refused
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.errors import ValidationFailed
-from console.services import agents, alerts_triage
-from console.services.agents import ReportRejected
-from console.services.alerts_enrich import Enricher
-from console.services.alerts_export import alert_as_dict, comment_as_dict, group_as_dict
-from console.services.alerts_health import event_counters, problem_counts
-from console.services.alerts_query import chart_series, comments, flow_context, get_group, group_events, list_groups, \
+from console.agents import enrolment as agents
+from console.alerts import triage as alerts_triage
+from console.agents.enrolment import ReportRejected
+from console.alerts.enrich import Enricher
+from console.alerts.export import alert_as_dict, comment_as_dict, group_as_dict
+from console.alerts.health import event_counters, problem_counts
+from console.alerts.query import chart_series, comments, flow_context, get_group, group_events, list_groups, \
     parse_filter
-from console.services.alerts_remote import ingest_agent_batch
-from console.services.permissions import require
+from console.alerts.agent_batches import ingest_agent_batch
+from console.access.permissions import require
 from console.web import metrics
 from console.web.auth import current_actor
 from console.web.runtime import db, settings

@@ -6,9 +6,9 @@ from flask import g, jsonify, request
 
 from console.api import bp
 from console.db import session_scope
-from console.services import audit
-from console.services.actor import Actor
-from console.services.tokens import verify_token
+from console.access import audit
+from console.access.actor import Actor
+from console.access.tokens import verify_token
 from console.web import metrics
 from console.web.auth import client_addr
 from console.web.runtime import db, runtime, settings

@@ -12,9 +12,10 @@ from console.api.envelope import int_arg, json_body, ok, text_field
 from console.compliance.catalog import control_as_dict
 from console.errors import ValidationFailed
 from console.models import ComplianceResult
-from console.services import compliance_history as history
-from console.services import compliance_runs, compliance_waivers
-from console.services.permissions import require
+from console.compliance import history
+from console.compliance import runs as compliance_runs
+from console.compliance import waivers as compliance_waivers
+from console.access.permissions import require
 from console.views.compliance import catalog
 from console.web.auth import current_actor
 from console.web.runtime import db, runtime, settings

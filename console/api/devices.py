@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from console.api import bp
 from console.api.envelope import int_arg, ok
-from console.services import devices
-from console.services.permissions import require
+from console.devices import service as devices
+from console.access.permissions import require
 from console.web.auth import current_actor
 from console.web.runtime import db, settings
 

@@ -8,8 +8,8 @@ from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.errors import ValidationFailed
 from console.jobs.serialize import event_as_dict, job_as_dict
-from console.services import jobs
-from console.services.permissions import require
+from console.jobs import service as jobs
+from console.access.permissions import require
 from console.web.auth import current_actor
 from console.web.runtime import db, runtime, settings
 

@@ -8,9 +8,11 @@ from sqlalchemy import text
 from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.errors import ValidationFailed
-from console.services import audit, tokens, users
-from console.services.inventory_sync import get_host, host_as_dict, list_hosts, sync_inventory
-from console.services.permissions import require
+from console.access import audit
+from console.access import tokens
+from console.access import users
+from console.inventory.sync import get_host, host_as_dict, list_hosts, sync_inventory
+from console.access.permissions import require
 from console.views.audit_log import parse_before, parse_filter
 from console.web import metrics as metrics_module
 from console.web.auth import current_actor

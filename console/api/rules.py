@@ -9,9 +9,9 @@ from flask import jsonify, request
 from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.errors import ValidationFailed
-from console.services import rule_operations as ops
-from console.services import rules as service
-from console.services.permissions import require
+from console.ruleset import operations as ops
+from console.ruleset import service
+from console.access.permissions import require
 from console.web.auth import current_actor
 from console.web.runtime import db
 

@@ -11,8 +11,10 @@ from datetime import date
 from console.api import bp
 from console.api.envelope import json_body, ok, text_field
 from console.errors import ValidationFailed
-from console.services import manual_evidence, system_assessment, systems
-from console.services.permissions import require
+from console.compliance.systems import manual_evidence
+from console.compliance.systems import assessment as system_assessment
+from console.compliance.systems import service as systems
+from console.access.permissions import require
 from console.views.systems import evidence_folder
 from console.web.auth import current_actor
 from console.web.runtime import db

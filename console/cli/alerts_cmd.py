@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from console.services import alerts_retention
-from console.services.actor import Actor
-from console.services.alerts_follow import Follower
-from console.services.alerts_health import problem_counts
-from console.services.alerts_ingest import default_sensor, ingest_files
+from console.alerts import retention as alerts_retention
+from console.access.actor import Actor
+from console.alerts.follow import Follower
+from console.alerts.health import problem_counts
+from console.alerts.ingest import default_sensor, ingest_files
 
 
 def register(main: click.Group) -> None:

@@ -19,9 +19,10 @@ from console.compliance import reports
 from console.compliance.catalog import SEVERITY_RANK, load_catalog
 from console.compliance.requirements import cached_frameworks
 from console.errors import OpsError
-from console.services import compliance_history as history
-from console.services import compliance_runs, compliance_waivers
-from console.services.actor import Actor
+from console.compliance import history
+from console.compliance import runs as compliance_runs
+from console.compliance import waivers as compliance_waivers
+from console.access.actor import Actor
 
 
 class CouldNotRun(OpsError):

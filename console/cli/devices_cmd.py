@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from console.services import devices
-from console.services.actor import Actor
+from console.devices import service as devices
+from console.access.actor import Actor
 
 
 def register(main: click.Group) -> None:

@@ -8,8 +8,8 @@ from datetime import datetime
 import click
 
 from console.errors import ValidationFailed
-from console.services import incidents
-from console.services.actor import Actor
+from console.incidents import service as incidents
+from console.access.actor import Actor
 
 
 def register(main: click.Group) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from console.services.actor import Actor
-from console.services.inventory_reader import read_inventory
-from console.services.inventory_sync import sync_inventory
+from console.access.actor import Actor
+from console.inventory.reader import read_inventory
+from console.inventory.sync import sync_inventory
 
 
 def register(main: click.Group) -> None:

@@ -16,8 +16,8 @@ import click
 from console.jobs.secrets import JobSecrets
 from console.jobs.serialize import job_as_dict
 from console.models import JobState
-from console.services import jobs
-from console.services.actor import Actor
+from console.jobs import service as jobs
+from console.access.actor import Actor
 
 ENV_NOT_FOR_ANSIBLE = ("OPS_DATABASE_URL", "OPS_SECRET_KEY")
 MAX_FILE_BYTES = 64 * 1024

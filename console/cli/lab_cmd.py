@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from console import lab
-from console.services.actor import Actor
+from console.access.actor import Actor
 
 NAME_OPTION = click.option("--name", default=lab.DEFAULT_NAME, show_default=True,
                            help="Lab name: several labs can be up at once.")
@@ -71,7 +71,7 @@ def sync_inventory_command(ctx, name: str) -> None:
     A later plain `ops inventory sync` retires the lab's hosts again.
     """
     from console.lab.errors import LabError
-    from console.services.inventory_sync import sync_inventory
+    from console.inventory.sync import sync_inventory
 
     settings = ctx.settings
     state = lab.load(settings.paths.var_dir, name)

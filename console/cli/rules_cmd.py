@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from console.services import rule_operations as ops
-from console.services import rules as service
-from console.services.actor import Actor
+from console.ruleset import operations as ops
+from console.ruleset import service
+from console.access.actor import Actor
 from rules.errors import RulesetError
 
 

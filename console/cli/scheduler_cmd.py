@@ -21,7 +21,7 @@ def scheduler() -> None:
 @click.pass_obj
 def run(ctx, once: bool) -> None:
     """Start the scheduler in the foreground (systemd runs it as a service); Ctrl-C stops it."""
-    from console.compliance.schedule import build_scheduler, nightly_compliance
+    from console.scheduler import build_scheduler, nightly_compliance
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if once:

@@ -13,7 +13,8 @@ import click
 
 from console.cli.compliance_cmd import compliance
 from console.compliance import dossier
-from console.services import system_assessment, systems
+from console.compliance.systems import assessment as system_assessment
+from console.compliance.systems import service as systems
 
 
 def register(main: click.Group) -> None:

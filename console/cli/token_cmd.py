@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from console.models import Role
-from console.services import tokens
-from console.services.actor import Actor
+from console.access import tokens
+from console.access.actor import Actor
 
 
 def register(main: click.Group) -> None:

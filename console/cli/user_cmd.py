@@ -7,8 +7,8 @@ import sys
 import click
 
 from console.models import Role
-from console.services import users
-from console.services.actor import Actor
+from console.access import users
+from console.access.actor import Actor
 
 ROLES = click.Choice([r.value for r in Role])
 

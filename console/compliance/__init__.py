@@ -2,6 +2,6 @@
 
 Public entry points other parts may rely on (documented in docs/compliance.md):
 `catalog.load_catalog(folder=None)` and the run results API in
-`console.services.compliance_runs` (`execute`, `list_runs`, `get_run`,
+`console.compliance.runs` (`execute`, `list_runs`, `get_run`,
 `iter_results`, `diff_runs`, `trend`).
 """

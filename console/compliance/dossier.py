@@ -1,6 +1,6 @@
 """Reports the department files: a level dossier per system and the annual report for all systems.
 
-Both read a run's stored assessments (console.services.system_assessment),
+Both read a run's stored assessments (console.compliance.systems.assessment),
 so a dossier shows what was judged in that run. HTML and PDF are one Jinja
 template (templates/compliance/dossier.html) rendered in Vietnamese or
 English with the console's translations, PDF by WeasyPrint with Noto Sans
@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from console.compliance.reports import TEMPLATES, _atomic, _cell, _environment
 from console.compliance.requirements import cached_frameworks
 from console.errors import NotFound, ValidationFailed
-from console.services import compliance_history, system_assessment
-from console.services.inventory_sync import unit_labels
+from console.compliance import history as compliance_history
+from console.compliance.systems import assessment as system_assessment
+from console.inventory.sync import unit_labels
 
 FORMATS = ("html", "pdf", "csv", "json")
 LOCALES = ("vi", "en")

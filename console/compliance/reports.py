@@ -25,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from console.compliance.catalog import CATEGORIES, Catalog
-from console.services.compliance_history import get_run, iter_results, result_as_dict, run_as_dict
+from console.compliance.history import get_run, iter_results, result_as_dict, run_as_dict
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"

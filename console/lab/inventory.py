@@ -22,7 +22,7 @@ ROLE_CYCLE = ("role_ids_sensor", "role_ups_monitor", "role_web_portal", "role_da
               "role_file_server", "role_land_database", "role_one_stop_shop", "role_backup",
               "role_document_management", "role_monitoring_gateway", "role_av_server")
 CONSOLE_GROUP = "ops_console"
-# Every host of an inventory with information systems must be in one (console.services.systems_reader):
+# Every host of an inventory with information systems must be in one (console.compliance.systems.reader):
 # the lab's hosts form a level-3 system of their own, so a lab synced with the estate is assessed too.
 LAB_SYSTEM = {"name_vi": "Hệ thống thử nghiệm (lab)", "name_en": "Lab test system", "owner_unit": "unit_lab",
               "level": 3, "framework": "current-331"}

@@ -2,7 +2,7 @@
 
 NĐ 331/2026 Điều 31.2.d: a serious incident needs a first notice within 24
 hours and a full report within 72 hours. The deadlines are computed from
-`detected_at` (console.services.incidents), never stored, so correcting the
+`detected_at` (console.incidents.service), never stored, so correcting the
 detection time moves them.
 """
 

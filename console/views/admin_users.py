@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from console.services import tokens, users
+from console.access import tokens
+from console.access import users
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm, RoleForm, UserCreateForm
 from console.web.runtime import db, settings

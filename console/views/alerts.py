@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 
 from console.errors import ValidationFailed
 from console.models import User
-from console.services import alerts_triage
-from console.services.alerts_enrich import Enricher
-from console.services.alerts_export import group_as_dict, groups_csv, iter_groups
-from console.services.alerts_health import event_counters, problem_counts
-from console.services.alerts_query import (STATUSES, chart_series, comments, flow_context, get_group, group_events,
+from console.alerts import triage as alerts_triage
+from console.alerts.enrich import Enricher
+from console.alerts.export import group_as_dict, groups_csv, iter_groups
+from console.alerts.health import event_counters, problem_counts
+from console.alerts.query import (STATUSES, chart_series, comments, flow_context, get_group, group_events,
                                            list_groups, parse_filter)
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm

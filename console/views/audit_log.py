@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, render_template, request
 
 from console.errors import ValidationFailed
-from console.services import audit
+from console.access import audit
 from console.web.auth import permission_required
 from console.web.runtime import db
 

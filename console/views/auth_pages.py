@@ -8,8 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from console.services import audit, users
-from console.services.users import LoginOutcome
+from console.access import audit
+from console.access import users
+from console.access.users import LoginOutcome
 from console.web import metrics
 from console.web.auth import client_addr, current_actor
 from console.web.forms import ActionForm, LanguageForm, LoginForm

@@ -20,8 +20,9 @@ from wtforms.validators import DataRequired, Length
 from console.compliance import reports
 from console.compliance.catalog import CATEGORIES, Catalog, load_catalog
 from console.errors import NotFound, OpsError
-from console.services import compliance_history as history
-from console.services import compliance_runs, compliance_waivers
+from console.compliance import history
+from console.compliance import runs as compliance_runs
+from console.compliance import waivers as compliance_waivers
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db, runtime, settings

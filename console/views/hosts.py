@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 
 from console.errors import InventoryError
 from console.models import HostStatus
-from console.services import agents, reports
-from console.services.inventory_sync import get_host, list_hosts, sync_inventory
+from console.agents import enrolment as agents
+from console.agents import host_reports as reports
+from console.inventory.sync import get_host, list_hosts, sync_inventory
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db, settings

@@ -1,7 +1,7 @@
 """Incidents pages: the list with each serious incident's 24 h / 72 h deadlines and what is overdue, an incident
 with its notice text, escalation from an alert or a compliance result, and recording a notice as sent.
 
-Thin over console.services.incidents; every change is role-checked here and in the service.
+Thin over console.incidents.service; every change is role-checked here and in the service.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from console.errors import OpsError
 from console.models.base import utcnow
-from console.services import incidents, systems
+from console.incidents import service as incidents
+from console.compliance.systems import service as systems
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db, settings

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from console.errors import Conflict, InventoryError, ValidationFailed
 from console.jobs import targets
-from console.services import jobs
+from console.jobs import service as jobs
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm, JobLaunchForm
 from console.web.runtime import db, runtime, settings

@@ -6,8 +6,8 @@ from flask import Blueprint, render_template
 from flask_babel import get_locale
 
 from console.models import HostStatus
-from console.services import audit
-from console.services.inventory_sync import host_counts, unit_counts, unit_labels
+from console.access import audit
+from console.inventory.sync import host_counts, unit_counts, unit_labels
 from console.web.auth import can
 from console.web.runtime import db
 

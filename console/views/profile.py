@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from console.services import tokens, users
-from console.services.permissions import allowed
+from console.access import tokens
+from console.access import users
+from console.access.permissions import allowed
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm, PasswordChangeForm, TokenForm
 from console.web.runtime import db, settings

@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from console.errors import ValidationFailed
-from console.services import rule_operations as ops
-from console.services import rules as service
+from console.ruleset import operations as ops
+from console.ruleset import service
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db

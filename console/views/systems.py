@@ -1,7 +1,7 @@
 """Systems pages: each information system's level, framework, percent met, trend and transition gap; drill-down
 to a requirement's verdict, hosts and evidence; manual evidence; the admin's edit; dossier downloads.
 
-Thin over console.services.systems, system_assessment, manual_evidence and
+Thin over console.compliance.systems.service, system_assessment, manual_evidence and
 systems_edit; every change is role-checked here and again in the service.
 """
 
@@ -18,8 +18,11 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from console.compliance import dossier
 from console.compliance.requirements import FRAMEWORKS, cached_frameworks
 from console.errors import NotFound, OpsError
-from console.services import manual_evidence, system_assessment, systems, systems_edit
-from console.services.inventory_sync import unit_labels
+from console.compliance.systems import manual_evidence
+from console.compliance.systems import assessment as system_assessment
+from console.compliance.systems import service as systems
+from console.compliance.systems import edit as systems_edit
+from console.inventory.sync import unit_labels
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db, settings

@@ -12,9 +12,9 @@ from functools import wraps
 from flask import Flask, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
-from console.services.actor import Actor
-from console.services.permissions import allowed, require
-from console.services.users import load_session_user
+from console.access.actor import Actor
+from console.access.permissions import allowed, require
+from console.access.users import load_session_user
 from console.web.runtime import db
 
 login_manager = LoginManager()

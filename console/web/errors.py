@@ -13,8 +13,8 @@ from werkzeug.exceptions import HTTPException
 
 from console.db import session_scope
 from console.errors import OpsError, PermissionDenied, ValidationFailed
-from console.services import audit
-from console.services.permissions import Denied
+from console.access import audit
+from console.access.permissions import Denied
 from console.web import metrics
 from console.web.runtime import db, runtime
 

@@ -44,8 +44,8 @@ class EstateCollector:
         self.session = session
 
     def collect(self):
-        from console.services.inventory_sync import host_counts
-        from console.services.users import count_active
+        from console.inventory.sync import host_counts
+        from console.access.users import count_active
 
         hosts = GaugeMetricFamily("ops_hosts", "Hosts in the asset list", labels=["status"])
         for status, count in host_counts(self.session).items():
@@ -54,7 +54,7 @@ class EstateCollector:
         users = GaugeMetricFamily("ops_users_active", "Active console users")
         users.add_metric([], count_active(self.session))
         yield users
-        from console.services.alerts_health import metric_families
+        from console.alerts.health import metric_families
 
         yield from metric_families(self.session)
 

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from console.db import session_scope
 from console.models import Alert
-from console.services import agents as agent_service
-from console.services.actor import Actor
-from console.services.alerts_health import problem_totals
+from console.agents import enrolment as agent_service
+from console.access.actor import Actor
+from console.alerts.health import problem_totals
 from probes.agent import Agent, enroll
 from probes.config import AgentSettings
 from probes.transport import Connection, signed_headers

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from console.services.alerts_ingest import ingest_files
+from console.alerts.ingest import ingest_files
 from tests.e2e.test_browser import log_in, page  # noqa: F401  (the page fixture that collects browser errors)
 
 pytestmark = pytest.mark.browser

@@ -12,10 +12,10 @@ import sys
 from sqlalchemy import select
 
 from console.models import AuditEvent
-from console.services import alerts_triage
-from console.services.alerts_health import alert_pipeline_status
-from console.services.alerts_ingest import ingest_files
-from console.services.alerts_query import list_groups, parse_filter
+from console.alerts import triage as alerts_triage
+from console.alerts.health import alert_pipeline_status
+from console.alerts.ingest import ingest_files
+from console.alerts.query import list_groups, parse_filter
 from tests.alerts.conftest import alert_lines
 
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from console.models import AlertGroup, AuditEvent
-from console.services.alerts_ingest import ingest_files
-from console.services.alerts_retention import purge
+from console.alerts.ingest import ingest_files
+from console.alerts.retention import purge
 from tests.conftest import csrf_token
 
 
@@ -88,13 +88,13 @@ def test_chart_json_has_a_series_per_severity(logged_in, stored):
 
 
 def test_api_lists_groups_and_changes_status(client, stored, session_factory, make_user):
-    from console.services import tokens
-    from console.services.actor import Actor
+    from console.access import tokens
+    from console.access.actor import Actor
     from console.db import session_scope
 
     make_user("api-officer", "security_officer")
     with session_scope(session_factory) as db:
-        from console.services.users import get_user
+        from console.access.users import get_user
 
         user = get_user(db, "api-officer")
         _row, token = tokens.create_token(db, Actor(user.username, user.role, user_id=user.id), "test", None, 1)

@@ -7,9 +7,9 @@ import json
 from sqlalchemy import func, select
 
 from console.models import Alert, ContextEvent
-from console.services.alerts_follow import Follower
-from console.services.alerts_health import problem_counts, problem_totals
-from console.services.alerts_ingest import ingest_files
+from console.alerts.follow import Follower
+from console.alerts.health import problem_counts, problem_totals
+from console.alerts.ingest import ingest_files
 from tests.alerts.conftest import alert_lines, alerts_settings
 
 GOOD_ALERT = json.dumps({"timestamp": "2026-02-01T10:00:00.000000+0700", "event_type": "alert", "flow_id": 77,

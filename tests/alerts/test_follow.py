@@ -11,8 +11,8 @@ import time
 from sqlalchemy import func, select
 
 from console.models import Alert
-from console.services.alerts_follow import Follower
-from console.services.alerts_health import problem_totals
+from console.alerts.follow import Follower
+from console.alerts.health import problem_totals
 from tests.alerts.conftest import alert_lines, alerts_settings, renumbered
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from console.errors import NotFound, ValidationFailed
 from console.models import AlertGroup, Host, HostStatus
-from console.services.alerts_enrich import Enricher
-from console.services.alerts_ingest import ingest_files
-from console.services.alerts_query import chart_series, flow_context, group_events, list_groups, parse_filter
+from console.alerts.enrich import Enricher
+from console.alerts.ingest import ingest_files
+from console.alerts.query import chart_series, flow_context, group_events, list_groups, parse_filter
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import shutil
 from sqlalchemy import func, select
 
 from console.models import Alert, AlertGroup, ContextEvent, EventCounter
-from console.services.alerts_ingest import ingest_files
+from console.alerts.ingest import ingest_files
 from tests.alerts.conftest import alert_lines, renumbered
 from tests.fixtures.suricata_offline import count_event_types
 
@@ -76,7 +76,7 @@ def test_a_bulk_ingest_into_postgresql_leaves_fresh_planner_statistics(postgres,
 
     from console import migrate
     from console.db import make_engine, make_session_factory
-    from console.services import alerts_ingest
+    from console.alerts import ingest as alerts_ingest
 
     engine = make_engine(postgres.new_database())
     migrate.upgrade(engine)

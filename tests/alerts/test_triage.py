@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from console.errors import PermissionDenied, ValidationFailed
 from console.models import AlertGroup, AuditEvent
-from console.services import alerts_triage
-from console.services.alerts_ingest import ingest_files
+from console.alerts import triage as alerts_triage
+from console.alerts.ingest import ingest_files
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_false_positive_proposal_names_the_suppression_line(session, groups, adm
 @pytest.fixture
 def rule_manager(session, rules_config, admin_actor):
     """The real rule manager on temp folders, with version 1 built from the department's rules."""
-    from console.services import rules as rules_service
+    from console.ruleset import service as rules_service
     from console.settings import Settings
 
     session.info["ops_settings"] = Settings().model_copy(update={"rules": rules_config})
@@ -99,7 +99,7 @@ def rule_manager(session, rules_config, admin_actor):
 
 
 def test_confirmed_false_positive_becomes_a_new_ruleset_version(session, groups, admin_actor, rule_manager):
-    from console.services import rules as rules_service
+    from console.ruleset import service as rules_service
 
     group_id = groups[(9905001, "198.18.20.11")]
     alerts_triage.propose_false_positive(session, admin_actor, group_id)
@@ -115,7 +115,7 @@ def test_confirmed_false_positive_becomes_a_new_ruleset_version(session, groups,
 
 def test_a_suppression_suricata_refuses_stays_failed_and_the_active_version_stays(session, groups, admin_actor,
                                                                                   rule_manager):
-    from console.services import rules as rules_service
+    from console.ruleset import service as rules_service
 
     broken = rule_manager.local_dir / "zz-broken.rules"
     broken.write_text('alert tcp any any -> any any (msg:"broken"; content:"x"; nosuchkeyword; sid:9999001; rev:1;)\n')

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from console.compliance.catalog import load_catalog
 from console.db import session_scope
-from console.services.actor import Actor
-from console.services.inventory_sync import sync_inventory
+from console.access.actor import Actor
+from console.inventory.sync import sync_inventory
 from console.settings import InventorySettings
 from tests.compliance.helpers import enrol, ingest, report
 

@@ -9,8 +9,9 @@ import uuid
 from datetime import datetime, timezone
 
 from console.db import session_scope
-from console.services import agents, reports
-from console.services.actor import Actor
+from console.agents import enrolment as agents
+from console.agents import host_reports as reports
+from console.access.actor import Actor
 
 
 def enrol(factory, host: str):
@@ -38,7 +39,7 @@ def report(host: str, **sections) -> dict:
 
 
 def results_of(factory, run_id: int) -> dict[tuple[str, str], str]:
-    from console.services.compliance_history import iter_results
+    from console.compliance.history import iter_results
 
     with factory() as session:
         return {(row.control_id, row.target): row.result for row in iter_results(session, run_id)}

@@ -10,8 +10,11 @@ from console.db import session_scope
 from console.errors import PermissionDenied, ValidationFailed
 from console.models import AuditEvent, ManualEvidence
 from console.models.base import utcnow
-from console.services import compliance_runs, compliance_waivers, manual_evidence, system_assessment
-from console.services.actor import Actor
+from console.compliance import runs as compliance_runs
+from console.compliance import waivers as compliance_waivers
+from console.compliance.systems import manual_evidence
+from console.compliance.systems import assessment as system_assessment
+from console.access.actor import Actor
 from tests.compliance import estate
 
 

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from console.compliance.catalog import load_catalog
-from console.services import compliance_runs
-from console.services.actor import Actor
+from console.compliance import runs as compliance_runs
+from console.access.actor import Actor
 from tests.compliance.helpers import enrol, ingest, report
 from tests.e2e.test_browser import log_in, page  # noqa: F401  (the browser fixture fails on any CSP/script error)
 

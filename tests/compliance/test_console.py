@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from console.compliance.catalog import load_catalog
-from console.services import compliance_runs
-from console.services.actor import Actor
+from console.compliance import runs as compliance_runs
+from console.access.actor import Actor
 from tests.compliance.helpers import enrol, ingest, report
 from tests.conftest import csrf_token
 
@@ -78,7 +78,7 @@ def test_admin_waives_in_the_console_and_the_run_shows_it_waived(logged_in, sess
 def api_token(make_user, session_factory, role: str) -> dict:
     from console.db import session_scope
     from console.models import Role
-    from console.services import tokens
+    from console.access import tokens
 
     name = make_user(f"api{role.replace('_', '')}", role)
     with session_scope(session_factory) as db:

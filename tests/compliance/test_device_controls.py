@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 
 from console.compliance.catalog import load_catalog
-from console.connectors.config import DeviceConfig
-from console.services import compliance_runs, devices
-from console.services.actor import Actor
+from console.devices.connectors.config import DeviceConfig
+from console.compliance import runs as compliance_runs
+from console.devices import service as devices
+from console.access.actor import Actor
 from tests.compliance.helpers import results_of
 from tests.fixtures.nut import DEVICE
 from tests.fixtures.sophos_api import PASSWORD, USERNAME

@@ -12,8 +12,8 @@ import pytest
 
 from console.compliance import dossier
 from console.compliance.catalog import load_catalog
-from console.services import compliance_runs
-from console.services.actor import Actor
+from console.compliance import runs as compliance_runs
+from console.access.actor import Actor
 from tests.compliance import estate
 from tests.compliance.helpers import ops
 

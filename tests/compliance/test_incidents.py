@@ -9,8 +9,9 @@ import pytest
 from console.db import session_scope
 from console.errors import PermissionDenied, ValidationFailed
 from console.models import Alert, AuditEvent, ComplianceResult
-from console.services import compliance_runs, incidents
-from console.services.actor import Actor
+from console.compliance import runs as compliance_runs
+from console.incidents import service as incidents
+from console.access.actor import Actor
 from tests.compliance import estate
 
 DETECTED = datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)

@@ -5,7 +5,7 @@ ClamAV's clamd (up, then stopped) with a sigtool-built database and a real
 clamscan log, nftables with default drop and default accept inside network
 namespaces this test creates, NUT's upsd with dummy-ups on line and then on
 battery, and Debian's sshd -T over a hardened config and over one that an
-earlier Include overrides. They are ingested through console/services/reports.py,
+earlier Include overrides. They are ingested through console/agents/host_reports.py,
 the run evaluates the built-in catalog, and every result of the two hosts is checked.
 """
 
@@ -18,8 +18,8 @@ import uuid
 import pytest
 
 from console.compliance.catalog import load_catalog
-from console.services import compliance_runs
-from console.services.actor import Actor
+from console.compliance import runs as compliance_runs
+from console.access.actor import Actor
 from probes.agent import collect_report
 from probes.collectors.antivirus import AntivirusCollector
 from probes.collectors.antivirus.clamav import ClamavProvider

@@ -14,8 +14,10 @@ from console.compliance import reports
 from console.compliance.catalog import load_catalog
 from console.models import AuditEvent, ComplianceResult, ComplianceRun
 from console.models.base import utcnow
-from console.services import compliance_history, compliance_runs, compliance_waivers
-from console.services.actor import Actor
+from console.compliance import history as compliance_history
+from console.compliance import runs as compliance_runs
+from console.compliance import waivers as compliance_waivers
+from console.access.actor import Actor
 from tests.compliance.helpers import enrol, ingest, ops, report, results_of
 
 IDS = "dtnmt-ids-01"
@@ -143,7 +145,7 @@ def test_waiver_shows_as_waived_then_lapses_by_itself_and_every_change_is_audite
 
 def test_only_an_admin_may_waive(session_factory, synced):
     from console.models import Role
-    from console.services.permissions import Denied
+    from console.access.permissions import Denied
 
     with session_factory() as session, pytest.raises(Denied):
         compliance_waivers.create(session, Actor("sam", Role.security_officer), load_catalog(), "FW-02", IDS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from console.compliance.schedule import build_scheduler
+from console.scheduler import build_scheduler
 from console.models import ComplianceRun
 from console.settings import load_settings
 from tests.compliance.helpers import ops

@@ -11,11 +11,11 @@ from console.compliance.requirements import cached_frameworks
 from console.db import session_scope
 from console.errors import InventoryError
 from console.models import Host, InformationSystem
-from console.services.actor import Actor
-from console.services.inventory_reader import read_inventory
-from console.services.inventory_sync import sync_inventory
-from console.services.systems import list_systems
-from console.services.systems_reader import read_systems
+from console.access.actor import Actor
+from console.inventory.reader import read_inventory
+from console.inventory.sync import sync_inventory
+from console.compliance.systems.service import list_systems
+from console.compliance.systems.reader import read_systems
 from console.settings import InventorySettings
 
 SHIPPED = Path(__file__).resolve().parents[2] / "inventory"

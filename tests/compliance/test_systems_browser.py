@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from console.models.base import utcnow
-from console.services import compliance_runs
-from console.services.actor import Actor
+from console.compliance import runs as compliance_runs
+from console.access.actor import Actor
 from tests.compliance.helpers import enrol, ingest, report
 from tests.compliance.test_systems_console import settings  # noqa: F401  (the console's inventory is the small estate)
 from tests.compliance import estate

@@ -10,8 +10,8 @@ import pytest
 from console.db import session_scope
 from console.models import AuditEvent, InformationSystem, ManualEvidence
 from console.models.base import utcnow
-from console.services import compliance_runs
-from console.services.actor import Actor
+from console.compliance import runs as compliance_runs
+from console.access.actor import Actor
 from console.settings import load_settings
 from tests.compliance import estate
 from tests.conftest import csrf_token
@@ -111,7 +111,7 @@ def test_admin_edits_a_system_into_the_inventory_file_and_others_may_not(logged_
     assert saved.status_code == 302
     text = (settings.inventory.path / "group_vars" / "system_documents.yml").read_text(encoding="utf-8")
     assert "level: 3" in text and "framework: current-331" in text and "Quản lý văn bản và điều hành" in text
-    from console.services.inventory_sync import sync_inventory
+    from console.inventory.sync import sync_inventory
 
     with session_scope(session_factory) as db:
         assert sync_inventory(db, Actor.cli(), settings.inventory).systems["updated"] == []

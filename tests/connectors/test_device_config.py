@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from console.connectors import ConnectorError
-from console.connectors.secrets import resolve
+from console.devices.connectors import ConnectorError
+from console.devices.connectors.secrets import resolve
 from console.errors import ConfigError
 from console.settings import load_settings
 

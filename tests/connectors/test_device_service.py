@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from console.connectors.config import DeviceConfig
+from console.devices.connectors.config import DeviceConfig
 from console.errors import ValidationFailed
 from console.models import AuditEvent, DeviceState
 from console.models.base import utcnow
-from console.services import devices
-from console.services.devices import DeviceEvidence
+from console.devices import service as devices
+from console.devices.service import DeviceEvidence
 from tests.fixtures.nut import free_port
 from tests.fixtures.sophos_api import PASSWORD, USERNAME
 

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from console.connectors import ConnectorError, nut
-from console.connectors.config import DeviceConfig
+from console.devices.connectors import ConnectorError
+from console.devices.connectors import nut
+from console.devices.connectors.config import DeviceConfig
 from probes.collectors.ups import UpsCollector
 
 

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from console.connectors import ConnectorError, snmp
-from console.connectors.config import DeviceConfig
+from console.devices.connectors import ConnectorError
+from console.devices.connectors import snmp
+from console.devices.connectors.config import DeviceConfig
 from tests.fixtures.snmpd import COMMUNITY, UPS, V3_AUTH, V3_PRIV, V3_USER, free_udp_port
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from console.connectors import ConnectorError, sophos
-from console.connectors.config import DeviceConfig
+from console.devices.connectors import ConnectorError
+from console.devices.connectors import sophos
+from console.devices.connectors.config import DeviceConfig
 from tests.fixtures.sophos_api import PASSWORD, USERNAME
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from console.db import session_scope
 from console.models import HostReport
-from console.services import agents as agent_service
-from console.services.actor import Actor
+from console.agents import enrolment as agent_service
+from console.access.actor import Actor
 from probes import signing
 from probes.agent import Agent, AgentError, collect_report, enroll
 from probes.collectors.health import HealthCollector
@@ -113,7 +113,7 @@ def test_retention_purge_removes_old_reports_and_audits_the_count(live_server, e
     from sqlalchemy import update
 
     from console.models import AuditEvent
-    from console.services import reports
+    from console.agents import host_reports as reports
 
     settings = agent_settings(tmp_path)
     enroll(settings, live_server.url, enrollment_token())
@@ -136,8 +136,8 @@ def test_stale_after_three_missed_intervals(live_server, enrollment_token, tmp_p
     from sqlalchemy import update
 
     from console.models import Agent as AgentRow
-    from console.services import reports
-    from console.services.inventory_sync import get_host
+    from console.agents import host_reports as reports
+    from console.inventory.sync import get_host
 
     settings = agent_settings(tmp_path)
     state = enroll(settings, live_server.url, enrollment_token())

@@ -16,8 +16,8 @@ from cryptography.x509.oid import NameOID
 from werkzeug.serving import make_server
 
 from console.db import session_scope
-from console.services import agents as agent_service
-from console.services.actor import Actor
+from console.agents import enrolment as agent_service
+from console.access.actor import Actor
 from probes.agent import Agent, AgentError, enroll
 from probes.collectors.health import HealthCollector
 from probes.config import AgentSettings

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from console.db import session_scope
 from console.models import AuditEvent, Role, User
-from console.services import tokens
-from console.services.actor import Actor
+from console.access import tokens
+from console.access.actor import Actor
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from console.errors import InventoryError
-from console.services import inventory_reader
-from console.services.inventory_reader import VAULT_PLACEHOLDER, read_inventory
+from console.inventory import reader as inventory_reader
+from console.inventory.reader import VAULT_PLACEHOLDER, read_inventory
 
 INVENTORY = Path(__file__).resolve().parents[2] / "inventory"
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from console.errors import InventoryError, ValidationFailed
 from console.models import AuditEvent, Host, HostStatus
-from console.services.inventory_sync import REDACTED, get_host, list_hosts, sync_inventory, unit_counts
-from console.services.permissions import Denied
+from console.inventory.sync import REDACTED, get_host, list_hosts, sync_inventory, unit_counts
+from console.access.permissions import Denied
 from console.settings import InventorySettings
 
 SHIPPED = Path(__file__).resolve().parents[2] / "inventory"

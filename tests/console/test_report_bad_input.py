@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from console.db import session_scope
 from console.models import AuditEvent, HostReport
-from console.services import agents as agent_service
-from console.services.actor import Actor
+from console.agents import enrolment as agent_service
+from console.access.actor import Actor
 from probes import signing
 
 HOST = "dtnmt-web-01"
@@ -127,7 +127,7 @@ def test_revoked_credential_is_refused(client, agent, session_factory):
 def test_refusals_are_counted_in_metrics(client, agent, make_user, session_factory):
     post(client, agent, report(host="dtnmt-db-01"))
     post(client, agent, b"{not json")
-    from console.services import tokens
+    from console.access import tokens
     from console.models import Role
 
     name = make_user("prom", "auditor")

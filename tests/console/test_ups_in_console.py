@@ -7,8 +7,8 @@ import time
 import pytest
 
 from console.db import session_scope
-from console.services import agents as agent_service
-from console.services.actor import Actor
+from console.agents import enrolment as agent_service
+from console.access.actor import Actor
 from probes.agent import Agent, enroll
 from probes.collectors.ups import UpsCollector
 from probes.config import AgentSettings
@@ -31,7 +31,7 @@ def report_until(agent: Agent, client, headers, expected: str) -> dict:
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_on_battery_and_low_battery_reach_the_console(upsd, live_server, session_factory, tmp_path, logged_in):
     from console.models import Role
-    from console.services import tokens
+    from console.access import tokens
 
     device, port, _server = upsd
     client = logged_in("auditor", "watch")

@@ -8,9 +8,9 @@ from sqlalchemy.exc import DBAPIError
 
 from console.errors import Conflict, ValidationFailed
 from console.models import AuditEvent, Role, User
-from console.services import users
-from console.services.actor import Actor
-from console.services.permissions import Denied
+from console.access import users
+from console.access.actor import Actor
+from console.access.permissions import Denied
 from console.settings import SecuritySettings
 
 SECURITY = SecuritySettings(login_max_failures=3, lockout_minutes=15, ip_max_failures=6, ip_window_minutes=15)

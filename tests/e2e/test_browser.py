@@ -90,8 +90,8 @@ def test_auditor_is_refused_a_change(page, console_url, make_user):
 def test_hosts_page_and_host_page_show_what_the_agent_reported(page, live_server, make_user, session_factory,
                                                                tmp_path):
     from console.db import session_scope
-    from console.services import agents as agent_service
-    from console.services.actor import Actor
+    from console.agents import enrolment as agent_service
+    from console.access.actor import Actor
     from probes.agent import Agent, enroll
     from probes.collectors.health import HealthCollector
     from probes.config import AgentSettings

@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from console.db import session_scope
-from console.services.actor import Actor
+from console.access.actor import Actor
 
 PLAYBOOKS = {
     "hello.yml": """
@@ -173,7 +173,7 @@ def config_file(tmp_path, db_url, jobs_files):
 @pytest.fixture
 def run_now(session_factory, settings):
     """Launch a job as the CLI operator and run it in this process; returns the ended job."""
-    from console.services import jobs
+    from console.jobs import service as jobs
 
     def run(playbook: str, actor: Actor | None = None, **options):
         with session_scope(session_factory) as db:

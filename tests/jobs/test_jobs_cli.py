@@ -14,7 +14,7 @@ import pytest
 
 from console.db import session_scope
 from console.models import JobState
-from console.services import jobs
+from console.jobs import service as jobs
 
 OPS = [sys.executable, "-m", "console.cli"]
 REPO = Path(__file__).resolve().parents[2]

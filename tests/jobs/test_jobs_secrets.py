@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 from console.db import session_scope
 from console.jobs.redact import REDACTED
 from console.models import AuditEvent, Base, JobState
-from console.services import jobs
-from console.services.actor import Actor
+from console.jobs import service as jobs
+from console.access.actor import Actor
 from tests.jobs.test_jobs_cli import ops
 
 ENROL_CODE = "enrol-7Qx9-unique-secret-value"

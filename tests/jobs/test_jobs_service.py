@@ -13,8 +13,8 @@ from console.db import session_scope
 from console.errors import Conflict, ValidationFailed
 from console.models import AuditEvent, Role, Job, JobEvent, JobHostLock, JobHostResult, JobState
 from console.models.base import utcnow
-from console.services import jobs
-from console.services.actor import Actor
+from console.jobs import service as jobs
+from console.access.actor import Actor
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

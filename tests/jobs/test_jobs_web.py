@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from console.db import session_scope
 from console.models import AuditEvent, Job, Role
-from console.services import jobs, tokens
-from console.services.actor import Actor
+from console.jobs import service as jobs
+from console.access import tokens
+from console.access.actor import Actor
 from tests.conftest import csrf_token
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from console.db import session_scope
-from console.services import rules as service
+from console.ruleset import service
 from tests.e2e.test_browser import log_in, page  # noqa: F401  (the page fixture fails on CSP/script errors)
 
 pytestmark = pytest.mark.browser

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from console.db import session_scope
 from console.models import AuditEvent, Role
-from console.services import tokens
-from console.services.actor import Actor
+from console.access import tokens
+from console.access.actor import Actor
 from tests.conftest import csrf_token
 
 

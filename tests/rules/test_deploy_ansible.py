@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from console.db import make_session_factory, session_scope
 from console.models import Job, JobHostLock, JobState, Role, RuleDeployment
-from console.services import rule_operations as ops
-from console.services import rules as service
-from console.services.actor import Actor
+from console.ruleset import operations as ops
+from console.ruleset import service
+from console.access.actor import Actor
 from rules.config import SensorConfig
 from tests.fixtures.lab import Lab
 

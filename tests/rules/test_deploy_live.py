@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from console.services import rule_operations as ops
-from console.services import rules as service
+from console.ruleset import operations as ops
+from console.ruleset import service
 from rules.config import SensorConfig
 from tests.fixtures.processes import stop
 

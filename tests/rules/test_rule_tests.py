@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from console.services import rule_operations as ops
-from console.services import rules as service
+from console.ruleset import operations as ops
+from console.ruleset import service
 from rules import testing
 from rules.errors import RulesetError
 

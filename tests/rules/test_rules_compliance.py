@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from console.compliance.catalog import load_catalog
 from console.db import make_session_factory, session_scope
-from console.services import compliance_runs
-from console.services import rules as service
-from console.services.actor import Actor
+from console.compliance import runs as compliance_runs
+from console.ruleset import service
+from console.access.actor import Actor
 from tests.compliance.helpers import results_of
 
 SENSOR = "dtnmt-ids-01"  # an inventory host in role_ids_sensor

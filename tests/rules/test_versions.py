@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from console.errors import NotFound
 from console.models import AuditEvent
-from console.services import rules as service
-from console.services.permissions import Denied
+from console.ruleset import service
+from console.access.permissions import Denied
 from rules import sources, versions
 from rules.errors import RulesetError
 from rules.sources import Source

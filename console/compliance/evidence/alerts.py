@@ -1,4 +1,4 @@
-"""The alert pipeline's state, from console.services.alerts_health.alert_pipeline_status(session).
+"""The alert pipeline's state, from console.alerts.health.alert_pipeline_status(session).
 
 Per sensor: when its newest event arrived, and across the inbox how many
 high-severity groups are still unreviewed and since when. A sensor the
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from console.compliance.evidence import Evidence
 from console.models.base import utcnow
-from console.services import alerts_health
+from console.alerts import health as alerts_health
 
 
 def load(session: Session) -> tuple[dict[str, Evidence], Evidence]:

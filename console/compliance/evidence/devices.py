@@ -1,4 +1,4 @@
-"""Device state from the connectors (NUT, SNMP UPS-MIB, Sophos XML API) of console.services.devices.
+"""Device state from the connectors (NUT, SNMP UPS-MIB, Sophos XML API) of console.devices.service.
 
 Each configured device is one target. `latest_states` gives its newest
 reading in the agent's field names (UPS) or the connector's (Sophos); a
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from console.compliance.evidence import Evidence, Target
 from console.models import Host
-from console.services import devices
+from console.devices import service as devices
 
 
 def load(session: Session) -> tuple[list[Target], dict[str, Evidence]]:

@@ -1,4 +1,4 @@
-"""The IDS rule manager's state, from console.services.rules.ruleset_status(session).
+"""The IDS rule manager's state, from console.ruleset.service.ruleset_status(session).
 
 Expected shape: {"active_version", "active_since", "built_at", "rules_enabled",
 "sensors": [{"name", "version", "rules_loaded", "rules_failed", "deployed_at"}]}.
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from console.compliance.evidence import Evidence
 from console.models.base import utcnow
-from console.services import rules as rule_manager
+from console.ruleset import service as rule_manager
 from rules.errors import RulesetError
 
 def load(session: Session) -> tuple[dict[str, Evidence], Evidence]:

@@ -1,0 +1,116 @@
+"""API bearer tokens: made once, stored hashed, scoped to a role, revocable.
+
+Tokens carry 256 bits of randomness, so a plain SHA-256 is enough to store
+them (a slow hash only matters for guessable secrets like passwords). A
+token's role can never exceed its owner's: an admin may issue tokens of any
+role, everyone else only of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console.errors import NotFound, PermissionDenied, ValidationFailed
+from console.models import ApiToken, Role, User
+from console.models.base import utcnow
+from console.access import audit
+from console.access.actor import Actor
+from console.access.permissions import allowed, require
+
+TOKEN_PREFIX = "ops_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def create_token(
+    session: Session, actor: Actor, name: str, role: Role | str | None, days: int, owner: str | None = None
+) -> tuple[ApiToken, str]:
+    """Issue a token (for the actor, or for `owner` when an admin asks); returns (row, token shown once)."""
+    require(actor, "tokens.manage")
+    if owner and owner != actor.username:
+        require(actor, "users.manage")
+    user = session.scalar(select(User).where(User.username == (owner or actor.username)))
+    if user is None:
+        raise NotFound(f"no user {owner or actor.username!r}")
+    name = (name or "").strip()
+    if not name or len(name) > 128:
+        raise ValidationFailed("name", "give the token a name of 1-128 characters")
+    try:
+        role = Role(role) if role else user.role
+    except ValueError:
+        raise ValidationFailed("role", f"must be one of {', '.join(r.value for r in Role)}") from None
+    if role != user.role and user.role != Role.admin:
+        raise PermissionDenied(f"a {user.role.value} user may not hold a token of role {role.value}")
+    if not 1 <= days <= 3650:
+        raise ValidationFailed("days", "must be between 1 and 3650")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id, name=name, role=role, token_hash=token_digest(token),
+        prefix=token[:10], expires_at=utcnow() + timedelta(days=days),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "token.create", "token", str(row.id), name=name, role=role.value, owner=user.username)
+    return row, token
+
+
+def verify_token(session: Session, token: str) -> ApiToken | None:
+    """The live token for this bearer string, or None (unknown, revoked, expired, owner disabled)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    now = utcnow()
+    if row is None or row.revoked_at or row.expires_at <= now or not row.user.is_active:
+        return None
+    if row.role != row.user.role and row.user.role != Role.admin:
+        return None  # owner was demoted: the token may not outrank them
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        row.last_used_at = now  # once a minute is enough to see a token in use; saves a write per call
+    return row
+
+
+def list_tokens(session: Session, actor: Actor, everyone: bool = False) -> list[ApiToken]:
+    query = select(ApiToken).join(User).order_by(ApiToken.id.desc())
+    if everyone:
+        require(actor, "users.manage")
+    else:
+        require(actor, "tokens.manage")
+        query = query.where(User.username == actor.username)
+    return list(session.scalars(query))
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke one of the actor's tokens (an admin may revoke anyone's)."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no token {token_id}")
+    if row.user.username != actor.username:
+        require(actor, "users.manage")
+    elif not allowed(actor.role, "tokens.manage"):
+        require(actor, "tokens.manage")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(session, actor, "token.revoke", "token", str(row.id), name=row.name, owner=row.user.username)
+    return row
+
+
+def token_as_dict(row: ApiToken) -> dict:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "role": row.role.value,
+        "owner": row.user.username,
+        "prefix": row.prefix,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
+        "revoked": row.revoked_at is not None,
+    }

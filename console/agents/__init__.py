@@ -1,0 +1,6 @@
+"""The host agents: enrolment and credentials (`enrolment`), and the signed reports they send (`host_reports`).
+
+Other areas may call `enrolment.authenticate / list_agents / agent_as_dict` and
+`host_reports.latest_report / latest_reports / condition / conditions / history`.
+The models in `console.models.agents` are this area's own.
+"""

@@ -1,0 +1,214 @@
+"""Agent reports: ingest (validated, stored once), host status and history, retention.
+
+A report body is hostile until proven otherwise: its size and nesting are
+bounded before it is parsed, it is validated against the one schema in
+probes/report.py, and it must be about the host whose agent signed it.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pydantic import ValidationError
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from console.models import Agent, Host, HostReport
+from console.models.base import utcnow
+from console.access import audit
+from console.access.actor import Actor
+from console.agents.enrolment import ReportRejected
+from console.access.permissions import require
+from probes.report import Report
+
+MAX_REPORT_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+FUTURE_SLACK = timedelta(minutes=5)
+STALE_AFTER_INTERVALS = 3
+DISK_WARNING_PERCENT = 85.0
+
+
+class HostHealth(str, enum.Enum):
+    ok = "ok"
+    warning = "warning"
+    stale = "stale"
+    never_seen = "never_seen"
+
+
+@dataclass
+class HostCondition:
+    status: HostHealth
+    last_seen_at: object = None
+    reasons: tuple[str, ...] = ()
+
+
+def ingest(session: Session, agent: Agent, body: bytes) -> tuple[bool, str]:
+    """Store one report; returns (stored, report_id). A report id seen before is not stored again."""
+    report = parse_report(body)
+    if report.host != agent.host.name:
+        raise ReportRejected(403, "wrong_host", f"this agent reports for {agent.host.name!r}, not {report.host!r}", "host")
+    if report.collected_at > utcnow() + FUTURE_SLACK:
+        raise ReportRejected(422, "future", "collected_at is in the future; check the host's clock", "collected_at")
+    now = utcnow()
+    # One INSERT that skips a report id already stored (also when two workers race),
+    # then one UPDATE: the hot path of every agent's every minute stays two statements.
+    # The statements are built once and take parameters, so SQLAlchemy's compiled cache serves them.
+    insert = _INSERTS[session.get_bind().dialect.name == "postgresql"]
+    stored = session.execute(insert, _row_values(agent, report, now)).scalar_one_or_none() is not None
+    session.execute(_TOUCH_AGENT, {"agent_id": agent.id, "seen": now, "interval": report.interval_seconds})
+    return stored, str(report.report_id)
+
+
+_INSERTS = {
+    is_postgresql: make(HostReport).on_conflict_do_nothing(index_elements=["report_id"]).returning(HostReport.id)
+    for is_postgresql, make in ((True, postgresql_insert), (False, sqlite_insert))
+}
+_TOUCH_AGENT = (update(Agent).where(Agent.id == bindparam("agent_id"))
+                .values(last_seen_at=bindparam("seen"), interval_seconds=bindparam("interval")))
+
+
+def parse_report(body: bytes) -> Report:
+    if len(body) > MAX_REPORT_BYTES:
+        raise ReportRejected(413, "too_large", f"a report may be at most {MAX_REPORT_BYTES} bytes")
+    if _nesting(body) > MAX_DEPTH:
+        raise ReportRejected(422, "too_deep", f"JSON nested deeper than {MAX_DEPTH} levels")
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise ReportRejected(400, "not_json", f"body is not JSON: {str(exc)[:120]}", "body") from None
+    if not isinstance(data, dict):
+        raise ReportRejected(422, "not_object", "a report is a JSON object", "body")
+    try:
+        return Report.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        raise ReportRejected(422, "schema", f"{field}: {first['msg']}", field) from None
+
+
+def _nesting(body: bytes) -> int:
+    """Deepest [ / { nesting outside strings, counted without parsing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _row_values(agent: Agent, report: Report, received_at) -> dict:
+    health = report.health
+    disks = [disk.percent for disk in health.disks] if health else []
+    return {
+        "report_id": str(report.report_id), "host_id": agent.host_id, "agent_id": agent.id,
+        "collected_at": report.collected_at, "received_at": received_at,
+        "cpu_percent": health.cpu_percent if health else None,
+        "memory_percent": health.memory_used_percent if health else None,
+        "disk_max_percent": max(disks) if disks else None,
+        "error_count": len(report.errors), "payload": report.model_dump(mode="json"),
+    }
+
+
+def latest_report(session: Session, host_id: int) -> HostReport | None:
+    query = select(HostReport).where(HostReport.host_id == host_id).order_by(HostReport.collected_at.desc()).limit(1)
+    return session.scalar(query)
+
+
+def condition(session: Session, host: Host) -> HostCondition:
+    """ok, warning (with reasons), stale (3 intervals without a report) or never seen."""
+    return conditions(session, [host])[host.id]
+
+
+def conditions(session: Session, hosts: list[Host]) -> dict[int, HostCondition]:
+    """The condition of many hosts in two queries (the hosts page lists them all)."""
+    ids = [host.id for host in hosts]
+    live = (select(Agent).where(Agent.host_id.in_(ids), Agent.revoked_at.is_(None))
+            .order_by(Agent.host_id, Agent.enrolled_at))
+    agents = {agent.host_id: agent for agent in session.scalars(live)}  # the newest wins
+    newest = (select(HostReport.host_id, func.max(HostReport.collected_at).label("at"))
+              .where(HostReport.host_id.in_(ids)).group_by(HostReport.host_id).subquery())
+    latest = select(HostReport).join(newest, (HostReport.host_id == newest.c.host_id)
+                                     & (HostReport.collected_at == newest.c.at))
+    reports = {row.host_id: row for row in session.scalars(latest)}
+    return {host_id: _condition(agents.get(host_id), reports.get(host_id)) for host_id in ids}
+
+
+def _condition(agent: Agent | None, report: HostReport | None) -> HostCondition:
+    if agent is None or report is None:
+        return HostCondition(HostHealth.never_seen)
+    seen = agent.last_seen_at or report.received_at
+    if utcnow() - seen > timedelta(seconds=agent.interval_seconds * STALE_AFTER_INTERVALS):
+        return HostCondition(HostHealth.stale, seen, ("no report for 3 intervals",))
+    reasons = _warnings(report)
+    return HostCondition(HostHealth.warning if reasons else HostHealth.ok, seen, tuple(reasons))
+
+
+def _warnings(report: HostReport) -> list[str]:
+    reasons = [f"collector {e['collector']} failed" for e in report.payload.get("errors", [])]
+    if report.disk_max_percent is not None and report.disk_max_percent >= DISK_WARNING_PERCENT:
+        reasons.append(f"a disk is {report.disk_max_percent:.0f}% full")
+    for service in (report.payload.get("health") or {}).get("services", []):
+        if not service.get("running"):
+            reasons.append(f"service {service.get('name')} is not running")
+    return reasons + _ups_warnings(report.payload) + _antivirus_warnings(report.payload)
+
+
+def _ups_warnings(payload: dict) -> list[str]:
+    reasons = []
+    for ups in payload.get("ups") or []:
+        flags = set(ups.get("status_flags") or [])
+        if not ups.get("reachable"):
+            reasons.append(f"UPS {ups.get('name')} cannot be read")
+        elif "LB" in flags:
+            reasons.append(f"UPS {ups.get('name')} is on battery and the battery is low")
+        elif "OB" in flags:
+            reasons.append(f"UPS {ups.get('name')} is on battery")
+    return reasons
+
+
+def _antivirus_warnings(payload: dict) -> list[str]:
+    reasons = []
+    for product in payload.get("antivirus") or []:
+        name = product.get("provider")
+        if product.get("error"):
+            reasons.append(f"antivirus {name} could not be read")
+        elif not product.get("installed"):
+            reasons.append(f"antivirus {name} is not installed")
+        elif product.get("running") is False:
+            reasons.append(f"antivirus {name} is not running")
+    return reasons
+
+
+def history(session: Session, host_id: int, hours: int = 24, limit: int = 2000) -> list[HostReport]:
+    since = utcnow() - timedelta(hours=hours)
+    query = (select(HostReport).where(HostReport.host_id == host_id, HostReport.collected_at >= since)
+             .order_by(HostReport.collected_at.desc()).limit(limit))
+    return list(reversed(list(session.scalars(query))))
+
+
+def purge(session: Session, actor: Actor, older_than_days: int) -> int:
+    """Delete reports collected before the retention window; audit-logged with the count."""
+    require(actor, "agents.manage")
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    count = session.scalar(select(func.count(HostReport.id)).where(HostReport.collected_at < cutoff)) or 0
+    session.execute(delete(HostReport).where(HostReport.collected_at < cutoff))
+    audit.record(session, actor, "reports.purge", "host_reports", "", removed=count,
+                 older_than_days=older_than_days)
+    return count

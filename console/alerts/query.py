@@ -1,0 +1,217 @@
+"""The inbox: alert groups filtered and keyset-paginated; a group's events and their flow context.
+
+One filter (`AlertFilter`, parsed once by `parse_filter`) serves the pages,
+the htmx fragments, the exports and the API. Pages are keyset-paginated on
+(last_seen, id) newest first, which the index (status, last_seen, id) serves
+without counting or offsetting over millions of rows.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+
+from sqlalchemy import and_, exists, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from console.errors import NotFound, ValidationFailed
+from console.models import Alert, AlertComment, AlertGroup, AlertStatus, ContextEvent
+from console.alerts.eve_parse import address_key
+from console.inventory.sync import get_host
+
+STATUSES = [status.value for status in AlertStatus]
+MAX_TEXT = 200
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    status: str | None = AlertStatus.new.value
+    since: datetime | None = None
+    until: datetime | None = None
+    severity: int | None = None
+    sid: int | None = None
+    signature: str = ""
+    ip: str = ""  # an address or a CIDR network, source or destination
+    host: str = ""  # an inventory host name: its address
+    sensor: str = ""
+
+    def as_args(self) -> dict:
+        """The query-string form, for links to the next page and to the exports."""
+        values = {"status": self.status or "all", "since": _iso(self.since), "until": _iso(self.until),
+                  "severity": self.severity, "sid": self.sid, "q": self.signature, "ip": self.ip,
+                  "host": self.host, "sensor": self.sensor}
+        return {key: value for key, value in values.items() if value not in (None, "")}
+
+
+def parse_filter(args, default_status: str = AlertStatus.new.value, zone: tzinfo = timezone.utc) -> AlertFilter:
+    """From request arguments; a bad value is a ValidationFailed naming its field.
+
+    Times without a zone (a browser's datetime-local) are taken in `zone`.
+    """
+    status = args.get("status") or default_status
+    if status not in STATUSES + ["all"]:
+        raise ValidationFailed("status", f"must be one of {', '.join(STATUSES)} or all")
+    ip = _text(args, "ip")
+    if ip:
+        try:
+            ipaddress.ip_network(ip, strict=False)
+        except ValueError:
+            raise ValidationFailed("ip", "must be an IP address or a CIDR network such as 198.18.20.0/24") from None
+    return AlertFilter(status=None if status == "all" else status, since=_time(args, "since", zone),
+                       until=_time(args, "until", zone), severity=_number(args, "severity", 1, 255),
+                       sid=_number(args, "sid", 1, 2**32), signature=_text(args, "q"), ip=ip,
+                       host=_text(args, "host"), sensor=_text(args, "sensor"))
+
+
+def _text(args, name: str) -> str:
+    value = (args.get(name) or "").strip()
+    if len(value) > MAX_TEXT:
+        raise ValidationFailed(name, f"at most {MAX_TEXT} characters")
+    return value
+
+
+def _number(args, name: str, low: int, high: int) -> int | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationFailed(name, f"must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _time(args, name: str, zone: tzinfo) -> datetime | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(name, "must be an ISO 8601 time such as 2026-01-31T08:00") from None
+    return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def filtered_groups(session: Session, alert_filter: AlertFilter):
+    """The SELECT of groups matching the filter, unordered."""
+    query = select(AlertGroup)
+    f = alert_filter
+    if f.status:
+        query = query.where(AlertGroup.status == f.status)
+    if f.since:
+        query = query.where(AlertGroup.last_seen >= f.since)
+    if f.until:
+        query = query.where(AlertGroup.first_seen < f.until)
+    if f.severity is not None:
+        query = query.where(AlertGroup.severity == f.severity)
+    if f.sid is not None:
+        query = query.where(AlertGroup.sid == f.sid)
+    if f.signature:
+        query = query.where(func.lower(AlertGroup.signature).contains(f.signature.lower(), autoescape=True))
+    if f.ip:
+        query = query.where(_address_condition(f.ip))
+    if f.host:
+        address = get_host(session, f.host).address
+        query = query.where(_address_condition(address) if _is_address(address) else AlertGroup.id.is_(None))
+    if f.sensor:
+        query = query.where(exists().where(Alert.group_key == AlertGroup.group_key, Alert.sensor == f.sensor))
+    return query
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _address_condition(text: str):
+    network = ipaddress.ip_network(text, strict=False)
+    low, high = address_key(str(network.network_address)), address_key(str(network.broadcast_address))
+    return or_(*[and_(column >= low, column <= high, func.length(column) == len(low))
+                 for column in (AlertGroup.src_key, AlertGroup.dest_key)])
+
+
+def list_groups(session: Session, alert_filter: AlertFilter, after: str | None = None,
+                limit: int = 50) -> tuple[list[AlertGroup], str | None]:
+    """One page, newest last_seen first; returns (groups, cursor of the next page or None)."""
+    query = filtered_groups(session, alert_filter)
+    if after:
+        seen, group_id = decode_cursor(after)
+        query = query.where(tuple_(AlertGroup.last_seen, AlertGroup.id) < (seen, group_id))  # typed like the columns
+    rows = list(session.scalars(query.order_by(AlertGroup.last_seen.desc(), AlertGroup.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def encode_cursor(group: AlertGroup) -> str:
+    return f"{group.last_seen.isoformat()}_{group.id}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    seen, _, group_id = cursor.rpartition("_")
+    try:
+        return datetime.fromisoformat(seen).astimezone(timezone.utc), int(group_id)
+    except ValueError:
+        raise ValidationFailed("after", "not a page cursor of this list") from None
+
+
+def get_group(session: Session, group_id: int) -> AlertGroup:
+    group = session.get(AlertGroup, group_id)
+    if group is None:
+        raise NotFound(f"no alert group {group_id}")
+    return group
+
+
+def group_events(session: Session, group: AlertGroup, limit: int = 50) -> list[Alert]:
+    """The group's newest alerts."""
+    query = (select(Alert).where(Alert.group_key == group.group_key)
+             .order_by(Alert.event_at.desc(), Alert.id.desc()).limit(limit))
+    return list(session.scalars(query))
+
+
+def flow_context(session: Session, flow_ids: list[int | None]) -> dict[int, list[ContextEvent]]:
+    """Context events (flow, http, dns, tls, fileinfo...) of these flows, oldest first."""
+    wanted = sorted({flow for flow in flow_ids if flow is not None})
+    found: dict[int, list[ContextEvent]] = {flow: [] for flow in wanted}
+    if wanted:
+        query = select(ContextEvent).where(ContextEvent.flow_id.in_(wanted)).order_by(ContextEvent.event_at, ContextEvent.id)
+        for event in session.scalars(query):
+            found[event.flow_id].append(event)
+    return found
+
+
+def comments(session: Session, group: AlertGroup) -> list[AlertComment]:
+    return list(session.scalars(select(AlertComment).where(AlertComment.group_id == group.id)
+                                .order_by(AlertComment.created_at, AlertComment.id)))
+
+
+def chart_series(session: Session, since: datetime | None = None, until: datetime | None = None) -> dict:
+    """Alerts per hour (per day beyond 3 days) by severity: {"labels": [iso...], "series": {"1": [...]}}."""
+    until = until or datetime.now(timezone.utc)
+    since = since or until - timedelta(hours=24)
+    daily = until - since > timedelta(days=3)
+    bucket = _bucket(session, daily)
+    query = (select(bucket, Alert.severity, func.count()).where(Alert.event_at >= since, Alert.event_at < until)
+             .group_by(bucket, Alert.severity))
+    counts = {(str(label), severity): n for label, severity, n in session.execute(query)}
+    step = timedelta(days=1) if daily else timedelta(hours=1)
+    start = since.replace(minute=0, second=0, microsecond=0, **({"hour": 0} if daily else {}))
+    labels, keys = [], []
+    while start < until:
+        labels.append(start.isoformat())
+        keys.append(start.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H"))
+        start += step
+    severities = sorted({severity for _label, severity in counts})
+    return {"labels": labels,
+            "series": {str(s): [counts.get((key, s), 0) for key in keys] for s in severities}}
+
+
+def _bucket(session: Session, daily: bool):
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(Alert.event_at, "YYYY-MM-DD" if daily else "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H", Alert.event_at)

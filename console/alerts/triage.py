@@ -1,0 +1,131 @@
+"""Triage of alert groups: status, assignee, comments, bulk actions, false positives. Every change audited.
+
+Status moves new -> acknowledged or escalated -> closed (acknowledged may
+still be escalated; a closed group may be reopened). A false positive is
+proposed first (the suppression line is shown), then confirmed: the confirm
+goes to the rule manager through `alert_feedback`, and the group keeps the
+proposal, its status and the ruleset version that carries it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console.errors import ValidationFailed
+from console.models import AlertComment, AlertGroup, AlertStatus, User
+from console.models.base import utcnow
+from console.alerts import feedback as alert_feedback
+from console.access import audit
+from console.access.actor import Actor
+from console.alerts.query import get_group
+from console.access.permissions import require
+
+NEXT = {
+    AlertStatus.new.value: {AlertStatus.acknowledged.value, AlertStatus.escalated.value},
+    AlertStatus.acknowledged.value: {AlertStatus.escalated.value, AlertStatus.closed.value},
+    AlertStatus.escalated.value: {AlertStatus.closed.value},
+    AlertStatus.closed.value: {AlertStatus.new.value},
+}
+MAX_COMMENT = 4000
+MAX_BULK = 500
+TRACKS = ("by_src", "by_dst")
+
+
+def _groups(session: Session, group_ids: list[int]) -> list[AlertGroup]:
+    ids = sorted(set(group_ids))
+    if not ids:
+        raise ValidationFailed("groups", "choose at least one alert group")
+    if len(ids) > MAX_BULK:
+        raise ValidationFailed("groups", f"at most {MAX_BULK} groups at once")
+    return [get_group(session, group_id) for group_id in ids]
+
+
+def set_status(session: Session, actor: Actor, group_ids: list[int], status: str) -> list[AlertGroup]:
+    """Move every group to `status`, or none of them (the first that may not names itself)."""
+    require(actor, "alerts.triage")
+    if status not in NEXT:
+        raise ValidationFailed("status", f"unknown status {status!r}")
+    groups = _groups(session, group_ids)
+    for group in groups:
+        if status not in NEXT[group.status]:
+            raise ValidationFailed("status", f"group {group.id} is {group.status}: it cannot become {status}")
+    for group in groups:
+        audit.record(session, actor, "alerts.status", "alert_group", group.id, before=group.status, after=status,
+                     sid=group.sid, src=group.src_ip, dest=group.dest_ip)
+        group.status, group.updated_at = status, utcnow()
+    return groups
+
+
+def assign(session: Session, actor: Actor, group_ids: list[int], assignee: str) -> list[AlertGroup]:
+    """Assign to a console user ("" clears)."""
+    require(actor, "alerts.triage")
+    assignee = (assignee or "").strip()
+    if assignee and session.scalar(select(User.id).where(User.username == assignee)) is None:
+        raise ValidationFailed("assignee", f"no console user {assignee!r}")
+    groups = _groups(session, group_ids)
+    for group in groups:
+        audit.record(session, actor, "alerts.assign", "alert_group", group.id, before=group.assignee, after=assignee)
+        group.assignee, group.updated_at = assignee, utcnow()
+    return groups
+
+
+def add_comment(session: Session, actor: Actor, group_id: int, body: str) -> AlertComment:
+    require(actor, "alerts.triage")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed("comment", "is empty")
+    if len(body) > MAX_COMMENT:
+        raise ValidationFailed("comment", f"at most {MAX_COMMENT} characters")
+    group = get_group(session, group_id)
+    comment = AlertComment(group_id=group.id, author=actor.username, body=body)
+    session.add(comment)
+    session.flush()
+    audit.record(session, actor, "alerts.comment", "alert_group", group.id, comment_id=comment.id, length=len(body))
+    return comment
+
+
+def suppression_line(group: AlertGroup, kind: str, track: str) -> str:
+    if kind == "disable":
+        return f"disable sid {group.sid}"
+    ip = group.src_ip if track == "by_src" else group.dest_ip
+    return f"suppress gen_id {group.gid}, sig_id {group.sid}, track {track}, ip {ip}"
+
+
+def propose_false_positive(session: Session, actor: Actor, group_id: int, kind: str = "suppress",
+                           track: str = "by_src") -> AlertGroup:
+    """Mark the group a false positive and keep the suppression (or disable) it proposes, unconfirmed."""
+    require(actor, "alerts.triage")
+    if kind not in ("suppress", "disable"):
+        raise ValidationFailed("kind", "must be suppress or disable")
+    if track not in TRACKS:
+        raise ValidationFailed("track", "must be by_src or by_dst")
+    group = get_group(session, group_id)
+    if group.fp_status == "applied":
+        raise ValidationFailed("kind", f"group {group.id} already has an applied suppression")
+    group.false_positive, group.fp_kind, group.fp_status = True, kind, "proposed"
+    group.fp_proposal, group.fp_message, group.fp_version = suppression_line(group, kind, track), "", None
+    group.updated_at = utcnow()
+    audit.record(session, actor, "alerts.false_positive.propose", "alert_group", group.id, proposal=group.fp_proposal)
+    return group
+
+
+def confirm_false_positive(session: Session, actor: Actor, group_id: int, reason: str = "") -> AlertGroup:
+    """Send the proposal to the rule manager; store its outcome and the version carrying it."""
+    require(actor, "alerts.triage")
+    group = get_group(session, group_id)
+    if group.fp_status not in ("proposed", "pending", "failed"):
+        raise ValidationFailed("false_positive", f"group {group.id} has no proposal to confirm")
+    track = "by_dst" if "track by_dst" in group.fp_proposal else "by_src"
+    ip = group.src_ip if track == "by_src" else group.dest_ip
+    why = (reason or "").strip()[:500] or f"false positive: alert group {group.id} ({group.signature})"
+    outcome = alert_feedback.apply(session, actor, group.fp_kind, group.sid, track, ip, why)
+    group.fp_status, group.fp_version = outcome.status, outcome.version_number
+    group.fp_message = "; ".join(outcome.messages)[:1000]
+    if outcome.status == "applied" and group.status != AlertStatus.closed.value:
+        group.status = AlertStatus.closed.value
+    group.updated_at = utcnow()
+    audit.record(session, actor, "alerts.false_positive.confirm", "alert_group", group.id,
+                 outcome="success" if outcome.status != "failed" else "failure", proposal=group.fp_proposal,
+                 fp_status=outcome.status, version=outcome.version_number, messages=group.fp_message)
+    return group

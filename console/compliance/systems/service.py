@@ -1,0 +1,71 @@
+"""Information systems in the database: kept in step with the inventory, listed, read.
+
+The inventory (group_vars/system_*.yml) is the one source of truth: the sync
+writes what it reads, and an admin's edit in the console writes the file
+first (console.compliance.systems.edit). A system that leaves the inventory is
+kept with present = False, so its past assessments and evidence keep their
+name; it is no longer assessed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console.errors import NotFound
+from console.models import InformationSystem
+from console.models.base import utcnow
+from console.compliance.systems.reader import SystemDef
+
+ATTRIBUTES = ("name_vi", "name_en", "owner_unit", "level", "framework", "approved_on", "hosts")
+
+
+def sync_systems(session: Session, systems: list[SystemDef]) -> dict[str, list[str]]:
+    """Upsert the systems read from the inventory in the caller's transaction; returns what changed."""
+    rows = {row.key: row for row in session.scalars(select(InformationSystem))}
+    changes: dict[str, list[str]] = {"added": [], "updated": [], "removed": []}
+    for system in systems:
+        row = rows.get(system.key)
+        wanted = {name: getattr(system, name) for name in ATTRIBUTES}
+        if row is None:
+            session.add(InformationSystem(key=system.key, present=True, updated_at=utcnow(), **wanted))
+            changes["added"].append(system.key)
+            continue
+        if not row.present or any(getattr(row, name) != value for name, value in wanted.items()):
+            for name, value in wanted.items():
+                setattr(row, name, value)
+            row.present, row.updated_at = True, utcnow()
+            changes["updated"].append(system.key)
+    seen = {system.key for system in systems}
+    for key, row in rows.items():
+        if key not in seen and row.present:
+            row.present, row.updated_at = False, utcnow()
+            changes["removed"].append(key)
+    session.flush()
+    return changes
+
+
+def list_systems(session: Session, include_absent: bool = False) -> list[InformationSystem]:
+    """Systems ordered by level (highest first), then name."""
+    query = select(InformationSystem).order_by(InformationSystem.level.desc(), InformationSystem.key)
+    if not include_absent:
+        query = query.where(InformationSystem.present)
+    return list(session.scalars(query))
+
+
+def get_system(session: Session, key: str) -> InformationSystem:
+    row = session.scalar(select(InformationSystem).where(InformationSystem.key == key))
+    if row is None:
+        raise NotFound(f"no information system {key!r}")
+    return row
+
+
+def name_of(system, locale: str) -> str:
+    return system.name_vi if locale == "vi" else system.name_en
+
+
+def system_as_dict(row: InformationSystem) -> dict:
+    return {"key": row.key, "name_vi": row.name_vi, "name_en": row.name_en, "owner_unit": row.owner_unit,
+            "level": row.level, "framework": row.framework,
+            "approved_on": row.approved_on.isoformat() if row.approved_on else None,
+            "hosts": list(row.hosts or []), "present": row.present}

@@ -1,0 +1,23 @@
+"""Connectors: reading devices that cannot run an agent, from the console host.
+
+Each connector is one module with `read(device: DeviceConfig) -> dict` that
+returns the device's state fields or raises `ConnectorError` with a reason a
+person can act on. Every connector bounds its time (the device's
+`timeout_seconds`) and the size of what it accepts, and treats the answer as
+hostile. Secrets are resolved at the moment of use and never appear in a
+reason.
+"""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """The device could not be read; the message is the reason stored with the 'unknown' state."""
+
+
+def read(device) -> dict:
+    """The state fields of `device` from its connector."""
+    from console.devices.connectors import nut, snmp, sophos
+
+    connectors = {"nut": nut.read, "snmp": snmp.read, "sophos": sophos.read}
+    return connectors[device.connector](device)

@@ -1,0 +1,41 @@
+"""Resolving credential references (`env:NAME`, `file:/path`) at the moment of use.
+
+Errors name the reference, never the value. A secret file must be a regular
+file of at most 4 KiB; one trailing newline is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from console.devices.connectors import ConnectorError
+
+MAX_SECRET_BYTES = 4096
+
+
+def resolve(reference: str, environ=None) -> str:
+    environ = os.environ if environ is None else environ
+    scheme, _, target = reference.partition(":")
+    if scheme == "env":
+        value = environ.get(target, "")
+        if not value:
+            raise ConnectorError(f"credential env:{target} is not set in the console's environment")
+        return value
+    if scheme == "file":
+        return _from_file(Path(target))
+    raise ConnectorError("credential reference must be env:NAME or file:/path")
+
+
+def _from_file(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SECRET_BYTES + 1)
+    except OSError as exc:
+        raise ConnectorError(f"credential file:{path} cannot be read: {exc.strerror}") from None
+    if len(raw) > MAX_SECRET_BYTES:
+        raise ConnectorError(f"credential file:{path} is larger than {MAX_SECRET_BYTES} bytes")
+    value = raw.decode("utf-8", "replace").removesuffix("\n").removesuffix("\r")
+    if not value:
+        raise ConnectorError(f"credential file:{path} is empty")
+    return value

@@ -1,0 +1,211 @@
+"""Making the Ansible inventory the console's asset list.
+
+The inventory is read completely before anything is written, so a broken
+inventory changes nothing. Hosts that left the inventory are marked retired,
+never deleted: their reports, alerts and compliance history keep pointing at
+them, and a host that comes back is active again with the same history. An
+inventory without a single host is refused rather than retiring every host.
+Variables whose names say they hold a secret (passwords, tokens) are stored
+as REDACTED: any role that may view hosts sees them, and the console never
+needs them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from console.compliance.requirements import cached_frameworks
+from console.errors import InventoryError, NotFound, ValidationFailed
+from console.models import Host, HostStatus, InventoryGroup
+from console.models.base import utcnow
+from console.access import audit
+from console.access.actor import Actor
+from console.inventory.reader import Inventory, InventoryHost, read_inventory
+from console.access.permissions import require
+from console.compliance.systems.service import sync_systems
+from console.compliance.systems.reader import read_systems
+from console.settings import InventorySettings
+
+REDACTED = "********"
+SECRET_NAME = re.compile(r"password|passwd|passphrase|secret|token|_pass$", re.IGNORECASE)
+
+
+@dataclass
+class SyncResult:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    revived: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    groups: int = 0
+    systems: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.retired)} retired, "
+                f"{len(self.revived)} back in service, {len(self.unchanged)} unchanged; {self.groups} groups"
+                + (f"; information systems: {len(self.systems['added'])} added, {len(self.systems['updated'])} "
+                   f"updated, {len(self.systems['removed'])} removed" if self.systems else ""))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def counts(self) -> dict[str, int]:
+        return {"added": len(self.added), "updated": len(self.updated), "retired": len(self.retired),
+                "revived": len(self.revived), "unchanged": len(self.unchanged), "groups": self.groups}
+
+
+def sync_inventory(session: Session, actor: Actor, settings: InventorySettings) -> SyncResult:
+    """Upsert groups, hosts and information systems from inventory/; the caller commits.
+
+    Everything is read and validated (systems included) before the first write,
+    so a broken inventory changes nothing.
+    """
+    require(actor, "inventory.sync")
+    inventory = read_inventory(settings.path, settings.unit_group, settings.role_group)
+    if not inventory.hosts:
+        raise InventoryError(settings.path, "the inventory lists no host; refusing to retire every host")
+    systems = read_systems(inventory, settings.path, cached_frameworks())
+    groups = _sync_groups(session, inventory)
+    result = SyncResult(groups=len(inventory.groups))
+    existing = {host.name: host for host in session.scalars(select(Host).options(selectinload(Host.groups)))}
+    for name, parsed in inventory.hosts.items():
+        _upsert_host(session, existing.get(name), parsed, groups, result)
+    for name, host in sorted(existing.items()):
+        if name not in inventory.hosts and host.status == HostStatus.active:
+            host.status, host.retired_at, host.updated_at = HostStatus.retired, utcnow(), utcnow()
+            result.retired.append(name)
+    session.flush()
+    result.systems = sync_systems(session, systems)
+    audit.record(session, actor, "inventory.sync", "inventory", str(settings.path.name),
+                 counts=result.counts(), added=result.added, updated=result.updated, retired=result.retired,
+                 revived=result.revived, systems=result.systems)
+    return result
+
+
+def _sync_groups(session: Session, inventory: Inventory) -> dict[str, InventoryGroup]:
+    rows = {group.name: group for group in session.scalars(select(InventoryGroup))}
+    for name, parsed in inventory.groups.items():
+        row = rows.get(name)
+        if row is None:
+            row = rows[name] = InventoryGroup(name=name)
+            session.add(row)
+        row.parent_names, row.kind = sorted(parsed.parents), parsed.kind
+        row.variables, row.present = _redacted(parsed.variables), True
+    for name, row in rows.items():
+        if name not in inventory.groups:
+            row.present = False
+    session.flush()
+    return rows
+
+
+def _upsert_host(session: Session, host: Host | None, parsed: InventoryHost, groups, result: SyncResult) -> None:
+    wanted = {
+        "address": parsed.address,
+        "unit": parsed.unit,
+        "roles": parsed.roles,
+        "variables": _redacted(parsed.variables),
+    }
+    group_rows = [groups[name] for name in parsed.groups]
+    if host is None:
+        session.add(Host(name=parsed.name, status=HostStatus.active, groups=group_rows, **wanted))
+        result.added.append(parsed.name)
+        return
+    revived = host.status == HostStatus.retired
+    changed = any(getattr(host, key) != value for key, value in wanted.items())
+    changed |= sorted(g.name for g in host.groups) != parsed.groups
+    if revived:
+        host.status, host.retired_at = HostStatus.active, None
+        result.revived.append(parsed.name)
+    if changed:
+        for key, value in wanted.items():
+            setattr(host, key, value)
+        host.groups = group_rows
+        if not revived:
+            result.updated.append(parsed.name)
+    if changed or revived:
+        host.updated_at = utcnow()
+    else:
+        result.unchanged.append(parsed.name)
+
+
+def _redacted(variables: dict) -> dict:
+    return {key: REDACTED if SECRET_NAME.search(key) else value for key, value in variables.items()}
+
+
+def list_hosts(session: Session, unit=None, role=None, status=None, search=None, after_name=None, limit=100):
+    """Hosts ordered by name, keyset-paginated (pass the last name seen as after_name).
+
+    An unknown status is the caller's input error (ValidationFailed), not a crash.
+    """
+    query = select(Host).options(selectinload(Host.groups)).order_by(Host.name).limit(limit)
+    if unit:
+        query = query.where(Host.unit == unit)
+    if role:
+        query = query.where(Host.groups.any(InventoryGroup.name == role))
+    if status:
+        query = query.where(Host.status == _status(status))
+    if search:
+        needle = search.lower()
+        query = query.where(func.lower(Host.name).contains(needle, autoescape=True)
+                            | func.lower(Host.address).contains(needle, autoescape=True))
+    if after_name:
+        query = query.where(Host.name > after_name)
+    return list(session.scalars(query))
+
+
+def _status(value) -> HostStatus:
+    try:
+        return HostStatus(value)
+    except ValueError:
+        raise ValidationFailed("status", "must be active or retired") from None
+
+
+def get_host(session: Session, name: str) -> Host:
+    host = session.scalar(select(Host).options(selectinload(Host.groups)).where(Host.name == name))
+    if host is None:
+        raise NotFound(f"no host {name!r}")
+    return host
+
+
+def unit_counts(session: Session) -> list[tuple[str, int]]:
+    """Active hosts per unit, for the overview chart."""
+    query = (select(Host.unit, func.count()).where(Host.status == HostStatus.active)
+             .group_by(Host.unit).order_by(Host.unit))
+    return [(unit or "-", count) for unit, count in session.execute(query)]
+
+
+def host_counts(session: Session) -> dict[HostStatus, int]:
+    """How many hosts are active and retired, for the overview."""
+    rows = session.execute(select(Host.status, func.count()).group_by(Host.status)).all()
+    return {status: count for status, count in rows}
+
+
+def active_host(session: Session, name: str) -> Host | None:
+    """The active inventory host of that name, or None (for parts that must refuse unknown hosts)."""
+    return session.scalar(select(Host).where(Host.name == name, Host.status == HostStatus.active))
+
+
+def unit_labels(session: Session, locale: str) -> dict[str, str]:
+    """Each unit's display name in this language (ops_unit_name_vi / _en), else its group name."""
+    query = select(InventoryGroup).where(InventoryGroup.kind == "unit", InventoryGroup.present)
+    return {group.name: group.variables.get(f"ops_unit_name_{locale}") or group.name
+            for group in session.scalars(query)}
+
+
+def host_as_dict(host: Host) -> dict:
+    return {
+        "name": host.name,
+        "address": host.address,
+        "unit": host.unit,
+        "roles": host.roles,
+        "groups": sorted(group.name for group in host.groups),
+        "status": host.status.value,
+        "variables": host.variables,
+        "first_synced_at": host.first_synced_at.isoformat(),
+        "updated_at": host.updated_at.isoformat(),
+        "retired_at": host.retired_at.isoformat() if host.retired_at else None,
+    }

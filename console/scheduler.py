@@ -1,0 +1,75 @@
+"""The console's scheduler process (`ops scheduler run`): the nightly compliance run, and device polling.
+
+APScheduler's BlockingScheduler with one cron job at [compliance] run_at in
+the console's time zone (coalesced, one instance at a time), and, when the
+device connectors are installed (console.devices.service.poll_due exists),
+a job every minute that lets them poll the devices that are due. The DB run
+lock still keeps a scheduled run and a manual one apart.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from console.compliance import reports
+from console.compliance.catalog import load_catalog
+from console.db import make_engine, make_session_factory, session_scope
+from console.compliance import runs as compliance_runs
+from console.access.actor import Actor
+from console.settings import Settings
+
+log = logging.getLogger("ops.scheduler")
+
+
+def scheduler_actor() -> Actor:
+    base = Actor.cli()
+    return Actor(username="scheduler", role=base.role, client_addr="local", via="schedule")
+
+
+def nightly_compliance(settings: Settings) -> int | None:
+    """One scheduled run with its reports; returns the run id, or None when another run held the lock."""
+    factory = make_session_factory(make_engine(settings.database_url), settings)
+    catalog = load_catalog(settings.compliance.controls_dir)
+    try:
+        outcome = compliance_runs.execute(factory, scheduler_actor(), catalog, trigger="schedule",
+                                          lock_minutes=settings.compliance.lock_minutes)
+    except compliance_runs.RunLocked as exc:
+        log.warning("nightly compliance run skipped: %s", exc)
+        return None
+    with session_scope(factory) as session:
+        reports.write_reports(session, outcome.run_id, catalog, settings.compliance.report_dir,
+                              settings.console.timezone, settings.compliance.report_formats)
+    log.info("compliance run %s: %s", outcome.run_id, outcome.counts)
+    return outcome.run_id
+
+
+def device_poller():
+    """console.devices.service.poll_due when the connectors are installed, else None."""
+    try:
+        module = importlib.import_module("console.devices.service")
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, "poll_due", None)
+
+
+def poll_devices(settings: Settings, poll) -> None:
+    factory = make_session_factory(make_engine(settings.database_url), settings)
+    with session_scope(factory) as session:
+        poll(session, settings)
+
+
+def build_scheduler(settings: Settings) -> BlockingScheduler:
+    hour, minute = (int(part) for part in settings.compliance.run_at.split(":"))
+    scheduler = BlockingScheduler(timezone=settings.console.timezone)
+    scheduler.add_job(nightly_compliance, CronTrigger(hour=hour, minute=minute, timezone=settings.console.timezone),
+                      args=[settings], id="compliance-nightly", max_instances=1, coalesce=True,
+                      misfire_grace_time=3600)
+    poll = device_poller()
+    if poll is not None:
+        scheduler.add_job(poll_devices, "interval", minutes=1, args=[settings, poll], id="devices-poll",
+                          max_instances=1, coalesce=True)
+    return scheduler
