@@ -15,7 +15,7 @@ from console.settings import Settings, ensure_secret_key, load_settings
 
 
 def create_app(settings: Settings | None = None, config_path: str | Path | None = None) -> Flask:
-    from console.web import auth, errors, i18n, metrics, runtime, security
+    from console.web import auth, errors, i18n, metrics, runtime, security, unit_of_work
 
     settings = settings or load_settings(config_path)
     app = Flask(__name__)
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
     metrics.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
+    unit_of_work.init_app(app)
     return app
 
 

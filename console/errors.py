@@ -2,7 +2,14 @@
 
 The CLI turns these into one line and an exit code; the API into a JSON body
 with a status. Nothing else should catch them.
+
+The rule manager (rules/, a library that imports nothing from the console)
+has its own base, rules.errors.RulesError, with the same `exit_code` and
+`http_status`; USER_ERRORS is what the CLI and the web error handler report
+as a user's error.
 """
+
+from rules.errors import RulesError
 
 
 class OpsError(Exception):
@@ -59,3 +66,8 @@ class PermissionDenied(OpsError):
 
     http_status = 403
     exit_code = 3
+
+
+#: Every error reported to a user as one line and `exit_code` (CLI) or with `http_status` (web): the console's
+#: own and the rule manager's.
+USER_ERRORS: tuple[type[Exception], ...] = (OpsError, RulesError)

@@ -25,6 +25,7 @@ from probes.collectors.sshd import SshdCollector
 from probes.collectors.health import HealthCollector
 from probes.collectors.ups import UpsCollector
 from probes.config import AgentSettings
+from probes.errors import ProbeError
 from probes.spool import Spool
 from probes.transport import Connection, TransportError, signed_headers
 
@@ -32,7 +33,7 @@ log = logging.getLogger("ops.agent")
 STATE_FILE, KEY_FILE = "agent.json", "agent.key"
 
 
-class AgentError(Exception):
+class AgentError(ProbeError):
     """Enrolment or configuration problem the operator must fix."""
 
 

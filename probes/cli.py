@@ -1,11 +1,12 @@
 """`ops agent` (and `ops-agent` on hosts without the console): enrol, run, report once.
 
-This module imports nothing from console/: the same commands work on a host
+This module never imports the console package: the same commands work on a host
 where only the agent is installed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -15,8 +16,9 @@ from pathlib import Path
 
 import click
 
-from probes.agent import Agent, AgentError, build_collectors, collect_report, enroll, host_name
-from probes.config import AgentConfigError, AgentSettings, load_agent_settings
+from probes.agent import Agent, build_collectors, collect_report, enroll, host_name
+from probes.config import AgentSettings, load_agent_settings
+from probes.errors import ProbeError
 
 
 def _settings(ctx: click.Context) -> AgentSettings:
@@ -30,6 +32,15 @@ def _settings(ctx: click.Context) -> AgentSettings:
 def _fail(message: str, code: int = 1):
     click.echo(f"ops agent: error: {message}", err=True)
     raise SystemExit(code)
+
+
+@contextlib.contextmanager
+def _reported():
+    """Any agent error (probes.errors.ProbeError) becomes one line on stderr and exit code 2."""
+    try:
+        yield
+    except ProbeError as exc:
+        _fail(str(exc), 2)
 
 
 @click.group()
@@ -47,13 +58,11 @@ def agent() -> None:
 @click.pass_context
 def enroll_command(ctx, console_url: str, token: str, ca_file: str, pin_sha256: str, host: str) -> None:
     """Give this host its own credential (a key pair; the console keeps only the public key)."""
-    try:
+    with _reported():
         settings = _settings(ctx)
         if host:
             settings = dataclasses.replace(settings, host_name=host)
         state = enroll(settings, console_url, token, ca_file, pin_sha256)
-    except (AgentError, AgentConfigError) as exc:
-        _fail(str(exc), 2)
     click.echo(f"enrolled as agent {state.agent_id} for host {state.host}")
 
 
@@ -62,15 +71,13 @@ def enroll_command(ctx, console_url: str, token: str, ca_file: str, pin_sha256: 
 @click.pass_context
 def once(ctx, print_only: bool) -> None:
     """Collect one report; send it (through the spool) unless --print."""
-    try:
+    with _reported():
         settings = _settings(ctx)
         if print_only:
             report = collect_report(build_collectors(settings), host_name(settings), settings.interval_seconds)
             click.echo(json.dumps(report, indent=2))
             return
         result = Agent(settings).run_once()
-    except (AgentError, AgentConfigError) as exc:
-        _fail(str(exc), 2)
     click.echo(f"sent {result.sent}, rejected {result.rejected}, waiting {result.waiting}"
                + (f" ({result.stopped_by})" if result.stopped_by else ""))
 
@@ -80,10 +87,8 @@ def once(ctx, print_only: bool) -> None:
 def run(ctx) -> None:
     """Report every [agent] interval_seconds until stopped (SIGTERM or Ctrl-C)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    try:
+    with _reported():
         worker = Agent(_settings(ctx))
-    except (AgentError, AgentConfigError) as exc:
-        _fail(str(exc), 2)
     stop = {"now": False}
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.update(now=True))
@@ -94,10 +99,8 @@ def run(ctx) -> None:
 @click.pass_context
 def status(ctx) -> None:
     """Show enrolment and the spool: reports waiting, dropped and rejected."""
-    try:
+    with _reported():
         worker = Agent(_settings(ctx))
-    except (AgentError, AgentConfigError) as exc:
-        _fail(str(exc), 2)
     stats = worker.spool.stats()
     click.echo(f"agent {worker.state.agent_id} for {worker.state.host} -> {worker.state.console_url}")
     click.echo(f"spool: {stats.waiting} waiting ({stats.waiting_bytes} bytes), {stats.dropped} dropped, "

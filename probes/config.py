@@ -14,16 +14,21 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from probes.errors import ProbeError
+
 RANGES = {"interval_seconds": (5, 86400), "spool_max_bytes": (64 * 1024, 2**40),
           "request_timeout_seconds": (0.1, 300)}
 
 
-class AgentConfigError(Exception):
+class AgentConfigError(ProbeError):
     """The [agent] section is wrong; the message names file, key and problem."""
 
 
-class AgentSettingError(ValueError):
-    """One key of [agent] is wrong: `key` names it, the message says why."""
+class AgentSettingError(ProbeError, ValueError):
+    """One key of [agent] is wrong: `key` names it, the message says why.
+
+    Also a ValueError: load_agent_settings and the console's pydantic loader treat it as bad input.
+    """
 
     def __init__(self, key: str, message: str):
         self.key = key

@@ -17,11 +17,12 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from probes import signing
+from probes.errors import ProbeError
 
 MAX_ANSWER_BYTES = 1024 * 1024
 
 
-class TransportError(Exception):
+class TransportError(ProbeError):
     """The console could not be reached or answered 5xx: try again later."""
 
 

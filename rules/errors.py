@@ -1,11 +1,22 @@
-"""The rule manager's error type: every message names file, line and sid where known."""
+"""The rule manager's error types: every message names file, line and sid where known.
+
+rules/ is a library: it never imports the console package. RulesError is its own
+base; the console reports it like its own errors (console.errors.USER_ERRORS:
+the CLI prints one line and exits with `exit_code`, the web error handler
+answers with `http_status`).
+"""
 
 from __future__ import annotations
 
-from console.errors import OpsError
+
+class RulesError(Exception):
+    """Base of every error the rule manager raises for a user to act on."""
+
+    exit_code = 4
+    http_status = 422
 
 
-class RulesetError(OpsError):
+class RulesetError(RulesError):
     """A source, policy file, rule or build is not usable; nothing was changed."""
 
     exit_code = 4

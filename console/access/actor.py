@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 
-from console.models import Role
+from console.models.users import Role  # other areas take Role from here
 
 
 @dataclass(frozen=True)

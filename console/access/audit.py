@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.models import AuditEvent
 from console.access.actor import Actor
+from console.common.time import parse_local_time
+from console.errors import ValidationFailed
+from console.models.audit import AuditEvent
 
 SECRET_KEYS = ("password", "token", "secret", "key")
 
@@ -55,6 +57,35 @@ class AuditFilter:
     until: datetime | None = None
 
 
+def parse_filter(args, zone: tzinfo = timezone.utc) -> AuditFilter:
+    """The filter from query arguments, shared by the page, the API and the CLI.
+
+    A time without a zone (the page's date fields) is in `zone`, the console's,
+    as on the alerts pages.
+    """
+    return AuditFilter(
+        actor=(args.get("actor") or "").strip(),
+        action=(args.get("action") or "").strip(),
+        outcome=(args.get("outcome") or "").strip(),
+        object_type=(args.get("object_type") or "").strip(),
+        since=parse_local_time(args.get("since"), "since", zone),
+        until=parse_local_time(args.get("until"), "until", zone),
+    )
+
+
+MAX_ID = 2**63 - 1
+
+
+def parse_before(args) -> int | None:
+    """The `before` event id of a page; a bad value is a ValidationFailed naming it."""
+    value = (args.get("before") or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) > MAX_ID:
+        raise ValidationFailed("before", "must be an event id")
+    return int(value)
+
+
 def list_events(session: Session, filters: AuditFilter, before_id: int | None = None, limit: int = 50):
     """Newest first, keyset-paginated by id: pass the last id seen as before_id."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
@@ -73,6 +104,17 @@ def list_events(session: Session, filters: AuditFilter, before_id: int | None = 
     if before_id:
         query = query.where(AuditEvent.id < before_id)
     return list(session.scalars(query))
+
+
+def count_events(session: Session, action: str, outcome: str, client_addr: str | None = None,
+                 since: datetime | None = None) -> int:
+    """How many events of this action and outcome (from this address, since then) the log holds."""
+    query = select(func.count(AuditEvent.id)).where(AuditEvent.action == action, AuditEvent.outcome == outcome)
+    if client_addr is not None:
+        query = query.where(AuditEvent.client_addr == client_addr)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    return session.scalar(query) or 0
 
 
 def event_as_dict(event: AuditEvent) -> dict:

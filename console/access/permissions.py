@@ -8,7 +8,7 @@ the API can ask the same question everywhere.
 from __future__ import annotations
 
 from console.errors import PermissionDenied
-from console.models import Role
+from console.models.users import Role
 from console.access.actor import Actor
 
 ALL = frozenset(Role)

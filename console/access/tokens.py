@@ -15,8 +15,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from console.common.time import iso
+from console.common.paging import get_or_404
 from console.errors import NotFound, PermissionDenied, ValidationFailed
-from console.models import ApiToken, Role, User
+from console.models.users import ApiToken, Role, User
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
@@ -89,9 +91,7 @@ def list_tokens(session: Session, actor: Actor, everyone: bool = False) -> list[
 
 def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     """Revoke one of the actor's tokens (an admin may revoke anyone's)."""
-    row = session.get(ApiToken, token_id)
-    if row is None:
-        raise NotFound(f"no token {token_id}")
+    row = get_or_404(session, ApiToken, token_id, f"no token {token_id}")
     if row.user.username != actor.username:
         require(actor, "users.manage")
     elif not allowed(actor.role, "tokens.manage"):
@@ -111,6 +111,6 @@ def token_as_dict(row: ApiToken) -> dict:
         "prefix": row.prefix,
         "created_at": row.created_at.isoformat(),
         "expires_at": row.expires_at.isoformat(),
-        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
+        "last_used_at": iso(row.last_used_at),
         "revoked": row.revoked_at is not None,
     }

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console.errors import Conflict, NotFound, ValidationFailed
-from console.models import AuditEvent, Role, User
+from console.models.users import Role, User
 from console.models.users import password_stamp
 from console.models.base import utcnow
 from console.access import audit
@@ -221,13 +221,16 @@ def _failed(session: Session, security: SecuritySettings, actor: Actor, user: Us
 
 def _address_failures(session: Session, security: SecuritySettings, client_addr: str) -> int:
     since = utcnow() - timedelta(minutes=security.ip_window_minutes)
-    query = select(func.count(AuditEvent.id)).where(
-        AuditEvent.action == "login",
-        AuditEvent.outcome == "failure",
-        AuditEvent.client_addr == client_addr,
-        AuditEvent.at >= since,
-    )
-    return session.scalar(query) or 0
+    return audit.count_events(session, "login", "failure", client_addr=client_addr, since=since)
+
+
+def usernames(session: Session) -> list[str]:
+    """Every user name, sorted (for assignee choices)."""
+    return list(session.scalars(select(User.username).order_by(User.username)))
+
+
+def user_exists(session: Session, username: str) -> bool:
+    return session.scalar(select(User.id).where(User.username == username)) is not None
 
 
 def load_session_user(session: Session, session_id: str) -> User | None:

@@ -17,12 +17,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from console.common.time import iso
 from console.errors import NotFound, OpsError, ValidationFailed
-from console.models import Agent, EnrollmentToken
+from console.models.agents import Agent, EnrollmentToken
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
-from console.inventory.sync import active_host
+from console.inventory.hosts import active_host
 from console.access.permissions import require
 from probes import signing
 
@@ -146,6 +147,6 @@ def agent_as_dict(agent: Agent) -> dict:
         "host": agent.host.name,
         "agent_version": agent.agent_version,
         "enrolled_at": agent.enrolled_at.isoformat(),
-        "last_seen_at": agent.last_seen_at.isoformat() if agent.last_seen_at else None,
+        "last_seen_at": iso(agent.last_seen_at),
         "revoked": agent.revoked_at is not None,
     }

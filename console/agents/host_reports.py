@@ -11,6 +11,7 @@ import enum
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from sqlalchemy import bindparam, delete, func, select, update
@@ -18,13 +19,17 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from console.models import Agent, Host, HostReport
+from console.models.agents import Agent, HostReport
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
 from console.agents.enrolment import ReportRejected
 from console.access.permissions import require
+
 from probes.report import Report
+
+if TYPE_CHECKING:  # annotations only
+    from console.models.inventory import Host
 
 MAX_REPORT_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -124,6 +129,15 @@ def _row_values(agent: Agent, report: Report, received_at) -> dict:
         "disk_max_percent": max(disks) if disks else None,
         "error_count": len(report.errors), "payload": report.model_dump(mode="json"),
     }
+
+
+def latest_payloads(session: Session, host_ids: list[int]) -> dict[int, tuple]:
+    """{host_id: (collected_at, payload)} of each host's newest report, in one query (hosts without one are absent)."""
+    newest = (select(HostReport.host_id, func.max(HostReport.collected_at).label("at"))
+              .where(HostReport.host_id.in_(host_ids)).group_by(HostReport.host_id).subquery())
+    query = (select(HostReport.host_id, HostReport.collected_at, HostReport.payload)
+             .join(newest, (HostReport.host_id == newest.c.host_id) & (HostReport.collected_at == newest.c.at)))
+    return {host_id: (collected_at, payload) for host_id, collected_at, payload in session.execute(query)}
 
 
 def latest_report(session: Session, host_id: int) -> HostReport | None:

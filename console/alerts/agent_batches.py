@@ -12,12 +12,16 @@ dropped lines from a full spool: stored, and the gap counted.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from console.models import Agent
 from console.agents.enrolment import ReportRejected
 from console.alerts.store import Batch, Checkpoint, load_checkpoint, store_batch
+
+if TYPE_CHECKING:  # annotations only
+    from console.models.agents import Agent
+
 
 MAX_BATCH_BYTES = 8 * 1024 * 1024
 MAX_HEADER_BYTES = 4096

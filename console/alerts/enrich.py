@@ -11,8 +11,8 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
-from console.models import AlertGroup
-from console.inventory.sync import list_hosts
+from console.models.alerts import AlertGroup
+from console.inventory.hosts import list_hosts
 
 
 # RFC 1918, loopback, link-local, IPv6 unique-local; everything else is external unless configured.

@@ -9,7 +9,7 @@ from typing import Iterator
 
 from sqlalchemy.orm import Session
 
-from console.models import Alert, AlertComment, AlertGroup, ContextEvent
+from console.models.alerts import Alert, AlertComment, AlertGroup, ContextEvent
 from console.alerts.enrich import Enricher
 from console.alerts.query import AlertFilter, list_groups
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.models import Alert, AlertGroup, AlertStatus, EventCounter, IngestProblem
+from console.models.alerts import Alert, AlertGroup, AlertStatus, EventCounter, IngestProblem
 
 HIGH_SEVERITY = 1  # Suricata severity 1 is the highest
 

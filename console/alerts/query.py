@@ -15,10 +15,12 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from sqlalchemy import and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from console.errors import NotFound, ValidationFailed
-from console.models import Alert, AlertComment, AlertGroup, AlertStatus, ContextEvent
+from console.common.time import iso, parse_local_time
+from console.common.paging import get_or_404
+from console.errors import ValidationFailed
+from console.models.alerts import Alert, AlertComment, AlertGroup, AlertStatus, ContextEvent
 from console.alerts.eve_parse import address_key
-from console.inventory.sync import get_host
+from console.inventory.hosts import get_host
 
 STATUSES = [status.value for status in AlertStatus]
 MAX_TEXT = 200
@@ -38,7 +40,7 @@ class AlertFilter:
 
     def as_args(self) -> dict:
         """The query-string form, for links to the next page and to the exports."""
-        values = {"status": self.status or "all", "since": _iso(self.since), "until": _iso(self.until),
+        values = {"status": self.status or "all", "since": iso(self.since), "until": iso(self.until),
                   "severity": self.severity, "sid": self.sid, "q": self.signature, "ip": self.ip,
                   "host": self.host, "sensor": self.sensor}
         return {key: value for key, value in values.items() if value not in (None, "")}
@@ -58,8 +60,8 @@ def parse_filter(args, default_status: str = AlertStatus.new.value, zone: tzinfo
             ipaddress.ip_network(ip, strict=False)
         except ValueError:
             raise ValidationFailed("ip", "must be an IP address or a CIDR network such as 198.18.20.0/24") from None
-    return AlertFilter(status=None if status == "all" else status, since=_time(args, "since", zone),
-                       until=_time(args, "until", zone), severity=_number(args, "severity", 1, 255),
+    return AlertFilter(status=None if status == "all" else status, since=parse_local_time(args.get("since"), "since", zone),
+                       until=parse_local_time(args.get("until"), "until", zone), severity=_number(args, "severity", 1, 255),
                        sid=_number(args, "sid", 1, 2**32), signature=_text(args, "q"), ip=ip,
                        host=_text(args, "host"), sensor=_text(args, "sensor"))
 
@@ -79,20 +81,6 @@ def _number(args, name: str, low: int, high: int) -> int | None:
         raise ValidationFailed(name, f"must be a whole number from {low} to {high}")
     return int(raw)
 
-
-def _time(args, name: str, zone: tzinfo) -> datetime | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(name, "must be an ISO 8601 time such as 2026-01-31T08:00") from None
-    return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(timezone.utc)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def filtered_groups(session: Session, alert_filter: AlertFilter):
@@ -160,10 +148,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise ValidationFailed("after", "not a page cursor of this list") from None
 
 
+def get_alert(session: Session, alert_id: int) -> Alert | None:
+    """One stored alert event, or None."""
+    return session.get(Alert, alert_id)
+
+
 def get_group(session: Session, group_id: int) -> AlertGroup:
-    group = session.get(AlertGroup, group_id)
-    if group is None:
-        raise NotFound(f"no alert group {group_id}")
+    group = get_or_404(session, AlertGroup, group_id, f"no alert group {group_id}")
     return group
 
 

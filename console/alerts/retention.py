@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from console.errors import ValidationFailed
-from console.models import Alert, AlertComment, AlertGroup, ContextEvent
+from console.models.alerts import Alert, AlertComment, AlertGroup, ContextEvent
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor

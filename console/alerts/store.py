@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from console.errors import Conflict
-from console.models import Alert, AlertGroup, ContextEvent, EventCounter, IngestCheckpoint, IngestProblem
+from console.models.alerts import Alert, AlertGroup, ContextEvent, EventCounter, IngestCheckpoint, IngestProblem
 from console.models.base import utcnow
 from console.alerts.eve_parse import Parsed, Problem, address_key, parse_line
 

@@ -9,11 +9,11 @@ proposal, its status and the ruleset version that carries it.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.errors import ValidationFailed
-from console.models import AlertComment, AlertGroup, AlertStatus, User
+from console.access.users import user_exists
+from console.models.alerts import AlertComment, AlertGroup, AlertStatus
 from console.models.base import utcnow
 from console.alerts import feedback as alert_feedback
 from console.access import audit
@@ -61,7 +61,7 @@ def assign(session: Session, actor: Actor, group_ids: list[int], assignee: str) 
     """Assign to a console user ("" clears)."""
     require(actor, "alerts.triage")
     assignee = (assignee or "").strip()
-    if assignee and session.scalar(select(User.id).where(User.username == assignee)) is None:
+    if assignee and not user_exists(session, assignee):
         raise ValidationFailed("assignee", f"no console user {assignee!r}")
     groups = _groups(session, group_ids)
     for group in groups:

@@ -10,5 +10,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from console.api import (agents, alerts, auth, compliance, devices, docs, jobs, resources,  # noqa: E402,F401
-                         rules, systems)  # (routes register on import)
+from console.api import (agents, alerts, audit, auth, compliance, devices, docs, health,  # noqa: E402,F401
+                         hosts, jobs, rules, systems, tokens, users)  # (routes register on import)

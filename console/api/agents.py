@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
+from console.common.time import iso
 from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.db import session_scope
@@ -13,7 +14,7 @@ from console.access import audit
 from console.agents import host_reports as reports
 from console.access.actor import Actor
 from console.agents.enrolment import ReportRejected
-from console.inventory.sync import get_host
+from console.inventory.hosts import get_host
 from console.access.permissions import require
 from console.web import metrics
 from console.web.auth import client_addr, current_actor
@@ -51,7 +52,6 @@ def agents_enroll():
     except ReportRejected as exc:
         _refused("agent.enroll", exc, host=str(body.get("host", ""))[:255])
         raise
-    db().commit()
     return ok({"agent_id": agent.uid, "host": agent.host.name}, 201)
 
 
@@ -86,7 +86,6 @@ def reports_ingest():
         if exc.http_status in (401, 403):
             _refused("report", exc)
         raise
-    db().commit()
     metrics.REPORTS.labels(outcome="stored" if stored else "duplicate", reason="").inc()
     return ok({"report_id": report_id, "stored": stored}, 201 if stored else 200)
 
@@ -125,7 +124,6 @@ def agents_revoke(agent_id: str):
         404: {$ref: "#/components/responses/NotFound"}
     """
     agent = agents.revoke(db(), current_actor(), agent_id)
-    db().commit()
     return ok(agents.agent_as_dict(agent))
 
 
@@ -156,7 +154,6 @@ def enrollment_tokens_create():
             raise ValidationFailed(name, "must be a whole number")
     row, token = agents.create_enrollment_token(db(), current_actor(), text_field(body, "host", required=False),
                                                 hours, uses)
-    db().commit()
     return ok({"token": token, "host": row.host_name or None, "expires_at": row.expires_at.isoformat()}, 201)
 
 
@@ -178,5 +175,5 @@ def host_reports(name: str):
     state = reports.condition(db(), host)
     rows = reports.history(db(), host.id, hours=int_arg("hours", 24, 1, 2160))
     return ok({"status": state.status.value, "reasons": list(state.reasons),
-               "last_seen_at": state.last_seen_at.isoformat() if state.last_seen_at else None,
+               "last_seen_at": iso(state.last_seen_at),
                "reports": [r.payload for r in rows]})

@@ -104,7 +104,7 @@ def alert_groups_status():
               required: [groups, status]
               properties:
                 groups: {type: array, items: {type: integer}}
-                status: {type: string, enum: [new, acknowledged, escalated, closed]}
+                status: {$ref: "#/components/schemas/AlertStatus"}
       responses:
         200: {description: "The changed groups"}
         403: {$ref: "#/components/responses/Forbidden"}
@@ -112,7 +112,6 @@ def alert_groups_status():
     """
     body = json_body()
     groups = alerts_triage.set_status(db(), current_actor(), _ids(body), text_field(body, "status"))
-    db().commit()
     return ok([{"id": g.id, "status": g.status} for g in groups])
 
 
@@ -139,7 +138,6 @@ def alert_groups_assign():
     """
     body = json_body()
     groups = alerts_triage.assign(db(), current_actor(), _ids(body), text_field(body, "assignee"))
-    db().commit()
     return ok([{"id": g.id, "assignee": g.assignee} for g in groups])
 
 
@@ -159,7 +157,6 @@ def alert_group_comment(group_id: int):
         404: {$ref: "#/components/responses/NotFound"}
     """
     comment = alerts_triage.add_comment(db(), current_actor(), group_id, text_field(json_body(), "body"))
-    db().commit()
     return ok(comment_as_dict(comment), 201)
 
 
@@ -187,7 +184,6 @@ def alert_group_false_positive(group_id: int):
     group = alerts_triage.propose_false_positive(db(), current_actor(), group_id,
                                                  text_field(body, "kind", False, "suppress"),
                                                  text_field(body, "track", False, "by_src"))
-    db().commit()
     return ok({"id": group.id, "proposal": group.fp_proposal, "status": group.fp_status})
 
 
@@ -207,7 +203,6 @@ def alert_group_false_positive_confirm(group_id: int):
     """
     body = request.get_json(silent=True) or {}
     group = alerts_triage.confirm_false_positive(db(), current_actor(), group_id, text_field(body, "reason", False))
-    db().commit()
     return ok({"id": group.id, "proposal": group.fp_proposal, "status": group.fp_status,
                "version": group.fp_version, "message": group.fp_message})
 
@@ -273,5 +268,4 @@ def alerts_eve_ingest():
         if exc.http_status in (401, 403):
             _refused("alerts.eve", exc)
         raise
-    db().commit()
     return ok(result, 201 if result["stored"] else 200)

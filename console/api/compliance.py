@@ -5,20 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import request
-from sqlalchemy import select
 
 from console.api import bp
+from console.common.paging import page
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.compliance.catalog import control_as_dict
 from console.errors import ValidationFailed
-from console.models import ComplianceResult
+
 from console.compliance import history
 from console.compliance import runs as compliance_runs
 from console.compliance import waivers as compliance_waivers
 from console.access.permissions import require
-from console.views.compliance import catalog
 from console.web.auth import current_actor
-from console.web.runtime import db, runtime, settings
+from console.web.runtime import catalog, db, runtime, settings
 
 
 @bp.get("/api/v1/compliance/runs")
@@ -36,8 +35,9 @@ def compliance_runs_list():
     """
     require(current_actor(), "view")
     limit = int_arg("limit", 50, 1, 200)
-    runs = history.list_runs(db(), limit=limit + 1, before_id=int_arg("before", 0, 0, 2**31) or None)
-    return ok([history.run_as_dict(r) for r in runs[:limit]], next=runs[limit - 1].id if len(runs) > limit else None)
+    runs, next_before = page(history.list_runs(db(), limit=limit + 1, before_id=int_arg("before", 0, 0, 2**31) or None),
+                             limit, lambda r: r.id)
+    return ok([history.run_as_dict(r) for r in runs], next=next_before)
 
 
 @bp.post("/api/v1/compliance/runs")
@@ -79,7 +79,7 @@ def compliance_run_results(run_id: int):
       summary: Results of a run (drill down per host, control, category, unit, result)
       parameters:
         - {name: run_id, in: path, required: true, schema: {type: integer}}
-        - {name: result, in: query, schema: {type: string, enum: [pass, fail, unknown, waived]}}
+        - {name: result, in: query, schema: {$ref: "#/components/schemas/ResultValue"}}
         - {name: host, in: query, schema: {type: string}, description: "Host or device name"}
         - {name: control, in: query, schema: {type: string}}
         - {name: category, in: query, schema: {type: string}}
@@ -94,15 +94,9 @@ def compliance_run_results(run_id: int):
     require(current_actor(), "view")
     history.get_run(db(), run_id)
     limit = int_arg("limit", 1000, 1, 5000)
-    query = select(ComplianceResult).where(ComplianceResult.run_id == run_id,
-                                           ComplianceResult.id > int_arg("after", 0, 0, 2**62))
-    for arg, column in (("result", "result"), ("host", "target"), ("control", "control_id"),
-                        ("category", "category"), ("unit", "unit")):
-        if request.args.get(arg):
-            query = query.where(getattr(ComplianceResult, column) == request.args[arg][:255])
-    rows = list(db().scalars(query.order_by(ComplianceResult.id).limit(limit + 1)))
-    return ok([history.result_as_dict(r) | {"id": r.id} for r in rows[:limit]],
-              next=rows[limit - 1].id if len(rows) > limit else None)
+    rows, next_after = page(history.results_page(db(), run_id, history.ResultFilter.from_args(request.args),
+                                                 int_arg("after", 0, 0, 2**62), limit + 1), limit, lambda r: r.id)
+    return ok([history.result_as_dict(r) | {"id": r.id} for r in rows], next=next_after)
 
 
 @bp.get("/api/v1/compliance/diff")
@@ -200,7 +194,6 @@ def compliance_waivers_create():
         raise ValidationFailed("expires_at", "an ISO 8601 time with its zone") from None
     waiver = compliance_waivers.create(db(), current_actor(), catalog(), text_field(body, "control_id"),
                                        text_field(body, "target"), text_field(body, "reason"), expires)
-    db().commit()
     return ok(compliance_waivers.waiver_as_dict(waiver), status=201)
 
 
@@ -217,5 +210,4 @@ def compliance_waivers_revoke(waiver_id: int):
         404: {$ref: "#/components/responses/NotFound"}
     """
     waiver = compliance_waivers.revoke(db(), current_actor(), waiver_id)
-    db().commit()
     return ok(compliance_waivers.waiver_as_dict(waiver))

@@ -65,6 +65,5 @@ def device_poll(name: str):
         404: {$ref: "#/components/responses/NotFound"}
     """
     result = devices.poll_one(db(), current_actor(), settings(), name)
-    db().commit()
     return ok({"name": result.name, "status": result.status, "reason": result.reason,
                "collected_at": result.collected_at.isoformat()})

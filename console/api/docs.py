@@ -12,8 +12,21 @@ from apispec_webframeworks.flask import FlaskPlugin
 from flask import current_app, jsonify
 
 from console.api import bp
+from console.compliance.history import RESULTS
+from console.models.alerts import AlertStatus
+from console.models.inventory import HostStatus
+from console.models.jobs import JobState
+from console.models.users import Role
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# Value sets the routes' operation blocks refer to ($ref), taken from the Python enums so they cannot drift apart.
+ENUMS = {
+    "Role": [role.value for role in Role],
+    "JobState": [state.value for state in JobState],
+    "HostStatus": [status.value for status in HostStatus],
+    "AlertStatus": [status.value for status in AlertStatus],
+    "ResultValue": list(RESULTS),
+}
 
 
 def build_spec(app) -> dict:
@@ -31,6 +44,8 @@ def build_spec(app) -> dict:
             "type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                                              "field": {"type": "string"}}}}},
     })
+    for name, values in ENUMS.items():
+        spec.components.schema(name, {"type": "string", "enum": values})
     for name, text in (("BadRequest", "Bad input: errors[].field names it"),
                        ("Unauthorized", "No token, or an unknown, revoked or expired one"),
                        ("Forbidden", "The token's role may not do this"),

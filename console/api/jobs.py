@@ -10,6 +10,7 @@ from console.errors import ValidationFailed
 from console.jobs.serialize import event_as_dict, job_as_dict
 from console.jobs import service as jobs
 from console.access.permissions import require
+from console.common.paging import page
 from console.web.auth import current_actor
 from console.web.runtime import db, runtime, settings
 
@@ -21,7 +22,7 @@ def jobs_list():
     get:
       summary: List jobs
       parameters:
-        - {name: state, in: query, schema: {type: string, enum: [queued, running, successful, failed, cancelled, error]}}
+        - {name: state, in: query, schema: {$ref: "#/components/schemas/JobState"}}
         - {name: before, in: query, schema: {type: integer}, description: "Last id of the previous page"}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
       responses:
@@ -31,12 +32,10 @@ def jobs_list():
     """
     require(current_actor(), "view")
     limit = int_arg("limit", 50, 1, 500)
-    state = request.args.get("state") or None
-    if state not in (None, "queued", "running", "successful", "failed", "cancelled", "error"):
-        raise ValidationFailed("state", "must be queued, running, successful, failed, cancelled or error")
+    state = jobs.parse_state(request.args.get("state"))
     rows = jobs.list_jobs(db(), state=state, before_id=int_arg("before", 0, 0, 2**31) or None, limit=limit + 1)
-    next_before = rows[limit - 1].id if len(rows) > limit else None
-    return ok([job_as_dict(j) for j in rows[:limit]], next=next_before)
+    rows, next_before = page(rows, limit, lambda j: j.id)
+    return ok([job_as_dict(j) for j in rows], next=next_before)
 
 
 @bp.post("/api/v1/jobs")
@@ -139,5 +138,4 @@ def jobs_cancel(job_id: int):
         409: {description: "The job has already ended"}
     """
     job = jobs.cancel(db(), current_actor(), job_id)
-    db().commit()
     return ok(job_as_dict(job))

@@ -6,20 +6,20 @@ from dataclasses import asdict
 
 from flask import jsonify, request
 
+from console.common.time import iso
 from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.errors import ValidationFailed
 from console.ruleset import operations as ops
 from console.ruleset import service
 from console.access.permissions import require
+from console.common.paging import page
 from console.web.auth import current_actor
 from console.web.runtime import db
+from console.web.unit_of_work import keep_on_error
 
 
 def _status_dict(state: dict) -> dict:
-    def iso(value):
-        return value.isoformat() if value else None
-
     return {**state, "active_since": iso(state["active_since"]), "built_at": iso(state["built_at"]),
             "sensors": [{**s, "deployed_at": iso(s["deployed_at"])} for s in state["sensors"]]}
 
@@ -54,7 +54,8 @@ def rules_versions():
     require(current_actor(), "view")
     limit = int_arg("limit", 50, 1, 500)
     rows = service.list_versions(db(), before=int_arg("before", 0, 0, 2**31), limit=limit + 1)
-    return ok([service.version_as_dict(r) for r in rows[:limit]], next=rows[limit - 1].number if len(rows) > limit else None)
+    rows, next_before = page(rows, limit, lambda v: v.number)
+    return ok([service.version_as_dict(r) for r in rows], next=next_before)
 
 
 @bp.get("/api/v1/rules/versions/<int:number>")
@@ -116,8 +117,8 @@ def rules_build():
         raise ValidationFailed("body", "expected a JSON object")
     outcome = service.build_version(db(), current_actor(), reason=str(body.get("reason", ""))[:200],
                                     offline=bool(body.get("offline", False)))
-    db().commit()
     if not outcome.ok:
+        keep_on_error()  # the refused build is on record; the active version stays
         errors = [{"code": "build_refused", "message": m} for m in outcome.messages if not m.startswith("info")]
         return jsonify({"success": False, "errors": errors, "data": asdict(outcome)}), 422
     return ok(asdict(outcome), 201)
@@ -136,7 +137,6 @@ def rules_rollback(number: int):
         404: {$ref: "#/components/responses/NotFound"}
     """
     row = service.rollback(db(), current_actor(), number)
-    db().commit()
     return ok(service.version_as_dict(row))
 
 
@@ -161,7 +161,6 @@ def rules_deploy():
     if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
         raise ValidationFailed("sensors", "must be a list of sensor names")
     results = ops.deploy_active(db(), current_actor(), sensors=names)
-    db().commit()
     return ok([asdict(r) for r in results])
 
 
@@ -233,7 +232,6 @@ def rules_sources_change():
     found = ops.change_source(db(), current_actor(), text_field(body, "action"), text_field(body, "name"),
                               kind=text_field(body, "kind", required=False),
                               location=text_field(body, "location", required=False))
-    db().commit()
     return ok(asdict(found))
 
 
@@ -269,7 +267,6 @@ def rules_policy_write(name: str):
         422: {$ref: "#/components/responses/BadRequest"}
     """
     ops.write_policy(db(), current_actor(), name, text_field(json_body(), "text"))
-    db().commit()
     return ok({"name": name})
 
 
@@ -285,7 +282,6 @@ def rules_tests_run():
         422: {$ref: "#/components/responses/BadRequest"}
     """
     run = ops.run_tests(db(), current_actor())
-    db().commit()
     return ok({"version": run.version_number, "passed": run.passed, "failed": run.failed, "results": run.results})
 
 

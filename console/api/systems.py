@@ -15,9 +15,8 @@ from console.compliance.systems import manual_evidence
 from console.compliance.systems import assessment as system_assessment
 from console.compliance.systems import service as systems
 from console.access.permissions import require
-from console.views.systems import evidence_folder
 from console.web.auth import current_actor
-from console.web.runtime import db
+from console.web.runtime import db, settings
 
 
 @bp.get("/api/v1/compliance/systems")
@@ -82,10 +81,9 @@ def compliance_system_evidence(key: str):
         403: {$ref: "#/components/responses/Forbidden"}
     """
     body = json_body()
-    row = manual_evidence.add(db(), current_actor(), evidence_folder(), key, text_field(body, "framework"),
+    row = manual_evidence.add(db(), current_actor(), manual_evidence.evidence_folder(settings()), key, text_field(body, "framework"),
                               text_field(body, "requirement_id"), _date(body, "evidence_date"),
                               _date(body, "expires_on"), text_field(body, "note"))
-    db().commit()
     return ok(manual_evidence.evidence_as_dict(row), status=201)
 
 

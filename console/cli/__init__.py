@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import click
 
-from console.errors import OpsError
+from console.errors import USER_ERRORS
 
 LATER_AREAS = ("Compliance by information-system level: ops compliance systems, dossier, annual-report; "
                "incident deadlines: ops incidents.")
 
 
 class OpsGroup(click.Group):
-    """Catches OpsError once, for every subcommand: one clear line, its exit code."""
+    """Catches USER_ERRORS (OpsError, rules' RulesError) once, for every subcommand: one line, its exit code."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except OpsError as exc:
+        except USER_ERRORS as exc:
             click.echo(f"ops: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
 

@@ -7,7 +7,7 @@ import click
 from console.agents import enrolment as agents
 from console.agents import host_reports as reports
 from console.access.actor import Actor
-from console.inventory.sync import list_hosts
+from console.inventory.hosts import list_hosts
 
 
 def register(main: click.Group) -> None:

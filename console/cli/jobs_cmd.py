@@ -15,7 +15,7 @@ import click
 
 from console.jobs.secrets import JobSecrets
 from console.jobs.serialize import job_as_dict
-from console.models import JobState
+from console.models.jobs import JobState
 from console.jobs import service as jobs
 from console.access.actor import Actor
 

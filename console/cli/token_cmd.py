@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from console.models import Role
+from console.models.users import Role
 from console.access import tokens
 from console.access.actor import Actor
 

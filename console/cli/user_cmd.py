@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from console.models import Role
+from console.models.users import Role
 from console.access import users
 from console.access.actor import Actor
 

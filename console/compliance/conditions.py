@@ -25,6 +25,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from console.errors import OpsError
+
 Check = Callable[[Any, datetime], tuple[bool | None, str]]
 MISSING = object()
 COMPARE = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "not_contains", "text_contains"}
@@ -38,8 +40,14 @@ FIELD = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 MAX_DEPTH = 12
 
 
-class ConditionError(ValueError):
-    """A condition that does not hold together; `path` is where inside the condition."""
+class ConditionError(OpsError, ValueError):
+    """A condition that does not hold together; `path` is where inside the condition.
+
+    Still a ValueError, as before, for validators that treat it as bad input;
+    as an OpsError it is a request that cannot be processed: 422.
+    """
+
+    http_status = 422
 
     def __init__(self, path: tuple, message: str):
         self.path, self.message = path, message

@@ -25,7 +25,7 @@ from console.compliance.requirements import cached_frameworks
 from console.errors import NotFound, ValidationFailed
 from console.compliance import history as compliance_history
 from console.compliance.systems import assessment as system_assessment
-from console.inventory.sync import unit_labels
+from console.inventory.hosts import unit_labels
 
 FORMATS = ("html", "pdf", "csv", "json")
 LOCALES = ("vi", "en")

@@ -5,20 +5,24 @@ This is the run results API other parts use (issue 9's reporting reads it):
   get_run(session, run_id) -> ComplianceRun                    (NotFound)
   latest_run(session) -> ComplianceRun | None
   iter_results(session, run_id, **filters) -> Iterator[ComplianceResult]   (streamed)
+  ResultFilter.from_args(args) and results_page(session, run_id, filter, after_id, limit)
+      -> the one filtered, id-ordered page of a run's results the console page and the API show
   diff_runs(session, older_id, newer_id) -> RunDiff
   trend(session, dimension="category", limit=30) -> dict
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.errors import NotFound, ValidationFailed
-from console.models import ComplianceResult, ComplianceRun
+from console.common.paging import get_or_404
+from console.common.time import iso
+from console.errors import ValidationFailed
+from console.models.compliance import ComplianceResult, ComplianceRun
 
 FILTERS = ("result", "control_id", "target", "category", "unit", "severity")
 
@@ -31,10 +35,12 @@ def list_runs(session: Session, limit: int = 50, before_id: int | None = None) -
 
 
 def get_run(session: Session, run_id: int) -> ComplianceRun:
-    run = session.get(ComplianceRun, run_id)
-    if run is None:
-        raise NotFound(f"no compliance run {run_id}")
-    return run
+    return get_or_404(session, ComplianceRun, run_id, f"no compliance run {run_id}")
+
+
+def get_result(session: Session, result_id: int) -> ComplianceResult | None:
+    """One stored result, or None."""
+    return session.get(ComplianceResult, result_id)
 
 
 def latest_run(session: Session) -> ComplianceRun | None:
@@ -51,6 +57,47 @@ def iter_results(session: Session, run_id: int, batch: int = 2000, **filters) ->
             query = query.where(getattr(ComplianceResult, name) == value)
     query = query.order_by(ComplianceResult.target, ComplianceResult.control_id).execution_options(yield_per=batch)
     yield from session.scalars(query)
+
+
+@dataclass(frozen=True)
+class ResultFilter:
+    """Which results of a run to show; empty fields match everything."""
+
+    result: str = ""
+    target: str = ""
+    control_id: str = ""
+    category: str = ""
+    unit: str = ""
+
+    # query argument -> field; the page's names and the API's shorter ones
+    ARGS = {"result": "result", "target": "target", "host": "target", "control_id": "control_id",
+            "control": "control_id", "category": "category", "unit": "unit"}
+
+    @classmethod
+    def from_args(cls, args) -> "ResultFilter":
+        values: dict[str, str] = {}
+        for arg, name in cls.ARGS.items():
+            value = (args.get(arg) or "").strip()[:255]
+            if value:
+                values[name] = value
+        if values.get("result") and values["result"] not in RESULTS:
+            raise ValidationFailed("result", f"must be one of {', '.join(RESULTS)}")
+        return cls(**values)
+
+    def as_args(self) -> dict[str, str]:
+        return {name: value for name, value in asdict(self).items() if value}
+
+
+RESULTS = ("pass", "fail", "unknown", "waived")
+
+
+def results_page(session: Session, run_id: int, result_filter: ResultFilter, after_id: int = 0,
+                 limit: int = 100) -> list[ComplianceResult]:
+    """Up to `limit` results of the run after result id `after_id`, in id order (ask limit + 1 to know of more)."""
+    query = select(ComplianceResult).where(ComplianceResult.run_id == run_id, ComplianceResult.id > after_id)
+    for name, value in result_filter.as_args().items():
+        query = query.where(getattr(ComplianceResult, name) == value)
+    return list(session.scalars(query.order_by(ComplianceResult.id).limit(limit)))
 
 
 @dataclass
@@ -108,12 +155,12 @@ def trend(session: Session, dimension: str = "category", limit: int = 30) -> dic
 def run_as_dict(run: ComplianceRun) -> dict:
     return {"id": run.id, "trigger": run.trigger, "actor": run.actor, "state": run.state,
             "started_at": run.started_at.isoformat(),
-            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "finished_at": iso(run.finished_at),
             "catalog_digest": run.catalog_digest, "counts": run.counts, "summary": run.summary}
 
 
 def result_as_dict(row: ComplianceResult) -> dict:
     return {"control_id": row.control_id, "target": row.target, "target_kind": row.target_kind, "unit": row.unit,
             "category": row.category, "severity": row.severity, "result": row.result, "why": row.why,
-            "evidence": row.evidence, "evidence_at": row.evidence_at.isoformat() if row.evidence_at else None,
+            "evidence": row.evidence, "evidence_at": iso(row.evidence_at),
             "waiver_id": row.waiver_id}

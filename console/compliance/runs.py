@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,7 +28,8 @@ from console.compliance.evidence import Evidence, Target
 from console.compliance.evidence import agent, alerts, devices, rules
 from console.db import session_scope
 from console.errors import Conflict
-from console.models import ComplianceLock, ComplianceResult, ComplianceRun, Host, HostStatus, InventoryGroup, host_groups
+from console.inventory.hosts import active_hosts
+from console.models.compliance import ComplianceLock, ComplianceResult, ComplianceRun
 from console.models.base import utcnow
 from console.access import audit
 from console.compliance.systems import assessment as system_assessment
@@ -214,15 +215,9 @@ class _Sources:
 
 def host_targets(session: Session) -> list[Target]:
     """Every active host with its groups and variables, ordered by name."""
-    names = defaultdict(set)
-    query = select(host_groups.c.host_id, InventoryGroup.name).join(InventoryGroup, InventoryGroup.id == host_groups.c.group_id)
-    for host_id, group in session.execute(query):
-        names[host_id].add(group)
-    rows = session.execute(select(Host.id, Host.name, Host.unit, Host.roles, Host.variables)
-                           .where(Host.status == HostStatus.active).order_by(Host.name))
-    return [Target(name=name, kind="host", unit=unit or "", host_id=host_id, variables=variables or {},
-                   groups=frozenset(names[host_id] | set(roles or []) | ({unit} if unit else set())))
-            for host_id, name, unit, roles, variables in rows]
+    return [Target(name=host.name, kind="host", unit=host.unit, host_id=host.id, variables=host.variables,
+                   groups=host.groups | set(host.roles) | ({host.unit} if host.unit else set()))
+            for host in active_hosts(session)]
 
 
 class Tally:

@@ -12,9 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from console.common.time import iso
 from console.compliance.catalog import Catalog
-from console.errors import NotFound, ValidationFailed
-from console.models import ComplianceWaiver, Host, HostStatus
+from console.common.paging import get_or_404
+from console.errors import ValidationFailed
+from console.inventory.hosts import active_host
+from console.models.compliance import ComplianceWaiver
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
@@ -49,9 +52,7 @@ def create(session: Session, actor: Actor, catalog: Catalog, control_id: str, ta
 
 def revoke(session: Session, actor: Actor, waiver_id: int) -> ComplianceWaiver:
     require(actor, "compliance.waive")
-    waiver = session.get(ComplianceWaiver, waiver_id)
-    if waiver is None:
-        raise NotFound(f"no waiver {waiver_id}")
+    waiver = get_or_404(session, ComplianceWaiver, waiver_id, f"no waiver {waiver_id}")
     if waiver.revoked_at is None:
         waiver.revoked_at, waiver.revoked_by = utcnow(), actor.username[:64]
         audit.record(session, actor, "compliance.unwaive", "compliance_waiver", str(waiver.id),
@@ -83,11 +84,11 @@ def waiver_as_dict(waiver: ComplianceWaiver) -> dict:
     return {"id": waiver.id, "control_id": waiver.control_id, "target": waiver.target, "reason": waiver.reason,
             "expires_at": waiver.expires_at.isoformat(), "created_by": waiver.created_by,
             "created_at": waiver.created_at.isoformat(), "state": state(waiver),
-            "revoked_at": waiver.revoked_at.isoformat() if waiver.revoked_at else None}
+            "revoked_at": iso(waiver.revoked_at)}
 
 
 def _known_target(session: Session, target: str) -> bool:
-    if session.scalar(select(Host.id).where(Host.name == target, Host.status == HostStatus.active)) is not None:
+    if active_host(session, target) is not None:
         return True
     from console.compliance.evidence import devices
 

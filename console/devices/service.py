@@ -26,10 +26,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from console.common.time import iso
 from console.devices import connectors
 from console.devices.connectors.config import DeviceConfig
 from console.errors import NotFound, ValidationFailed
-from console.models import Device, DeviceState, Host, HostStatus, Role
+from console.access.actor import Role
+from console.inventory.hosts import active_host_names
+from console.models.devices import Device, DeviceState
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
@@ -103,7 +106,7 @@ def _sync(session: Session, actor: Actor, configs: list[DeviceConfig]) -> Device
 
 
 def _check_hosts(session: Session, configs: list[DeviceConfig]) -> None:
-    known = set(session.scalars(select(Host.name).where(Host.status == HostStatus.active)))
+    known = active_host_names(session)
     if not known:
         return  # inventory not synced yet: nothing to check against
     for config in configs:
@@ -249,5 +252,5 @@ def recent_states(session: Session, device: Device, limit: int = 50) -> list[Dev
 
 def evidence_as_dict(item: DeviceEvidence) -> dict:
     return {"name": item.name, "kind": item.kind, "connector": item.connector, "host_names": list(item.host_names),
-            "collected_at": item.collected_at.isoformat() if item.collected_at else None, "status": item.status,
+            "collected_at": iso(item.collected_at), "status": item.status,
             "reason": item.reason, "fields": item.fields}

@@ -19,8 +19,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.errors import NotFound, ValidationFailed
-from console.models import Alert, ComplianceResult, ComplianceRun, Host, Incident, InformationSystem
+from console.common.time import iso
+from console.common.paging import get_or_404
+from console.errors import ValidationFailed
+from console.alerts.query import get_alert
+from console.compliance.history import get_result, get_run
+from console.compliance.systems.service import find_system, system_of_host
+from console.inventory.hosts import host_name_at
+from console.models.incidents import Incident
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
@@ -67,7 +73,7 @@ def open_incident(session: Session, actor: Actor, title: str, detected_at: datet
     if detected_at > now + timedelta(minutes=5):
         raise ValidationFailed("detected_at", "must not be in the future")
     detected_at = detected_at.astimezone(timezone.utc)
-    if system_key and session.scalar(select(InformationSystem.id).where(InformationSystem.key == system_key)) is None:
+    if system_key and find_system(session, system_key) is None:
         raise ValidationFailed("system_key", f"no information system {system_key!r}")
     incident = Incident(title=title, source=source, source_ref=source_ref, system_key=system_key or "",
                         serious=bool(serious), detected_at=detected_at, description=(description or "")[:5000],
@@ -81,7 +87,7 @@ def open_incident(session: Session, actor: Actor, title: str, detected_at: datet
 
 def escalate_alert(session: Session, actor: Actor, alert_id: int, serious: bool = True) -> Incident:
     """An incident from an IDS alert: detected at the alert's event time, in the system of the host it involves."""
-    alert = session.get(Alert, alert_id)
+    alert = get_alert(session, alert_id)
     if alert is None:
         raise ValidationFailed("alert_id", f"no alert {alert_id}")
     description = (f"{alert.signature} (sid {alert.sid}, severity {alert.severity}); {alert.src_ip}"
@@ -93,28 +99,20 @@ def escalate_alert(session: Session, actor: Actor, alert_id: int, serious: bool 
 
 def escalate_finding(session: Session, actor: Actor, result_id: int, serious: bool = True) -> Incident:
     """An incident from a failed compliance result: detected when its run started, in its host's system."""
-    row = session.get(ComplianceResult, result_id)
+    row = get_result(session, result_id)
     if row is None:
         raise ValidationFailed("result_id", f"no compliance result {result_id}")
-    run = session.get(ComplianceRun, row.run_id)
+    run = get_run(session, row.run_id)
     title = f"{row.control_id} {row.result} on {row.target}"
-    return open_incident(session, actor, title, run.started_at, serious, row.why, _system_of_host(session, row.target),
+    return open_incident(session, actor, title, run.started_at, serious, row.why, system_of_host(session, row.target),
                          "finding", f"result:{row.id}")
-
-
-def _system_of_host(session: Session, host: str) -> str:
-    for key, hosts in session.execute(select(InformationSystem.key, InformationSystem.hosts)
-                                      .where(InformationSystem.present).order_by(InformationSystem.level.desc())):
-        if host in (hosts or []):
-            return key
-    return ""
 
 
 def _system_of_address(session: Session, *addresses: str) -> str:
     for address in addresses:
-        name = session.scalar(select(Host.name).where(Host.address == address))
+        name = host_name_at(session, address)
         if name:
-            return _system_of_host(session, name)
+            return system_of_host(session, name)
     return ""
 
 
@@ -135,9 +133,7 @@ def record_sent(session: Session, actor: Actor, incident_id: int, kind: str, at:
 
 
 def get(session: Session, incident_id: int) -> Incident:
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound(f"no incident {incident_id}")
+    incident = get_or_404(session, Incident, incident_id, f"no incident {incident_id}")
     return incident
 
 
@@ -156,7 +152,7 @@ def incident_as_dict(incident: Incident, now: datetime | None = None) -> dict:
             "detected_at": incident.detected_at.isoformat(), "description": incident.description,
             "created_by": incident.created_by,
             "deadlines": [{"kind": d.kind, "due": d.due.isoformat(), "overdue": d.overdue(now), "late": d.late(),
-                           "done_at": d.done_at.isoformat() if d.done_at else None} for d in deadlines(incident)]}
+                           "done_at": iso(d.done_at)} for d in deadlines(incident)]}
 
 
 def notice_text(session: Session, incident: Incident, kind: str, locale: str = "vi", zone_name: str = "UTC") -> str:
@@ -164,7 +160,7 @@ def notice_text(session: Session, incident: Incident, kind: str, locale: str = "
     if kind not in KINDS:
         raise ValidationFailed("kind", f"one of {', '.join(KINDS)}")
     zone = ZoneInfo(zone_name)
-    system = session.scalar(select(InformationSystem).where(InformationSystem.key == incident.system_key))
+    system = find_system(session, incident.system_key)
     when = incident.detected_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     due = dict((d.kind, d.due.astimezone(zone).strftime("%Y-%m-%d %H:%M")) for d in deadlines(incident))
     if locale == "vi":

@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from console.compliance.requirements import cached_frameworks
-from console.errors import InventoryError, NotFound, ValidationFailed
-from console.models import Host, HostStatus, InventoryGroup
+from console.errors import InventoryError
+from console.models.inventory import Host, HostStatus, InventoryGroup
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
@@ -134,78 +134,3 @@ def _upsert_host(session: Session, host: Host | None, parsed: InventoryHost, gro
 
 def _redacted(variables: dict) -> dict:
     return {key: REDACTED if SECRET_NAME.search(key) else value for key, value in variables.items()}
-
-
-def list_hosts(session: Session, unit=None, role=None, status=None, search=None, after_name=None, limit=100):
-    """Hosts ordered by name, keyset-paginated (pass the last name seen as after_name).
-
-    An unknown status is the caller's input error (ValidationFailed), not a crash.
-    """
-    query = select(Host).options(selectinload(Host.groups)).order_by(Host.name).limit(limit)
-    if unit:
-        query = query.where(Host.unit == unit)
-    if role:
-        query = query.where(Host.groups.any(InventoryGroup.name == role))
-    if status:
-        query = query.where(Host.status == _status(status))
-    if search:
-        needle = search.lower()
-        query = query.where(func.lower(Host.name).contains(needle, autoescape=True)
-                            | func.lower(Host.address).contains(needle, autoescape=True))
-    if after_name:
-        query = query.where(Host.name > after_name)
-    return list(session.scalars(query))
-
-
-def _status(value) -> HostStatus:
-    try:
-        return HostStatus(value)
-    except ValueError:
-        raise ValidationFailed("status", "must be active or retired") from None
-
-
-def get_host(session: Session, name: str) -> Host:
-    host = session.scalar(select(Host).options(selectinload(Host.groups)).where(Host.name == name))
-    if host is None:
-        raise NotFound(f"no host {name!r}")
-    return host
-
-
-def unit_counts(session: Session) -> list[tuple[str, int]]:
-    """Active hosts per unit, for the overview chart."""
-    query = (select(Host.unit, func.count()).where(Host.status == HostStatus.active)
-             .group_by(Host.unit).order_by(Host.unit))
-    return [(unit or "-", count) for unit, count in session.execute(query)]
-
-
-def host_counts(session: Session) -> dict[HostStatus, int]:
-    """How many hosts are active and retired, for the overview."""
-    rows = session.execute(select(Host.status, func.count()).group_by(Host.status)).all()
-    return {status: count for status, count in rows}
-
-
-def active_host(session: Session, name: str) -> Host | None:
-    """The active inventory host of that name, or None (for parts that must refuse unknown hosts)."""
-    return session.scalar(select(Host).where(Host.name == name, Host.status == HostStatus.active))
-
-
-def unit_labels(session: Session, locale: str) -> dict[str, str]:
-    """Each unit's display name in this language (ops_unit_name_vi / _en), else its group name."""
-    query = select(InventoryGroup).where(InventoryGroup.kind == "unit", InventoryGroup.present)
-    return {group.name: group.variables.get(f"ops_unit_name_{locale}") or group.name
-            for group in session.scalars(query)}
-
-
-def host_as_dict(host: Host) -> dict:
-    return {
-        "name": host.name,
-        "address": host.address,
-        "unit": host.unit,
-        "roles": host.roles,
-        "groups": sorted(group.name for group in host.groups),
-        "status": host.status.value,
-        "variables": host.variables,
-        "first_synced_at": host.first_synced_at.isoformat(),
-        "updated_at": host.updated_at.isoformat(),
-        "retired_at": host.retired_at.isoformat() if host.retired_at else None,
-    }

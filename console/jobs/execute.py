@@ -23,7 +23,7 @@ from console.jobs.redact import REDACTED, Redactor
 from console.jobs.runner import RunSpec, run_playbook
 from console.jobs.secrets import JobSecrets
 from console.jobs.worker import node_name, worker_alive
-from console.models import Job, JobEvent, JobHostLock, JobHostResult, JobState
+from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobState
 from console.models.base import utcnow
 from console.settings import Settings
 

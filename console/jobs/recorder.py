@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from console.db import session_scope
 from console.jobs.events import EventRow, RunTally, event_row, tally
 from console.jobs.redact import Redactor
-from console.models import Job, JobEvent, JobHostResult
+from console.models.jobs import Job, JobEvent, JobHostResult
 
 BATCH_EVENTS = 50
 BATCH_SECONDS = 0.3

@@ -23,13 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.db import session_scope
-from console.errors import Conflict, NotFound, ValidationFailed
+from console.common.paging import get_or_404
+from console.errors import Conflict, ValidationFailed
 from console.jobs import execute, targets
 from console.jobs.redact import looks_secret, stored_extravars
 from console.jobs.runner import remove_run_files
 from console.jobs.secrets import JobSecrets
 from console.jobs.worker import spawn_worker
-from console.models import Job, JobEvent, JobHostLock, JobHostResult, JobState
+from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobState
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
@@ -167,6 +168,17 @@ def cancel(session: Session, actor: Actor, job_id: int) -> Job:
     return job
 
 
+STATES = tuple(state.value for state in JobState)
+
+
+def parse_state(value: str | None) -> str | None:
+    """A job state filter from user input: empty is None (all), an unknown state a ValidationFailed."""
+    value = (value or "").strip()
+    if value and value not in STATES:
+        raise ValidationFailed("state", f"must be one of {', '.join(STATES)}")
+    return value or None
+
+
 def list_jobs(session: Session, state: str | None = None, before_id: int | None = None, limit: int = 50) -> list[Job]:
     """Newest first, keyset-paginated by id."""
     query = select(Job).order_by(Job.id.desc()).limit(limit)
@@ -178,9 +190,7 @@ def list_jobs(session: Session, state: str | None = None, before_id: int | None 
 
 
 def get_job(session: Session, job_id: int) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id}")
+    job = get_or_404(session, Job, job_id, f"no job {job_id}")
     return job
 
 

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from console.db import make_session_factory, session_scope
 from console.errors import OpsError
-from console.models import JobState
 from console.jobs import service as jobs
 from console.access.actor import Actor
 from rules.build import RULES_FILE, THRESHOLD_FILE
@@ -54,7 +53,7 @@ class AnsibleTarget:
         output: list[str] = []
         ended = jobs.run(self.factory, self.settings, job_id, secrets, echo=lambda row: output.append(row.stdout))
         found = STATS_LINE.findall("\n".join(output))
-        if ended.state != JobState.successful:
+        if ended.state != jobs.JobState.successful:
             reason = ended.error_message or ended.state.value
             return self._failed(number, f"job {job_id} {ended.state.value}: {reason}")
         if not found:

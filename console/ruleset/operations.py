@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.errors import NotFound, ValidationFailed
-from console.models import RuleDeployment, RuleTestRun
+from console.models.rules import RuleDeployment, RuleTestRun
 from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require

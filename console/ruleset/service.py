@@ -14,13 +14,13 @@ build is refused is taken back out of the policy file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from console.common.time import iso
 from console.errors import NotFound, OpsError
-from console.models import RuleDeployment, RulesetChange, RulesetVersion
+from console.models.rules import RuleDeployment, RulesetChange, RulesetVersion
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
@@ -42,17 +42,13 @@ class BuildOutcome:
 
 
 def rules_config(session: Session | None = None, config: RulesConfig | None = None) -> RulesConfig:
-    """The [rules] settings: given, else the Flask app's, else the session's (make_session_factory(engine, settings)).
+    """The [rules] settings: given, else the session's (make_session_factory(engine, settings) in console, CLI and jobs).
 
     Never a guess from the working directory: a caller without settings gets
     an error rather than a ruleset written into some other folder.
     """
     if config is not None:
         return config
-    from flask import current_app, has_app_context
-
-    if has_app_context() and "OPS_SETTINGS" in current_app.config:
-        return current_app.config["OPS_SETTINGS"].rules
     if session is not None and "ops_settings" in session.info:
         return session.info["ops_settings"].rules
     raise RulesetError("the rule manager was called without [rules] settings: pass config= or open the session "
@@ -217,7 +213,7 @@ def sensor_status(session: Session, *, config: RulesConfig | None = None) -> lis
                           "rules_failed": row.rules_failed, "deployed_at": row.deployed_at} for row in rows}
     try:
         configured = [s.name for s in rules_config(session, config).sensors]
-    except (OpsError, OSError):  # status must answer even where settings cannot be read
+    except (OpsError, RulesetError, OSError):  # status must answer even where settings cannot be read
         configured = []
     for name in configured:
         found.setdefault(name, {"name": name, "version": None, "rules_loaded": None, "rules_failed": None,
@@ -226,11 +222,9 @@ def sensor_status(session: Session, *, config: RulesConfig | None = None) -> lis
 
 
 def version_as_dict(row: RulesetVersion) -> dict:
-    return {"number": row.number, "built_at": _iso(row.built_at), "built_by": row.built_by,
+    return {"number": row.number, "built_at": iso(row.built_at), "built_by": row.built_by,
             "total": row.rules_total, "enabled": row.rules_enabled, "added": row.rules_added,
             "removed": row.rules_removed, "modified": row.rules_modified, "active": row.is_active,
-            "activated_at": _iso(row.activated_at), "note": row.note}
+            "activated_at": iso(row.activated_at), "note": row.note}
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

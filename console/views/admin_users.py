@@ -29,7 +29,6 @@ def create():
         return render_template("users/new.html", form=form), (400 if form.is_submitted() else 200)
     user, password = users.create_user(db(), current_actor(), settings().security, form.username.data,
                                        form.role.data, display_name=form.display_name.data or "")
-    db().commit()
     return render_template("users/created.html", user=user, password=password)
 
 
@@ -59,7 +58,6 @@ def reset_password(username: str):
     if not ActionForm().validate_on_submit():
         return redirect(url_for("users.index"))
     password = users.reset_password(db(), current_actor(), settings().security, username)
-    db().commit()
     return render_template("users/created.html", user=users.get_user(db(), username), password=password)
 
 
@@ -74,6 +72,5 @@ def _change(username, action, message, form=None):
     form = form or ActionForm()
     if form.validate_on_submit():
         action()
-        db().commit()
         flash(message, "success")
     return redirect(url_for("users.index"))

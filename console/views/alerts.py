@@ -9,7 +9,7 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask_babel import gettext as _
 
 from console.errors import ValidationFailed
-from console.models import User
+from console.access import users
 from console.alerts import triage as alerts_triage
 from console.alerts.enrich import Enricher
 from console.alerts.export import group_as_dict, groups_csv, iter_groups
@@ -43,9 +43,7 @@ def index():
 
 
 def _usernames() -> list[str]:
-    from sqlalchemy import select
-
-    return list(db().scalars(select(User.username).order_by(User.username)))
+    return users.usernames(db())
 
 
 @bp.get("/groups/<int:group_id>")
@@ -72,7 +70,6 @@ def _act(group_id: int | None, action, success: str):
         db().rollback()
         flash(str(exc), "error")
         return redirect(target)
-    db().commit()
     flash(success, "success")
     return redirect(target)
 

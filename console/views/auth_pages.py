@@ -14,6 +14,7 @@ from console.access.users import LoginOutcome
 from console.web import metrics
 from console.web.auth import client_addr, current_actor
 from console.web.forms import ActionForm, LanguageForm, LoginForm
+from console.web.unit_of_work import keep_on_error
 from console.web.runtime import db, settings
 
 bp = Blueprint("auth", __name__)
@@ -33,7 +34,7 @@ def login():
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form, language_form=LanguageForm())
     result = users.authenticate(db(), settings().security, form.username.data, form.password.data, client_addr())
-    db().commit()  # failures, lock-outs and successes are all kept
+    keep_on_error()  # failures, lock-outs and successes are all kept
     metrics.LOGINS.labels(outcome=result.outcome.value).inc()
     if result.outcome != LoginOutcome.ok:
         status = 429 if result.outcome == LoginOutcome.throttled else 401
@@ -56,7 +57,6 @@ def _safe_next(target: str | None) -> str:
 def logout():
     if ActionForm().validate_on_submit():
         audit.record(db(), current_actor(), "logout", "user", current_user.username)
-        db().commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -67,7 +67,6 @@ def set_language():
     form = LanguageForm()
     if form.validate_on_submit():
         users.set_locale(db(), current_actor(), form.locale.data)
-        db().commit()
     return redirect(_safe_next(request.referrer and urlsplit(request.referrer).path))
 
 

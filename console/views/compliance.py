@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -18,14 +18,14 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from console.compliance import reports
-from console.compliance.catalog import CATEGORIES, Catalog, load_catalog
+from console.compliance.catalog import CATEGORIES
 from console.errors import NotFound, OpsError
 from console.compliance import history
 from console.compliance import runs as compliance_runs
 from console.compliance import waivers as compliance_waivers
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
-from console.web.runtime import db, runtime, settings
+from console.web.runtime import catalog, db, runtime, settings
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 PAGE = 500
@@ -33,16 +33,6 @@ FAILING_LISTED = 200
 CATEGORY_NAMES = {"firewall": _l("Firewall"), "ups": _l("UPS"), "endpoint": _l("Endpoint protection"),
                   "ids": _l("IDS"), "server": _l("Server"), "logging_backup": _l("Logging and backup")}
 RESULT_NAMES = {"pass": _l("Pass"), "fail": _l("Fail"), "unknown": _l("Unknown"), "waived": _l("Waived")}
-
-
-@bp.record_once
-def _load_catalog(state) -> None:
-    app_settings = state.app.extensions["ops"].settings
-    state.app.extensions["ops_compliance_catalog"] = load_catalog(app_settings.compliance.controls_dir)
-
-
-def catalog() -> Catalog:
-    return current_app.extensions["ops_compliance_catalog"]
 
 
 @bp.app_context_processor
@@ -106,12 +96,9 @@ def start_run():
 @bp.get("/runs/<int:run_id>")
 def run(run_id: int):
     item = history.get_run(db(), run_id)
-    filters = {key: request.args.get(key) or None for key in ("result", "category", "target", "control_id", "unit")}
-    rows = []
-    for row in history.iter_results(db(), run_id, **filters):
-        rows.append(row)
-        if len(rows) >= PAGE:
-            break
+    result_filter = history.ResultFilter.from_args(request.args)
+    filters = {key: value or None for key, value in vars(result_filter).items()}
+    rows = history.results_page(db(), run_id, result_filter, limit=PAGE)
     previous = history.list_runs(db(), limit=1, before_id=run_id)
     return render_template("compliance/run.html", run=item, rows=rows, filters=filters, page=PAGE,
                            previous=previous[0] if previous else None, formats=reports.FORMATS)
@@ -186,7 +173,6 @@ def create_waiver():
         db().rollback()
         flash(str(exc), "error")
         return render_template("compliance/waivers.html", **context), 400
-    db().commit()
     flash(_("Waiver saved."), "success")
     return redirect(url_for("compliance.waivers"))
 
@@ -196,7 +182,6 @@ def create_waiver():
 def revoke_waiver(waiver_id: int):
     if ActionForm().validate_on_submit():
         compliance_waivers.revoke(db(), current_actor(), waiver_id)
-        db().commit()
         flash(_("Waiver revoked."), "success")
     return redirect(url_for("compliance.waivers"))
 

@@ -39,7 +39,6 @@ def poll(name: str):
     except NotFound:
         db().rollback()
         raise
-    db().commit()
     if result.status == "ok":
         flash(_("%(device)s polled: ok", device=name), "success")
     else:

@@ -6,10 +6,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from console.errors import InventoryError
-from console.models import HostStatus
+from console.models.inventory import HostStatus
 from console.agents import enrolment as agents
 from console.agents import host_reports as reports
-from console.inventory.sync import get_host, list_hosts, sync_inventory
+from console.inventory.sync import sync_inventory
+from console.inventory.hosts import get_host, list_hosts
+from console.common.paging import page
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db, settings
@@ -31,11 +33,11 @@ def _render_index(http_status: int = 200):
         "search": request.args.get("q") or None,
     }
     wanted_status = None if filters["status"] == "all" else filters["status"]
-    hosts = list_hosts(db(), unit=filters["unit"], role=filters["role"], status=wanted_status,
-                       search=filters["search"], after_name=request.args.get("after"), limit=PAGE + 1)
-    next_after = hosts[PAGE - 1].name if len(hosts) > PAGE else None
-    conditions = reports.conditions(db(), hosts[:PAGE])
-    return render_template("hosts/index.html", hosts=hosts[:PAGE], filters=filters, conditions=conditions,
+    hosts, next_after = page(list_hosts(db(), unit=filters["unit"], role=filters["role"], status=wanted_status,
+                                        search=filters["search"], after_name=request.args.get("after"),
+                                        limit=PAGE + 1), PAGE, lambda h: h.name)
+    conditions = reports.conditions(db(), hosts)
+    return render_template("hosts/index.html", hosts=hosts, filters=filters, conditions=conditions,
                            next_after=next_after, form=ActionForm()), http_status
 
 
@@ -66,7 +68,6 @@ def enrollment_token(name: str):
     if not ActionForm().validate_on_submit():
         return redirect(url_for("hosts.detail", name=name))
     _row, token = agents.create_enrollment_token(db(), current_actor(), host.name, hours=24)
-    db().commit()
     return render_template("hosts/detail.html", **_detail_context(host, enrollment_token=token))
 
 
@@ -75,7 +76,6 @@ def enrollment_token(name: str):
 def revoke_agent(name: str, agent_id: str):
     if ActionForm().validate_on_submit():
         agents.revoke(db(), current_actor(), agent_id)
-        db().commit()
         flash(_("Agent revoked: its reports are refused from now on."), "success")
     return redirect(url_for("hosts.detail", name=name))
 
@@ -92,6 +92,5 @@ def sync():
         db().rollback()
         flash(_("Inventory not synced: %(error)s", error=str(exc)), "error")
         return _render_index(http_status=400)
-    db().commit()
     flash(_("Inventory synced: %(summary)s", summary=result.summary()), "success")
     return redirect(url_for("hosts.index"))

@@ -93,7 +93,6 @@ def _saved(make, context: dict):
         db().rollback()
         flash(str(exc), "error")
         return render_template("incidents/index.html", **context), 400
-    db().commit()
     flash(_("Incident %(id)s opened.", id=incident.id), "success")
     return redirect(url_for("incidents.incident", incident_id=incident.id))
 
@@ -118,6 +117,5 @@ def incident(incident_id: int):
 def sent(incident_id: int, kind: str):
     if ActionForm().validate_on_submit():
         incidents.record_sent(db(), current_actor(), incident_id, kind)
-        db().commit()
         flash(_("Recorded as sent."), "success")
     return redirect(url_for("incidents.incident", incident_id=incident_id))

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from console.errors import Conflict, InventoryError, ValidationFailed
 from console.jobs import targets
 from console.jobs import service as jobs
+from console.common.paging import page, parse_id
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm, JobLaunchForm
 from console.web.runtime import db, runtime, settings
@@ -34,17 +35,11 @@ def _launch_form() -> JobLaunchForm:
 
 
 def _render_index(form: JobLaunchForm, http_status: int = 200):
-    before = request.args.get("before", "")
-    rows = jobs.list_jobs(db(), state=_state_filter(), before_id=int(before) if before.isdigit() else None,
-                          limit=PAGE + 1)
-    next_before = rows[PAGE - 1].id if len(rows) > PAGE else None
-    return render_template("jobs/index.html", jobs=rows[:PAGE], form=form, next_before=next_before,
-                           state=_state_filter() or ""), http_status
-
-
-def _state_filter() -> str | None:
-    state = request.args.get("state") or None
-    return state if state in {"queued", "running", "successful", "failed", "cancelled", "error"} else None
+    state = jobs.parse_state(request.args.get("state"))
+    rows, next_before = page(jobs.list_jobs(db(), state=state, before_id=parse_id(request.args.get("before"), "before"),
+                                            limit=PAGE + 1), PAGE, lambda j: j.id)
+    return render_template("jobs/index.html", jobs=rows, form=form, next_before=next_before,
+                           state=state or "", states=jobs.STATES), http_status
 
 
 @bp.post("/launch")
@@ -93,7 +88,6 @@ def cancel(job_id: int):
     if ActionForm().validate_on_submit():
         try:
             jobs.cancel(db(), current_actor(), job_id)
-            db().commit()
             flash(_("Cancel requested: the run stops within a few seconds."), "success")
         except Conflict as exc:
             db().rollback()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_babel import get_locale
 
-from console.models import HostStatus
+from console.models.inventory import HostStatus
 from console.access import audit
-from console.inventory.sync import host_counts, unit_counts, unit_labels
+from console.inventory.hosts import host_counts, unit_counts, unit_labels
 from console.web.auth import can
 from console.web.runtime import db
 

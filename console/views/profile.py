@@ -40,7 +40,6 @@ def change_password():
         return _page(password_form=form, status=400)
     users.change_own_password(db(), current_actor(), settings().security, form.current_password.data,
                               form.new_password.data)
-    db().commit()
     flash(_("Password changed. Log in again with the new password."), "success")
     return redirect(url_for("auth.login"))
 
@@ -53,7 +52,6 @@ def create_token():
         return _page(token_form=form, status=400)
     _row, token = tokens.create_token(db(), current_actor(), form.name.data, form.role.data or None,
                                       form.days.data)
-    db().commit()
     return _page(new_token=token)
 
 
@@ -61,6 +59,5 @@ def create_token():
 def revoke_token(token_id: int):
     if ActionForm().validate_on_submit():
         tokens.revoke_token(db(), current_actor(), token_id)
-        db().commit()
         flash(_("Token revoked."), "success")
     return redirect(url_for("profile.index"))

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from console.errors import ValidationFailed
 from console.ruleset import operations as ops
 from console.ruleset import service
+from console.common.paging import page
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db
@@ -37,7 +38,6 @@ def _posted() -> bool:
 def build():
     if _posted():
         outcome = service.build_version(db(), current_actor(), reason=request.form.get("reason", "")[:200])
-        db().commit()
         if outcome.ok:
             flash(_("Version %(number)s built, validated and active.", number=outcome.version_number), "success")
         else:
@@ -57,7 +57,6 @@ def deploy():
             db().rollback()
             flash(str(exc), "error")
             return redirect(url_for("rules.index"))
-        db().commit()
         for result in results:
             flash(f"{result.sensor}: {result.message}", "success" if result.ok else "error")
         if not results:
@@ -68,9 +67,8 @@ def deploy():
 @bp.get("/versions")
 def versions():
     before = request.args.get("before", type=int)
-    rows = service.list_versions(db(), before=before, limit=PAGE + 1)
-    return render_template("rules/versions.html", versions=rows[:PAGE], form=ActionForm(),
-                           next_before=rows[PAGE - 1].number if len(rows) > PAGE else None)
+    rows, next_before = page(service.list_versions(db(), before=before, limit=PAGE + 1), PAGE, lambda v: v.number)
+    return render_template("rules/versions.html", versions=rows, form=ActionForm(), next_before=next_before)
 
 
 @bp.get("/versions/<int:number>")
@@ -90,7 +88,6 @@ def version(number: int):
 def rollback(number: int):
     if _posted():
         service.rollback(db(), current_actor(), number)
-        db().commit()
         flash(_("Version %(number)s is active again. Deploy it to the sensors.", number=number), "success")
     return redirect(url_for("rules.versions"))
 
@@ -125,7 +122,6 @@ def _change_source():
             db().rollback()
             flash(str(exc), "error")
             return redirect(url_for("rules.sources"))
-        db().commit()
         flash(_("Source changed. Build a new version to use it."), "success")
     return redirect(url_for("rules.sources"))
 
@@ -155,7 +151,6 @@ def _save_policy(name: str):
     except RulesetError as exc:
         db().rollback()
         return text, str(exc)
-    db().commit()
     flash(_("%(name)s saved. Build a new version to apply it.", name=name), "success")
     return text, None
 
@@ -175,7 +170,6 @@ def run_tests():
             db().rollback()
             flash(str(exc), "error")
             return redirect(url_for("rules.tests"))
-        db().commit()
         flash(_("Rule tests: %(passed)s passed, %(failed)s failed.", passed=run.passed, failed=run.failed),
               "success" if run.failed == 0 else "error")
     return redirect(url_for("rules.tests"))

@@ -22,7 +22,7 @@ from console.compliance.systems import manual_evidence
 from console.compliance.systems import assessment as system_assessment
 from console.compliance.systems import service as systems
 from console.compliance.systems import edit as systems_edit
-from console.inventory.sync import unit_labels
+from console.inventory.hosts import unit_labels
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db, settings
@@ -102,7 +102,6 @@ def edit(key: str):
         db().rollback()
         flash(str(exc), "error")
         return render_template("compliance/system.html", **context), 400
-    db().commit()
     flash(_("System saved to the inventory."), "success")
     return redirect(url_for("systems.system", key=key))
 
@@ -151,13 +150,12 @@ def add_evidence(key: str, framework: str, requirement_id: str):
         data = form.document.data.stream.read(manual_evidence.MAX_BYTES + 1)
         upload = manual_evidence.Upload(form.document.data.filename, data)
     try:
-        manual_evidence.add(db(), current_actor(), evidence_folder(), key, framework, requirement_id,
+        manual_evidence.add(db(), current_actor(), manual_evidence.evidence_folder(settings()), key, framework, requirement_id,
                             form.evidence_date.data, form.expires_on.data, form.note.data or "", upload)
     except OpsError as exc:
         db().rollback()
         flash(str(exc), "error")
         return render_template("compliance/requirement.html", **context), 400
-    db().commit()
     flash(_("Evidence saved. It counts from the next compliance run."), "success")
     return redirect(url_for("systems.requirement", key=key, framework=framework, requirement_id=requirement_id))
 
@@ -169,7 +167,6 @@ def revoke_evidence(evidence_id: int):
         flash(_("The form expired. Try again."), "error")
         return redirect(url_for("systems.index"))
     row = manual_evidence.revoke(db(), current_actor(), evidence_id)
-    db().commit()
     flash(_("Evidence revoked."), "success")
     return redirect(url_for("systems.requirement", key=row.system_key, framework=row.framework,
                             requirement_id=row.requirement_id))
@@ -178,7 +175,7 @@ def revoke_evidence(evidence_id: int):
 @bp.get("/evidence/<int:evidence_id>/document")
 def evidence_document(evidence_id: int):
     """The stored document, always as an attachment of an opaque type: never rendered by the browser."""
-    path, name = manual_evidence.document_path(db(), evidence_folder(), evidence_id)
+    path, name = manual_evidence.document_path(db(), manual_evidence.evidence_folder(settings()), evidence_id)
     if not path.is_file():
         raise NotFound(f"the document of evidence {evidence_id} is missing")
     return send_file(path, mimetype="application/octet-stream", as_attachment=True, download_name=name)
@@ -202,10 +199,6 @@ def _download(kind: str, key: str | None, fmt: str):
     body = dossier.render_bytes(data, fmt, locale)
     name = dossier.filename(data, fmt, locale)
     return Response(body, mimetype=MIMETYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def evidence_folder():
-    return settings().paths.var_dir / "evidence"
 
 
 def _locale() -> str:

@@ -12,15 +12,17 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from console.db import session_scope
-from console.errors import OpsError, PermissionDenied, ValidationFailed
+from console.errors import USER_ERRORS, OpsError, PermissionDenied, ValidationFailed
 from console.access import audit
 from console.access.permissions import Denied
 from console.web import metrics
 from console.web.runtime import db, runtime
+from rules.errors import RulesError
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(OpsError, _ops_error)
+    for user_error in USER_ERRORS:  # OpsError, and the rule manager's RulesError alike
+        app.register_error_handler(user_error, _ops_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
@@ -50,7 +52,7 @@ def _audit_refusal(action: str, **detail) -> None:
     metrics.ACCESS_DENIED.labels(reason=action).inc()
 
 
-def _ops_error(exc: OpsError):
+def _ops_error(exc: OpsError | RulesError):
     if isinstance(exc, Denied):
         _audit_refusal("access.denied", permission=exc.permission)
     elif isinstance(exc, PermissionDenied):

@@ -8,7 +8,7 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectField, Stri
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
-from console.models import Role
+from console.models.users import Role
 
 ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
 

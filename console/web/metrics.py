@@ -44,7 +44,7 @@ class EstateCollector:
         self.session = session
 
     def collect(self):
-        from console.inventory.sync import host_counts
+        from console.inventory.hosts import host_counts
         from console.access.users import count_active
 
         hosts = GaugeMetricFamily("ops_hosts", "Hosts in the asset list", labels=["status"])

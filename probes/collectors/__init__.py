@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from probes.errors import ProbeError
+
 
 class Collector(Protocol):
     name: str
@@ -26,5 +28,5 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-class CollectorFailed(Exception):
+class CollectorFailed(ProbeError):
     """A collector could not read its source; the message says which and why."""

@@ -1,4 +1,7 @@
-"""Rule manager fixtures: sources the tests make themselves (rules_config is in tests/fixtures/rules.py)."""
+"""Rule manager fixtures: sources the tests make themselves (rules_config is in tests/fixtures/rules.py).
+
+The console's rule tests (tests/console/ruleset/) use them too; their conftest adds the console's settings.
+"""
 
 from __future__ import annotations
 
@@ -44,11 +47,3 @@ def make_tarball(path: Path, members: dict[str, str | bytes]) -> Path:
 @pytest.fixture
 def vendor_tarball(tmp_path) -> Path:
     return make_tarball(tmp_path / "vendor-rules.tar.gz", THIRD_PARTY)
-
-
-@pytest.fixture
-def settings(config_file, rules_config):
-    """The console's settings with [rules] pointing at this test's folders (app, client, live_server use it)."""
-    from console.settings import load_settings
-
-    return load_settings(config_file).model_copy(update={"rules": rules_config})

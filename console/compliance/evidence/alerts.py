@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from console.common.time import iso
 from console.compliance.evidence import Evidence
 from console.models.base import utcnow
 from console.alerts import health as alerts_health
@@ -20,13 +21,11 @@ def load(session: Session) -> tuple[dict[str, Evidence], Evidence]:
     status = alerts_health.alert_pipeline_status(session)
     common = {
         "unreviewed_high_count": status["unreviewed_high_count"],
-        "oldest_unreviewed_high_at": _iso(status["oldest_unreviewed_high_at"]),
+        "oldest_unreviewed_high_at": iso(status["oldest_unreviewed_high_at"]),
     }
     now = utcnow()
-    per_sensor = {entry["sensor"]: Evidence({**common, "last_event_at": _iso(entry["last_event_at"])}, now)
+    per_sensor = {entry["sensor"]: Evidence({**common, "last_event_at": iso(entry["last_event_at"])}, now)
                   for entry in status["sensors"]}
     return per_sensor, Evidence({**common, "last_event_at": None}, now)
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None

@@ -8,18 +8,17 @@ with the connector's reason, never a pass.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.compliance.evidence import Evidence, Target
-from console.models import Host
+from console.inventory.hosts import host_units
 from console.devices import service as devices
 
 
 def load(session: Session) -> tuple[list[Target], dict[str, Evidence]]:
     """(device targets, evidence by device name)."""
     states = devices.latest_states(session)
-    units = dict(session.execute(select(Host.name, Host.unit)).all())
+    units = host_units(session)
     targets, evidence = [], {}
     for state in states:
         unit = next((units[name] for name in state.host_names if name in units), "")

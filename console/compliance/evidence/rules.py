@@ -8,10 +8,10 @@ Each sensor host gets the global fields plus its own entry under `sensor`
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from console.common.time import iso
 from console.compliance.evidence import Evidence
 from console.models.base import utcnow
 from console.ruleset import service as rule_manager
@@ -26,15 +26,12 @@ def load(session: Session) -> tuple[dict[str, Evidence], Evidence]:
     if not isinstance(status, dict):
         return {}, Evidence.unknown("rule manager gave no status")
     now = utcnow()
-    common = {key: _iso(value) for key, value in status.items() if key != "sensors"}
+    common = {key: iso(value) for key, value in status.items() if key != "sensors"}
     per_sensor = {}
     for sensor in status.get("sensors") or []:
         if isinstance(sensor, dict) and sensor.get("name"):
-            entry = {key: _iso(value) for key, value in sensor.items()}
+            entry = {key: iso(value) for key, value in sensor.items()}
             per_sensor[str(sensor["name"])] = Evidence({**common, "sensor": entry}, now)
     return per_sensor, Evidence({**common, "sensor": None}, now)
 
 
-def _iso(value):
-    """Snapshots are stored as JSON with each result: times as ISO 8601 (the age conditions read both)."""
-    return value.isoformat() if isinstance(value, datetime) else value

@@ -21,9 +21,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from console.common.time import iso
 from console.compliance.requirements import Framework, Requirement, cached_frameworks
 from console.errors import NotFound
-from console.models import ComplianceResult, SystemAssessment
+from console.models.compliance import ComplianceResult
+from console.models.systems import SystemAssessment
 from console.compliance.systems import manual_evidence
 from console.compliance.systems import service as systems
 
@@ -80,7 +82,7 @@ def _results(session: Session, run_id: int, hosts: list[str], controls: set[str]
                         ComplianceResult.control_id.in_(sorted(controls))))
         for control, target, result, why, at in session.execute(query):
             found[(control, target)] = {"host": target, "control": control, "result": result, "why": why,
-                                        "evidence_at": at.isoformat() if at else None}
+                                        "evidence_at": iso(at)}
     return found
 
 
@@ -160,6 +162,6 @@ def trend(session: Session, system_key: str, limit: int = 30) -> list[dict]:
 def assessment_as_dict(row: SystemAssessment) -> dict:
     return {"run_id": row.run_id, "system": row.system_key, "name_vi": row.name_vi, "name_en": row.name_en,
             "owner_unit": row.owner_unit, "level": row.level, "framework": row.framework,
-            "approved_on": row.approved_on.isoformat() if row.approved_on else None, "hosts": row.hosts,
+            "approved_on": iso(row.approved_on), "hosts": row.hosts,
             "counts": row.counts, "percent_met": row.percent_met, "requirements": row.verdicts,
             "transition_gap": row.gap}

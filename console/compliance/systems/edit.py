@@ -15,12 +15,12 @@ import os
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.compliance.requirements import cached_frameworks
 from console.errors import ValidationFailed
-from console.models import InformationSystem, InventoryGroup
+from console.inventory.hosts import unit_names
+from console.models.systems import InformationSystem
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
@@ -36,8 +36,7 @@ def update(session: Session, actor: Actor, settings: InventorySettings, key: str
     row = get_system(session, key)
     wanted = {name: values.get(name) for name in FIELDS}
     wanted["approved_on"] = wanted["approved_on"] or None
-    units = set(session.scalars(select(InventoryGroup.name).where(InventoryGroup.kind == "unit",
-                                                                   InventoryGroup.present)))
+    units = unit_names(session)
     problem = check_fields(wanted, units, cached_frameworks())
     if problem:
         raise ValidationFailed(problem[0] or VARIABLE, problem[1])

@@ -22,8 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.compliance.requirements import Requirement, cached_frameworks
+from console.common.paging import get_or_404
 from console.errors import NotFound, ValidationFailed
-from console.models import ManualEvidence
+from console.models.systems import ManualEvidence
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
@@ -38,6 +39,12 @@ SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".odt", ".ods", ".docx", ".xlsx", "
 class Upload:
     filename: str
     data: bytes
+
+
+def evidence_folder(settings) -> Path:
+    """Where uploaded evidence documents are kept: <[paths] var_dir>/evidence."""
+    return settings.paths.var_dir / "evidence"
+
 
 
 def requirement_for(system, framework: str, requirement_id: str) -> Requirement:
@@ -123,9 +130,7 @@ def display_name(filename: str) -> str:
 
 def revoke(session: Session, actor: Actor, evidence_id: int) -> ManualEvidence:
     require(actor, "compliance.evidence")
-    row = session.get(ManualEvidence, evidence_id)
-    if row is None:
-        raise NotFound(f"no manual evidence {evidence_id}")
+    row = get_or_404(session, ManualEvidence, evidence_id, f"no manual evidence {evidence_id}")
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by = utcnow(), actor.username[:64]
         audit.record(session, actor, "compliance.evidence.revoke", "manual_evidence", str(row.id),

@@ -12,8 +12,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from console.common.time import iso
 from console.errors import NotFound
-from console.models import InformationSystem
+from console.models.systems import InformationSystem
 from console.models.base import utcnow
 from console.compliance.systems.reader import SystemDef
 
@@ -60,6 +61,20 @@ def get_system(session: Session, key: str) -> InformationSystem:
     return row
 
 
+def find_system(session: Session, key: str) -> InformationSystem | None:
+    """The system with this key, or None (an incident may name one that has since left the inventory)."""
+    return session.scalar(select(InformationSystem).where(InformationSystem.key == key)) if key else None
+
+
+def system_of_host(session: Session, host: str) -> str:
+    """The key of the present system holding this host (the highest level if several), else ""."""
+    for key, hosts in session.execute(select(InformationSystem.key, InformationSystem.hosts)
+                                      .where(InformationSystem.present).order_by(InformationSystem.level.desc())):
+        if host in (hosts or []):
+            return key
+    return ""
+
+
 def name_of(system, locale: str) -> str:
     return system.name_vi if locale == "vi" else system.name_en
 
@@ -67,5 +82,5 @@ def name_of(system, locale: str) -> str:
 def system_as_dict(row: InformationSystem) -> dict:
     return {"key": row.key, "name_vi": row.name_vi, "name_en": row.name_en, "owner_unit": row.owner_unit,
             "level": row.level, "framework": row.framework,
-            "approved_on": row.approved_on.isoformat() if row.approved_on else None,
+            "approved_on": iso(row.approved_on),
             "hosts": list(row.hosts or []), "present": row.present}

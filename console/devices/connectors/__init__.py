@@ -10,9 +10,17 @@ reason.
 
 from __future__ import annotations
 
+from console.errors import OpsError
 
-class ConnectorError(Exception):
-    """The device could not be read; the message is the reason stored with the 'unknown' state."""
+
+class ConnectorError(OpsError):
+    """The device could not be read; the message is the reason stored with the 'unknown' state.
+
+    The poller (console/devices/service.py) stores it as the device's reason; one
+    that reaches the API or CLI is a device (an upstream) failing: 502.
+    """
+
+    http_status = 502
 
 
 def read(device) -> dict:

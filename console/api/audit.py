@@ -1,0 +1,43 @@
+"""API: The audit log, read-only. Each docstring's YAML after '---' is its OpenAPI operation."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import request
+
+from console.api import bp
+from console.api.envelope import int_arg, ok
+from console.access import audit
+from console.access.permissions import require
+from console.common.paging import page
+from console.web.auth import current_actor
+from console.web.runtime import db, settings
+
+
+@bp.get("/api/v1/audit")
+def audit_list():
+    """Audit events, newest first (admin, auditor, security_officer).
+    ---
+    get:
+      summary: List audit events
+      parameters:
+        - {name: actor, in: query, schema: {type: string}}
+        - {name: action, in: query, schema: {type: string}, description: "Prefix, e.g. 'user.'"}
+        - {name: outcome, in: query, schema: {type: string, enum: [success, failure, denied]}}
+        - {name: object_type, in: query, schema: {type: string}}
+        - {name: since, in: query, schema: {type: string, format: date-time}}
+        - {name: until, in: query, schema: {type: string, format: date-time}}
+        - {name: before, in: query, schema: {type: integer}, description: "Last id of the previous page"}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
+      responses:
+        200: {description: "Events; 'next' is the 'before' value for the next page"}
+        400: {$ref: "#/components/responses/BadRequest"}
+        403: {$ref: "#/components/responses/Forbidden"}
+    """
+    require(current_actor(), "audit.view")
+    limit = int_arg("limit", 100, 1, 500)
+    filters = audit.parse_filter(request.args, ZoneInfo(settings().console.timezone))
+    events, next_before = page(audit.list_events(db(), filters, audit.parse_before(request.args), limit + 1),
+                               limit, lambda e: e.id)
+    return ok([audit.event_as_dict(e) for e in events], next=next_before)

@@ -1,0 +1,75 @@
+"""API: The asset list: hosts and the inventory sync. Each docstring's YAML after '---' is its OpenAPI operation."""
+
+from __future__ import annotations
+
+from flask import request
+
+from console.api import bp
+from console.api.envelope import int_arg, ok
+from console.errors import ValidationFailed
+from console.inventory.sync import sync_inventory
+from console.inventory.hosts import get_host, host_as_dict, list_hosts
+from console.access.permissions import require
+from console.common.paging import page
+from console.web.auth import current_actor
+from console.web.runtime import db, settings
+
+
+@bp.get("/api/v1/hosts")
+def hosts_list():
+    """Hosts of the asset list, keyset-paginated by name.
+    ---
+    get:
+      summary: List hosts
+      parameters:
+        - {name: unit, in: query, schema: {type: string}}
+        - {name: role, in: query, schema: {type: string}}
+        - {name: status, in: query, schema: {$ref: "#/components/schemas/HostStatus"}}
+        - {name: q, in: query, schema: {type: string}, description: "Part of the name or address"}
+        - {name: after, in: query, schema: {type: string}, description: "Last name of the previous page"}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
+      responses:
+        200: {description: "Hosts; 'next' is the 'after' value for the next page"}
+        400: {$ref: "#/components/responses/BadRequest"}
+        401: {$ref: "#/components/responses/Unauthorized"}
+    """
+    require(current_actor(), "view")
+    limit = int_arg("limit", 100, 1, 500)
+    status = request.args.get("status") or None
+    if status not in (None, "active", "retired"):
+        raise ValidationFailed("status", "must be active or retired")
+    rows = list_hosts(db(), unit=request.args.get("unit") or None, role=request.args.get("role") or None,
+                      status=status, search=request.args.get("q") or None,
+                      after_name=request.args.get("after") or None, limit=limit + 1)
+    rows, next_after = page(rows, limit, lambda h: h.name)
+    return ok([host_as_dict(h) for h in rows], next=next_after)
+
+
+@bp.get("/api/v1/hosts/<name>")
+def host_detail(name: str):
+    """One host with its groups and inventory variables.
+    ---
+    get:
+      summary: Get a host
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      responses:
+        200: {description: "The host"}
+        404: {$ref: "#/components/responses/NotFound"}
+    """
+    require(current_actor(), "view")
+    return ok(host_as_dict(get_host(db(), name)))
+
+
+@bp.post("/api/v1/inventory/sync")
+def inventory_sync():
+    """Sync the asset list from inventory/ (it_staff, admin).
+    ---
+    post:
+      summary: Sync the inventory
+      responses:
+        200: {description: "Added, updated, retired and unchanged hosts"}
+        400: {$ref: "#/components/responses/BadRequest"}
+        403: {$ref: "#/components/responses/Forbidden"}
+    """
+    result = sync_inventory(db(), current_actor(), settings().inventory)
+    return ok(result.as_dict())

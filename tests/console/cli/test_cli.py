@@ -1,0 +1,103 @@
+"""The `ops` command: areas listed, clear one-line errors with exit codes, users from the shell."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+OPS = [sys.executable, "-m", "console.cli"]
+REPO = Path(__file__).resolve().parents[3]
+
+
+def ops(*args, config=None, input_text=None, env=None):
+    environment = {**os.environ, **(env or {})}
+    environment.pop("OPS_CONFIG", None)
+    environment.pop("OPS_DATABASE_URL", None)
+    command = [*OPS, *(["--config", str(config)] if config else []), *args]
+    return subprocess.run(command, capture_output=True, text=True, input=input_text, env=environment,
+                          cwd=REPO, timeout=120)
+
+
+def test_help_lists_every_area_with_a_purpose():
+    result = ops("--help")
+    assert result.returncode == 0
+    for area in ("config", "console", "db", "inventory", "user"):
+        line = next(line for line in result.stdout.splitlines() if line.strip().startswith(area + " "))
+        assert len(line.split(None, 1)[1]) > 10, line
+
+
+def test_malformed_config_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "ops.toml"
+    bad.write_text('[console]\nport = "x"\n')
+    result = ops("config", "check", config=bad)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"ops: error: {bad}:2: console.port: Input should be a valid integer, unable to parse string as an integer (got 'x')"
+    ]
+
+
+def test_db_upgrade_is_idempotent_and_users_work_from_the_shell(config_file):
+    first = ops("db", "upgrade", config=config_file)
+    assert first.returncode == 0 and "upgraded from empty" in first.stdout
+    again = ops("db", "upgrade", config=config_file)
+    assert again.returncode == 0 and "already at revision" in again.stdout
+    boot = ops("user", "bootstrap", config=config_file)
+    assert "password (shown once):" in boot.stdout
+    assert "shown once" not in ops("user", "bootstrap", config=config_file).stdout
+    added = ops("user", "add", "lan", "--role", "it_staff", "--password-stdin", config=config_file,
+                input_text="a long enough password\n")
+    assert added.returncode == 0 and "password" not in added.stdout.replace("--password", "")
+    listing = ops("user", "list", config=config_file).stdout
+    assert "lan" in listing and "it_staff" in listing and "admin" in listing
+    assert ops("user", "disable", "lan", config=config_file).returncode == 0
+    assert "disabled" in ops("user", "list", config=config_file).stdout
+
+
+def test_user_errors_are_one_line_with_exit_code(config_file):
+    ops("db", "upgrade", config=config_file)
+    result = ops("user", "add", "Bad Name", "--role", "auditor", config=config_file)
+    assert result.returncode == 1
+    assert result.stderr.startswith("ops: error: username:")
+    result = ops("user", "disable", "nobody", config=config_file)
+    assert result.returncode == 1 and "no user 'nobody'" in result.stderr
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_inventory_sync_from_the_shell(config_file):
+    ops("db", "upgrade", config=config_file)
+    result = ops("inventory", "sync", config=config_file)
+    assert result.returncode == 0, result.stderr
+    assert "27 added" in result.stdout
+    assert "27 hosts" in ops("inventory", "check", config=config_file).stdout
+
+
+def test_broken_inventory_is_one_line_with_file_line_and_exit_2(tmp_path):
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    (folder / "hosts.yml").write_text("all:\n  hosts:\n    srv1:\n      ansible_host: [\n")
+    config = tmp_path / "ops.toml"
+    config.write_text(f'[inventory]\npath = "{folder}"\n[paths]\nvar_dir = "{tmp_path / "var"}"\n')
+    result = ops("inventory", "check", config=config)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"ops: error: {folder / 'hosts.yml'}:5: YAML error")
+
+
+def test_token_from_the_shell_opens_the_api_and_revoking_closes_it(config_file, app):
+    ops("user", "add", "prom", "--role", "auditor", config=config_file)
+    created = ops("token", "create", "--user", "prom", "--name", "prometheus", config=config_file)
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.split("token (shown once): ")[1].strip()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/metrics", headers=headers).status_code == 200
+    assert secret not in ops("token", "list", config=config_file).stdout
+    higher = ops("token", "create", "--user", "prom", "--name", "x", "--role", "admin", config=config_file)
+    assert higher.returncode == 3 and "may not hold a token of role admin" in higher.stderr
+    token_id = created.stdout.split()[1]
+    assert ops("token", "revoke", token_id, config=config_file).returncode == 0
+    assert client.get("/metrics", headers=headers).status_code == 401
