@@ -137,7 +137,7 @@ def test_stale_after_three_missed_intervals(live_server, enrollment_token, tmp_p
 
     from console.models import Agent as AgentRow
     from console.agents import host_reports as reports
-    from console.inventory.sync import get_host
+    from console.inventory.hosts import get_host
 
     settings = agent_settings(tmp_path)
     state = enroll(settings, live_server.url, enrollment_token())

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from console.errors import InventoryError, ValidationFailed
 from console.models import AuditEvent, Host, HostStatus
-from console.inventory.sync import REDACTED, get_host, list_hosts, sync_inventory, unit_counts
+from console.inventory.sync import REDACTED, sync_inventory
+from console.inventory.hosts import get_host, list_hosts, unit_counts
 from console.access.permissions import Denied
 from console.settings import InventorySettings
 
