@@ -15,7 +15,7 @@ from console.settings import Settings, ensure_secret_key, load_settings
 
 
 def create_app(settings: Settings | None = None, config_path: str | Path | None = None) -> Flask:
-    from console.web import auth, errors, i18n, metrics, runtime, security, unit_of_work
+    from console.web import auth, converters, errors, i18n, metrics, runtime, security, unit_of_work
 
     settings = settings or load_settings(config_path)
     app = Flask(__name__)
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         OPS_SETTINGS=settings,
     )
+    converters.init_app(app)
     runtime.init_app(app, settings)
     security.init_app(app, settings)
     auth.init_app(app)

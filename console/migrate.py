@@ -14,6 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from console.errors import OpsError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -40,3 +42,19 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+class SchemaBehind(OpsError):
+    """The database's schema is not the one this code needs: nothing may read or write it yet."""
+
+    exit_code = 2
+    http_status = 503
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to work on a database whose schema is not at this code's newest revision, naming it and the fix."""
+    now, head = current_revision(engine), head_revision(engine)
+    if now != head:
+        where = engine.url.render_as_string(hide_password=True)
+        raise SchemaBehind(f"database {where} is at schema revision {now or 'none (empty)'}, this console needs "
+                           f"{head}: run `ops db upgrade`")

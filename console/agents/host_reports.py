@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from console.models.agents import Agent, HostReport
+from console.common.limits import json_nesting
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
@@ -80,7 +81,7 @@ _TOUCH_AGENT = (update(Agent).where(Agent.id == bindparam("agent_id"))
 def parse_report(body: bytes) -> Report:
     if len(body) > MAX_REPORT_BYTES:
         raise ReportRejected(413, "too_large", f"a report may be at most {MAX_REPORT_BYTES} bytes")
-    if _nesting(body) > MAX_DEPTH:
+    if json_nesting(body) > MAX_DEPTH:
         raise ReportRejected(422, "too_deep", f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
         data = json.loads(body)
@@ -94,28 +95,6 @@ def parse_report(body: bytes) -> Report:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "body"
         raise ReportRejected(422, "schema", f"{field}: {first['msg']}", field) from None
-
-
-def _nesting(body: bytes) -> int:
-    """Deepest [ / { nesting outside strings, counted without parsing."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return deepest
 
 
 def _row_values(agent: Agent, report: Report, received_at) -> dict:

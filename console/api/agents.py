@@ -75,10 +75,13 @@ def reports_ingest():
         401: {$ref: "#/components/responses/Unauthorized"}
         403: {$ref: "#/components/responses/Forbidden"}
         413: {description: "Too large"}
+        415: {description: "Not sent as application/json"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
     body = request.get_data(cache=False)
     try:
+        if not request.is_json:
+            raise ReportRejected(415, "not_json", "send the report as Content-Type: application/json", "body")
         agent = agents.authenticate(db(), request.headers, body)
         stored, report_id = reports.ingest(db(), agent, body)
     except ReportRejected as exc:

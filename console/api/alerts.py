@@ -180,7 +180,7 @@ def alert_group_false_positive(group_id: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    body = request.get_json(silent=True) or {}
+    body = json_body(optional=True)
     group = alerts_triage.propose_false_positive(db(), current_actor(), group_id,
                                                  text_field(body, "kind", False, "suppress"),
                                                  text_field(body, "track", False, "by_src"))
@@ -201,7 +201,7 @@ def alert_group_false_positive_confirm(group_id: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    body = request.get_json(silent=True) or {}
+    body = json_body(optional=True)
     group = alerts_triage.confirm_false_positive(db(), current_actor(), group_id, text_field(body, "reason", False))
     return ok({"id": group.id, "proposal": group.fp_proposal, "status": group.fp_status,
                "version": group.fp_version, "message": group.fp_message})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from console.common.limits import MAX_JSON_DEPTH, json_nesting
 from console.errors import ValidationFailed
 
 
@@ -11,7 +12,16 @@ def ok(data, status: int = 200, **extra):
     return jsonify({"success": True, "data": data, **extra}), status
 
 
-def json_body() -> dict:
+def json_body(optional: bool = False) -> dict:
+    """The request's JSON object; its nesting is bounded before it is parsed.
+
+    With `optional`, an empty body is {} (actions whose fields all have defaults).
+    """
+    raw = request.get_data(cache=True)
+    if optional and not raw.strip():
+        return {}
+    if json_nesting(raw) > MAX_JSON_DEPTH:
+        raise ValidationFailed("body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationFailed("body", "expected a JSON object with Content-Type: application/json")

@@ -112,7 +112,7 @@ def rules_build():
         422: {description: "Refused: messages name file, line and sid; the active version stays"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
-    body = request.get_json(silent=True) or {}
+    body = json_body(optional=True)
     if not isinstance(body, dict):
         raise ValidationFailed("body", "expected a JSON object")
     outcome = service.build_version(db(), current_actor(), reason=str(body.get("reason", ""))[:200],
@@ -156,7 +156,7 @@ def rules_deploy():
         404: {$ref: "#/components/responses/NotFound"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
-    body = request.get_json(silent=True) or {}
+    body = json_body(optional=True)
     names = body.get("sensors") if isinstance(body, dict) else None
     if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
         raise ValidationFailed("sensors", "must be a list of sensor names")

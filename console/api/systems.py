@@ -15,6 +15,7 @@ from console.compliance.systems import manual_evidence
 from console.compliance.systems import assessment as system_assessment
 from console.compliance.systems import service as systems
 from console.access.permissions import require
+from console.common.paging import parse_id
 from console.web.auth import current_actor
 from console.web.runtime import db, settings
 
@@ -51,7 +52,7 @@ def compliance_system_assessment(key: str):
 
     require(current_actor(), "view")
     systems.get_system(db(), key)
-    found = system_assessment.get(db(), key, request.args.get("run", type=int))
+    found = system_assessment.get(db(), key, parse_id(request.args.get("run"), "run"))
     return ok(system_assessment.assessment_as_dict(found))
 
 

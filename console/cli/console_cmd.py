@@ -26,6 +26,7 @@ def console() -> None:
 def serve(ctx, host: str | None, port: int | None, workers: int | None, debug: bool) -> None:
     """Serve the console (gunicorn, threads per worker from ops.toml)."""
     settings = ctx.settings
+    ctx.checked_engine  # refuse to start on a database behind its migrations, naming it and the fix
     host, port = host or settings.console.host, port or settings.console.port
     workers = workers or settings.console.workers
     if debug:

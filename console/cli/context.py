@@ -21,11 +21,19 @@ class CliContext:
     def engine(self):
         return make_engine(self.settings.database_url)
 
+    @cached_property
+    def checked_engine(self):
+        """The engine, once its schema is known to be current (SchemaBehind, exit 2, otherwise)."""
+        from console import migrate
+
+        migrate.require_current(self.engine)
+        return self.engine
+
     def session_factory(self):
-        return make_session_factory(self.engine, self.settings)
+        return make_session_factory(self.checked_engine, self.settings)
 
     @contextmanager
     def session(self):
         """One transaction for the command: committed if it ends normally."""
-        with session_scope(make_session_factory(self.engine, self.settings)) as session:
+        with session_scope(make_session_factory(self.checked_engine, self.settings)) as session:
             yield session

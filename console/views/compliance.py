@@ -23,6 +23,7 @@ from console.errors import NotFound, OpsError
 from console.compliance import history
 from console.compliance import runs as compliance_runs
 from console.compliance import waivers as compliance_waivers
+from console.common.paging import parse_id
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import catalog, db, runtime, settings
@@ -71,7 +72,7 @@ def trend_data():
 
 @bp.get("/runs/")
 def runs():
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"), "before")
     items = history.list_runs(db(), limit=51, before_id=before)
     return render_template("compliance/runs.html", runs=items[:50], next_before=items[49].id if len(items) > 50 else None,
                            form=ActionForm(), running=compliance_runs.running(db()))

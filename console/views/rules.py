@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from console.errors import ValidationFailed
 from console.ruleset import operations as ops
 from console.ruleset import service
-from console.common.paging import page
+from console.common.paging import MAX_ID, page, parse_id
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db
@@ -66,7 +66,7 @@ def deploy():
 
 @bp.get("/versions")
 def versions():
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"), "before")
     rows, next_before = page(service.list_versions(db(), before=before, limit=PAGE + 1), PAGE, lambda v: v.number)
     return render_template("rules/versions.html", versions=rows, form=ActionForm(), next_before=next_before)
 
@@ -74,7 +74,7 @@ def versions():
 @bp.get("/versions/<int:number>")
 def version(number: int):
     row = service.get_version(db(), number)
-    against = request.args.get("against", type=int)
+    against = parse_id(request.args.get("against"), "against")
     if against:
         changes, title_from = service.diff(db(), against, number), against
     else:
@@ -97,7 +97,7 @@ def search():
     args = request.args
     sid = args.get("sid", "").strip()
     enabled = {"yes": True, "no": False}.get(args.get("enabled", ""))
-    offset = max(0, args.get("offset", 0, type=int))
+    offset = min(max(0, args.get("offset", 0, type=int)), MAX_ID)
     rows, total = ops.search_rules(db(), sid=int(sid) if sid.isdigit() else None, text=args.get("q", "")[:200],
                                    classtype=args.get("classtype", "")[:64], enabled=enabled,
                                    source=args.get("source", "")[:64], offset=offset, limit=PAGE)

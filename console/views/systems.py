@@ -23,6 +23,7 @@ from console.compliance.systems import assessment as system_assessment
 from console.compliance.systems import service as systems
 from console.compliance.systems import edit as systems_edit
 from console.inventory.hosts import unit_labels
+from console.common.paging import parse_id
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db, settings
@@ -70,7 +71,7 @@ def index():
 @bp.get("/<key>")
 def system(key: str):
     row = systems.get_system(db(), key)
-    run_id = request.args.get("run", type=int)
+    run_id = parse_id(request.args.get("run"), "run")
     try:
         assessment = system_assessment.get(db(), key, run_id)
     except NotFound:
@@ -195,7 +196,7 @@ def _download(kind: str, key: str | None, fmt: str):
     locale = request.args.get("lang", _locale())
     if fmt not in dossier.FORMATS or locale not in dossier.LOCALES:
         raise NotFound(f"no {fmt} report in {locale}")
-    data = dossier.collect(db(), kind, key, request.args.get("run", type=int))
+    data = dossier.collect(db(), kind, key, parse_id(request.args.get("run"), "run"))
     body = dossier.render_bytes(data, fmt, locale)
     name = dossier.filename(data, fmt, locale)
     return Response(body, mimetype=MIMETYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -32,8 +32,8 @@ def init_app(app: Flask) -> None:
 
 def _require_login():
     endpoint = request.endpoint or ""
-    if endpoint in PUBLIC or endpoint.startswith("api."):
-        return None
+    if endpoint in PUBLIC or endpoint.startswith("api.") or request.path.startswith("/api/"):
+        return None  # the API answers for itself: 401 without a token, JSON 404 / 405 for no such route
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     return None

@@ -1,0 +1,27 @@
+"""Bounds every part applies to what a client sends before parsing it."""
+
+from __future__ import annotations
+
+MAX_JSON_DEPTH = 64  # no request body of ours nests deeper; a report's own limit is tighter
+
+
+def json_nesting(body: bytes) -> int:
+    """Deepest [ / { nesting outside strings, counted without parsing (so a 10,000-level body cannot recurse)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
