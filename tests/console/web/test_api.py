@@ -182,7 +182,7 @@ def test_broken_inventory_is_400_naming_file_and_line(tmp_path, db_url, engine, 
 
 
 def test_an_unexpected_error_is_a_500_envelope_and_changes_nothing(client, token_for, monkeypatch):
-    import console.api.resources as resources
+    import console.api.hosts as resources
 
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
