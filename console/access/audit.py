@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.access.actor import Actor
@@ -106,15 +106,17 @@ def list_events(session: Session, filters: AuditFilter, before_id: int | None = 
     return list(session.scalars(query))
 
 
-def count_events(session: Session, action: str, outcome: str, client_addr: str | None = None,
-                 since: datetime | None = None) -> int:
-    """How many events of this action and outcome (from this address, since then) the log holds."""
-    query = select(func.count(AuditEvent.id)).where(AuditEvent.action == action, AuditEvent.outcome == outcome)
+def event_times(session: Session, action: str, outcome: str, client_addr: str | None = None,
+                object_id: str | None = None, since: datetime | None = None, limit: int = 100) -> list[datetime]:
+    """When events of this action and outcome happened (from this address, on this object, since then), newest first."""
+    query = select(AuditEvent.at).where(AuditEvent.action == action, AuditEvent.outcome == outcome)
     if client_addr is not None:
         query = query.where(AuditEvent.client_addr == client_addr)
+    if object_id is not None:
+        query = query.where(AuditEvent.object_id == object_id)
     if since is not None:
         query = query.where(AuditEvent.at >= since)
-    return session.scalar(query) or 0
+    return list(session.scalars(query.order_by(AuditEvent.at.desc()).limit(limit)))
 
 
 def event_as_dict(event: AuditEvent) -> dict:

@@ -11,7 +11,8 @@ import enum
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,7 +23,7 @@ from console.errors import Conflict, NotFound, ValidationFailed
 from console.models.users import Role, User
 from console.models.users import password_stamp
 from console.models.base import utcnow
-from console.access import audit
+from console.access import audit, sessions
 from console.access.actor import Actor
 from console.access.permissions import require
 from console.settings import SecuritySettings
@@ -44,6 +45,7 @@ class LoginOutcome(str, enum.Enum):
 class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
+    retry_after_seconds: int = 0  # for locked and throttled: when the same address may try again
 
 
 def hash_password(password: str) -> str:
@@ -121,6 +123,8 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
         raise Conflict("cannot disable the last active admin")
     user.is_active = active
     user.password_changed_at = utcnow()  # ends the user's open sessions
+    if not active:
+        sessions.end_all(session, user.id)
     audit.record(session, actor, "user.enable" if active else "user.disable", "user", username)
     return user
 
@@ -132,6 +136,7 @@ def set_role(session: Session, actor: Actor, username: str, role: Role | str) ->
         raise Conflict("cannot take the admin role from the last active admin")
     old, user.role = user.role, role
     user.password_changed_at = utcnow()
+    sessions.end_all(session, user.id)
     audit.record(session, actor, "user.role", "user", username, old=old.value, new=role.value)
     return user
 
@@ -142,6 +147,7 @@ def reset_password(session: Session, actor: Actor, security: SecuritySettings, u
     user = get_user(session, username)
     password = generate_password()
     _store_password(user, password)
+    sessions.end_all(session, user.id)
     audit.record(session, actor, "user.password_reset", "user", username)
     return password
 
@@ -153,6 +159,7 @@ def change_own_password(session: Session, actor: Actor, security: SecuritySettin
         raise ValidationFailed("current_password", "is not correct")
     check_password_rules(new, security)
     _store_password(user, new)
+    sessions.end_all(session, user.id)
     audit.record(session, actor, "user.password_change", "user", user.username)
 
 
@@ -181,47 +188,76 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def authenticate(session: Session, security: SecuritySettings, username: str, password: str, client_addr: str) -> LoginResult:
-    """Check a login; counts failures, locks the account, throttles the address.
+    """Check a login; every outcome is audit-logged in the caller's transaction, which it commits whatever the outcome.
 
-    Every outcome is audit-logged in the caller's transaction, which the
-    caller commits whatever the outcome.
+    Brute force is kept out without letting a stranger lock anyone out
+    (OWASP ASVS V2.2): after `login_max_failures` failures for one user name
+    from one address, that address may not try that name again for
+    `lockout_minutes`, while the user still logs in from anywhere else; an
+    address with `ip_max_failures` failures over any names in
+    `ip_window_minutes` is throttled. Whether the name exists changes
+    neither the answer nor its timing.
     """
     username = (username or "").strip().lower()[:64]
     actor = Actor(username=username or "-", role=None, client_addr=client_addr)
-    if _address_failures(session, security, client_addr) >= security.ip_max_failures:
-        audit.record(session, actor, "login", "user", username, outcome="denied", reason="address throttled")
-        return LoginResult(LoginOutcome.throttled)
-    user = session.scalar(select(User).where(User.username == username))
     now = utcnow()
-    if user is not None and user.locked_until and user.locked_until > now:
+    wait = _address_wait(session, security, client_addr, now)
+    if wait:
+        audit.record(session, actor, "login", "user", username, outcome="denied", reason="address throttled")
+        return LoginResult(LoginOutcome.throttled, retry_after_seconds=wait)
+    user = session.scalar(select(User).where(User.username == username))
+    wait = _name_wait(session, security, username, client_addr, user, now)
+    if wait:
         _verify(_DUMMY_HASH, password)
-        audit.record(session, actor, "login", "user", username, outcome="denied", reason="account locked")
-        return LoginResult(LoginOutcome.locked)
+        audit.record(session, actor, "login", "user", username, outcome="denied",
+                     reason="locked for this address")
+        return LoginResult(LoginOutcome.locked, retry_after_seconds=wait)
     if user is None or not user.is_active or not _verify(user.password_hash, password):
         if user is None:
             _verify(_DUMMY_HASH, password)
-        return _failed(session, security, actor, user)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+        reason = "unknown user" if user is None else ("disabled" if not user.is_active else "wrong password")
+        audit.record(session, actor, "login", "user", username, outcome="failure", reason=reason)
+        return LoginResult(LoginOutcome.invalid)
+    user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit.record(session, Actor(user.username, user.role, client_addr, user.id), "login", "user", username)
     return LoginResult(LoginOutcome.ok, user)
 
 
-def _failed(session: Session, security: SecuritySettings, actor: Actor, user: User | None) -> LoginResult:
-    reason = "unknown user" if user is None else ("disabled" if not user.is_active else "wrong password")
-    if user is not None and user.is_active:
-        user.failed_logins += 1
-        if user.failed_logins >= security.login_max_failures:
-            user.locked_until = utcnow() + timedelta(minutes=security.lockout_minutes)
-            reason += f"; account locked for {security.lockout_minutes} min"
-    audit.record(session, actor, "login", "user", actor.username, outcome="failure", reason=reason)
-    return LoginResult(LoginOutcome.invalid)
+def _address_wait(session: Session, security: SecuritySettings, client_addr: str, now: datetime) -> int:
+    """Seconds this address must wait before any login, 0 when it may try."""
+    window = timedelta(minutes=security.ip_window_minutes)
+    times = audit.event_times(session, "login", "failure", client_addr=client_addr, since=now - window,
+                              limit=security.ip_max_failures)
+    return _wait(times, security.ip_max_failures, window, now)
 
 
-def _address_failures(session: Session, security: SecuritySettings, client_addr: str) -> int:
-    since = utcnow() - timedelta(minutes=security.ip_window_minutes)
-    return audit.count_events(session, "login", "failure", client_addr=client_addr, since=since)
+def _name_wait(session: Session, security: SecuritySettings, username: str, client_addr: str,
+               user: User | None, now: datetime) -> int:
+    """Seconds this address must wait before trying this user name again, 0 when it may.
+
+    Failures before the user's last successful login from this address, or
+    before a password reset, no longer count.
+    """
+    window = timedelta(minutes=security.lockout_minutes)
+    since = now - window
+    if user is not None:
+        since = max(since, user.password_changed_at)
+    last_ok = audit.event_times(session, "login", "success", client_addr=client_addr, object_id=username,
+                                since=since, limit=1)
+    if last_ok:
+        since = max(since, last_ok[0])
+    times = audit.event_times(session, "login", "failure", client_addr=client_addr, object_id=username,
+                              since=since, limit=security.login_max_failures)
+    return _wait(times, security.login_max_failures, window, now)
+
+
+def _wait(newest_first: list[datetime], limit: int, window: timedelta, now: datetime) -> int:
+    if len(newest_first) < limit:
+        return 0
+    free_at = newest_first[limit - 1] + window  # when the oldest of the counted failures leaves the window
+    return max(1, math.ceil((free_at - now).total_seconds()))
 
 
 def usernames(session: Session) -> list[str]:

@@ -8,11 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from console.access import audit
-from console.access import users
+from console.access import audit, sessions, users
 from console.access.users import LoginOutcome
 from console.web import metrics
-from console.web.auth import client_addr, current_actor
+from console.web.auth import SESSION_KEY, client_addr, current_actor
 from console.web.forms import ActionForm, LanguageForm, LoginForm
 from console.web.unit_of_work import keep_on_error
 from console.web.runtime import db, settings
@@ -20,9 +19,12 @@ from console.web.runtime import db, settings
 bp = Blueprint("auth", __name__)
 
 MESSAGES = {
-    LoginOutcome.invalid: lambda: _("Wrong user name or password."),
-    LoginOutcome.locked: lambda: _("This account is locked after too many failed logins. Try again later."),
-    LoginOutcome.throttled: lambda: _("Too many failed logins from your address. Try again later."),
+    LoginOutcome.invalid: lambda minutes: _("Wrong user name or password."),
+    # the same for a name that exists and one that does not: the answer tells nothing about accounts
+    LoginOutcome.locked: lambda minutes: _("Too many failed logins for this user name from your address. "
+                                           "Try again in %(minutes)s min.", minutes=minutes),
+    LoginOutcome.throttled: lambda minutes: _("Too many failed logins from your address. Try again in %(minutes)s min.",
+                                              minutes=minutes),
 }
 
 
@@ -37,12 +39,16 @@ def login():
     keep_on_error()  # failures, lock-outs and successes are all kept
     metrics.LOGINS.labels(outcome=result.outcome.value).inc()
     if result.outcome != LoginOutcome.ok:
-        status = 429 if result.outcome == LoginOutcome.throttled else 401
-        flash(MESSAGES[result.outcome](), "error")
-        return render_template("auth/login.html", form=form, language_form=LanguageForm()), status
+        flash(MESSAGES[result.outcome](max(1, -(-result.retry_after_seconds // 60))), "error")
+        page = render_template("auth/login.html", form=form, language_form=LanguageForm())
+        if result.outcome == LoginOutcome.invalid:
+            return page, 401
+        return page, 429, {"Retry-After": str(result.retry_after_seconds)}
     session.clear()
     login_user(result.user)
     session.permanent = True
+    session[SESSION_KEY] = sessions.open_session(db(), result.user, client_addr(), request.user_agent.string,
+                                                 settings().console.session_lifetime_minutes)
     return redirect(_safe_next(request.args.get("next")))
 
 
@@ -57,6 +63,7 @@ def _safe_next(target: str | None) -> str:
 def logout():
     if ActionForm().validate_on_submit():
         audit.record(db(), current_actor(), "logout", "user", current_user.username)
+    sessions.close(db(), session.get(SESSION_KEY))  # a copy of the cookie no longer opens anything
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

@@ -1,14 +1,14 @@
-"""The user's own page: password and API tokens."""
+"""The user's own page: password, API tokens and the browser sessions open in the user's name."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
-from console.access import tokens
+from console.access import sessions, tokens
 from console.access import users
 from console.access.permissions import allowed
-from console.web.auth import current_actor, permission_required
+from console.web.auth import SESSION_KEY, current_actor, permission_required
 from console.web.forms import ActionForm, PasswordChangeForm, TokenForm
 from console.web.runtime import db, settings
 
@@ -24,6 +24,8 @@ def _page(password_form=None, token_form=None, new_token=None, status=200):
         token_form=token_form or TokenForm(),
         tokens=own_tokens,
         new_token=new_token,
+        sessions=sessions.list_live(db(), actor.user_id),
+        current_session=lambda row: sessions.is_current(row, session.get(SESSION_KEY)),
         form=ActionForm(),
     ), status
 
@@ -60,4 +62,13 @@ def revoke_token(token_id: int):
     if ActionForm().validate_on_submit():
         tokens.revoke_token(db(), current_actor(), token_id)
         flash(_("Token revoked."), "success")
+    return redirect(url_for("profile.index"))
+
+
+@bp.post("/sessions/<int:session_id>/end")
+def end_session(session_id: int):
+    """End one of the user's own sessions (another browser, a lost laptop); the server refuses it from now on."""
+    if ActionForm().validate_on_submit():
+        sessions.revoke(db(), current_actor(), session_id)
+        flash(_("Session ended."), "success")
     return redirect(url_for("profile.index"))

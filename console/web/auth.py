@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
 
 from console.access.actor import Actor
 from console.access.permissions import allowed, require
+from console.access import sessions
 from console.access.users import load_session_user
 from console.web.runtime import db
 
 login_manager = LoginManager()
+SESSION_KEY = "ops_session"  # the login session's token in the signed cookie (console.access.sessions)
 PUBLIC = {"auth.login", "static", "api.healthz", "api.metrics", "auth.set_language_anonymous"}
 
 
@@ -25,14 +27,23 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
-    login_manager.user_loader(lambda session_id: load_session_user(db(), session_id))
+    login_manager.user_loader(_load_user)
     app.before_request(_require_login)
     app.context_processor(lambda: {"can": can})
 
 
+def _load_user(session_id: str):
+    """The cookie's user, if its login session is still live on the server (not logged out, revoked or expired)."""
+    user = load_session_user(db(), session_id)
+    if user is None or not sessions.is_live(db(), user.id, session.get(SESSION_KEY)):
+        return None
+    return user
+
+
 def _require_login():
     endpoint = request.endpoint or ""
-    if endpoint in PUBLIC or endpoint.startswith("api.") or request.path.startswith("/api/"):
+    if (endpoint in PUBLIC or endpoint.startswith("api.") or request.path.startswith("/api/")
+            or request.path in ("/healthz", "/metrics")):
         return None  # the API answers for itself: 401 without a token, JSON 404 / 405 for no such route
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))

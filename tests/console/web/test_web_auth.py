@@ -81,13 +81,43 @@ def test_login_cookie_is_httponly_and_samesite(client, make_user):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_account_locks_after_five_failures(client, make_user):
+def test_five_failures_lock_the_name_for_that_address_only(app, client, make_user):
+    """A stranger cannot lock the admin out: the lock holds for the address that failed, with Retry-After."""
     make_user("bob", "it_staff")
     for _ in range(5):
         login(client, "bob", "wrong wrong wrong")
     response = login(client, "bob", PASSWORD)
-    assert response.status_code == 401
-    assert "locked" in response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
+    assert "Too many failed logins for this user name from your address" in response.get_data(as_text=True)
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.18.7.7"
+    assert login(elsewhere, "bob", PASSWORD).status_code == 302
+
+
+def test_the_lock_answer_does_not_tell_whether_the_account_exists(app, make_user):
+    make_user("bob", "it_staff")
+    answers = []
+    for name, address in (("bob", "198.18.8.1"), ("nobody-here", "198.18.8.2")):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        for _ in range(5):
+            assert login(client, name, "wrong wrong wrong").status_code == 401
+        response = login(client, name, "wrong wrong wrong")
+        answers.append((response.status_code, "Too many failed logins for this user name" in response.get_data(as_text=True)))
+    assert answers == [(429, True), (429, True)]
+
+
+def test_logout_ends_the_session_on_the_server(logged_in, app):
+    """A copy of the cookie taken before logging out opens nothing afterwards."""
+    client = logged_in("it_staff")
+    copied = client.get_cookie("session").value
+    page = client.get("/profile/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    response = thief.get("/profile/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_post_without_csrf_token_is_refused_and_audited(logged_in, session_factory):
