@@ -5,12 +5,19 @@ the console's time zone (coalesced, one instance at a time), and, when the
 device connectors are installed (console.devices.service.poll_due exists),
 a job every minute that lets them poll the devices that are due. The DB run
 lock still keeps a scheduled run and a manual one apart.
+
+Several console nodes may each run a scheduler on one shared PostgreSQL
+database: the nightly run of a day is claimed as a task under a unique key
+(`compliance.nightly:<date>`, console.tasks), so it happens once, on the node
+that claimed it first, and shows on the task pages like a "Run now".
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -21,6 +28,7 @@ from console.db import make_engine, make_session_factory, session_scope
 from console.compliance import runs as compliance_runs
 from console.access.actor import Actor
 from console.settings import Settings
+from console.tasks import work as tasks
 
 log = logging.getLogger("ops.scheduler")
 
@@ -31,7 +39,7 @@ def scheduler_actor() -> Actor:
 
 
 def nightly_compliance(settings: Settings) -> int | None:
-    """One scheduled run with its reports; returns the run id, or None when another run held the lock."""
+    """One run with its reports, now (`ops scheduler run --once`); the run id, or None when another run held the lock."""
     factory = make_session_factory(make_engine(settings.database_url), settings)
     catalog = load_catalog(settings.compliance.controls_dir)
     try:
@@ -45,6 +53,25 @@ def nightly_compliance(settings: Settings) -> int | None:
                               settings.console.timezone, settings.compliance.report_formats)
     log.info("compliance run %s: %s", outcome.run_id, outcome.counts)
     return outcome.run_id
+
+
+def scheduled_compliance(settings: Settings, day: date | None = None) -> int | None:
+    """The nightly run of `day` (default: today in the console's zone), once across every node sharing the database.
+
+    Returns the run id; None when another node (or an earlier trigger) has that day's run, or the run failed
+    (another run held the lock: the task is on record, failed, with the reason).
+    """
+    day = day or datetime.now(ZoneInfo(settings.console.timezone)).date()
+    task = tasks.run_once(settings, scheduler_actor(), "compliance.run", {"trigger": "schedule", "reports": True},
+                          tasks.nightly_key(day))
+    if task is None:
+        log.info("nightly compliance run of %s: already claimed by another node", day)
+        return None
+    if task.state.value != "done":
+        log.warning("nightly compliance run of %s failed: %s", day, task.error)
+        return None
+    log.info("compliance run %s (task %s): %s", task.result["run_id"], task.id, task.result["counts"])
+    return task.result["run_id"]
 
 
 def device_poller():
@@ -65,7 +92,7 @@ def poll_devices(settings: Settings, poll) -> None:
 def build_scheduler(settings: Settings) -> BlockingScheduler:
     hour, minute = (int(part) for part in settings.compliance.run_at.split(":"))
     scheduler = BlockingScheduler(timezone=settings.console.timezone)
-    scheduler.add_job(nightly_compliance, CronTrigger(hour=hour, minute=minute, timezone=settings.console.timezone),
+    scheduler.add_job(scheduled_compliance, CronTrigger(hour=hour, minute=minute, timezone=settings.console.timezone),
                       args=[settings], id="compliance-nightly", max_instances=1, coalesce=True,
                       misfire_grace_time=3600)
     poll = device_poller()

@@ -39,7 +39,9 @@ fi
 $OPS console serve --host 127.0.0.1 --port 8080 &
 console=$!
 agent=""
-trap 'kill $console $agent $lab_console 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT INT TERM
+$OPS tasks worker &  # Run now, Poll now and rules deploys run here (docs/tasks.md)
+tasks_worker=$!
+trap 'kill $console $tasks_worker $agent $lab_console 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT INT TERM
 
 for _ in $(seq 1 60); do
     .venv/bin/python -c "import urllib.request; urllib.request.urlopen('$URL/healthz', timeout=1)" 2>/dev/null && break

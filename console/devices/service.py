@@ -149,12 +149,18 @@ def poll_due(session: Session, settings, now: datetime | None = None) -> list[Po
     return _poll(session, due, SCHEDULER, all_configs=configs, retention_days=_retention_days(settings))
 
 
+def require_configured(settings_or_configs, name: str) -> DeviceConfig:
+    """The device's configuration; NotFound when ops.toml [[devices]] has no such device."""
+    for config in _configs(settings_or_configs):
+        if config.name == name:
+            return config
+    raise NotFound(f"device {name!r} is not configured in ops.toml [[devices]]")
+
+
 def poll_one(session: Session, actor: Actor, settings_or_configs, name: str) -> PollResult:
-    """Poll one device now (the 'poll now' button, `ops devices poll --device`)."""
+    """Poll one device now (the 'poll now' task the console queues, `ops devices poll --device`)."""
     require(actor, "devices.poll")
-    configs = [c for c in _configs(settings_or_configs) if c.name == name]
-    if not configs:
-        raise NotFound(f"device {name!r} is not configured in ops.toml [[devices]]")
+    configs = [require_configured(settings_or_configs, name)]
     result = _poll(session, configs, actor, all_configs=_configs(settings_or_configs),
                    retention_days=_retention_days(settings_or_configs))[0]
     audit.record(session, actor, "devices.poll", "device", name, status=result.status)
@@ -254,3 +260,26 @@ def evidence_as_dict(item: DeviceEvidence) -> dict:
     return {"name": item.name, "kind": item.kind, "connector": item.connector, "host_names": list(item.host_names),
             "collected_at": iso(item.collected_at), "status": item.status,
             "reason": item.reason, "fields": item.fields}
+
+
+def overview(session: Session, configs: list[DeviceConfig] | None = None) -> dict:
+    """Each UPS on line, on battery or low battery (with runtime left) and each firewall reachable or not.
+
+    The devices ops.toml configures (`configured_states`, as the Devices page lists them), or with no
+    configs the stored ones (`latest_states`); a handful of rows. A UPS or firewall whose last poll
+    failed or that was never polled is 'unknown' / not reachable, with the reason.
+    """
+    ups, firewalls = [], []
+    for item in (latest_states(session) if configs is None else configured_states(session, configs)):
+        if item.kind == "ups":
+            flags = set(item.fields.get("status_flags") or []) if item.status == "ok" else set()
+            state = ("unknown" if item.status != "ok" else "low_battery" if "LB" in flags
+                     else "on_battery" if "OB" in flags else "on_line")
+            ups.append({"name": item.name, "state": state, "reason": item.reason,
+                        "runtime_seconds": item.fields.get("battery_runtime_seconds") if item.status == "ok" else None,
+                        "charge_percent": item.fields.get("battery_charge_percent") if item.status == "ok" else None,
+                        "collected_at": item.collected_at})
+        else:
+            firewalls.append({"name": item.name, "reachable": item.status == "ok", "reason": item.reason,
+                              "collected_at": item.collected_at})
+    return {"ups": ups, "firewalls": firewalls}

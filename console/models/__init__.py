@@ -11,12 +11,13 @@ from console.models.incidents import Incident
 from console.models.inventory import Host, HostStatus, InventoryGroup, host_groups
 from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobState
 from console.models.systems import InformationSystem, ManualEvidence, SystemAssessment
+from console.models.tasks import Task, TaskState
 from console.models.rules import RuleDeployment, RulesetChange, RulesetVersion, RuleTestRun
-from console.models.users import ApiToken, Role, User
+from console.models.users import ApiToken, LoginSession, Role, User
 
 __all__ = ["Agent", "Alert", "AlertComment", "AlertGroup", "AlertStatus", "ApiToken", "AuditEvent", "Base",
            "ComplianceLock", "ComplianceResult", "ComplianceRun", "ComplianceWaiver", "ContextEvent", "Device",
            "DeviceState", "EnrollmentToken", "EventCounter", "Host", "HostReport", "HostStatus", "IngestCheckpoint",
            "Incident", "IngestProblem", "InformationSystem", "InventoryGroup", "Job", "JobEvent", "JobHostLock",
-           "JobHostResult", "JobState", "ManualEvidence", "Role", "RuleDeployment", "RuleTestRun", "RulesetChange",
-           "RulesetVersion", "SystemAssessment", "User", "host_groups"]
+           "JobHostResult", "JobState", "LoginSession", "ManualEvidence", "Role", "RuleDeployment", "RuleTestRun", "RulesetChange",
+           "RulesetVersion", "SystemAssessment", "Task", "TaskState", "User", "host_groups"]

@@ -8,6 +8,8 @@ accepts them), thresholds and version number, reloads Suricata without a
 restart and prints one `ops-ruleset-stats loaded=N failed=M` line, read back
 here from the job's output. The job needs rules.manage, not jobs.run: the
 security officer deploys rules, and the playbook, tags and host are fixed.
+The console never waits for it in a request: a deploy is a background task
+(console.tasks, run by `ops tasks worker`), and the page polls that task.
 """
 
 from __future__ import annotations

@@ -31,8 +31,12 @@ _MANIFESTS: dict[Path, tuple[float, list[dict]]] = {}
 
 
 def deploy_active(session: Session, actor: Actor, *, sensors: list[str] | None = None,
-                  config: RulesConfig | None = None) -> list[deploy.DeployResult]:
-    """Push the active version to the named sensors (default: all configured) and reload each."""
+                  config: RulesConfig | None = None, progress=None) -> list[deploy.DeployResult]:
+    """Push the active version to the named sensors (default: all configured) and reload each.
+
+    The console runs this as a background task (console.tasks): an "ansible" push runs a playbook
+    job, which takes minutes. `progress(text)`, when given, is told which sensor is being pushed.
+    """
     require(actor, "rules.manage")
     cfg = rules_config(session, config)
     active = active_version(session)
@@ -45,7 +49,11 @@ def deploy_active(session: Session, actor: Actor, *, sensors: list[str] | None =
     # Every push before any write here: an "ansible" push runs a job that writes through its own
     # sessions, which must not wait on a write lock this session holds (SQLite).
     folder = versions.folder(cfg.var_dir, active.number)
-    results = [_target(sensor, session, actor).push(folder, active.number) for sensor in chosen]
+    results = []
+    for index, sensor in enumerate(chosen, start=1):
+        if progress is not None:
+            progress(f"{index}/{len(chosen)} {sensor.name}")
+        results.append(_target(sensor, session, actor).push(folder, active.number))
     for sensor, result in zip(chosen, results):
         session.add(RuleDeployment(sensor=sensor.name, version_number=active.number, deployed_by=actor.username[:64],
                                    status="ok" if result.ok else "failed", rules_loaded=result.rules_loaded,

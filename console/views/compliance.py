@@ -24,9 +24,10 @@ from console.compliance import history
 from console.compliance import runs as compliance_runs
 from console.compliance import waivers as compliance_waivers
 from console.common.paging import parse_id
+from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
-from console.web.runtime import catalog, db, runtime, settings
+from console.web.runtime import catalog, db, settings
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 PAGE = 500
@@ -81,17 +82,16 @@ def runs():
 @bp.post("/runs/")
 @permission_required("compliance.run")
 def start_run():
+    """Queue a compliance run (console.tasks) and show its task page; the run happens in the task worker."""
     if not ActionForm().validate_on_submit():
         flash(_("The form expired. Try again."), "error")
         return redirect(url_for("compliance.runs"))
-    try:
-        outcome = compliance_runs.execute(runtime().session_factory, current_actor(), catalog(), trigger="console",
-                                          lock_minutes=settings().compliance.lock_minutes)
-    except compliance_runs.RunLocked as exc:
-        flash(_("Not started: %(error)s", error=str(exc)), "error")
+    if compliance_runs.running(db()) is not None:
+        flash(_("Not started: %(error)s", error=_("another compliance run is in progress")), "error")
         return redirect(url_for("compliance.runs"))
-    flash(_("Compliance run %(id)s finished.", id=outcome.run_id), "success")
-    return redirect(url_for("compliance.run", run_id=outcome.run_id))
+    task = tasks.submit(db(), current_actor(), "compliance.run", {"trigger": "console"})
+    flash(_("Compliance run queued: this page shows its progress."), "success")
+    return redirect(url_for("tasks.detail", task_id=task.id))
 
 
 @bp.get("/runs/<int:run_id>")

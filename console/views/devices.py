@@ -1,12 +1,15 @@
-"""Devices the console polls itself (UPS units, the firewall): their last state, history and 'poll now'."""
+"""Devices the console polls itself (UPS units, the firewall): their last state, history and 'poll now'.
+
+'Poll now' queues a background task (console.tasks): a slow or unreachable device never holds the request.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from console.errors import NotFound
 from console.devices import service as devices
+from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db, settings
@@ -31,16 +34,11 @@ def detail(name: str):
 @bp.post("/<name>/poll")
 @permission_required("devices.poll")
 def poll(name: str):
+    """Queue a poll of one device (console.tasks) and show its task page; the poll happens in the task worker."""
     if not ActionForm().validate_on_submit():
         flash(_("The form expired. Try again."), "error")
         return redirect(url_for("devices.index"))
-    try:
-        result = devices.poll_one(db(), current_actor(), settings(), name)
-    except NotFound:
-        db().rollback()
-        raise
-    if result.status == "ok":
-        flash(_("%(device)s polled: ok", device=name), "success")
-    else:
-        flash(_("%(device)s polled: unknown (%(reason)s)", device=name, reason=result.reason), "error")
-    return redirect(url_for("devices.detail", name=name))
+    devices.require_configured(settings(), name)  # an unknown device is a 404 now, not a failed task later
+    task = tasks.submit(db(), current_actor(), "devices.poll", {"name": name})
+    flash(_("Poll of %(device)s queued.", device=name), "success")
+    return redirect(url_for("tasks.detail", task_id=task.id))

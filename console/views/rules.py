@@ -9,6 +9,7 @@ from console.errors import ValidationFailed
 from console.ruleset import operations as ops
 from console.ruleset import service
 from console.common.paging import MAX_ID, page, parse_id
+from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db
@@ -50,17 +51,16 @@ def build():
 @bp.post("/deploy")
 @permission_required("rules.manage")
 def deploy():
+    """Queue a deploy of the active version (console.tasks): an ansible push runs a playbook, minutes long."""
     if _posted():
-        try:
-            results = ops.deploy_active(db(), current_actor())
-        except RulesetError as exc:
-            db().rollback()
-            flash(str(exc), "error")
-            return redirect(url_for("rules.index"))
-        for result in results:
-            flash(f"{result.sensor}: {result.message}", "success" if result.ok else "error")
-        if not results:
+        if service.active_version(db()) is None:
+            flash(_("No active ruleset version: build one first."), "error")
+        elif not service.rules_config(db()).sensors:
             flash(_("No sensors are configured in [rules] sensors."), "error")
+        else:
+            task = tasks.submit(db(), current_actor(), "rules.deploy", {"sensors": None})
+            flash(_("Deploy queued: this page shows its progress."), "success")
+            return redirect(url_for("tasks.detail", task_id=task.id))
     return redirect(url_for("rules.index"))
 
 

@@ -10,6 +10,7 @@ from console.models import AuditEvent
 from console.settings import load_settings
 from tests.conftest import csrf_token
 from tests.console.web.test_api import token_for  # noqa: F401  (fixture)
+from tests.console.tasks.fixtures import task_id_of, task_worker, wait_task  # noqa: F401  (fixture)
 from tests.fixtures.sophos_api import PASSWORD, USERNAME
 
 
@@ -51,17 +52,25 @@ def test_devices_page_lists_never_polled_devices_to_an_auditor_without_poll_butt
     assert 'href="/devices/"' in page  # the navigation link
 
 
-def test_it_staff_polls_now_and_sees_the_state_and_history(logged_in, session_factory):
+def polled(client, session_factory, name: str, token: str):
+    """Poll now: the answer is a redirect at once to the task's page; the poll happens in the task worker."""
+    response = client.post(f"/devices/{name}/poll", data={"csrf_token": token})
+    assert response.status_code == 302
+    task = wait_task(session_factory, task_id_of(response.headers["Location"]))
+    assert task.state.value == "done", task.error
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_it_staff_polls_now_and_sees_the_state_and_history(logged_in, session_factory, task_worker):  # noqa: F811
     client = logged_in("it_staff")
     client.get("/devices/")
     page = client.get("/devices/").get_data(as_text=True)
     token = csrf_token(page)
-    response = client.post("/devices/ups-room-a/poll", data={"csrf_token": token})
-    assert response.status_code == 302
+    status = polled(client, session_factory, "ups-room-a", token)
+    assert "ups-room-a polled: ok" in status and 'href="/devices/ups-room-a"' in status
     detail = client.get("/devices/ups-room-a").get_data(as_text=True)
-    assert "ups-room-a polled: ok" in detail
     assert 'data-testid="poll-now"' in detail and "OL" in detail and "Done and passed" in detail
-    client.post("/devices/xg210/poll", data={"csrf_token": token})
+    polled(client, session_factory, "xg210", token)
     firewall = client.get("/devices/xg210").get_data(as_text=True)
     assert "lantowan_general" in firewall and "LAN to WAN web" in firewall and "1905.1" in firewall
     listing = client.get("/devices/").get_data(as_text=True)
@@ -71,11 +80,13 @@ def test_it_staff_polls_now_and_sees_the_state_and_history(logged_in, session_fa
         assert [(e.actor, e.object_id) for e in polls] == [("itstaff1", "ups-room-a"), ("itstaff1", "xg210")]
 
 
-def test_an_unreachable_firewall_shows_unknown_with_the_reason(logged_in, sophos_api):
+def test_an_unreachable_firewall_shows_unknown_with_the_reason(logged_in, sophos_api, session_factory,
+                                                               task_worker):  # noqa: F811
     sophos_api.mode = "garbage"
     client = logged_in("admin")
     token = csrf_token(client.get("/devices/").get_data(as_text=True))
-    client.post("/devices/xg210/poll", data={"csrf_token": token})
+    status = polled(client, session_factory, "xg210", token)
+    assert "xg210 polled: unknown (" in status and "not XML the API sends" in status
     detail = client.get("/devices/xg210").get_data(as_text=True)
     assert "Unknown" in detail and "not XML the API sends" in detail
     assert PASSWORD not in detail
@@ -87,14 +98,18 @@ def test_auditor_may_not_poll(logged_in):
     assert client.post("/devices/ups-room-a/poll", data={"csrf_token": token}).status_code == 403
 
 
-def test_api_lists_devices_and_only_it_staff_may_poll(client, token_for):  # noqa: F811
+def test_api_lists_devices_and_only_it_staff_may_poll(client, token_for, session_factory, task_worker):  # noqa: F811
     auditor, staff = token_for("auditor"), token_for("it_staff")
     listed = client.get("/api/v1/devices", headers=auditor).json["data"]
     assert [(d["name"], d["status"], d["reason"]) for d in listed] == [
         ("ups-room-a", "unknown", "never polled"), ("xg210", "unknown", "never polled")]
     assert client.post("/api/v1/devices/ups-room-a/poll", headers=auditor).status_code == 403
-    polled = client.post("/api/v1/devices/ups-room-a/poll", headers=staff)
-    assert polled.status_code == 200 and polled.json["data"]["status"] == "ok"
+    queued = client.post("/api/v1/devices/ups-room-a/poll", headers=staff)
+    assert queued.status_code == 202 and queued.headers["Location"] == queued.json["data"]["status_url"]
+    assert client.post("/api/v1/devices/nope/poll", headers=staff).status_code == 404
+    wait_task(session_factory, queued.json["data"]["id"])
+    status = client.get(queued.json["data"]["status_url"], headers=auditor).json["data"]
+    assert status["state"] == "done" and status["result"]["status"] == "ok" and status["started_by"]
     one = client.get("/api/v1/devices/ups-room-a", headers=auditor).json["data"]
     assert one["fields"]["status_flags"] == ["OL"] and one["host_names"] == ["dtnmt-web-01", "dtnmt-db-01"]
     assert len(one["history"]) == 1
