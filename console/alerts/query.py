@@ -16,7 +16,7 @@ from sqlalchemy import and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from console.common.time import iso, parse_local_time
-from console.common.paging import get_or_404
+from console.common.paging import MAX_ID, get_or_404
 from console.errors import ValidationFailed
 from console.models.alerts import Alert, AlertComment, AlertGroup, AlertStatus, ContextEvent
 from console.alerts.eve_parse import address_key
@@ -143,9 +143,12 @@ def encode_cursor(group: AlertGroup) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     seen, _, group_id = cursor.rpartition("_")
     try:
-        return datetime.fromisoformat(seen).astimezone(timezone.utc), int(group_id)
+        at, number = datetime.fromisoformat(seen).astimezone(timezone.utc), int(group_id)
     except ValueError:
         raise ValidationFailed("after", "not a page cursor of this list") from None
+    if not 0 < number <= MAX_ID:
+        raise ValidationFailed("after", "not a page cursor of this list")
+    return at, number
 
 
 def get_alert(session: Session, alert_id: int) -> Alert | None:

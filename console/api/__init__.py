@@ -11,4 +11,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from console.api import (agents, alerts, audit, auth, compliance, devices, docs, health,  # noqa: E402,F401
-                         hosts, jobs, rules, systems, tokens, users)  # (routes register on import)
+                         hosts, jobs, overview, rules, systems, tasks, tokens, users)  # (routes register on import)

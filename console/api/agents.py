@@ -126,6 +126,7 @@ def agents_revoke(agent_id: str):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
+    require(current_actor(), "agents.manage")  # before the body is read: a refusal reveals no schema
     agent = agents.revoke(db(), current_actor(), agent_id)
     return ok(agents.agent_as_dict(agent))
 
@@ -150,7 +151,8 @@ def enrollment_tokens_create():
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    body = json_body()
+    require(current_actor(), "agents.manage")  # before the body is read: a refusal reveals no schema
+    body = json_body(optional=True)
     hours, uses = body.get("hours", 24), body.get("max_uses", 1)
     for name, value in (("hours", hours), ("max_uses", uses)):
         if not isinstance(value, int) or isinstance(value, bool):

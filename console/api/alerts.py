@@ -9,6 +9,7 @@ from flask import request
 from console.api import bp
 from console.api.agents import _refused
 from console.api.envelope import int_arg, json_body, ok, text_field
+from console.common.paging import MAX_ID
 from console.errors import ValidationFailed
 from console.agents import enrolment as agents
 from console.alerts import triage as alerts_triage
@@ -31,9 +32,19 @@ def _filter(default_status: str = "new"):
 
 def _ids(body: dict) -> list[int]:
     ids = body.get("groups")
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID
+                                            for i in ids):
         raise ValidationFailed("groups", "must be a list of alert group ids")
     return ids
+
+
+def _after() -> str | None:
+    """The page cursor; an id past 64 bits is refused here (the cursor's parser lets it reach the database)."""
+    cursor = request.args.get("after") or None
+    group_id = (cursor or "").rpartition("_")[2]
+    if group_id.isdigit() and int(group_id) > MAX_ID:
+        raise ValidationFailed("after", "not a page cursor of this list")
+    return cursor
 
 
 @bp.get("/api/v1/alerts/groups")
@@ -46,21 +57,34 @@ def alert_groups_list():
         - {name: status, in: query, schema: {type: string, enum: [new, acknowledged, escalated, closed, all]}}
         - {name: since, in: query, schema: {type: string, format: date-time}}
         - {name: until, in: query, schema: {type: string, format: date-time}}
-        - {name: severity, in: query, schema: {type: integer}}
-        - {name: sid, in: query, schema: {type: integer}}
-        - {name: q, in: query, schema: {type: string}, description: "Part of the signature"}
-        - {name: ip, in: query, schema: {type: string}, description: "Address or CIDR, source or destination"}
-        - {name: host, in: query, schema: {type: string}, description: "Inventory host name"}
-        - {name: sensor, in: query, schema: {type: string}}
-        - {name: after, in: query, schema: {type: string}, description: "'next' of the previous page"}
+        - {name: severity, in: query, schema: {type: integer, minimum: 1, maximum: 255}}
+        - {name: sid, in: query, schema: {type: integer, minimum: 1, maximum: 4294967296}}
+        - {name: q, in: query, schema: {type: string, maxLength: 200}, description: "Part of the signature"}
+        - name: ip
+          in: query
+          description: "Address or CIDR, source or destination"
+          schema:
+            anyOf:
+              - {type: string, format: ipv4}
+              - {type: string, format: ipv6}
+              - {type: string, pattern: '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2])$'}
+        - {name: host, in: query, schema: {type: string, maxLength: 200}, description: "Inventory host name"}
+        - {name: sensor, in: query, schema: {type: string, maxLength: 200}}
+        - name: after
+          in: query
+          description: "'next' of the previous page: last_seen and id of its last group"
+          schema:
+            type: string
+            pattern: '^[1-9][0-9]{3}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{6})?([+-]([01][0-9]|2[0-3]):[0-5][0-9])?_[1-9][0-9]{0,17}$'
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
       responses:
         200: {description: "Groups; 'next' is the 'after' value of the next page"}
         400: {$ref: "#/components/responses/BadRequest"}
         401: {$ref: "#/components/responses/Unauthorized"}
+        404: {description: "host names no inventory host", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """
     require(current_actor(), "view")
-    groups, cursor = list_groups(db(), _filter(), after=request.args.get("after") or None,
+    groups, cursor = list_groups(db(), _filter(), after=_after(),
                                  limit=int_arg("limit", 50, 1, 500))
     enricher = Enricher(db(), settings().alerts.internal_networks)
     return ok([group_as_dict(g, enricher) for g in groups], next=cursor)
@@ -103,13 +127,15 @@ def alert_groups_status():
               type: object
               required: [groups, status]
               properties:
-                groups: {type: array, items: {type: integer}}
+                groups: {type: array, items: {type: integer, minimum: 1, maximum: 9223372036854775807}, minItems: 1,
+                         maxItems: 500}
                 status: {$ref: "#/components/schemas/AlertStatus"}
       responses:
         200: {description: "The changed groups"}
         403: {$ref: "#/components/responses/Forbidden"}
-        422: {$ref: "#/components/responses/BadRequest"}
+        404: {$ref: "#/components/responses/NotFound"}
     """
+    require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     body = json_body()
     groups = alerts_triage.set_status(db(), current_actor(), _ids(body), text_field(body, "status"))
     return ok([{"id": g.id, "status": g.status} for g in groups])
@@ -129,13 +155,15 @@ def alert_groups_assign():
               type: object
               required: [groups, assignee]
               properties:
-                groups: {type: array, items: {type: integer}}
+                groups: {type: array, items: {type: integer, minimum: 1, maximum: 9223372036854775807}, minItems: 1,
+                         maxItems: 500}
                 assignee: {type: string}
       responses:
         200: {description: "The changed groups"}
         403: {$ref: "#/components/responses/Forbidden"}
-        422: {$ref: "#/components/responses/BadRequest"}
+        404: {$ref: "#/components/responses/NotFound"}
     """
+    require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     body = json_body()
     groups = alerts_triage.assign(db(), current_actor(), _ids(body), text_field(body, "assignee"))
     return ok([{"id": g.id, "assignee": g.assignee} for g in groups])
@@ -150,12 +178,18 @@ def alert_group_comment(group_id: int):
       parameters: [{name: group_id, in: path, required: true, schema: {type: integer}}]
       requestBody:
         required: true
-        content: {application/json: {schema: {type: object, required: [body], properties: {body: {type: string}}}}}
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [body]
+              properties: {body: {type: string, minLength: 1, maxLength: 4000, pattern: '\\S'}}
       responses:
         201: {description: "The comment"}
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
+    require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     comment = alerts_triage.add_comment(db(), current_actor(), group_id, text_field(json_body(), "body"))
     return ok(comment_as_dict(comment), 201)
 
@@ -180,6 +214,7 @@ def alert_group_false_positive(group_id: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
+    require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
     group = alerts_triage.propose_false_positive(db(), current_actor(), group_id,
                                                  text_field(body, "kind", False, "suppress"),
@@ -201,6 +236,7 @@ def alert_group_false_positive_confirm(group_id: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
+    require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
     group = alerts_triage.confirm_false_positive(db(), current_actor(), group_id, text_field(body, "reason", False))
     return ok({"id": group.id, "proposal": group.fp_proposal, "status": group.fp_status,

@@ -8,11 +8,15 @@ from flask import request
 
 from console.api import bp
 from console.api.envelope import int_arg, ok
+from console.errors import ValidationFailed
 from console.access import audit
 from console.access.permissions import require
 from console.common.paging import page
 from console.web.auth import current_actor
 from console.web.runtime import db, settings
+
+
+OUTCOMES = ("success", "failure", "denied")
 
 
 @bp.get("/api/v1/audit")
@@ -28,7 +32,8 @@ def audit_list():
         - {name: object_type, in: query, schema: {type: string}}
         - {name: since, in: query, schema: {type: string, format: date-time}}
         - {name: until, in: query, schema: {type: string, format: date-time}}
-        - {name: before, in: query, schema: {type: integer}, description: "Last id of the previous page"}
+        - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807},
+           description: "Last id of the previous page"}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
       responses:
         200: {description: "Events; 'next' is the 'before' value for the next page"}
@@ -37,6 +42,8 @@ def audit_list():
     """
     require(current_actor(), "audit.view")
     limit = int_arg("limit", 100, 1, 500)
+    if request.args.get("outcome") not in (None, "", *OUTCOMES):
+        raise ValidationFailed("outcome", f"must be one of {', '.join(OUTCOMES)}")
     filters = audit.parse_filter(request.args, ZoneInfo(settings().console.timezone))
     events, next_before = page(audit.list_events(db(), filters, audit.parse_before(request.args), limit + 1),
                                limit, lambda e: e.id)

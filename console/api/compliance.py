@@ -17,7 +17,7 @@ from console.compliance import runs as compliance_runs
 from console.compliance import waivers as compliance_waivers
 from console.access.permissions import require
 from console.web.auth import current_actor
-from console.web.runtime import catalog, db, runtime, settings
+from console.web.runtime import catalog, db
 
 
 @bp.get("/api/v1/compliance/runs")
@@ -27,7 +27,8 @@ def compliance_runs_list():
     get:
       summary: List compliance runs
       parameters:
-        - {name: before, in: query, schema: {type: integer}, description: "Last id of the previous page"}
+        - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 2147483648},
+           description: "Last id of the previous page"}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200}}
       responses:
         200: {description: "Runs with counts and per category / unit summaries"}
@@ -42,18 +43,28 @@ def compliance_runs_list():
 
 @bp.post("/api/v1/compliance/runs")
 def compliance_runs_start():
-    """Run every control now (admin, it_staff, security_officer); 409 while another run is in progress.
+    """Queue a run of every control (admin, it_staff, security_officer); the task worker runs it.
     ---
     post:
       summary: Start a compliance run
+      description: >
+        Answers 202 at once with the task; poll its status_url (GET /api/v1/tasks/{task_id}) until
+        state is done (result.run_id is the run) or failed (error says why, e.g. another run was in progress).
       responses:
-        201: {description: "The finished run"}
+        202:
+          description: "The queued task, with status_url (also in the Location header)"
+          headers: {Location: {schema: {type: string}, description: "The task's status URL"}}
         403: {$ref: "#/components/responses/Forbidden"}
         409: {description: "Another run is in progress"}
     """
-    outcome = compliance_runs.execute(runtime().session_factory, current_actor(), catalog(), trigger="console",
-                                      lock_minutes=settings().compliance.lock_minutes)
-    return ok(history.run_as_dict(history.get_run(db(), outcome.run_id)), status=201)
+    from console.api.tasks import accepted
+    from console.errors import Conflict
+    from console.tasks import service as tasks
+
+    require(current_actor(), "compliance.run")
+    if compliance_runs.running(db()) is not None:
+        raise Conflict("another compliance run is in progress")
+    return accepted(tasks.submit(db(), current_actor(), "compliance.run", {"trigger": "console"}))
 
 
 @bp.get("/api/v1/compliance/runs/<int:run_id>")
@@ -84,7 +95,8 @@ def compliance_run_results(run_id: int):
         - {name: control, in: query, schema: {type: string}}
         - {name: category, in: query, schema: {type: string}}
         - {name: unit, in: query, schema: {type: string}}
-        - {name: after, in: query, schema: {type: integer}, description: "Last result id of the previous page"}
+        - {name: after, in: query, schema: {type: integer, minimum: 0, maximum: 4611686018427387904},
+           description: "Last result id of the previous page"}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 5000}}
       responses:
         200: {description: "Results; 'next' is the 'after' value for the next page"}
@@ -106,8 +118,8 @@ def compliance_diff():
     get:
       summary: Compare two compliance runs
       parameters:
-        - {name: older, in: query, required: true, schema: {type: integer}}
-        - {name: newer, in: query, required: true, schema: {type: integer}}
+        - {name: older, in: query, required: true, schema: {type: integer, minimum: 1, maximum: 2147483648}}
+        - {name: newer, in: query, required: true, schema: {type: integer, minimum: 1, maximum: 2147483648}}
       responses:
         200: {description: "The three lists and their counts"}
         400: {$ref: "#/components/responses/BadRequest"}
@@ -134,7 +146,7 @@ def compliance_trend():
         400: {$ref: "#/components/responses/BadRequest"}
     """
     require(current_actor(), "view")
-    return ok(history.trend(db(), request.args.get("by", "category"), int_arg("limit", 30, 1, 365)))
+    return ok(history.trend(db(), request.args.get("by") or "category", int_arg("limit", 30, 1, 365)))
 
 
 @bp.get("/api/v1/compliance/controls")
@@ -159,8 +171,11 @@ def compliance_waivers_list():
       parameters: [{name: all, in: query, schema: {type: string, enum: ["0", "1"]}}]
       responses:
         200: {description: "Waivers with their state"}
+        400: {$ref: "#/components/responses/BadRequest"}
     """
     require(current_actor(), "view")
+    if request.args.get("all") not in (None, "", "0", "1"):
+        raise ValidationFailed("all", "must be 0 or 1")
     items = compliance_waivers.list_waivers(db(), include_inactive=request.args.get("all") == "1")
     return ok([compliance_waivers.waiver_as_dict(w) for w in items])
 
@@ -187,6 +202,7 @@ def compliance_waivers_create():
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
+    require(current_actor(), "compliance.waive")  # before the body is read: a refusal reveals no schema
     body = json_body()
     try:
         expires = datetime.fromisoformat(text_field(body, "expires_at"))
@@ -209,5 +225,6 @@ def compliance_waivers_revoke(waiver_id: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
+    require(current_actor(), "compliance.waive")  # before the body is read: a refusal reveals no schema
     waiver = compliance_waivers.revoke(db(), current_actor(), waiver_id)
     return ok(compliance_waivers.waiver_as_dict(waiver))

@@ -54,16 +54,24 @@ def device_detail(name: str):
 
 @bp.post("/api/v1/devices/<name>/poll")
 def device_poll(name: str):
-    """Poll one device now and store its state (admin, it_staff).
+    """Queue a poll of one device (admin, it_staff); the task worker polls it and stores its state.
     ---
     post:
       summary: Poll a device now
+      description: >
+        Answers 202 at once with the task; poll its status_url (GET /api/v1/tasks/{task_id}) until
+        state is done: result has the new state (status ok, or unknown with reason).
       parameters: [{name: name, in: path, required: true, schema: {type: string}}]
       responses:
-        200: {description: "The new state: status ok or unknown with reason"}
+        202:
+          description: "The queued task, with status_url (also in the Location header)"
+          headers: {Location: {schema: {type: string}, description: "The task's status URL"}}
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    result = devices.poll_one(db(), current_actor(), settings(), name)
-    return ok({"name": result.name, "status": result.status, "reason": result.reason,
-               "collected_at": result.collected_at.isoformat()})
+    from console.api.tasks import accepted
+    from console.tasks import service as tasks
+
+    require(current_actor(), "devices.poll")
+    devices.require_configured(settings(), name)
+    return accepted(tasks.submit(db(), current_actor(), "devices.poll", {"name": name}))

@@ -57,7 +57,39 @@ def build_spec(app) -> dict:
                 spec.path(view=app.view_functions[rule.endpoint], app=app)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
+    for operation in _operations(document):
+        _complete(operation)
+    body = document["paths"]["/api/v1/users"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body["properties"]["password"]["minLength"] = app.extensions["ops"].settings.security.min_password_length  # ops.toml decides
     return document
+
+
+def _operations(document: dict):
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            if method in ("get", "put", "post", "delete", "patch"):
+                yield operation
+
+
+def _complete(operation: dict) -> None:
+    """What holds for every operation, added here rather than repeated in each docstring.
+
+    A secured operation can answer 401 (its token is missing, revoked or expired); one that reads a body, a query
+    or a header can answer 400 (json_body, int_arg and the filters name the bad field). An optional query argument
+    sent empty (`?until=`) means "not given" everywhere (int_arg, the filters), so the document says it may be empty;
+    an operation whose argument must not be empty says `allowEmptyValue: false` itself.
+    """
+    responses = operation.setdefault("responses", {})
+    codes = {str(code) for code in responses}
+    if operation.get("security") != [] and "401" not in codes:
+        responses["401"] = {"$ref": "#/components/responses/Unauthorized"}
+    parameters = operation.get("parameters", [])
+    reads_input = "requestBody" in operation or any(p.get("in") in ("query", "header") for p in parameters)
+    if reads_input and "400" not in codes:
+        responses["400"] = {"$ref": "#/components/responses/BadRequest"}
+    for parameter in parameters:
+        if parameter.get("in") == "query" and not parameter.get("required") and "allowEmptyValue" not in parameter:
+            parameter["allowEmptyValue"] = True
 
 
 @bp.get("/api/v1/openapi.json")

@@ -18,7 +18,7 @@ def json_body(optional: bool = False) -> dict:
     With `optional`, an empty body is {} (actions whose fields all have defaults).
     """
     raw = request.get_data(cache=True)
-    if optional and not raw.strip():
+    if optional and not raw.strip(b" \t\r\n"):  # JSON's whitespace; a form feed is not an empty body
         return {}
     if json_nesting(raw) > MAX_JSON_DEPTH:
         raise ValidationFailed("body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
@@ -29,10 +29,13 @@ def json_body(optional: bool = False) -> dict:
 
 
 def text_field(body: dict, name: str, required: bool = True, default: str = "") -> str:
+    """A text field; an optional one may be left out, but not sent as null (the document says it is a string)."""
     value = body.get(name, None)
     if value is None:
         if required:
             raise ValidationFailed(name, "is required")
+        if name in body:
+            raise ValidationFailed(name, "must be a string (or left out)")
         return default
     if not isinstance(value, str):
         raise ValidationFailed(name, "must be a string")

@@ -71,5 +71,6 @@ def inventory_sync():
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
+    require(current_actor(), "inventory.sync")  # before the body is read: a refusal reveals no schema
     result = sync_inventory(db(), current_actor(), settings().inventory)
     return ok(result.as_dict())

@@ -23,7 +23,8 @@ def jobs_list():
       summary: List jobs
       parameters:
         - {name: state, in: query, schema: {$ref: "#/components/schemas/JobState"}}
-        - {name: before, in: query, schema: {type: integer}, description: "Last id of the previous page"}
+        - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 2147483648},
+           description: "Last id of the previous page"}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
       responses:
         200: {description: "Jobs; 'next' is the 'before' value for the next page"}
@@ -67,6 +68,7 @@ def jobs_launch():
         403: {$ref: "#/components/responses/Forbidden"}
         409: {description: "Another queued or running job holds some of these hosts"}
     """
+    require(current_actor(), "jobs.run")  # before the body is read: a refusal reveals no schema
     body = json_body()
     extravars, secret_vars = _vars(body, "extra_vars"), _vars(body, "secret_vars")
     check = body.get("check", False)
@@ -109,7 +111,7 @@ def jobs_events(job_id: int):
       summary: A job's output events
       parameters:
         - {name: job_id, in: path, required: true, schema: {type: integer}}
-        - {name: after, in: query, schema: {type: integer, minimum: 0}}
+        - {name: after, in: query, schema: {type: integer, minimum: 0, maximum: 2147483648}}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000}}
       responses:
         200: {description: "Events in order; 'state' and 'finished' say whether more can come"}
@@ -137,5 +139,6 @@ def jobs_cancel(job_id: int):
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "The job has already ended"}
     """
+    require(current_actor(), "jobs.run")  # before the body is read: a refusal reveals no schema
     job = jobs.cancel(db(), current_actor(), job_id)
     return ok(job_as_dict(job))

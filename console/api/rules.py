@@ -45,7 +45,8 @@ def rules_versions():
     get:
       summary: List ruleset versions
       parameters:
-        - {name: before, in: query, schema: {type: integer}, description: "Last number of the previous page"}
+        - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 2147483648},
+           description: "Last number of the previous page"}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
       responses:
         200: {description: "Versions with counts; 'next' is the 'before' value for the next page"}
@@ -83,8 +84,8 @@ def rules_diff():
     get:
       summary: Diff two ruleset versions
       parameters:
-        - {name: from, in: query, required: true, schema: {type: integer}}
-        - {name: to, in: query, required: true, schema: {type: integer}}
+        - {name: from, in: query, required: true, schema: {type: integer, minimum: 1, maximum: 2147483648}}
+        - {name: to, in: query, required: true, schema: {type: integer, minimum: 1, maximum: 2147483648}}
       responses:
         200: {description: "changes[]"}
         400: {$ref: "#/components/responses/BadRequest"}
@@ -106,17 +107,20 @@ def rules_build():
       requestBody:
         content:
           application/json:
-            schema: {type: object, properties: {reason: {type: string}, offline: {type: boolean}}}
+            schema: {type: object, properties: {reason: {type: string, description: "Kept to its first 200 characters"},
+                                              offline: {type: boolean}}}
       responses:
         201: {description: "Built: version_number and messages"}
         422: {description: "Refused: messages name file, line and sid; the active version stays"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
+    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed("body", "expected a JSON object")
-    outcome = service.build_version(db(), current_actor(), reason=str(body.get("reason", ""))[:200],
-                                    offline=bool(body.get("offline", False)))
+    offline = body.get("offline", False)
+    if not isinstance(offline, bool):
+        raise ValidationFailed("offline", "must be true or false")
+    outcome = service.build_version(db(), current_actor(), reason=text_field(body, "reason", False)[:200],
+                                    offline=offline)
     if not outcome.ok:
         keep_on_error()  # the refused build is on record; the active version stays
         errors = [{"code": "build_refused", "message": m} for m in outcome.messages if not m.startswith("info")]
@@ -136,32 +140,49 @@ def rules_rollback(number: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
+    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     row = service.rollback(db(), current_actor(), number)
     return ok(service.version_as_dict(row))
 
 
 @bp.post("/api/v1/rules/deploy")
 def rules_deploy():
-    """Push the active version to sensors and reload Suricata there (rules.manage).
+    """Queue a push of the active version to sensors and a Suricata reload there (rules.manage).
     ---
     post:
       summary: Deploy the active version
+      description: >
+        Answers 202 at once with the task (an "ansible" sensor's push is a playbook job, minutes long);
+        poll its status_url (GET /api/v1/tasks/{task_id}): result.sensors has, per sensor, ok,
+        rules_loaded, rules_failed and message; state is failed (error names the sensors) if any push failed.
       requestBody:
         content:
           application/json:
             schema: {type: object, properties: {sensors: {type: array, items: {type: string}}}}
       responses:
-        200: {description: "Per sensor: ok, rules_loaded, rules_failed, message"}
+        202:
+          description: "The queued task, with status_url (also in the Location header)"
+          headers: {Location: {schema: {type: string}, description: "The task's status URL"}}
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
+    from console.api.tasks import accepted
+    from console.errors import NotFound
+    from console.tasks import service as tasks
+    from rules.errors import RulesetError
+
+    require(current_actor(), "rules.manage")  # the role first: a refused caller learns nothing about its body
     body = json_body(optional=True)
     names = body.get("sensors") if isinstance(body, dict) else None
     if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
         raise ValidationFailed("sensors", "must be a list of sensor names")
-    results = ops.deploy_active(db(), current_actor(), sensors=names)
-    return ok([asdict(r) for r in results])
+    if service.active_version(db()) is None:
+        raise RulesetError("no active ruleset version: run `ops rules update` first")
+    unknown = set(names or []) - {s.name for s in service.rules_config(db()).sensors}
+    if unknown:
+        raise NotFound(f"no sensor named {', '.join(sorted(unknown))} in [rules] sensors")
+    return accepted(tasks.submit(db(), current_actor(), "rules.deploy", {"sensors": names}))
 
 
 @bp.get("/api/v1/rules/search")
@@ -171,18 +192,20 @@ def rules_search():
     get:
       summary: Search rules
       parameters:
-        - {name: sid, in: query, schema: {type: integer}}
+        - {name: sid, in: query, schema: {type: integer, minimum: 1, maximum: 4294967295}}
         - {name: q, in: query, schema: {type: string}, description: "Part of the msg"}
         - {name: classtype, in: query, schema: {type: string}}
         - {name: source, in: query, schema: {type: string}}
         - {name: enabled, in: query, schema: {type: string, enum: ["yes", "no"]}}
-        - {name: offset, in: query, schema: {type: integer, minimum: 0}}
+        - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 10000000}}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
       responses:
         200: {description: "Matching rules and 'total'"}
         400: {$ref: "#/components/responses/BadRequest"}
     """
     require(current_actor(), "view")
+    if request.args.get("enabled") not in (None, "", "yes", "no"):
+        raise ValidationFailed("enabled", "must be yes or no")
     sid = int_arg("sid", 0, 1, 2**32 - 1)
     rows, total = ops.search_rules(db(), sid=sid or None, text=request.args.get("q", "")[:200],
                                    classtype=request.args.get("classtype", "")[:64],
@@ -220,7 +243,7 @@ def rules_sources_change():
               required: [action, name]
               properties:
                 action: {type: string, enum: [add, enable, disable, remove]}
-                name: {type: string}
+                name: {type: string, pattern: "^[a-z0-9_.-]{1,64}$", not: {enum: [local]}}
                 kind: {type: string, enum: [url, file, directory]}
                 location: {type: string}
       responses:
@@ -228,6 +251,7 @@ def rules_sources_change():
         403: {$ref: "#/components/responses/Forbidden"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
+    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     body = json_body()
     found = ops.change_source(db(), current_actor(), text_field(body, "action"), text_field(body, "name"),
                               kind=text_field(body, "kind", required=False),
@@ -266,6 +290,7 @@ def rules_policy_write(name: str):
         404: {$ref: "#/components/responses/NotFound"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
+    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     ops.write_policy(db(), current_actor(), name, text_field(json_body(), "text"))
     return ok({"name": name})
 
@@ -281,6 +306,7 @@ def rules_tests_run():
         403: {$ref: "#/components/responses/Forbidden"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
+    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     run = ops.run_tests(db(), current_actor())
     return ok({"version": run.version_number, "passed": run.passed, "failed": run.failed, "results": run.results})
 

@@ -43,7 +43,7 @@ def compliance_system_assessment(key: str):
       summary: Assessment of an information system (latest run, or ?run=)
       parameters:
         - {name: key, in: path, required: true, schema: {type: string}}
-        - {name: run, in: query, schema: {type: integer}}
+        - {name: run, in: query, schema: {type: integer, minimum: 1, maximum: 9223372036854775807}}
       responses:
         200: {description: "The assessment"}
         404: {$ref: "#/components/responses/NotFound"}
@@ -80,7 +80,9 @@ def compliance_system_evidence(key: str):
         201: {description: "The evidence"}
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
+        404: {$ref: "#/components/responses/NotFound"}
     """
+    require(current_actor(), "compliance.evidence")  # before the body is read: a refusal reveals no schema
     body = json_body()
     row = manual_evidence.add(db(), current_actor(), manual_evidence.evidence_folder(settings()), key, text_field(body, "framework"),
                               text_field(body, "requirement_id"), _date(body, "evidence_date"),

@@ -37,8 +37,8 @@ def tokens_create():
               type: object
               required: [name]
               properties:
-                name: {type: string}
-                role: {type: string, description: "Defaults to the acting role; only admin may pick another"}
+                name: {type: string, minLength: 1, maxLength: 128, pattern: '\\S'}
+                role: {$ref: "#/components/schemas/Role"}
                 days: {type: integer, minimum: 1, maximum: 3650}
       responses:
         201: {description: "Created"}

@@ -6,6 +6,7 @@ from console.common.time import iso
 from console.api import bp
 from console.api.envelope import json_body, ok, text_field
 from console.access import users
+from console.access.permissions import require
 from console.web.auth import current_actor
 from console.web.runtime import db, settings
 
@@ -37,16 +38,17 @@ def users_create():
               type: object
               required: [username, role]
               properties:
-                username: {type: string}
+                username: {type: string, pattern: "^[a-z0-9][a-z0-9._-]{1,63}$"}
                 role: {$ref: "#/components/schemas/Role"}
                 display_name: {type: string}
-                password: {type: string}
+                password: {type: string, minLength: 12, description: "At least [security] min_password_length"}
       responses:
         201: {description: "Created; 'password' is present only when generated"}
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
         409: {description: "The user name exists"}
     """
+    require(current_actor(), "users.manage")  # before the body is read: a refusal reveals no schema
     body = json_body()
     user, generated = users.create_user(
         db(), current_actor(), settings().security, text_field(body, "username"), text_field(body, "role"),
@@ -72,6 +74,7 @@ def users_disable(username: str):
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "The last active admin cannot be disabled"}
     """
+    require(current_actor(), "users.manage")  # before the body is read: a refusal reveals no schema
     user = users.set_active(db(), current_actor(), username, False)
     return ok(_user(user))
 
@@ -88,6 +91,7 @@ def users_enable(username: str):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
+    require(current_actor(), "users.manage")  # before the body is read: a refusal reveals no schema
     user = users.set_active(db(), current_actor(), username, True)
     return ok(_user(user))
 
@@ -103,12 +107,13 @@ def users_role(username: str):
         required: true
         content:
           application/json:
-            schema: {type: object, required: [role], properties: {role: {type: string}}}
+            schema: {type: object, required: [role], properties: {role: {$ref: "#/components/schemas/Role"}}}
       responses:
         200: {description: "Changed"}
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
+    require(current_actor(), "users.manage")  # before the body is read: a refusal reveals no schema
     user = users.set_role(db(), current_actor(), username, text_field(json_body(), "role"))
     return ok(_user(user))
 

@@ -70,7 +70,10 @@ def _csrf_error(exc: CSRFError):
 
 
 def _http_error(exc: HTTPException):
-    return error_response(exc.code or 500, exc.description or exc.name)
+    response = error_response(exc.code or 500, exc.description or exc.name)
+    if exc.code == 405 and getattr(exc, "valid_methods", None):  # RFC 9110: a 405 names what the resource allows
+        return (*response, {"Allow": ", ".join(exc.valid_methods)})
+    return response
 
 
 def _unexpected(exc: Exception):
