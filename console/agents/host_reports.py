@@ -205,3 +205,93 @@ def purge(session: Session, actor: Actor, older_than_days: int) -> int:
     audit.record(session, actor, "reports.purge", "host_reports", "", removed=count,
                  older_than_days=older_than_days)
     return count
+
+
+# Per process: the warning verdict of each host's newest report,
+# {(database, host_id): (row id, collected_at, warns)}. A stored report never changes, so a verdict is
+# worked out once per report, not once per request; bounded by the number of hosts (a newer report
+# replaces its host's entry).
+_VERDICTS: dict[tuple[str, int], tuple[int, object, bool]] = {}
+_IN_CHUNK = 5000  # bounded IN lists (SQLite's variable limit)
+
+
+def health_counts(session: Session, host_ids: list[int]) -> dict[str, int]:
+    """How many of these hosts are ok, warning, stale or never seen (the overview), by the rules of `conditions`.
+
+    Column queries: the live agents (stale judged in SQL) and which report is each host's newest
+    (read from the (host_id, collected_at) index alone). Only a report this process has not judged
+    yet is read: its disk and error columns and the payload parts the warnings read (services,
+    UPS, antivirus), so the page's 30 s refresh does not re-read 10,000 payloads.
+    """
+    from sqlalchemy import String, case, cast, false, or_, type_coerce
+
+    counts = {health.value: 0 for health in HostHealth}
+    now = utcnow()
+    # Stale is judged in SQL, one bound cut-off per distinct interval (a handful), so no datetime is read back.
+    intervals = list(session.scalars(select(Agent.interval_seconds).distinct()))
+
+    def stale(column):
+        return or_(false(), *[(Agent.interval_seconds == i) & (column < now - timedelta(seconds=i * STALE_AFTER_INTERVALS))
+                              for i in intervals])
+    # Every live agent and every host's newest report, filtered here: cheaper than 10,000 bound ids.
+    live = (select(Agent.host_id, Agent.last_seen_at.is_(None), case((stale(Agent.last_seen_at), 1), else_=0))
+            .where(Agent.revoked_at.is_(None)).order_by(Agent.host_id, Agent.enrolled_at))
+    connection = session.connection()
+    agents = {host_id: (unseen, bool(late)) for host_id, unseen, late in connection.execute(live)}  # the newest wins
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import distinct_on
+
+        newest = (select(HostReport.host_id, cast(HostReport.collected_at, String), HostReport.id)  # text: not parsed
+                  .ext(distinct_on(HostReport.host_id)).order_by(HostReport.host_id, HostReport.collected_at.desc()))
+    else:  # SQLite gives the bare id of the row holding max(): a scan of the index alone
+        newest = select(HostReport.host_id, type_coerce(func.max(HostReport.collected_at), String),
+                        HostReport.id).group_by(HostReport.host_id)
+    reports = {host_id: (at, row_id) for host_id, at, row_id in connection.execute(newest)}
+    database = str(connection.engine.url)
+    to_judge: dict[int, tuple[int, object]] = {}
+    for host_id in host_ids:
+        agent, report = agents.get(host_id), reports.get(host_id)
+        if agent is None or report is None:
+            counts[HostHealth.never_seen.value] += 1
+            continue
+        (unseen, late), (at, row_id) = agent, report
+        if unseen:  # an agent that never touched in: as `conditions`, judged by when its report arrived
+            received = session.scalar(select(HostReport.received_at).where(HostReport.id == row_id))
+            late = utcnow() - received > timedelta(seconds=_interval_of(session, host_id) * STALE_AFTER_INTERVALS)
+        if late:
+            counts[HostHealth.stale.value] += 1
+            continue
+        known = _VERDICTS.get((database, host_id))
+        if known is not None and known[0] == row_id and known[1] == at:
+            counts[(HostHealth.warning if known[2] else HostHealth.ok).value] += 1
+        else:
+            to_judge[row_id] = (host_id, at)
+    judged = _judge_reports(session, list(to_judge))
+    for row_id, (host_id, at) in to_judge.items():
+        warns = judged.get(row_id, False)
+        _VERDICTS[(database, host_id)] = (row_id, at, warns)
+        counts[(HostHealth.warning if warns else HostHealth.ok).value] += 1
+    return counts
+
+
+def _judge_reports(session: Session, row_ids: list[int]) -> dict[int, bool]:
+    """{report row id: whether it warns} from only the columns and payload parts `_warnings` reads."""
+    from types import SimpleNamespace
+
+    found = {}
+    for start in range(0, len(row_ids), _IN_CHUNK):
+        query = (select(HostReport.id, HostReport.disk_max_percent, HostReport.payload["errors"],
+                        HostReport.payload[("health", "services")], HostReport.payload["ups"],
+                        HostReport.payload["antivirus"])
+                 .where(HostReport.id.in_(row_ids[start:start + _IN_CHUNK])))
+        for row_id, disk, errors, services, ups, antivirus in session.execute(query):
+            light = SimpleNamespace(disk_max_percent=disk, payload={
+                "errors": errors or [], "health": {"services": services or []}, "ups": ups, "antivirus": antivirus})
+            found[row_id] = bool(_warnings(light))
+    return found
+
+
+def _interval_of(session: Session, host_id: int) -> int:
+    query = (select(Agent.interval_seconds).where(Agent.host_id == host_id, Agent.revoked_at.is_(None))
+             .order_by(Agent.enrolled_at.desc()).limit(1))
+    return session.scalar(query) or 60

@@ -164,3 +164,42 @@ def result_as_dict(row: ComplianceResult) -> dict:
             "category": row.category, "severity": row.severity, "result": row.result, "why": row.why,
             "evidence": row.evidence, "evidence_at": iso(row.evidence_at),
             "waiver_id": row.waiver_id}
+
+
+def overview(session: Session, runs: int = 30, top: int = 5) -> dict | None:
+    """The latest run at a glance (None before any run): its score, the change since the run before,
+    the score of the last `runs` runs (oldest first) and the `top` controls failing on most targets.
+
+    Column queries only: the runs' counts, and the latest run's per-control tally from its summary
+    (one result per control and target, so a control's fail count is the targets it fails on); a run
+    stored without that tally is counted from its results.
+    """
+    from sqlalchemy import func
+
+    rows = session.execute(select(ComplianceRun.id, ComplianceRun.started_at, ComplianceRun.state, ComplianceRun.counts)
+                           .order_by(ComplianceRun.id.desc()).limit(runs)).all()
+    if not rows:
+        return None
+    latest_id, started_at, state, counts = rows[0]
+    counts = counts or {}
+    previous = (rows[1].counts or {}).get("score") if len(rows) > 1 else None
+    score = counts.get("score")
+    per_control = (session.scalar(select(ComplianceRun.summary).where(ComplianceRun.id == latest_id)) or {}).get("control")
+    if per_control is not None:
+        failing = sorted(((control, tally.get("fail", 0)) for control, tally in per_control.items()
+                          if tally.get("fail")), key=lambda item: (-item[1], item[0]))[:top]
+    else:
+        failing = session.execute(
+            select(ComplianceResult.control_id, func.count().label("targets"))
+            .where(ComplianceResult.run_id == latest_id, ComplianceResult.result == "fail")
+            .group_by(ComplianceResult.control_id).order_by(func.count().desc(), ComplianceResult.control_id)
+            .limit(top)).all()
+    return {
+        "run_id": latest_id, "started_at": started_at, "state": state, "score": score,
+        "previous_score": previous,
+        "change": round(score - previous, 1) if score is not None and previous is not None else None,
+        "counts": {key: counts.get(key, 0) for key in ("pass", "fail", "unknown", "waived", "total")},
+        "trend": [{"run_id": run_id, "started_at": at, "score": (c or {}).get("score")}
+                  for run_id, at, _state, c in reversed(rows)],
+        "top_failing": [{"control_id": control, "targets": n} for control, n in failing],
+    }

@@ -191,3 +191,25 @@ def notice_text(session: Session, incident: Incident, kind: str, locale: str = "
 def _source_vi(incident: Incident) -> str:
     names = {"alert": "cảnh báo IDS", "finding": "kết quả đánh giá tuân thủ", "report": "báo cáo của người dùng"}
     return f"{names.get(incident.source, incident.source)} {incident.source_ref}".rstrip()
+
+
+def open_deadlines(session: Session, now: datetime | None = None, limit: int = 10) -> dict:
+    """Open incidents: serious ones with a notice still to send, each with its next deadline and the
+    seconds left to it (negative once overdue), most urgent first; and how many there are."""
+    from sqlalchemy import func, or_
+
+    now = now or utcnow()
+    pending = Incident.serious.is_(True) & or_(Incident.first_notice_at.is_(None), Incident.full_report_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(Incident).where(pending)) or 0
+    rows = session.scalars(select(Incident).where(pending).order_by(Incident.detected_at).limit(limit))
+    items = []
+    for row in rows:
+        due = next(d for d in deadlines(row) if d.done_at is None)
+        items.append({"id": row.id, "title": row.title, "system": row.system_key, "detected_at": row.detected_at,
+                      "kind": due.kind, "due": due.due, "seconds_left": int((due.due - now).total_seconds()),
+                      "overdue": due.overdue(now)})
+    items.sort(key=lambda item: item["due"])
+    overdue = session.scalar(select(func.count()).select_from(Incident).where(
+        Incident.serious.is_(True), or_(Incident.first_notice_at.is_(None) & (Incident.detected_at < now - FIRST_NOTICE),
+                                        Incident.full_report_at.is_(None) & (Incident.detected_at < now - FULL_REPORT))))
+    return {"open": int(total), "overdue": int(overdue or 0), "items": items}

@@ -235,3 +235,18 @@ def exit_code(job: Job) -> int:
     if job.state == JobState.failed:
         return 3 if job.unreachable_count else 2
     return 1
+
+
+def overview(session: Session, hours: int = 24, now=None) -> dict:
+    """Jobs queued and running now, and jobs failed (a host failed) or in error (could not run) that
+    finished in the last `hours`: one aggregate query."""
+    from sqlalchemy import case, func
+
+    since = (now or utcnow()) - timedelta(hours=hours)
+    recent = Job.finished_at >= since
+    row = session.execute(select(
+        func.count(case((Job.state == JobState.running, 1))), func.count(case((Job.state == JobState.queued, 1))),
+        func.count(case(((Job.state == JobState.failed) & recent, 1))),
+        func.count(case(((Job.state == JobState.error) & recent, 1))))
+        .where(Job.state.in_([JobState.running, JobState.queued, JobState.failed, JobState.error]))).one()
+    return {"running": row[0], "queued": row[1], "failed": row[2], "error": row[3], "hours": hours}

@@ -11,6 +11,7 @@
       canvas.dataset.drawn = "1";
       var horizontal = canvas.dataset.chartHorizontal === "1";
       var countAxis = { beginAtZero: true, ticks: { precision: 0 } };
+      if (canvas.dataset.chartMax) { countAxis.max = Number(canvas.dataset.chartMax); }
       new Chart(canvas, {
         type: canvas.dataset.chartType || "bar",
         data: { labels: data.labels, datasets: [{ label: canvas.dataset.chartLabel || "", data: data.values }] },

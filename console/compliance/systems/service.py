@@ -84,3 +84,23 @@ def system_as_dict(row: InformationSystem) -> dict:
             "level": row.level, "framework": row.framework,
             "approved_on": iso(row.approved_on),
             "hosts": list(row.hosts or []), "present": row.present}
+
+
+def overview(session: Session) -> list[dict]:
+    """Each present system with its level and the percent met of its latest assessment (None before
+    any run), highest level first: one query over the assessments' columns (not their verdicts)."""
+    from sqlalchemy import func
+
+    from console.models.systems import SystemAssessment
+
+    latest = (select(SystemAssessment.system_key, func.max(SystemAssessment.run_id).label("run_id"))
+              .group_by(SystemAssessment.system_key).subquery())
+    query = (select(InformationSystem.key, InformationSystem.name_vi, InformationSystem.name_en,
+                    InformationSystem.level, SystemAssessment.percent_met, SystemAssessment.run_id)
+             .where(InformationSystem.present)
+             .outerjoin(latest, latest.c.system_key == InformationSystem.key)
+             .outerjoin(SystemAssessment, (SystemAssessment.system_key == latest.c.system_key)
+                        & (SystemAssessment.run_id == latest.c.run_id))
+             .order_by(InformationSystem.level.desc(), InformationSystem.key))
+    return [{"key": key, "name_vi": name_vi, "name_en": name_en, "level": level, "percent_met": percent,
+             "run_id": run_id} for key, name_vi, name_en, level, percent, run_id in session.execute(query)]
