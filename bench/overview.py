@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from sqlalchemy import insert, select  # noqa: E402
 
+from alerts_ingest import _client as client  # noqa: E402  (a logged-in test client, as the inbox bench has)
 from compliance_run import payload  # noqa: E402  (the agent-shaped report of the compliance bench)
 from console import migrate  # noqa: E402
 from console.db import make_engine, make_session_factory, session_scope  # noqa: E402
@@ -166,27 +167,6 @@ def build(url: str, hosts: int, alerts: int, groups: int, runs: int, controls: i
     engine.dispose()
     counted["seconds"] = time.perf_counter() - started
     return counted
-
-
-def client(url: str, folder: Path):
-    from console import create_app
-    from console.access import users
-    from console.access.actor import Actor
-    from console.settings import load_settings
-
-    config = folder / f"ops-{abs(hash(url))}.toml"
-    config.write_text(f'[console]\nsecret_key = "bench"\ndefault_locale = "en"\n[database]\nurl = "{url}"\n'
-                      f'[paths]\nvar_dir = "{folder / "var"}"\n[inventory]\npath = "{REPO / "inventory"}"\n')
-    app = create_app(load_settings(config))
-    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
-    with make_session_factory(app.extensions["ops"].engine)() as session:
-        users.create_user(session, Actor.cli(), app.extensions["ops"].settings.security, "bench", "auditor",
-                          password="bench password 123")
-        session.commit()
-    test_client = app.test_client()
-    response = test_client.post("/login", data={"username": "bench", "password": "bench password 123"})
-    assert response.status_code == 302, response.status_code
-    return test_client
 
 
 def measure(test_client, rounds: int) -> dict[str, tuple[float, float]]:

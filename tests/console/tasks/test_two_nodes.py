@@ -26,6 +26,7 @@ from console.tasks import queue, work
 from tests.conftest import login
 from tests.console.tasks.fixtures import task_id_of, wait_task
 from tests.fixtures.processes import stop
+from tests.console.jobs.conftest import PLAYBOOKS
 
 pytestmark = pytest.mark.postgres
 
@@ -39,17 +40,7 @@ all:
         web-a: {ansible_connection: local}
         web-b: {ansible_connection: local}
 """
-VERY_SLOW = """
-- name: Take long
-  hosts: web-a
-  gather_facts: false
-  tasks:
-    - name: Started
-      ansible.builtin.debug:
-        msg: "started"
-    - name: Sleep long
-      ansible.builtin.command: sleep 120
-"""
+VERY_SLOW = PLAYBOOKS["very_slow.yml"]  # the jobs tests' playbook that runs until cancelled
 
 
 class Node:
