@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from console.common.time import iso
@@ -74,9 +74,17 @@ def verify_token(session: Session, token: str) -> ApiToken | None:
         return None
     if row.role != row.user.role and row.user.role != Role.admin:
         return None  # owner was demoted: the token may not outrank them
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        row.last_used_at = now  # once a minute is enough to see a token in use; saves a write per call
     return row
+
+
+def use_is_stale(row: ApiToken) -> bool:
+    """Whether the token's last use should be written again: once a minute is enough to see it in use."""
+    return row.last_used_at is None or utcnow() - row.last_used_at > LAST_USED_RESOLUTION
+
+
+def record_use(session: Session, token_id: int) -> None:
+    """Note that the token was used now (its own transaction, so a call that fails still shows the token in use)."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def list_tokens(session: Session, actor: Actor, everyone: bool = False) -> list[ApiToken]:

@@ -8,7 +8,7 @@ from console.api import bp
 from console.db import session_scope
 from console.access import audit
 from console.access.actor import Actor
-from console.access.tokens import verify_token
+from console.access.tokens import record_use, use_is_stale, verify_token
 from console.web import metrics
 from console.web.auth import client_addr
 from console.web.runtime import db, runtime, settings
@@ -29,8 +29,9 @@ def _authenticate():
     row = verify_token(db(), token.strip())
     if row is None:
         return _refuse("invalid token", "the token is unknown, revoked or expired")
-    if db().dirty:
-        db().commit()  # keeps last_used_at
+    if use_is_stale(row):  # written apart from the request's unit of work, which may roll back
+        with session_scope(runtime().session_factory) as session:
+            record_use(session, row.id)
     g.api_actor = Actor(row.user.username, row.role, client_addr(), row.user_id, via="api")
     g.api_token_id = row.id
     return None

@@ -7,7 +7,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from console.db import session_scope
-from console.models import AuditEvent, Role, User
+from console.models import ApiToken, AuditEvent, Role, User
 from console.access import tokens
 from console.access.actor import Actor
 
@@ -192,3 +192,12 @@ def test_an_unexpected_error_is_a_500_envelope_and_changes_nothing(client, token
     assert response.status_code == 500
     assert response.json["success"] is False and response.json["errors"][0]["code"] == "internal"
     assert "on fire" not in response.get_data(as_text=True)
+
+
+def test_a_token_shows_in_use_even_when_its_call_is_refused(client, token_for, session_factory):
+    """last_used_at is written apart from the request's unit of work, which a refused call rolls back."""
+    headers = token_for("auditor", "lastuse")
+    assert client.post("/api/v1/inventory/sync", headers=headers).status_code == 403
+    with session_factory() as db:
+        row = db.scalars(select(ApiToken).join(User).where(User.username == "lastuse")).one()
+    assert row.last_used_at is not None
