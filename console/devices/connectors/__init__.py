@@ -29,3 +29,13 @@ def read(device) -> dict:
 
     connectors = {"nut": nut.read, "snmp": snmp.read, "sophos": sophos.read}
     return connectors[device.connector](device)
+
+
+def credential(reference: str) -> str:
+    """The secret behind a device's reference; a device without its credential cannot be read (ConnectorError)."""
+    from console.common.secrets import SecretError, resolve
+
+    try:
+        return resolve(reference)
+    except SecretError as exc:
+        raise ConnectorError(str(exc)) from None

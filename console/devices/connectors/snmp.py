@@ -25,8 +25,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
 from pysnmp.proto.rfc1902 import Integer, OctetString, TimeTicks, Unsigned32
 from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
 
-from console.devices.connectors import ConnectorError
-from console.devices.connectors.secrets import resolve
+from console.devices.connectors import ConnectorError, credential
 from console.devices.connectors.ups_mib import OIDS, ups_fields
 
 AUTH = {"MD5": usmHMACMD5AuthProtocol, "SHA": usmHMACSHAAuthProtocol, "SHA256": usmHMAC192SHA256AuthProtocol,
@@ -99,8 +98,8 @@ def _value(value):
 
 def _credentials(device):
     if device.snmp_version == "2c":
-        return CommunityData(resolve(device.community), mpModel=1)
-    return UsmUserData(device.username, authKey=resolve(device.auth_key), privKey=resolve(device.priv_key),
+        return CommunityData(credential(device.community), mpModel=1)
+    return UsmUserData(device.username, authKey=credential(device.auth_key), privKey=credential(device.priv_key),
                        authProtocol=AUTH[device.auth_protocol], privProtocol=PRIV[device.priv_protocol])
 
 

@@ -26,8 +26,7 @@ import time
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
-from console.devices.connectors import ConnectorError
-from console.devices.connectors.secrets import resolve
+from console.devices.connectors import ConnectorError, credential
 from console.devices.connectors.sophos_xml import ENTITIES, parse_answer
 
 PATH = "/webconsole/APIController"
@@ -35,7 +34,7 @@ MAX_ANSWER_BYTES = 8 * 1024 * 1024
 
 
 def read(device) -> dict:
-    body = urlencode({"reqxml": request_xml(device.username, resolve(device.password))}).encode()
+    body = urlencode({"reqxml": request_xml(device.username, credential(device.password))}).encode()
     raw = _post(device, body)
     return parse_answer(raw)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from console.devices.connectors import ConnectorError
-from console.devices.connectors.secrets import resolve
+from console.common.secrets import SecretError
+from console.common.secrets import resolve
 from console.errors import ConfigError
 from console.settings import load_settings
 
@@ -86,7 +86,7 @@ def test_secret_references_resolve_and_errors_name_only_the_reference(tmp_path):
     secret.write_text("public-ish\n")
     assert resolve(f"file:{secret}") == "public-ish"
     assert resolve("env:X_COMMUNITY", {"X_COMMUNITY": "c"}) == "c"
-    with pytest.raises(ConnectorError, match="env:NOPE is not set"):
+    with pytest.raises(SecretError, match="env:NOPE is not set"):
         resolve("env:NOPE", {})
-    with pytest.raises(ConnectorError, match="cannot be read"):
+    with pytest.raises(SecretError, match="cannot be read"):
         resolve(f"file:{tmp_path / 'missing'}")

@@ -1,4 +1,4 @@
-"""Resolving credential references (`env:NAME`, `file:/path`) at the moment of use.
+"""Resolving credential references (`env:NAME`, `file:/path`) at the moment of use: devices and notification channels.
 
 Errors name the reference, never the value. A secret file must be a regular
 file of at most 4 KiB; one trailing newline is dropped.
@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from console.devices.connectors import ConnectorError
+from console.errors import OpsError
 
 MAX_SECRET_BYTES = 4096
+
+
+class SecretError(OpsError):
+    """A reference that cannot be resolved; the message names the reference, never a value."""
 
 
 def resolve(reference: str, environ=None) -> str:
@@ -20,11 +24,11 @@ def resolve(reference: str, environ=None) -> str:
     if scheme == "env":
         value = environ.get(target, "")
         if not value:
-            raise ConnectorError(f"credential env:{target} is not set in the console's environment")
+            raise SecretError(f"credential env:{target} is not set in the console's environment")
         return value
     if scheme == "file":
         return _from_file(Path(target))
-    raise ConnectorError("credential reference must be env:NAME or file:/path")
+    raise SecretError("credential reference must be env:NAME or file:/path")
 
 
 def _from_file(path: Path) -> str:
@@ -32,10 +36,10 @@ def _from_file(path: Path) -> str:
         with path.open("rb") as handle:
             raw = handle.read(MAX_SECRET_BYTES + 1)
     except OSError as exc:
-        raise ConnectorError(f"credential file:{path} cannot be read: {exc.strerror}") from None
+        raise SecretError(f"credential file:{path} cannot be read: {exc.strerror}") from None
     if len(raw) > MAX_SECRET_BYTES:
-        raise ConnectorError(f"credential file:{path} is larger than {MAX_SECRET_BYTES} bytes")
+        raise SecretError(f"credential file:{path} is larger than {MAX_SECRET_BYTES} bytes")
     value = raw.decode("utf-8", "replace").removesuffix("\n").removesuffix("\r")
     if not value:
-        raise ConnectorError(f"credential file:{path} is empty")
+        raise SecretError(f"credential file:{path} is empty")
     return value
