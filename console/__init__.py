@@ -46,9 +46,9 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
 def _register_blueprints(app: Flask) -> None:
     from console.api import bp as api_bp
     from console.views import (admin_users, alerts, audit_log, auth_pages, compliance, devices, hosts, incidents,
-                               jobs, overview, profile, rules, systems, tasks)
+                               jobs, notifications, overview, profile, rules, systems, tasks)
 
     for module in (auth_pages, overview, hosts, devices, compliance, systems, alerts, incidents, rules, jobs,
-                   tasks, admin_users, audit_log, profile):
+                   tasks, notifications, admin_users, audit_log, profile):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)

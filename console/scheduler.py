@@ -1,4 +1,4 @@
-"""The console's scheduler process (`ops scheduler run`): the nightly compliance run, and device polling.
+"""The console's scheduler process (`ops scheduler run`): the nightly compliance run, device polling, notifications.
 
 APScheduler's BlockingScheduler with one cron job at [compliance] run_at in
 the console's time zone (coalesced, one instance at a time), and, when the
@@ -10,6 +10,11 @@ Several console nodes may each run a scheduler on one shared PostgreSQL
 database: the nightly run of a day is claimed as a task under a unique key
 (`compliance.nightly:<date>`, console.tasks), so it happens once, on the node
 that claimed it first, and shows on the task pages like a "Run now".
+
+Notifications: the outbox is sent every [notify] deliver_interval_seconds
+(rows are claimed, so several nodes never send one twice), the estate is
+looked at every minute for states no single write reveals (a host gone
+stale, an incident deadline), and the daily digest goes out at digest_at.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from console.db import make_engine, make_session_factory, session_scope
 from console.compliance import runs as compliance_runs
 from console.access.actor import Actor
 from console.settings import Settings
+from console.notify import outbox, watch
 from console.tasks import work as tasks
 
 log = logging.getLogger("ops.scheduler")
@@ -89,12 +95,43 @@ def poll_devices(settings: Settings, poll) -> None:
         poll(session, settings)
 
 
+def deliver_notifications(settings: Settings, factory=None) -> None:
+    """Send the outbox's due messages (console/notify/outbox.py)."""
+    factory = factory or make_session_factory(make_engine(settings.database_url), settings)
+    totals = outbox.deliver_due(factory, settings)
+    if totals.sent or totals.failed:
+        log.info("notifications: %s sent, %s failed, %s postponed", totals.sent, totals.failed, totals.postponed)
+
+
+def watch_estate(settings: Settings, factory=None) -> None:
+    """Hosts gone stale, antivirus off or old, sensors failing rules, incident deadlines (console/notify/watch.py)."""
+    factory = factory or make_session_factory(make_engine(settings.database_url), settings)
+    with session_scope(factory) as session:
+        watch.look(session, settings)
+
+
+def notification_digests(settings: Settings, factory=None) -> None:
+    factory = factory or make_session_factory(make_engine(settings.database_url), settings)
+    log.info("notification digests written: %s", outbox.send_digests(factory, settings))
+
+
 def build_scheduler(settings: Settings) -> BlockingScheduler:
     hour, minute = (int(part) for part in settings.compliance.run_at.split(":"))
     scheduler = BlockingScheduler(timezone=settings.console.timezone)
     scheduler.add_job(scheduled_compliance, CronTrigger(hour=hour, minute=minute, timezone=settings.console.timezone),
                       args=[settings], id="compliance-nightly", max_instances=1, coalesce=True,
                       misfire_grace_time=3600)
+    factory = make_session_factory(make_engine(settings.database_url), settings)
+    scheduler.add_job(deliver_notifications, "interval", seconds=settings.notify.deliver_interval_seconds,
+                      args=[settings, factory], id="notify-deliver", max_instances=1, coalesce=True)
+    if settings.notify.rules:
+        scheduler.add_job(watch_estate, "interval", minutes=1, args=[settings, factory], id="notify-watch",
+                          max_instances=1, coalesce=True)
+        hour, minute = (int(part) for part in settings.notify.digest_at.split(":"))
+        scheduler.add_job(notification_digests, CronTrigger(hour=hour, minute=minute,
+                                                            timezone=settings.console.timezone),
+                          args=[settings, factory], id="notify-digest", max_instances=1, coalesce=True,
+                          misfire_grace_time=3600)
     poll = device_poller()
     if poll is not None:
         scheduler.add_job(poll_devices, "interval", minutes=1, args=[settings, poll], id="devices-poll",

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from console.devices.connectors.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
 from console.errors import ConfigError
+from console.notify.config import CHANNEL_SECRETS, NotifySettings
 from probes.config import AgentSettingError, AgentSettings, agent_settings_from, resolve_paths
 from rules.config import RulesConfig
 
@@ -153,6 +154,7 @@ class Settings(_Section):
     rules: RulesConfig = RulesConfig()
     alerts: AlertsSettings = AlertsSettings()
     compliance: ComplianceSettings = ComplianceSettings()
+    notify: NotifySettings = NotifySettings()
     source: Path | None = None
 
     @property
@@ -191,6 +193,7 @@ def load_settings(path: Path | str | None = None, environ: dict | None = None) -
     except ValidationError as exc:
         raise _config_error(path, text, exc) from None
     _check_devices(path, text, settings.devices)
+    _check_notify(path, text, settings.notify)
     return _resolve(settings, path.resolve().parent, path.resolve())
 
 
@@ -230,6 +233,34 @@ def _check_devices(path: Path, text: str, devices: list[DeviceConfig]) -> None:
                           line=find_table_line(text, "devices", index, "name"))
 
 
+def _check_notify(path: Path, text: str, notify: NotifySettings) -> None:
+    for table, index, key, message in notify.problems():
+        raise ConfigError(path, message, key=f"{table}[{index}].{key}", line=find_table_line(text, table, index, key))
+
+
+def check_secret_references(settings: Settings, environ=None) -> None:
+    """`ops config check`: every credential reference resolves here; ConfigError naming the table and key if not.
+
+    Only the check does this: the console reads a secret at the moment it uses it.
+    """
+    from console.common.secrets import SecretError, resolve
+
+    path = settings.source or default_config_path()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    tables = [("devices", index, item, SECRET_FIELDS) for index, item in enumerate(settings.devices)]
+    tables += [("notify.channels", index, item, CHANNEL_SECRETS) for index, item in enumerate(settings.notify.channels)]
+    for table, index, item, fields in tables:
+        for key in fields:
+            reference = getattr(item, key)
+            if not reference:
+                continue
+            try:
+                resolve(reference, environ)
+            except SecretError as exc:
+                raise ConfigError(path, str(exc), key=f"{table}[{index}].{key}",
+                                  line=find_table_line(text, table, index, key)) from None
+
+
 def _line_from_message(message: str) -> int | None:
     found = re.search(r"at line (\d+)", message)
     return int(found.group(1)) if found else None
@@ -247,7 +278,9 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
     loc = [str(part) for part in first["loc"]]
     key = ".".join(loc)
     if loc[0] == "devices" and len(loc) > 1 and loc[1].isdigit():
-        return _device_error(path, text, loc, first)
+        return _table_error(path, text, "devices", loc[1:], first)
+    if loc[:2] in (["notify", "channels"], ["notify", "rules"]) and len(loc) > 2 and loc[2].isdigit():
+        return _table_error(path, text, f"notify.{loc[1]}", loc[2:], first)
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key (check its spelling and section)"
@@ -257,19 +290,20 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
 
 
 def _is_secret(loc: list[str]) -> bool:
-    return loc[-1:] in (["secret_key"], ["url"]) or (loc[0] == "devices" and loc[-1] in SECRET_FIELDS)
+    return (loc[-1:] in (["secret_key"], ["url"]) or (loc[0] == "devices" and loc[-1] in SECRET_FIELDS)
+            or (loc[0] == "notify" and loc[-1] in CHANNEL_SECRETS))
 
 
-def _device_error(path: Path, text: str, loc: list[str], first: dict) -> ConfigError:
-    """`devices[2].port`, at the line of that key in the third [[devices]] table."""
-    index, field = int(loc[1]), (loc[2] if len(loc) > 2 else None)
+def _table_error(path: Path, text: str, table: str, loc: list[str], first: dict) -> ConfigError:
+    """`devices[2].port`, at the line of that key in the third [[devices]] table (or [[notify.channels]]...)."""
+    index, field = int(loc[0]), (loc[1] if len(loc) > 1 else None)
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown key (check its spelling)"
-    elif first["type"] not in ("missing", "value_error") and not _is_secret(loc):
+    elif first["type"] not in ("missing", "value_error") and not _is_secret([table.split(".")[0], *loc]):
         message = f"{message} (got {first['input']!r})"
-    key = f"devices[{index}]" + (f".{field}" if field else "")
-    return ConfigError(path, message, key=key, line=find_table_line(text, "devices", index, field))
+    key = f"{table}[{index}]" + (f".{field}" if field else "")
+    return ConfigError(path, message, key=key, line=find_table_line(text, table, index, field))
 
 
 def find_key_line(text: str, loc: list[str]) -> int | None:
@@ -311,6 +345,9 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "alerts": settings.alerts.model_copy(
                 update={"eve_files": [_absolute(path, base) for path in settings.alerts.eve_files]}),
             "compliance": _compliance_paths(settings.compliance, base),
+            "notify": settings.notify.model_copy(update={"channels": [
+                c.model_copy(update={"ca_file": _absolute(c.ca_file, base)}) if c.ca_file else c
+                for c in settings.notify.channels]}),
             "source": source,
         }
     )

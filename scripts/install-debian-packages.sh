@@ -19,6 +19,7 @@ test=(
     snmpd snmp             # SNMP UPS-MIB connector tests
     openssh-server         # lab hosts: one sshd per network namespace
     poppler-utils          # pdftotext reads the PDF reports back
+    rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)
 )
 
 wanted=("${base[@]}")

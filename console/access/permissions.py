@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "compliance.evidence": frozenset({Role.admin, Role.security_officer}),
     "systems.manage": frozenset({Role.admin}),
     "incidents.manage": frozenset({Role.admin, Role.security_officer}),
+    "notify.manage": frozenset({Role.admin}),  # test messages, retries; channels and rules live in ops.toml
 }
 
 

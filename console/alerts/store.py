@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from console.errors import Conflict
 from console.models.alerts import Alert, AlertGroup, ContextEvent, EventCounter, IngestCheckpoint, IngestProblem
+from console.alerts.announce import announce_groups
 from console.models.base import utcnow
 from console.alerts.eve_parse import Parsed, Problem, address_key, parse_line
 
@@ -56,6 +57,7 @@ class Batch:
     alerts: list[dict] = field(default_factory=list)
     context: list[dict] = field(default_factory=list)
     groups: dict[str, dict] = field(default_factory=dict)
+    group_sensors: dict[str, str] = field(default_factory=dict)
     counters: dict[tuple[str, str], list] = field(default_factory=dict)
     problems: dict[str, list] = field(default_factory=dict)
     lines: int = 0
@@ -93,6 +95,7 @@ class Batch:
                 "dest_ip": row["dest_ip"], "src_key": address_key(row["src_ip"]),
                 "dest_key": address_key(row["dest_ip"]), "first_seen": row["event_at"], "last_seen": row["event_at"],
                 "count": 1}
+            self.group_sensors[row["group_key"]] = row["sensor"]
             return
         group["count"] += 1
         if row["event_at"] < group["first_seen"]:
@@ -121,6 +124,7 @@ def store_batch(session: Session, batch: Batch, before: Checkpoint | None = None
     if batch.alerts:
         insert_rows(session, Alert.__table__, batch.alerts)
         session.execute(_group_upsert(postgres), [{**g, "updated_at": now} for g in batch.groups.values()])
+        announce_groups(session, batch.groups, batch.group_sensors)
     if batch.context:
         insert_rows(session, ContextEvent.__table__, batch.context)
     if batch.counters:

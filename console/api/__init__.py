@@ -11,4 +11,5 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from console.api import (agents, alerts, audit, auth, compliance, devices, docs, health,  # noqa: E402,F401
-                         hosts, jobs, overview, rules, systems, tasks, tokens, users)  # (routes register on import)
+                         hosts, jobs, notifications, overview, rules, systems, tasks, tokens,
+                         users)  # (routes register on import)

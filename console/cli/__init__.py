@@ -39,14 +39,14 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 def _register_all() -> None:
     from console.cli import (agents_cmd, alerts_cmd, compliance_cmd, config_cmd, console_cmd, db_cmd, devices_cmd,
-                             incidents_cmd, inventory_cmd, jobs_cmd, lab_cmd, rules_cmd, scheduler_cmd, systems_cmd,
-                             tasks_cmd, token_cmd, user_cmd)
+                             incidents_cmd, inventory_cmd, jobs_cmd, lab_cmd, notify_cmd, rules_cmd, scheduler_cmd,
+                             systems_cmd, tasks_cmd, token_cmd, user_cmd)
 
     from probes.cli import agent
 
     for module in (config_cmd, console_cmd, db_cmd, user_cmd, token_cmd, inventory_cmd, agents_cmd, devices_cmd,
                    compliance_cmd, systems_cmd, incidents_cmd, scheduler_cmd, alerts_cmd, rules_cmd, jobs_cmd,
-                   tasks_cmd, lab_cmd):
+                   tasks_cmd, lab_cmd, notify_cmd):
         module.register(main)
     main.add_command(agent)
 

@@ -19,8 +19,11 @@ def config() -> None:
 @config.command("check")
 @click.pass_obj
 def check(ctx) -> None:
-    """Validate ops.toml; exit 2 with the key and line when it is wrong."""
+    """Validate ops.toml and that every credential reference resolves; exit 2 with the key and line when not."""
+    from console.settings import check_secret_references
+
     settings = ctx.settings
+    check_secret_references(settings)
     click.echo(f"{settings.source}: ok")
 
 

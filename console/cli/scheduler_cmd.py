@@ -24,6 +24,7 @@ def run(ctx, once: bool) -> None:
     from console.scheduler import build_scheduler, nightly_compliance
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)  # not a line per outbox round
     if once:
         run_id = nightly_compliance(ctx.settings)
         click.echo(f"compliance run {run_id}" if run_id else "skipped: another compliance run is in progress")

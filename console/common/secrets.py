@@ -7,11 +7,14 @@ file of at most 4 KiB; one trailing newline is dropped.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from console.errors import OpsError
 
 MAX_SECRET_BYTES = 4096
+# What ops.toml accepts where a secret belongs: a reference, never the value.
+SECRET_REF = re.compile(r"(env:[A-Za-z_][A-Za-z0-9_]{0,127}|file:/.{1,1000})")
 
 
 class SecretError(OpsError):

@@ -26,6 +26,7 @@ from console.compliance.catalog import SEVERITY_RANK, Catalog, LoadedControl
 from console.compliance.engine import applies, evaluate
 from console.compliance.evidence import Evidence, Target
 from console.compliance.evidence import agent, alerts, devices, rules
+from console.compliance.announce import announce_run
 from console.db import session_scope
 from console.errors import Conflict
 from console.inventory.hosts import active_hosts
@@ -124,6 +125,8 @@ def _run(session: Session, actor: Actor, catalog: Catalog, trigger: str, progres
             inserter(rows)
     system_assessment.assess_run(session, run.id, now)
     run.finished_at, run.counts, run.summary = utcnow(), tally.counts(), tally.summary()
+    announce_run(session, run, {control.id: {"vi": control.spec.title.vi, "en": control.spec.title.en}
+                                for control in catalog.controls})
     audit.record(session, actor, "compliance.run", "compliance_run", str(run.id), trigger=trigger,
                  counts=run.counts, catalog=catalog.digest)
     return RunOutcome(run.id, run.counts, run.summary)

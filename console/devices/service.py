@@ -31,9 +31,10 @@ from console.devices import connectors
 from console.devices.connectors.config import DeviceConfig
 from console.errors import NotFound, ValidationFailed
 from console.access.actor import Role
-from console.inventory.hosts import active_host_names
+from console.inventory.hosts import active_host_names, host_units
 from console.models.devices import Device, DeviceState
 from console.models.base import utcnow
+from console.notify import events as notify_events
 from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
@@ -191,8 +192,43 @@ def _poll(session: Session, configs: list[DeviceConfig], actor: Actor, all_confi
         rows[config.name].last_polled_at = now
         results.append(PollResult(config.name, status, reason, now))
     session.flush()
+    _announce(session, configs, readings)
     purge_states(session, retention_days)
     return results
+
+
+def _announce(session: Session, configs: list[DeviceConfig], readings: list[tuple]) -> None:
+    """A UPS going on battery, on low battery or back on line, a firewall no longer answering: told once, when it starts
+    (console/notify), in this poll's transaction."""
+    units = host_units(session)
+    events = []
+    for config, (status, reason, fields) in zip(configs, readings):
+        unit = next((units[host] for host in config.hosts if units.get(host)), None)
+        base = {"unit": unit, "link": f"/devices/{config.name}"}
+        hosts = ", ".join(config.hosts) or "-"
+        if config.kind == "firewall":
+            down = status != "ok"
+            if notify_events.changed(session, f"firewall.unreachable:{config.name}", down) and down:
+                events.append(notify_events.Event("firewall.unreachable", f"device:{config.name}", "high",
+                                                  {"device": config.name, "reason": reason or "?"}, **base))
+            continue
+        if status != "ok":
+            continue  # unknown says nothing about the power
+        flags = set(fields.get("status_flags") or [])
+        params = {"device": config.name, "hosts": hosts, "charge": fields.get("battery_charge_percent", "?"),
+                  "runtime_minutes": _minutes(fields.get("battery_runtime_seconds"))}
+        on_battery, low = bool(flags & {"OB", "LB"}), "LB" in flags
+        if notify_events.changed(session, f"ups.on_battery:{config.name}", on_battery):
+            kind, severity = ("ups.on_battery", "high") if on_battery else ("ups.online", "info")
+            events.append(notify_events.Event(kind, f"device:{config.name}", severity, params, **base))
+        if notify_events.changed(session, f"ups.low_battery:{config.name}", low) and low:
+            events.append(notify_events.Event("ups.low_battery", f"device:{config.name}", "critical", params, **base))
+    if events:
+        notify_events.emit_all(session, events)
+
+
+def _minutes(seconds) -> str:
+    return f"{seconds / 60:.0f}" if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else "?"
 
 
 def _read(config: DeviceConfig) -> tuple[str, str | None, dict]:

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.db import session_scope
+from console.notify import events as notify_events
 from console.errors import OpsError
 from console.jobs import targets
 from console.jobs.events import HostTally, host_status
@@ -106,6 +107,19 @@ def _end(session: Session, job: Job, state: JobState, message: str, rc, tallies:
     job.host_count = len(results)
     job.state, job.error_message, job.return_code, job.finished_at = state, message, rc, utcnow()
     session.execute(delete(JobHostLock).where(JobHostLock.job_id == job.id))
+    if state in (JobState.failed, JobState.error):
+        _announce_failure(session, job, results)
+
+
+def _announce_failure(session: Session, job: Job, results: dict[str, JobHostResult]) -> None:
+    """A failed job told to people (console/notify), with the hosts it failed on, in the job's last transaction."""
+    failed = sorted(name for name, result in results.items() if result.status in ("failed", "unreachable"))
+    message = (job.error_message or "").splitlines()[0][:300] if job.error_message else ""
+    lines = [f"{name}: {results[name].status} {(results[name].last_error or '')[:200]}".strip() for name in failed]
+    notify_events.emit(session, notify_events.Event(
+        "job.failed", f"job:{job.id}", "medium",
+        {"job_id": job.id, "playbook": job.playbook, "actor": job.started_by, "state": job.state.value,
+         "message": message or ", ".join(failed) or "-"}, f"/jobs/{job.id}", lines=lines, at=job.finished_at))
 
 
 def _host_reason(status: str, message: str) -> str:

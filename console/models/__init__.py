@@ -11,6 +11,7 @@ from console.models.incidents import Incident
 from console.models.inventory import Host, HostStatus, InventoryGroup, host_groups
 from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobState
 from console.models.systems import InformationSystem, ManualEvidence, SystemAssessment
+from console.models.notify import NotifyCondition, NotifyDelivery
 from console.models.tasks import Task, TaskState
 from console.models.rules import RuleDeployment, RulesetChange, RulesetVersion, RuleTestRun
 from console.models.users import ApiToken, LoginSession, Role, User

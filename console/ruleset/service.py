@@ -23,6 +23,7 @@ from console.errors import NotFound, OpsError
 from console.models.rules import RuleDeployment, RulesetChange, RulesetVersion
 from console.models.base import utcnow
 from console.access import audit
+from console.notify import events as notify_events
 from console.access.actor import Actor
 from console.access.permissions import require
 from rules import build, threshold, validate, versions
@@ -66,17 +67,28 @@ def build_version(session: Session, actor: Actor, *, config: RulesConfig | None 
                                     cfg.validate_timeout_seconds)
     except RulesetError as exc:
         audit.record(session, actor, "rules.build", "ruleset", "", outcome="failure", error=str(exc)[:500])
+        _announce_refused(session, str(exc), list(exc.details))
         return BuildOutcome(False, None, [f"error: {exc}", *exc.details])
     if not verdict.ok:
         errors = [f"error: {e}" for e in verdict.errors]
         audit.record(session, actor, "rules.build", "ruleset", "", outcome="failure", errors=errors[:20],
                      failed_sids=verdict.failed_sids[:50])
+        _announce_refused(session, verdict.errors[0] if verdict.errors else "suricata -T failed", errors)
         return BuildOutcome(False, None, candidate.messages + errors)
     row = _store_version(session, actor, cfg, candidate, reason)
     audit.record(session, actor, "rules.build", "ruleset_version", row.number, total=row.rules_total,
                  enabled=row.rules_enabled, added=row.rules_added, removed=row.rules_removed,
                  modified=row.rules_modified, reason=reason[:200])
     return BuildOutcome(True, row.number, candidate.messages)
+
+
+def _announce_refused(session: Session, reason: str, details: list[str]) -> None:
+    """A build that was not activated told to people (console/notify), in the transaction of its audit record."""
+    active = active_version(session)
+    notify_events.emit(session, notify_events.Event(
+        "rules.build_refused", "ruleset", "high",
+        {"reason": reason[:300], "active_version": active.number if active else "-"}, "/rules/",
+        lines=[str(line)[:300] for line in details[:20]]))
 
 
 def _store_version(session: Session, actor: Actor, cfg: RulesConfig, candidate, reason: str) -> RulesetVersion:

@@ -55,8 +55,14 @@ class EstateCollector:
         users.add_metric([], count_active(self.session))
         yield users
         from console.alerts.health import metric_families
+        from console.notify.outbox import delivery_counts
 
         yield from metric_families(self.session)
+        deliveries = GaugeMetricFamily("ops_notify_deliveries", "Notification deliveries in the outbox by channel "
+                                       "and state (sent, failed, pending...)", labels=["channel", "state"])
+        for channel, state, count in delivery_counts(self.session):
+            deliveries.add_metric([channel, state], count)
+        yield deliveries
 
 
 def exposition(session) -> bytes:

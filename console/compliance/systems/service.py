@@ -75,6 +75,16 @@ def system_of_host(session: Session, host: str) -> str:
     return ""
 
 
+def systems_by_host(session: Session) -> dict[str, str]:
+    """Each host held by a present system -> that system's key (the highest level if several)."""
+    found: dict[str, str] = {}
+    for key, hosts in session.execute(select(InformationSystem.key, InformationSystem.hosts)
+                                      .where(InformationSystem.present).order_by(InformationSystem.level.desc())):
+        for host in hosts or []:
+            found.setdefault(host, key)
+    return found
+
+
 def name_of(system, locale: str) -> str:
     return system.name_vi if locale == "vi" else system.name_en
 

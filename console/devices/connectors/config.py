@@ -21,8 +21,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from console.common.secrets import SECRET_REF
+
 SECRET_FIELDS = ("password", "community", "auth_key", "priv_key")
-SECRET_REF = re.compile(r"(env:[A-Za-z_][A-Za-z0-9_]{0,127}|file:/.{1,1000})")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 DEFAULT_PORTS = {"nut": 3493, "snmp": 161, "sophos": 4444}
 CONNECTORS_OF = {"ups": ("nut", "snmp"), "firewall": ("sophos",)}

@@ -1,0 +1,48 @@
+"""IDS alerts told to people: one message per alert group per throttle window, never one per alert.
+
+Called by store_batch with the groups a batch touched, in the batch's
+transaction. Suricata's severity (1 highest) is mapped to the console's
+(1 high, 2 medium, 3 low, 4 informational); the rules' min_severity
+chooses what is worth a message. The unit and information system are those
+of the inventory host at the destination, else at the source.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console.compliance.systems.service import systems_by_host
+from console.inventory.hosts import host_name_at, host_units
+from console.models.alerts import AlertGroup
+from console.notify import events as notify_events
+from console.notify.kinds import SEVERITIES, suricata_severity
+
+
+def announce_groups(session: Session, groups: dict[str, dict], sensors: dict[str, str]) -> int:
+    settings = notify_events.notify_settings(session)
+    if settings is None or not groups:
+        return 0
+    floors = [rule.min_severity for rule in settings.notify.rules if "*" in rule.events or "ids.alert" in rule.events]
+    if not floors:
+        return 0
+    lowest = min(SEVERITIES.index(level) for level in floors)
+    wanted = {key: group for key, group in groups.items()
+              if SEVERITIES.index(suricata_severity(group["severity"])) >= lowest}
+    if not wanted:
+        return 0
+    ids = dict(session.execute(select(AlertGroup.group_key, AlertGroup.id)
+                               .where(AlertGroup.group_key.in_(list(wanted)[:5000]))).all())
+    units, systems = host_units(session), systems_by_host(session)
+    events = []
+    for key, group in wanted.items():
+        host = host_name_at(session, group["dest_ip"] or "") or host_name_at(session, group["src_ip"] or "")
+        events.append(notify_events.Event(
+            "ids.alert", f"alert-group:{key}", suricata_severity(group["severity"]),
+            {"signature": group["signature"], "sid": group["sid"], "count": group["count"],
+             "sensor": sensors.get(key, "?"), "src": group["src_ip"], "dest": group["dest_ip"],
+             "first_seen": group["first_seen"], "last_seen": group["last_seen"]},
+            f"/alerts/groups/{ids[key]}" if key in ids else "/alerts/",
+            unit=units.get(host) if host else None, system=systems.get(host) if host else None,
+            at=group["last_seen"]))
+    return notify_events.emit_all(session, events)

@@ -1,0 +1,75 @@
+"""Rendering an event as a message in a channel's language: subject, text with its detail lines, and the link.
+
+The texts are the kinds' message ids (console/notify/kinds.py) translated
+with the console's catalogue, formatted with the event's parameters; a
+parameter the text does not know is left out, one it expects and lacks shows
+as "?", so a message is always sent. Times are shown in the console's zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.support import Translations
+
+from console.notify.kinds import KINDS, SEVERITY_NAMES, _l
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+MAX_LINES = 50
+MAX_SUBJECT = 300
+OPEN_LINK = _l("Open in the console: %(link)s")
+MORE_LINES = _l("... and %(count)s more")
+REPEATS = _l("This happened %(count)s more times since the last message.")
+
+
+@lru_cache(maxsize=4)
+def translations(language: str) -> Translations:
+    return Translations.load(str(TRANSLATIONS), [language], domain="messages")
+
+
+class _Params(dict):
+    def __missing__(self, key):
+        return "?"
+
+
+def local_text(value, zone: str) -> str:
+    """A time as people here read it: 2026-12-01 14:13 (Asia/Ho_Chi_Minh)."""
+    if isinstance(value, datetime):
+        return f"{value.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M:%S} ({zone})"
+    return str(value)
+
+
+def severity_name(severity: str, language: str) -> str:
+    return translations(language).gettext(SEVERITY_NAMES.get(severity, severity))
+
+
+def render(kind: str, severity: str, params: dict, lines: list, link: str, language: str,
+           zone: str) -> tuple[str, str]:
+    """(subject, text) of one event in `language`; a detail line is a str, or a dict of texts by language."""
+    gettext = translations(language).gettext
+    spec = KINDS[kind]
+    values = _Params({name: local_text(value, zone) for name, value in params.items()})
+    values["severity_name"] = gettext(SEVERITY_NAMES.get(severity, severity))
+    subject = f"[{values['severity_name']}] {_format(gettext(spec.subject), values)}"
+    text = [_format(gettext(spec.text), values)]
+    if lines:
+        text.append("")
+        text += [f"- {line.get(language, '') if isinstance(line, dict) else line}" for line in lines[:MAX_LINES]]
+        if len(lines) > MAX_LINES:
+            text.append(_format(gettext(MORE_LINES), _Params(count=len(lines) - MAX_LINES)))
+    text += ["", _format(gettext(OPEN_LINK), _Params(link=link))]
+    return " ".join(subject.split())[:MAX_SUBJECT], "\n".join(text)
+
+
+def repeats_line(count: int, language: str) -> str:
+    return _format(translations(language).gettext(REPEATS), _Params(count=count))
+
+
+def _format(template: str, values: dict) -> str:
+    try:
+        return template % values
+    except (TypeError, ValueError):  # a translation with a broken placeholder: the text as it is
+        return template

@@ -1,0 +1,121 @@
+"""What no single write reveals, looked at every minute by the scheduler: hosts gone stale, antivirus off or out of date,
+sensors failing rules, incident deadlines near or past.
+
+Each is a condition per host or incident (console/notify/events.changed):
+announced when it starts, once, and again only after it has ended. The
+look is one transaction: the conditions and the messages are written
+together. It reads the other areas through their functions.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.orm import Session
+
+from console.agents import host_reports
+from console.compliance.systems.service import systems_by_host
+from console.incidents.service import open_deadlines
+from console.inventory.hosts import active_hosts
+from console.models.base import utcnow
+from console.notify.events import Event, changed, emit_all
+
+_HostRef = namedtuple("_HostRef", "id")
+DEADLINE_LABELS = {"first_notice": "24 h", "full_report": "72 h"}
+
+
+def look(session: Session, settings, now: datetime | None = None) -> int:
+    """One look at the estate; the number of messages written."""
+    now = now or utcnow()
+    events = _host_events(session, settings, now) + _incident_events(session, settings, now)
+    return emit_all(session, events, now) if events else 0
+
+
+def _host_events(session: Session, settings, now: datetime) -> list[Event]:
+    hosts = active_hosts(session)
+    if not hosts:
+        return []
+    conditions = host_reports.conditions(session, [_HostRef(host.id) for host in hosts])
+    payloads = host_reports.latest_payloads(session, [host.id for host in hosts])
+    systems = systems_by_host(session)
+    max_age = timedelta(days=settings.notify.signature_max_age_days)
+    events = []
+    for host in hosts:
+        condition = conditions.get(host.id)
+        context = {"unit": host.unit or None, "system": systems.get(host.name) or None,
+                   "link": f"/hosts/{host.name}", "at": now}
+        stale = condition is not None and condition.status == host_reports.HostHealth.stale
+        if changed(session, f"host.stale:{host.name}", stale, now) and stale:
+            events.append(Event("host.stale", f"host:{host.name}", "high",
+                                {"host": host.name, "last_seen": condition.last_seen_at}, **context))
+        payload = (payloads.get(host.id) or (None, {}))[1] or {}
+        if stale:
+            continue  # an old report says nothing about now
+        events += _antivirus_events(session, host.name, payload, max_age, now, context)
+        events += _sensor_events(session, host.name, payload, now, context)
+    return events
+
+
+def _parse_date(value) -> datetime | None:
+    """An agent's ISO 8601 time (aware, UTC if no zone), or None for anything else."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _antivirus_events(session, host: str, payload: dict, max_age: timedelta, now: datetime, context: dict) -> list:
+    events = []
+    for product in payload.get("antivirus") or []:
+        if not isinstance(product, dict):
+            continue
+        provider = str(product.get("provider") or "?")[:64]
+        problem = None
+        if product.get("installed") is False:
+            problem = "not installed"
+        elif product.get("running") is False:
+            problem = "installed but not running"
+        off = problem is not None
+        if changed(session, f"host.antivirus_off:{host}:{provider}", off, now) and off:
+            events.append(Event("host.antivirus_off", f"host:{host}:{provider}", "high",
+                                {"host": host, "product": provider, "problem": problem}, **context))
+        signed = _parse_date(product.get("signature_date"))
+        old = signed is not None and now - signed > max_age
+        if changed(session, f"host.signatures_old:{host}:{provider}", old, now) and old:
+            events.append(Event("host.signatures_old", f"host:{host}:{provider}", "medium",
+                                {"host": host, "product": provider, "signature_date": signed,
+                                 "age_days": (now - signed).days, "max_days": max_age.days}, **context))
+    return events
+
+
+def _sensor_events(session, host: str, payload: dict, now: datetime, context: dict) -> list:
+    sensor = payload.get("sensor")
+    if not isinstance(sensor, dict):
+        return []
+    failed = sensor.get("rules_failed")
+    failing = isinstance(failed, int) and not isinstance(failed, bool) and failed > 0
+    if changed(session, f"sensor.rules_failed:{host}", failing, now) and failing:
+        return [Event("sensor.rules_failed", f"sensor:{host}", "high",
+                      {"host": host, "failed": failed, "loaded": sensor.get("rules_loaded"),
+                       "version": sensor.get("ruleset_version")}, **{**context, "link": "/rules/"})]
+    return []
+
+
+def _incident_events(session: Session, settings, now: datetime) -> list[Event]:
+    warn = timedelta(hours=settings.notify.incident_warn_hours)
+    events = []
+    for item in open_deadlines(session, now, limit=1000)["items"]:
+        params = {"incident_id": item["id"], "title": item["title"], "deadline": DEADLINE_LABELS[item["kind"]],
+                  "due_at": item["due"], "hours_left": max(int(item["seconds_left"] // 3600), 0)}
+        base = {"system": item["system"] or None, "link": f"/incidents/{item['id']}", "at": now}
+        key = f"incident:{item['id']}:{item['kind']}"
+        if item["overdue"]:
+            if changed(session, f"incident.overdue:{key}", True, now):
+                events.append(Event("incident.overdue", key, "critical", params, **base))
+        elif item["due"] - now <= warn and changed(session, f"incident.deadline_near:{key}", True, now):
+            events.append(Event("incident.deadline_near", key, "high", params, **base))
+    return events
