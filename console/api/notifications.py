@@ -8,7 +8,7 @@ from flask import request
 from console.access.permissions import require
 from console.api import bp
 from console.api.envelope import int_arg, ok
-from console.common.paging import page, parse_id
+from console.common.paging import MAX_ID, page
 from console.common.time import iso
 from console.errors import ValidationFailed
 from console.notify import outbox
@@ -42,8 +42,16 @@ def notifications_list():
       parameters:
         - {name: channel, in: query, schema: {type: string, maxLength: 128}}
         - {name: state, in: query, schema: {type: string, enum: [pending, sending, sent, failed, held, digested]}}
-        - {name: kind, in: query, schema: {type: string, maxLength: 128}, description: "Event kind, e.g. ups.on_battery"}
-        - {name: before, in: query, schema: {type: integer, minimum: 1, maximum: 9223372036854775807},
+        - name: kind
+          in: query
+          description: "Event kind (docs/notifications.md)"
+          schema:
+            type: string
+            enum: [compliance.run_failed, compliance.newly_failing, host.stale, host.antivirus_off,
+                   host.signatures_old, ups.on_battery, ups.low_battery, ups.online, firewall.unreachable, ids.alert,
+                   rules.build_refused, sensor.rules_failed, job.failed, incident.deadline_near, incident.overdue,
+                   notify.digest, notify.test]
+        - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807},
            description: "Last id of the previous page"}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
       responses:
@@ -53,7 +61,7 @@ def notifications_list():
     require(current_actor(), "view")
     limit = int_arg("limit", 50, 1, 500)
     where = outbox.LogFilter(channel=_text_arg("channel"), state=_text_arg("state"), kind=_text_arg("kind"))
-    rows, next_before = page(outbox.log_page(db(), where, before=parse_id(request.args.get("before"), "before"),
+    rows, next_before = page(outbox.log_page(db(), where, before=int_arg("before", None, 0, MAX_ID),
                                              limit=limit + 1), limit, lambda row: row.id)
     return ok([delivery_as_dict(row) for row in rows], next=next_before)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from console.compliance.catalog import SEVERITY_RANK
 from console.compliance.systems.service import systems_by_host
+from console.inventory.hosts import unit_labels
 from console.models.compliance import ComplianceResult, ComplianceRun
 from console.notify import events as notify_events
 from console.notify.messages import severity_name
@@ -41,6 +42,7 @@ def announce_run(session: Session, run: ComplianceRun, titles: dict[str, dict[st
     if previous is not None:
         before = {(control, target) for control, target, _, _ in _failing(session, previous)}
         systems = systems_by_host(session)
+        labels = {language: unit_labels(session, language) for language in ("vi", "en")}
         by_unit: dict[str, list] = {}
         for item in failing:
             if (item[0], item[1]) not in before:
@@ -49,7 +51,8 @@ def announce_run(session: Session, run: ComplianceRun, titles: dict[str, dict[st
             hosts_systems = {systems.get(target) for _, target, _, _ in items} - {None}
             events.append(notify_events.Event(
                 "compliance.newly_failing", f"run:{run.id}:unit:{unit}", _highest(item[3] for item in items),
-                {"run_id": run.id, "previous_run_id": previous, "count": len(items), "unit_name": unit or "-"},
+                {"run_id": run.id, "previous_run_id": previous, "count": len(items),
+                 "unit_name": {language: labels[language].get(unit, unit) or "-" for language in labels}},
                 f"/compliance/runs/{previous}/diff/{run.id}", unit=unit or None,
                 system=next(iter(hosts_systems)) if len(hosts_systems) == 1 else None,
                 lines=_lines(items, titles), at=run.finished_at))

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from console.db import session_scope
 from console.notify import events as notify_events
+from console.notify.kinds import _l
+from console.notify.messages import bilingual
 from console.errors import OpsError
 from console.jobs import targets
 from console.jobs.events import HostTally, host_status
@@ -118,7 +120,8 @@ def _announce_failure(session: Session, job: Job, results: dict[str, JobHostResu
     lines = [f"{name}: {results[name].status} {(results[name].last_error or '')[:200]}".strip() for name in failed]
     notify_events.emit(session, notify_events.Event(
         "job.failed", f"job:{job.id}", "medium",
-        {"job_id": job.id, "playbook": job.playbook, "actor": job.started_by, "state": job.state.value,
+        {"job_id": job.id, "playbook": job.playbook, "actor": job.started_by,
+         "state": bilingual(_l("failed") if job.state == JobState.failed else _l("in error")),
          "message": message or ", ".join(failed) or "-"}, f"/jobs/{job.id}", lines=lines, at=job.finished_at))
 
 

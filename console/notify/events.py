@@ -135,7 +135,7 @@ def _delivery(settings, event: Event, rule, channel, throttle_key: str, now: dat
 
 def _facts(params: dict) -> dict:
     return {name: value.isoformat() if isinstance(value, datetime) else value for name, value in params.items()
-            if isinstance(value, (str, int, float, bool, datetime)) or value is None}
+            if isinstance(value, (str, int, float, bool, datetime, dict)) or value is None}
 
 
 def changed(session: Session, key: str, active: bool, now: datetime | None = None) -> bool:

@@ -35,8 +35,15 @@ class _Params(dict):
         return "?"
 
 
-def local_text(value, zone: str) -> str:
-    """A time as people here read it: 2026-12-01 14:13 (Asia/Ho_Chi_Minh)."""
+def bilingual(msgid: str) -> dict[str, str]:
+    """A catalogue text in both languages, for an event parameter that is words rather than a fact."""
+    return {language: translations(language).gettext(msgid) for language in ("vi", "en")}
+
+
+def local_text(value, zone: str, language: str = "en") -> str:
+    """A time as people here read it: 2026-12-01 14:13 (Asia/Ho_Chi_Minh); a text by language in `language`."""
+    if isinstance(value, dict):
+        return str(value.get(language, value.get("en", "")))
     if isinstance(value, datetime):
         return f"{value.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M:%S} ({zone})"
     return str(value)
@@ -51,7 +58,7 @@ def render(kind: str, severity: str, params: dict, lines: list, link: str, langu
     """(subject, text) of one event in `language`; a detail line is a str, or a dict of texts by language."""
     gettext = translations(language).gettext
     spec = KINDS[kind]
-    values = _Params({name: local_text(value, zone) for name, value in params.items()})
+    values = _Params({name: local_text(value, zone, language) for name, value in params.items()})
     values["severity_name"] = gettext(SEVERITY_NAMES.get(severity, severity))
     subject = f"[{values['severity_name']}] {_format(gettext(spec.subject), values)}"
     text = [_format(gettext(spec.text), values)]

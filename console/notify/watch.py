@@ -20,6 +20,8 @@ from console.incidents.service import open_deadlines
 from console.inventory.hosts import active_hosts
 from console.models.base import utcnow
 from console.notify.events import Event, changed, emit_all
+from console.notify.kinds import _l
+from console.notify.messages import bilingual
 
 _HostRef = namedtuple("_HostRef", "id")
 DEADLINE_LABELS = {"first_notice": "24 h", "full_report": "72 h"}
@@ -76,9 +78,9 @@ def _antivirus_events(session, host: str, payload: dict, max_age: timedelta, now
         provider = str(product.get("provider") or "?")[:64]
         problem = None
         if product.get("installed") is False:
-            problem = "not installed"
+            problem = bilingual(_l("not installed"))
         elif product.get("running") is False:
-            problem = "installed but not running"
+            problem = bilingual(_l("installed but not running"))
         off = problem is not None
         if changed(session, f"host.antivirus_off:{host}:{provider}", off, now) and off:
             events.append(Event("host.antivirus_off", f"host:{host}:{provider}", "high",

@@ -75,3 +75,31 @@ def test_a_good_notify_section_checks_ok(tmp_path):
                  + '[[notify.rules]]\nname = "r"\nevents = ["*"]\nchannels = ["duty-mail"]\n')
     result = ops("config", "check", config=path)
     assert result.returncode == 0 and result.stdout.strip() == f"{path}: ok"
+
+
+def test_the_shipped_ops_toml_and_its_commented_channels_are_valid(tmp_path):
+    """The demo's channel and rules in ops.toml load, and so do the commented webhook and syslog examples."""
+    import itertools
+    import re
+
+    from console.settings import load_settings
+    from tests.console.cli.test_cli import REPO
+
+    shipped = load_settings(REPO / "ops.toml")
+    assert [c.name for c in shipped.notify.channels] == ["demo-mailbox"]
+    assert {r.name for r in shipped.notify.rules} == {"duty-officer", "ids-alerts"}
+    text = (REPO / "ops.toml").read_text()
+    start = text.index("# [[notify.channels]]")
+    lines = itertools.takewhile(lambda line: line.startswith("#"), text[start:].splitlines())
+    block = "\n".join(re.sub(r"^# ?", "", line) for line in lines)
+    examples = load_settings(write(tmp_path, block))
+    assert [(c.name, c.kind, c.effective_port) for c in examples.notify.channels] == [
+        ("chat-bridge", "webhook", 0), ("siem", "syslog", 6514)]
+
+
+def test_the_api_documents_every_event_kind():
+    from console.api import notifications
+    from console.notify.kinds import KINDS
+
+    documented = notifications.notifications_list.__doc__.split("enum: [", 2)[2].split("]")[0]
+    assert [kind.strip() for kind in documented.replace("\n", " ").split(",")] == list(KINDS)
