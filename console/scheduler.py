@@ -95,6 +95,19 @@ def poll_devices(settings: Settings, poll) -> None:
         poll(session, settings)
 
 
+def scheduled_rules_update(settings: Settings, day: date | None = None):
+    """The daily update of the rule sources at [rules] update_at, once across the nodes; the task, or None."""
+    day = day or datetime.now(ZoneInfo(settings.console.timezone)).date()
+    task = tasks.run_once(settings, scheduler_actor(), "rules.update", {}, f"rules.update:{day.isoformat()}")
+    if task is None:
+        log.info("rules update of %s: already claimed by another node", day)
+    elif task.state.value != "done":
+        log.warning("rules update of %s failed, the active version stays: %s", day, task.error)
+    else:
+        log.info("rules update of %s: %s", day, task.result)
+    return task
+
+
 def deliver_notifications(settings: Settings, factory=None) -> None:
     """Send the outbox's due messages (console/notify/outbox.py)."""
     factory = factory or make_session_factory(make_engine(settings.database_url), settings)
@@ -121,6 +134,11 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
     scheduler.add_job(scheduled_compliance, CronTrigger(hour=hour, minute=minute, timezone=settings.console.timezone),
                       args=[settings], id="compliance-nightly", max_instances=1, coalesce=True,
                       misfire_grace_time=3600)
+    if settings.rules.update_at:
+        hour, minute = (int(part) for part in settings.rules.update_at.split(":"))
+        scheduler.add_job(scheduled_rules_update, CronTrigger(hour=hour, minute=minute,
+                                                              timezone=settings.console.timezone),
+                          args=[settings], id="rules-update", max_instances=1, coalesce=True, misfire_grace_time=3600)
     factory = make_session_factory(make_engine(settings.database_url), settings)
     scheduler.add_job(deliver_notifications, "interval", seconds=settings.notify.deliver_interval_seconds,
                       args=[settings, factory], id="notify-deliver", max_instances=1, coalesce=True)

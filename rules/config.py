@@ -56,6 +56,8 @@ class RulesConfig(BaseModel):
     test_home_net: str = "[198.18.10.0/25]"
     max_source_bytes: int = Field(256 * 1024 * 1024, ge=1024, le=2**34)
     validate_timeout_seconds: float = Field(600, gt=0, le=7200)
+    # Local time (HH:MM) of the daily update of url sources by `ops scheduler run`; "" = none.
+    update_at: str = Field("", pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9])?$")
     sensors: list[SensorConfig] = []
 
     @field_validator("sensors")

@@ -57,8 +57,12 @@ def rules_config(session: Session | None = None, config: RulesConfig | None = No
 
 
 def build_version(session: Session, actor: Actor, *, config: RulesConfig | None = None, offline: bool = False,
-                  reason: str = "") -> BuildOutcome:
-    """Build, validate with suricata -T, and on success store and activate a new numbered version."""
+                  reason: str = "", skip_unchanged: bool = False) -> BuildOutcome:
+    """Build, validate with suricata -T, and on success store and activate a new numbered version.
+
+    With skip_unchanged (the scheduled update), a build whose rules are those of the active version stores
+    nothing: BuildOutcome(ok, the active number, ["no change ..."]).
+    """
     require(actor, "rules.manage")
     cfg = rules_config(session, config)
     try:
@@ -75,6 +79,12 @@ def build_version(session: Session, actor: Actor, *, config: RulesConfig | None 
                      failed_sids=verdict.failed_sids[:50])
         _announce_refused(session, verdict.errors[0] if verdict.errors else "suricata -T failed", errors)
         return BuildOutcome(False, None, candidate.messages + errors)
+    active = active_version(session) if skip_unchanged else None
+    if active is not None and not versions.diff(versions.manifest_rules(cfg.var_dir, active.number), candidate.rules):
+        audit.record(session, actor, "rules.build", "ruleset_version", active.number, outcome="success",
+                     unchanged=True, reason=reason[:200])
+        return BuildOutcome(True, active.number, [*candidate.messages,
+                                                  f"no change: version {active.number} stays active"])
     row = _store_version(session, actor, cfg, candidate, reason)
     audit.record(session, actor, "rules.build", "ruleset_version", row.number, total=row.rules_total,
                  enabled=row.rules_enabled, added=row.rules_added, removed=row.rules_removed,

@@ -140,7 +140,36 @@ def rules_deploy(settings: Settings, factory, actor: Actor, params: dict, progre
     return found
 
 
-RUNNERS = {"compliance.run": compliance_run, "devices.poll": device_poll, "rules.deploy": rules_deploy}
+def rules_update(settings: Settings, factory, actor: Actor, params: dict, progress: Progress) -> dict:
+    """The scheduled update: download the url sources, build and check; a changed ruleset is activated and deployed.
+
+    A build that fails validation keeps the active version; the failure is the task's reason and, through
+    the build's own transaction, a rules.build_refused notification.
+    """
+    from console.ruleset import operations
+    from console.ruleset import service as ruleset
+
+    progress("building", final=False)
+    with session_scope(factory) as session:
+        before = ruleset.active_version(session)
+        outcome = ruleset.build_version(session, actor, reason="scheduled update", skip_unchanged=True)
+    if not outcome.ok:
+        return {"failure": "; ".join(line for line in outcome.messages if line.startswith("error"))[:2000]
+                or "the build was refused", "messages": outcome.messages[-20:]}
+    changed = before is None or outcome.version_number != before.number
+    found = {"version": outcome.version_number, "changed": changed, "messages": outcome.messages[-20:]}
+    if changed and settings.rules.sensors:
+        with session_scope(factory) as session:
+            results = operations.deploy_active(session, actor, progress=lambda text: progress(text, final=True))
+        found["sensors"] = [asdict(r) for r in results]
+        failed = [f"{r.sensor}: {r.message}" for r in results if not r.ok]
+        if failed:
+            found["failure"] = "; ".join(failed)
+    return found
+
+
+RUNNERS = {"compliance.run": compliance_run, "devices.poll": device_poll, "rules.deploy": rules_deploy,
+           "rules.update": rules_update}
 
 
 def nightly_key(day: date) -> str:
