@@ -7,13 +7,24 @@
 # hosts (`ops lab up --name demo`), adds them to the console's inventory and
 # provisions them with site.yml; their agents report over the lab's bridge.
 # OPS_DEMO_LAB_HOSTS=0 leaves the lab out. The lab is removed when the demo stops.
+# A local mailbox (`ops lab mailbox`, SMTP on 127.0.0.1:2525 into the Maildir
+# var/demo-mail/) receives the console's notifications (ops.toml's channel
+# demo-mailbox); as root, a UPS to play with (`ops lab ups start`, NUT upsd on
+# 127.0.0.1:13493, the [[devices]] table demo-ups); `ops scheduler run` sends
+# the outbox, polls the devices and looks for stale hosts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OPS=.venv/bin/ops
 DEMO_HOST=dtnmt-mon-01
 URL=http://127.0.0.1:8080
 LAB_HOSTS=${OPS_DEMO_LAB_HOSTS:-3}
+MAIL_DIR=var/demo-mail
+UPS_PORT=13493
 [[ $(id -u) -eq 0 ]] || LAB_HOSTS=0
+
+port_answers() {
+    .venv/bin/python -c "import socket, sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=1).close()" "$1" 2>/dev/null
+}
 
 $OPS db upgrade
 $OPS inventory sync
@@ -36,17 +47,46 @@ if (( LAB_HOSTS > 0 )); then
     fi
 fi
 
+console="" tasks_worker="" agent="" mailbox="" ups="" scheduler=""
+trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT INT TERM
+
+# The demo's mailbox: the console's notifications (channel demo-mailbox in ops.toml) arrive in $MAIL_DIR/new/.
+$OPS lab mailbox --port 2525 --dir "$MAIL_DIR" &
+mailbox=$!
+# The demo's UPS (NUT's dummy-ups and upsd need root): `ops lab ups on-battery|low-battery|online` plays a power cut.
+if [[ $(id -u) -eq 0 ]]; then
+    $OPS lab ups start --port "$UPS_PORT" --name demo &
+    ups=$!
+else
+    echo "not root: the demo runs without its UPS (NUT's upsd needs root); demo-ups shows as unknown"
+fi
+
 $OPS console serve --host 127.0.0.1 --port 8080 &
 console=$!
-agent=""
 $OPS tasks worker &  # Run now, Poll now and rules deploys run here (docs/tasks.md)
 tasks_worker=$!
-trap 'kill $console $tasks_worker $agent $lab_console 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT INT TERM
 
 for _ in $(seq 1 60); do
     .venv/bin/python -c "import urllib.request; urllib.request.urlopen('$URL/healthz', timeout=1)" 2>/dev/null && break
     sleep 0.5
 done
+
+for _ in $(seq 1 40); do  # the mailbox and the UPS are up within seconds, or have said why not and exited
+    port_answers 2525 || ! kill -0 "$mailbox" 2>/dev/null || { sleep 0.5; continue; }
+    [[ -z "$ups" ]] || port_answers "$UPS_PORT" || ! kill -0 "$ups" 2>/dev/null || { sleep 0.5; continue; }
+    break
+done
+port_answers 2525 || echo "the demo mailbox is not listening (see above): notifications stay in the outbox (ops notify log)"
+ups_ready=""
+if [[ -n "$ups" ]] && port_answers "$UPS_PORT"; then
+    ups_ready=1
+    $OPS devices poll --device demo-ups || true  # the first reading now; then the scheduler every interval_seconds
+elif [[ -n "$ups" ]]; then
+    echo "the demo UPS did not start (see above); the demo goes on without it"
+fi
+# The outbox every 2 s, due devices and stale hosts every minute, the nightly compliance run (docs/notifications.md).
+$OPS scheduler run &
+scheduler=$!
 
 token=$($OPS fleet enroll-token --host "$DEMO_HOST" --hours 1 | sed -n 's/^token (shown once): //p')
 $OPS agent enroll --console "$URL" --token "$token" --host "$DEMO_HOST"
@@ -73,9 +113,17 @@ sleep 5
 # Exit 1 means some controls failed (most hosts have no agent here): the demo shows them.
 $OPS compliance run --format html,pdf,csv || true
 echo "compliance run stored; open $URL/compliance/"
+# Its failure messages into the mailbox now, not at the scheduler's next round.
+$OPS notify deliver || true
+mails=$(find "$MAIL_DIR/new" -type f 2>/dev/null | wc -l)
+echo "notifications: $MAIL_DIR/new/ ($mails messages); open one with: less $MAIL_DIR/new/*"
 # Information systems with their security levels, percent of requirements met and transition gap,
 # and the land procedures system's level dossier (Vietnamese and English PDF).
 $OPS compliance systems
 $OPS compliance dossier system_land_procedures --format pdf,html || true
 echo "systems and their levels: $URL/compliance/systems/ (dossier: $URL/compliance/systems/system_land_procedures/dossier.pdf?lang=vi)"
+if [[ -n "$ups_ready" ]]; then
+    echo "a power cut: .venv/bin/ops lab ups on-battery (then low-battery, online), and watch $URL/ (Devices tile)"
+    echo "  and the mailbox $MAIL_DIR/new/; the console reads the UPS every 30 s (now: .venv/bin/ops devices poll --device demo-ups)"
+fi
 wait $console

@@ -10,11 +10,11 @@ base=(
     fonts-noto-core        # Vietnamese glyphs in PDF reports
     libpango-1.0-0 libpangoft2-1.0-0   # WeasyPrint renders the PDF reports
     openssh-server iproute2 python3-psutil python3-click python3-cryptography python3-pip python3-wheel python3-setuptools  # the lab (make demo) and its agents
+    nut-server nut-client  # the demo's UPS (ops lab ups start: dummy-ups and upsd) and the NUT tests
 )
 test=(
     chromium postgresql-15
     clamav clamav-daemon
-    nut-server nut-client
     nftables iptables iproute2
     snmpd snmp             # SNMP UPS-MIB connector tests
     openssh-server         # lab hosts: one sshd per network namespace

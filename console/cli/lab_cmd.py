@@ -1,4 +1,4 @@
-"""`ops lab`: test hosts as network namespaces with their own sshd, for the playbooks."""
+"""`ops lab`: test hosts as network namespaces with their own sshd, for the playbooks; the demo's UPS and mailbox."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def register(main: click.Group) -> None:
 
 @click.group("lab")
 def lab_group() -> None:
-    """Bring up, inspect and remove a lab of SSH hosts (needs root)."""
+    """A lab of SSH hosts (needs root); the demo's UPS (root) and mailbox."""
 
 
 @lab_group.command("up")
@@ -83,3 +83,97 @@ def sync_inventory_command(ctx, name: str) -> None:
     with ctx.session() as session:
         result = sync_inventory(session, Actor.cli(), conf)
     click.echo(f"inventory synced with lab {name}: {result.summary()}")
+
+
+# --- the demo's UPS and mailbox ---------------------------------------------------------------------------------
+
+UPS_NAME_OPTION = click.option("--name", default="demo", show_default=True,
+                               help="The UPS name upsd serves (the `ups` key of the [[devices]] table).")
+
+
+@lab_group.group("ups")
+def ups_group() -> None:
+    """A UPS to play with: NUT's dummy-ups driver and upsd on 127.0.0.1 (needs root)."""
+
+
+@ups_group.command("start")
+@click.option("--port", type=click.IntRange(1, 65535), default=13493, show_default=True,
+              help="The loopback port upsd listens on (the `port` of the [[devices]] table).")
+@UPS_NAME_OPTION
+@click.pass_obj
+def ups_start(ctx, port: int, name: str) -> None:
+    """Run dummy-ups and upsd in the foreground until Ctrl-C or SIGTERM; the UPS starts on line.
+
+    Its configuration and the device file NAME.dev are in <[paths] var_dir>/demo-ups/.
+    """
+    from console.lab import ups
+
+    def ready(running) -> None:
+        click.echo(f"demo UPS {running.name!r} on NUT {ups.HOST}:{running.port}: on line "
+                   f"(dummy-ups pid {running.driver_pid}, upsd pid {running.upsd_pid})")
+        click.echo(f"device file {running.device_file}; change it with "
+                   f"`ops lab ups on-battery|low-battery|online`; Ctrl-C stops it")
+
+    ups.run(ctx.settings.paths.var_dir, port=port, name=name, on_ready=ready)
+    click.echo("demo UPS stopped (upsd and dummy-ups)")
+
+
+def _ups_state_command(state: str, summary: str):
+    @ups_group.command(state, help=f"Put the demo UPS {summary}: rewrites its device file.")
+    @UPS_NAME_OPTION
+    @click.pass_obj
+    def command(ctx, name: str) -> None:
+        from console.lab import ups
+
+        path = ups.set_state(ctx.settings.paths.var_dir, state, name)
+        click.echo(f"demo UPS {name!r}: {ups.DESCRIPTIONS[state]} (wrote {path}); "
+                   f"upsd serves it within {ups.POLL_INTERVAL} s")
+        if ups.running_pid(ctx.settings.paths.var_dir) is None:
+            click.echo("note: the demo UPS is not running; start it with `ops lab ups start` (it starts on line)")
+        devices = [device for device in ctx.settings.devices
+                   if device.connector == "nut" and device.ups == name and device.address in ("127.0.0.1", "localhost")]
+        for device in devices:
+            click.echo(f"the console sees it at the next poll of {device.name} (every {device.interval_seconds} s); "
+                       f"poll now: ops devices poll --device {device.name}")
+        if not devices:
+            click.echo("no [[devices]] table in ops.toml reads this UPS (connector nut, address 127.0.0.1, "
+                       f"ups {name!r})")
+
+    command.__name__ = f"ups_{state.replace('-', '_')}"
+    return command
+
+
+ups_online = _ups_state_command("online", "on line (OL)")
+ups_on_battery = _ups_state_command("on-battery", "on battery (OB DISCHRG, 55 %)")
+ups_low_battery = _ups_state_command("low-battery", "on battery with a low battery (OB LB, 9 %)")
+
+
+@lab_group.command("mailbox")
+@click.option("--port", type=click.IntRange(1, 65535), default=2525, show_default=True,
+              help="The SMTP port (the `port` of the demo's [[notify.channels]] email channel).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address: 127.0.0.1 or ::1.")
+@click.option("--dir", "folder", type=click.Path(file_okay=False), default=None,
+              help="The Maildir (one file per message in new/). Default: <[paths] var_dir>/demo-mail.")
+@click.pass_obj
+def mailbox_command(ctx, port: int, host: str, folder: str | None) -> None:
+    """A local SMTP server that keeps every message in a Maildir, until Ctrl-C or SIGTERM.
+
+    No password, no TLS, loopback only: for the demo's email channel (security = "none").
+    """
+    from datetime import datetime
+    from pathlib import Path
+
+    from console.lab import mailbox
+
+    target = Path(folder) if folder else ctx.settings.paths.var_dir / "demo-mail"
+
+    def ready(address: str, listening: int, path: Path) -> None:
+        where = f"[{address}]:{listening}" if ":" in address else f"{address}:{listening}"
+        click.echo(f"demo mailbox: SMTP on {where}, every message into {path / 'new'}/; Ctrl-C stops it")
+
+    def received(message) -> None:
+        click.echo(f"{datetime.now():%H:%M:%S} mail From: {message.sender}  To: {message.recipients}  "
+                   f"Subject: {message.subject}  ({message.file.name})")
+
+    mailbox.serve(target, port=port, host=host, on_ready=ready, on_message=received)
+    click.echo("demo mailbox stopped")
