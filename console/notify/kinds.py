@@ -36,7 +36,7 @@ def _kind(name: str, label: str, subject: str, text: str) -> Kind:
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     _kind("compliance.run_failed", _l("Compliance run failed"),
-          _l("Compliance run %(run_id)s: %(failed)s controls failed"),
+          _l("Compliance run %(run_id)s: %(failed)s failed results"),
           _l("The compliance run %(run_id)s of %(finished_at)s ended with %(failed)s failed and %(unknown)s unknown "
              "results of %(total)s on %(hosts)s hosts; %(passed_percent)s passed.")),
     _kind("compliance.newly_failing", _l("Controls newly failing"),

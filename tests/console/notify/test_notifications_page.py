@@ -122,3 +122,18 @@ def test_api_lists_deliveries_for_every_role_and_channels_for_admins(client, mak
     assert [c["target"] for c in channels.get_json()["data"]][1] == "https://hooks.example.test/ops"
     queued = client.post("/api/v1/notifications/channels/hook/test", headers={"Authorization": f"Bearer {root}"})
     assert queued.status_code == 202 and queued.get_json()["data"]["kind"] == "notify.test"
+
+
+def test_metrics_count_deliveries_per_channel_and_state(client, make_user, session_factory):
+    from console.access import tokens
+    from console.models import Role
+
+    with session_scope(session_factory) as session:
+        emit(session, Event("ups.on_battery", "device:u", "high", {"device": "u"}, "/devices/u"))
+        session.scalar(select(NotifyDelivery).where(NotifyDelivery.channel == "hook")).state = "failed"
+    make_user("prom", "auditor")
+    with session_scope(session_factory) as session:
+        token = tokens.create_token(session, Actor("prom", Role.auditor), "prometheus", None, 30)[1]
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).get_data(as_text=True)
+    assert 'ops_notify_deliveries{channel="duty-mail",state="pending"} 1.0' in text
+    assert 'ops_notify_deliveries{channel="hook",state="failed"} 1.0' in text
