@@ -46,11 +46,40 @@ class HostHealth(str, enum.Enum):
     never_seen = "never_seen"
 
 
+def _l(message: str) -> str:
+    """Marks a message for extraction (`make messages`); the page translates it, this area has no Flask."""
+    return message
+
+
+@dataclass(frozen=True)
+class HostWarning:
+    """Why a host warns: a stable code, an English message id with %(name)s fields, and their values.
+
+    The pages show `message % params` translated into the user's language (the `host_warning` filter);
+    the API gives `code` and `text`, the English sentence.
+    """
+
+    code: str
+    message: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.message % dict(self.params) if self.params else self.message
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _warning(code: str, message: str, **params) -> HostWarning:
+    return HostWarning(code, message, tuple(sorted(params.items())))
+
+
 @dataclass
 class HostCondition:
     status: HostHealth
     last_seen_at: object = None
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[HostWarning, ...] = ()
 
 
 def ingest(session: Session, agent: Agent, body: bytes) -> tuple[bool, str]:
@@ -148,45 +177,55 @@ def _condition(agent: Agent | None, report: HostReport | None) -> HostCondition:
         return HostCondition(HostHealth.never_seen)
     seen = agent.last_seen_at or report.received_at
     if utcnow() - seen > timedelta(seconds=agent.interval_seconds * STALE_AFTER_INTERVALS):
-        return HostCondition(HostHealth.stale, seen, ("no report for 3 intervals",))
+        return HostCondition(HostHealth.stale, seen, (_warning("stale", _l("no report for %(count)s intervals"),
+                                                                count=STALE_AFTER_INTERVALS),))
     reasons = _warnings(report)
     return HostCondition(HostHealth.warning if reasons else HostHealth.ok, seen, tuple(reasons))
 
 
-def _warnings(report: HostReport) -> list[str]:
-    reasons = [f"collector {e['collector']} failed" for e in report.payload.get("errors", [])]
+def _warnings(report: HostReport) -> list[HostWarning]:
+    reasons = [_warning("collector_failed", _l("collector %(name)s failed"), name=str(e.get("collector")))
+               for e in report.payload.get("errors", [])]
     if report.disk_max_percent is not None and report.disk_max_percent >= DISK_WARNING_PERCENT:
-        reasons.append(f"a disk is {report.disk_max_percent:.0f}% full")
+        reasons.append(_warning("disk_full", _l("a disk is %(percent)s%% full"),
+                                percent=f"{report.disk_max_percent:.0f}"))
     for service in (report.payload.get("health") or {}).get("services", []):
         if not service.get("running"):
-            reasons.append(f"service {service.get('name')} is not running")
+            reasons.append(_warning("service_not_running", _l("service %(name)s is not running"),
+                                    name=str(service.get("name"))))
     return reasons + _ups_warnings(report.payload) + _antivirus_warnings(report.payload)
 
 
-def _ups_warnings(payload: dict) -> list[str]:
+def _ups_warnings(payload: dict) -> list[HostWarning]:
     reasons = []
     for ups in payload.get("ups") or []:
-        flags = set(ups.get("status_flags") or [])
+        flags, name = set(ups.get("status_flags") or []), str(ups.get("name"))
         if not ups.get("reachable"):
-            reasons.append(f"UPS {ups.get('name')} cannot be read")
+            reasons.append(_warning("ups_unreadable", _l("UPS %(name)s cannot be read"), name=name))
         elif "LB" in flags:
-            reasons.append(f"UPS {ups.get('name')} is on battery and the battery is low")
+            reasons.append(_warning("ups_low_battery", _l("UPS %(name)s is on battery and the battery is low"),
+                                    name=name))
         elif "OB" in flags:
-            reasons.append(f"UPS {ups.get('name')} is on battery")
+            reasons.append(_warning("ups_on_battery", _l("UPS %(name)s is on battery"), name=name))
     return reasons
 
 
-def _antivirus_warnings(payload: dict) -> list[str]:
+def _antivirus_warnings(payload: dict) -> list[HostWarning]:
     reasons = []
     for product in payload.get("antivirus") or []:
-        name = product.get("provider")
+        name = str(product.get("provider"))
         if product.get("error"):
-            reasons.append(f"antivirus {name} could not be read")
+            reasons.append(_warning("antivirus_unreadable", _l("antivirus %(name)s could not be read"), name=name))
         elif not product.get("installed"):
-            reasons.append(f"antivirus {name} is not installed")
+            reasons.append(_warning("antivirus_not_installed", _l("antivirus %(name)s is not installed"), name=name))
         elif product.get("running") is False:
-            reasons.append(f"antivirus {name} is not running")
+            reasons.append(_warning("antivirus_not_running", _l("antivirus %(name)s is not running"), name=name))
     return reasons
+
+
+def warning_as_dict(warning: HostWarning) -> dict:
+    """A warning for the API: its stable code, the English sentence and the values in it."""
+    return {"code": warning.code, "text": warning.text, "params": dict(warning.params)}
 
 
 def history(session: Session, host_id: int, hours: int = 24, limit: int = 2000) -> list[HostReport]:

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from console.models.alerts import Alert, AlertComment, AlertGroup, ContextEvent
 from console.alerts.enrich import Enricher
 from console.alerts.query import AlertFilter, list_groups
+from console.alerts.severity import severity_level
 
 MAX_EXPORT = 50_000
-CSV_COLUMNS = ["id", "status", "severity", "sid", "signature", "category", "src_ip", "src_host", "src_internal",
+CSV_COLUMNS = ["id", "status", "severity", "severity_level", "sid", "signature", "category", "src_ip", "src_host", "src_internal",
                "dest_ip", "dest_host", "dest_internal", "count", "first_seen", "last_seen", "assignee",
                "false_positive", "fp_proposal", "fp_status", "fp_version"]
 
@@ -22,7 +23,8 @@ CSV_COLUMNS = ["id", "status", "severity", "sid", "signature", "category", "src_
 def group_as_dict(group: AlertGroup, enricher: Enricher) -> dict:
     sides = enricher.group(group)
     return {
-        "id": group.id, "status": group.status, "severity": group.severity, "gid": group.gid, "sid": group.sid,
+        "id": group.id, "status": group.status, "severity": group.severity,
+        "severity_level": severity_level(group.severity), "gid": group.gid, "sid": group.sid,
         "signature": group.signature, "category": group.category, "src": sides["src"], "dest": sides["dest"],
         "count": group.count, "first_seen": group.first_seen.isoformat(), "last_seen": group.last_seen.isoformat(),
         "assignee": group.assignee, "false_positive": group.false_positive,

@@ -172,13 +172,14 @@ def host_reports(name: str):
         - {name: name, in: path, required: true, schema: {type: string}}
         - {name: hours, in: query, schema: {type: integer, minimum: 1, maximum: 2160}}
       responses:
-        200: {description: "Status and reports"}
+        200: {description: "Status, reasons (English sentences), warnings ({code, text, params}: the same, with a stable code) and reports"}
         404: {$ref: "#/components/responses/NotFound"}
     """
     require(current_actor(), "view")
     host = get_host(db(), name)
     state = reports.condition(db(), host)
     rows = reports.history(db(), host.id, hours=int_arg("hours", 24, 1, 2160))
-    return ok({"status": state.status.value, "reasons": list(state.reasons),
+    return ok({"status": state.status.value, "reasons": [reason.text for reason in state.reasons],
+               "warnings": [reports.warning_as_dict(reason) for reason in state.reasons],
                "last_seen_at": iso(state.last_seen_at),
                "reports": [r.payload for r in rows]})

@@ -1,5 +1,5 @@
 """The estate as the Ansible inventory describes it: the reader (pure), the sync into the database and the host queries.
 
-Other areas may call `hosts.active_host / active_hosts / get_host / list_hosts / unit_labels`
+Other areas may call `hosts.active_host / active_hosts / get_host / list_hosts / unit_labels / role_labels`
 and `reader.read_inventory`. The models in `console.models.inventory` are this area's own.
 """

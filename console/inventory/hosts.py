@@ -114,9 +114,19 @@ def active_hosts(session: Session) -> list[ActiveHost]:
 
 def unit_labels(session: Session, locale: str) -> dict[str, str]:
     """Each unit's display name in this language (ops_unit_name_vi / _en), else its group name."""
-    query = select(InventoryGroup).where(InventoryGroup.kind == "unit", InventoryGroup.present)
-    return {group.name: group.variables.get(f"ops_unit_name_{locale}") or group.name
-            for group in session.scalars(query)}
+    return _group_labels(session, "unit", locale)
+
+
+def role_labels(session: Session, locale: str) -> dict[str, str]:
+    """Each role's display name in this language (ops_role_name_vi / _en), else its group name."""
+    return _group_labels(session, "role", locale)
+
+
+def _group_labels(session: Session, kind: str, locale: str) -> dict[str, str]:
+    query = select(InventoryGroup.name, InventoryGroup.variables).where(InventoryGroup.kind == kind,
+                                                                        InventoryGroup.present)
+    return {name: str((variables or {}).get(f"ops_{kind}_name_{locale}") or name)
+            for name, variables in session.execute(query)}
 
 
 def host_as_dict(host: Host) -> dict:

@@ -3,6 +3,32 @@
 (function () {
   "use strict";
 
+  // A time as the tables show it (the `localtime` filter: yyyy-MM-dd HH:mm:ss), in the page's
+  // language (<html lang>) and the console's zone (<html data-timezone>), not the browser's.
+  var html = document.documentElement;
+  var formatter = null;
+  function timeFormatter() {
+    if (formatter) { return formatter; }
+    var options = { timeZone: html.dataset.timezone || "Asia/Ho_Chi_Minh", hourCycle: "h23",
+                    year: "numeric", month: "2-digit", day: "2-digit",
+                    hour: "2-digit", minute: "2-digit", second: "2-digit" };
+    try {
+      formatter = new Intl.DateTimeFormat(html.lang || undefined, options);
+    } catch (error) {  // an unknown zone name: the browser's zone rather than no chart
+      delete options.timeZone;
+      formatter = new Intl.DateTimeFormat(html.lang || undefined, options);
+    }
+    return formatter;
+  }
+  function formatTime(iso) {
+    var at = new Date(iso);
+    if (isNaN(at.getTime())) { return String(iso); }
+    var parts = {};
+    timeFormatter().formatToParts(at).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + ":" + parts.second;
+  }
+  window.OpsConsole = { formatTime: formatTime };
+
   function drawCharts(root) {
     if (typeof Chart === "undefined") { return; }
     root.querySelectorAll("canvas.chart[data-chart]").forEach(function (canvas) {
@@ -29,7 +55,7 @@
       var data = JSON.parse(canvas.dataset.chartSeries);
       var names = JSON.parse(canvas.dataset.seriesLabels || "{}");
       canvas.dataset.drawn = "1";
-      var labels = data.labels.map(function (iso) { return new Date(iso).toLocaleString(); });
+      var labels = data.labels.map(formatTime);
       var datasets = Object.keys(data.series).map(function (key) {
         return { label: names[key] || key, data: data.series[key], spanGaps: true, pointRadius: 0, tension: 0.2 };
       });

@@ -11,7 +11,7 @@ from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
@@ -24,6 +24,7 @@ from console.compliance import history
 from console.compliance import runs as compliance_runs
 from console.compliance import waivers as compliance_waivers
 from console.common.paging import parse_id
+from console.inventory.hosts import unit_labels
 from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
@@ -67,7 +68,8 @@ def trend_data():
     """JSON for the trend charts (session-authenticated, read by static/js/compliance.js)."""
     by = request.args.get("by", "category")
     data = history.trend(db(), dimension=by, limit=60)
-    labels = {key: str(CATEGORY_NAMES.get(key, key)) for key in data["series"]}
+    names = unit_labels(db(), str(get_locale())) if by == "unit" else {k: str(v) for k, v in CATEGORY_NAMES.items()}
+    labels = {key: names.get(key, key) for key in data["series"]}
     return jsonify({"labels": [r["started_at"] for r in data["runs"]], "series": data["series"], "names": labels})
 
 
@@ -102,7 +104,8 @@ def run(run_id: int):
     rows = history.results_page(db(), run_id, result_filter, limit=PAGE)
     previous = history.list_runs(db(), limit=1, before_id=run_id)
     return render_template("compliance/run.html", run=item, rows=rows, filters=filters, page=PAGE,
-                           previous=previous[0] if previous else None, formats=reports.FORMATS)
+                           previous=previous[0] if previous else None, formats=reports.FORMATS,
+                           unit_names=unit_labels(db(), str(get_locale())))
 
 
 @bp.get("/runs/<int:older>/diff/<int:newer>")

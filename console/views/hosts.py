@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
 from console.errors import InventoryError
 from console.models.inventory import HostStatus
 from console.agents import enrolment as agents
 from console.agents import host_reports as reports
 from console.inventory.sync import sync_inventory
-from console.inventory.hosts import get_host, list_hosts
+from console.inventory.hosts import get_host, list_hosts, role_labels, unit_labels
 from console.common.paging import page
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
@@ -38,7 +38,13 @@ def _render_index(http_status: int = 200):
                                         limit=PAGE + 1), PAGE, lambda h: h.name)
     conditions = reports.conditions(db(), hosts)
     return render_template("hosts/index.html", hosts=hosts, filters=filters, conditions=conditions,
-                           next_after=next_after, form=ActionForm()), http_status
+                           next_after=next_after, form=ActionForm(), **_labels()), http_status
+
+
+def _labels() -> dict:
+    """Units and roles by their names in the user's language ({key: name}); pages show names, URLs keep keys."""
+    locale = str(get_locale())
+    return {"unit_names": unit_labels(db(), locale), "role_names": role_labels(db(), locale)}
 
 
 @bp.get("/<name>")
@@ -58,7 +64,7 @@ def _detail_context(host, enrollment_token: str | None = None) -> dict:
     }
     return {"host": host, "condition": reports.condition(db(), host), "latest": latest.payload if latest else None,
             "agents": agents.list_agents(db(), host.id), "chart": chart, "form": ActionForm(),
-            "enrollment_token": enrollment_token}
+            "enrollment_token": enrollment_token, **_labels()}
 
 
 @bp.post("/<name>/enrollment-token")

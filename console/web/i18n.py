@@ -9,9 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, session
-from flask_babel import Babel, format_datetime
+from flask_babel import Babel, format_datetime, gettext
 from flask_login import current_user
+from jinja2 import pass_context
 
+from console.alerts.severity import severity_level, severity_word
 from console.settings import Settings
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -37,6 +39,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         format_datetime(value, fmt) if value else "—"
     )
     app.jinja_env.filters["localiso"] = _local_iso
+    app.jinja_env.filters["severity_word"] = _severity_word
+    app.jinja_env.filters["severity_level"] = severity_level
+    app.jinja_env.filters["host_warning"] = _host_warning
     app.context_processor(lambda: {"languages": LANGUAGES, "current_locale": select_locale()})
 
 
@@ -46,3 +51,17 @@ def _local_iso(value, fmt: str = "yyyy-MM-dd HH:mm:ss") -> str:
         return format_datetime(datetime.fromisoformat(str(value)), fmt)
     except ValueError:
         return str(value or "—")
+
+
+def _host_warning(warning) -> str:
+    """A host warning (console.agents.host_reports.HostWarning) in the user's language."""
+    message, params = getattr(warning, "message", None), getattr(warning, "params", ())
+    if message is None:  # a plain text
+        return str(warning)
+    return gettext(message, **dict(params))
+
+
+@pass_context  # never folded at compile time (`1|severity_word` is a constant): translated per request
+def _severity_word(_context, value) -> str:
+    """Suricata's severity as the word in the user's language (console.alerts.severity holds the mapping)."""
+    return gettext(severity_word(value))

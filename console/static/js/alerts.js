@@ -10,13 +10,14 @@
     fetch(canvas.dataset.url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (data) {
+        var names = JSON.parse(canvas.dataset.severityNames || "{}");
         var datasets = Object.keys(data.series).map(function (severity) {
-          return { label: canvas.dataset.labelPrefix + " " + severity, data: data.series[severity],
+          return { label: names[severity] || canvas.dataset.otherSeverity || severity, data: data.series[severity],
                    backgroundColor: COLOURS[severity] || "#9e9e9e" };
         });
         new Chart(canvas, {
           type: "bar",
-          data: { labels: data.labels.map(function (iso) { return new Date(iso).toLocaleString(); }), datasets: datasets },
+          data: { labels: data.labels.map(window.OpsConsole.formatTime), datasets: datasets },
           options: { responsive: true, animation: false,
                      scales: { x: { stacked: true, ticks: { maxTicksLimit: 12 } },
                                y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }

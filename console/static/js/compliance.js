@@ -12,7 +12,7 @@
         return response.json();
       })
       .then(function (data) {
-        var labels = data.labels.map(function (iso) { return new Date(iso).toLocaleString(); });
+        var labels = data.labels.map(window.OpsConsole.formatTime);
         var datasets = Object.keys(data.series).map(function (key) {
           return { label: data.names[key] || key, data: data.series[key], spanGaps: true, tension: 0.2 };
         });

@@ -75,7 +75,9 @@ def test_every_tile_filled_from_real_data_links_to_the_page_it_counts(logged_in,
 
     alerts = tile(html, "alerts")
     assert figure(alerts, "alerts-unreviewed") == "4"  # four groups (a group is a signature between two addresses)
-    assert re.search(r'data-testid="alerts-severity-1">severity 1: <strong>2</strong>', alerts)
+    assert re.search(r'data-testid="alerts-severity-1"><span class="severity severity-high">high</span> '
+                     r'<strong>2</strong>', alerts)  # Suricata's 1 is high: a word with a colour
+    assert re.search(r'data-testid="alerts-severity-3"><span class="severity severity-low">low</span>', alerts)
     assert href(alerts, "alerts-severity-1") == "/alerts/?severity=1"
     inbox = client.get("/alerts/?severity=1").get_data(as_text=True)
     assert "OVERVIEW test severity 1" in inbox and "OVERVIEW test severity 2" not in inbox
