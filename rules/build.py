@@ -2,7 +2,9 @@
 
 `build` reads every enabled source and rules/local/, parses them with
 suricata-update's parser (through a ParseCache), keeps one rule per gid:sid
-(the higher rev; a warning names both places), applies the policy, enables
+(the higher rev; a warning names both places), disables the rules of what
+the sensor's suricata.yaml turns off (protocols.py: app-layer protocols
+before the policy, ja3 after it, as suricata-update), applies the policy, enables
 what flowbits need, expands threshold.config and writes the candidate folder
 in one rename: ops.rules (disabled rules commented out, as suricata-update
 writes them), threshold.config and manifest.json (every rule with its source
@@ -20,7 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rules import download, policy, sources, threshold
+from rules import bundled, download, policy, protocols, sources, threshold
 from rules.config import RulesConfig
 from rules.errors import RulesetError, where
 from rules.files import atomic_symlink
@@ -49,17 +51,25 @@ class Candidate:
         return sum(1 for r in self.rules if r["enabled"])
 
 
-def source_files(config: RulesConfig, offline: bool = False, cache: ParseCache | None = None) -> list[sources.SourceFile]:
+def source_files(config: RulesConfig, offline: bool = False, cache: ParseCache | None = None,
+                 messages: list[str] | None = None) -> list[sources.SourceFile]:
+    """The rule files of rules/local/ and of every enabled source; `messages` gets what the build should say."""
     files = []
+    messages = [] if messages is None else messages
     if config.local_dir.is_dir():
         files += sources.read_directory(sources.LOCAL, config.local_dir, config.max_source_bytes)
     for source in sources.read_sources(config.sources_file):
         if source.enabled:
-            files += _read_source(config, source, offline, cache or ParseCache())
+            files += _read_source(config, source, offline, cache or ParseCache(), messages)
     return files
 
 
-def _read_source(config: RulesConfig, source: sources.Source, offline: bool, cache: ParseCache):
+def _read_source(config: RulesConfig, source: sources.Source, offline: bool, cache: ParseCache,
+                 messages: list[str]):
+    if source.kind == sources.BUNDLED:
+        files, said = bundled.read(source.location, config.suricata, config.max_source_bytes)
+        messages += said
+        return files
     if source.kind == "directory":
         return sources.read_directory(source.name, Path(source.location), config.max_source_bytes)
     if source.kind == "file":
@@ -104,16 +114,24 @@ def build(config: RulesConfig, cache: ParseCache | None = None, offline: bool = 
 
 
 def _build(config: RulesConfig, cache: ParseCache, offline: bool) -> Candidate:
-    messages, parsed = [], []
-    for source_file in source_files(config, offline, cache):
+    messages, parsed, bundled_count = [], [], 0
+    for source_file in source_files(config, offline, cache, messages):
         if source_file.label.endswith(IGNORED):
             continue
         result = cache.parse(source_file)
         messages += [f"error: {p}" for p in result.problems]
         parsed += result.rules
+        bundled_count += len(result.rules) if source_file.source == sources.BUNDLED else 0
+    if bundled_count:
+        messages.append(f"info: {bundled_count} rules from source {sources.BUNDLED} (Suricata's bundled rules)")
     rulemap = _rule_map(parsed, messages)
+    # suricata-update's order (suricata.update.main._main): protocols turned off join disable.conf, before
+    # enable.conf; ja3 after the policy; flowbits last
+    suriconf, said = protocols.load(config.suricata, config.suricata_yaml, cache.suricata_conf)
+    messages += said + protocols.disable_app_layer(suriconf, rulemap, config.suricata_yaml)
     rules_policy = policy.load_policy(config.policy_dir)
     messages += policy.apply(rules_policy, rulemap)
+    messages += protocols.disable_ja3(suriconf, rulemap, config.suricata_yaml)
     flowbit_rules = policy.resolve_flowbits(rulemap)
     if flowbit_rules:
         messages.append(f"info: {len(flowbit_rules)} rules enabled (noalert) for flowbits other rules check")

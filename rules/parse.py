@@ -39,6 +39,7 @@ class ParseCache:
     def __init__(self):
         self.entries: dict[tuple[str, str], ParsedFile] = {}
         self.archives: dict[tuple, list] = {}  # (path, mtime, size) -> SourceFiles read from it
+        self.suricata_conf: dict[tuple, tuple] = {}  # suricata.yaml as dumped by Suricata (protocols.load)
 
     def parse(self, source_file: SourceFile) -> ParsedFile:
         key = (source_file.label, hashlib.sha256(source_file.content).hexdigest())

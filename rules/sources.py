@@ -3,8 +3,9 @@
 A source is a URL (downloaded into the var folder, then read like a file), a
 local tarball or zip (the way isolated networks import rules), a directory of
 .rules files, or a single .rules file. The department's own rules under
-rules/local/ are always read, as the source "local". Archives are opened with
-suricata-update's extract module; what they hold is bounded in size, and a
+rules/local/ are always read, as the source "local"; Suricata's bundled rules
+are the source "suricata" (kind "suricata", read by rules/bundled.py).
+Archives are opened with suricata-update's extract module; what they hold is bounded in size, and a
 truncated file, a file that is no archive or an archive without rules gives
 an error naming the source and the file.
 """
@@ -24,13 +25,16 @@ from suricata.update import extract
 from rules.errors import RulesetError
 from rules.files import atomic_write
 
-KINDS = ("url", "file", "directory")
+KINDS = ("url", "file", "directory", "suricata")
+BUNDLED = "suricata"  # Suricata's bundled rules (rules/bundled.py): the one source of kind "suricata"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 LOCAL = "local"
 HEADER = ("# Rule sources of the IDS rule manager (ops rules source ... / the console's Rules page).\n"
           "# kind: url (downloaded by `ops rules update`), file (a .tar.gz, .zip or .rules file:\n"
           "# how isolated networks import rules) or directory (of .rules files).\n"
-          "# rules/local/ is always read as the source \"local\".\n")
+          "# rules/local/ is always read as the source \"local\".\n"
+          "# suricata (kind suricata): the rules Suricata ships, read where suricata-update finds them\n"
+          "# (location \"\") or from the directory given as location.\n")
 
 
 @dataclass
@@ -75,7 +79,7 @@ def _source_from(path: Path, index: int, entry) -> Source:
         raise RulesetError(f"source #{index}: expected keys name, kind, location, enabled", path)
     try:
         return check_source(Source(str(entry.get("name", "")), str(entry.get("kind", "")),
-                                   str(entry.get("location", "")), bool(entry.get("enabled", True))))
+                                   str(entry.get("location") or ""), bool(entry.get("enabled", True))))
     except RulesetError as exc:
         raise RulesetError(f"source #{index}: {exc.message}", path) from None
 
@@ -85,6 +89,14 @@ def check_source(source: Source) -> Source:
         raise RulesetError(f"name {source.name!r} must be 1-64 of a-z 0-9 _ . - (and not 'local')")
     if source.kind not in KINDS:
         raise RulesetError(f"kind {source.kind!r} must be one of {', '.join(KINDS)}")
+    if (source.name == BUNDLED) != (source.kind == BUNDLED):
+        raise RulesetError(f"the source {BUNDLED!r} (Suricata's bundled rules) is the one source of kind {BUNDLED!r}")
+    if source.kind == BUNDLED:
+        if source.location and (not os.path.isabs(source.location) or len(source.location) > 2048
+                                or "\n" in source.location):
+            raise RulesetError(f"location {source.location!r} must be \"\" (where suricata-update looks) "
+                               "or an absolute path")
+        return source
     if not source.location or len(source.location) > 2048 or "\n" in source.location:
         raise RulesetError("location must be a URL or path of at most 2048 characters")
     if source.kind == "url" and not re.match(r"^(https?|file)://", source.location):
