@@ -9,6 +9,9 @@ proposal, its status and the ruleset version that carries it.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+
 from sqlalchemy.orm import Session
 
 from console.errors import ValidationFailed
@@ -30,6 +33,9 @@ NEXT = {
 MAX_COMMENT = 4000
 MAX_BULK = 500
 TRACKS = ("by_src", "by_dst")
+#: The widest network a suppression may cover: IPv4 /8, IPv6 /32 (wider would silence a whole provider).
+MIN_PREFIX = {4: 8, 6: 32}
+_PROPOSED_IP = re.compile(r"track (by_src|by_dst), ip (\S+)$")
 
 
 def _groups(session: Session, group_ids: list[int]) -> list[AlertGroup]:
@@ -85,16 +91,50 @@ def add_comment(session: Session, actor: Actor, group_id: int, body: str) -> Ale
     return comment
 
 
-def suppression_line(group: AlertGroup, kind: str, track: str) -> str:
+def suppression_scope(group: AlertGroup, track: str, network: str = "") -> str:
+    """The `ip` of the suppression: the group's address for the track, or `network` (a CIDR holding that address).
+
+    The network is read with ipaddress (host bits are cleared: 198.18.20.7/24 is 198.18.20.0/24); it must
+    contain the group's source (by_src) or destination (by_dst) address and be no wider than IPv4 /8 or
+    IPv6 /32. A network of one address is that address. ValidationFailed("network", ...) otherwise.
+    """
+    own = group.src_ip if track == "by_src" else group.dest_ip
+    text = (network or "").strip()
+    if not text:
+        return own
+    side = "source" if track == "by_src" else "destination"
+    try:
+        address = ipaddress.ip_address(own)
+    except ValueError:
+        raise ValidationFailed("network", f"the group's {side} address {own!r} is not an IP address") from None
+    if len(text) > 64:
+        raise ValidationFailed("network", "is not an IPv4 or IPv6 network in CIDR form (e.g. 198.18.20.0/24)")
+    try:
+        found = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValidationFailed("network", f"{text!r} is not an IPv4 or IPv6 network in CIDR form "
+                                          "(e.g. 198.18.20.0/24)") from None
+    if found.version != address.version or address not in found:
+        raise ValidationFailed("network", f"{found} does not contain the group's {side} address {address}")
+    if found.prefixlen < MIN_PREFIX[found.version]:
+        raise ValidationFailed("network", f"{found} is too wide: at most /{MIN_PREFIX[found.version]} for "
+                                          f"IPv{found.version}")
+    return str(found.network_address) if found.num_addresses == 1 else str(found)
+
+
+def suppression_line(group: AlertGroup, kind: str, track: str, network: str = "") -> str:
     if kind == "disable":
         return f"disable sid {group.sid}"
-    ip = group.src_ip if track == "by_src" else group.dest_ip
+    ip = suppression_scope(group, track, network)
     return f"suppress gen_id {group.gid}, sig_id {group.sid}, track {track}, ip {ip}"
 
 
 def propose_false_positive(session: Session, actor: Actor, group_id: int, kind: str = "suppress",
-                           track: str = "by_src") -> AlertGroup:
-    """Mark the group a false positive and keep the suppression (or disable) it proposes, unconfirmed."""
+                           track: str = "by_src", network: str = "") -> AlertGroup:
+    """Mark the group a false positive and keep the suppression (or disable) it proposes, unconfirmed.
+
+    A suppression covers the group's address for the track, or `network` (suppression_scope).
+    """
     require(actor, "alerts.triage")
     if kind not in ("suppress", "disable"):
         raise ValidationFailed("kind", "must be suppress or disable")
@@ -103,8 +143,9 @@ def propose_false_positive(session: Session, actor: Actor, group_id: int, kind: 
     group = get_group(session, group_id)
     if group.fp_status == "applied":
         raise ValidationFailed("kind", f"group {group.id} already has an applied suppression")
+    proposal = suppression_line(group, kind, track, network if kind == "suppress" else "")
     group.false_positive, group.fp_kind, group.fp_status = True, kind, "proposed"
-    group.fp_proposal, group.fp_message, group.fp_version = suppression_line(group, kind, track), "", None
+    group.fp_proposal, group.fp_message, group.fp_version = proposal, "", None
     group.updated_at = utcnow()
     audit.record(session, actor, "alerts.false_positive.propose", "alert_group", group.id, proposal=group.fp_proposal)
     return group
@@ -116,8 +157,9 @@ def confirm_false_positive(session: Session, actor: Actor, group_id: int, reason
     group = get_group(session, group_id)
     if group.fp_status not in ("proposed", "pending", "failed"):
         raise ValidationFailed("false_positive", f"group {group.id} has no proposal to confirm")
-    track = "by_dst" if "track by_dst" in group.fp_proposal else "by_src"
-    ip = group.src_ip if track == "by_src" else group.dest_ip
+    proposed = _PROPOSED_IP.search(group.fp_proposal or "")
+    track = proposed.group(1) if proposed else "by_dst" if "track by_dst" in group.fp_proposal else "by_src"
+    ip = proposed.group(2) if proposed else group.src_ip if track == "by_src" else group.dest_ip
     why = (reason or "").strip()[:500] or f"false positive: alert group {group.id} ({group.signature})"
     outcome = alert_feedback.apply(session, actor, group.fp_kind, group.sid, track, ip, why)
     group.fp_status, group.fp_version = outcome.status, outcome.version_number

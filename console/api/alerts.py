@@ -209,8 +209,15 @@ def alert_group_false_positive(group_id: int):
               properties:
                 kind: {type: string, enum: [suppress, disable]}
                 track: {type: string, enum: [by_src, by_dst]}
+                network:
+                  type: string
+                  maxLength: 64
+                  description: >
+                    Suppress for a network (CIDR) holding the group's source (by_src) or destination (by_dst)
+                    address, at most /8 (IPv4) or /32 (IPv6) wide; empty or absent: that address alone.
       responses:
         200: {description: "The proposal"}
+        400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
@@ -218,7 +225,8 @@ def alert_group_false_positive(group_id: int):
     body = json_body(optional=True)
     group = alerts_triage.propose_false_positive(db(), current_actor(), group_id,
                                                  text_field(body, "kind", False, "suppress"),
-                                                 text_field(body, "track", False, "by_src"))
+                                                 text_field(body, "track", False, "by_src"),
+                                                 text_field(body, "network", False, ""))
     return ok({"id": group.id, "proposal": group.fp_proposal, "status": group.fp_status})
 
 

@@ -215,6 +215,78 @@ def rules_search():
     return ok(rows, total=total)
 
 
+@bp.post("/api/v1/rules/bulk")
+def rules_bulk():
+    """Disable, enable or drop many rules with a reason: one policy edit, one build (rules.manage).
+    ---
+    post:
+      summary: Change many rules in one build
+      description: >
+        Choose the rules by `sids` or by `filter` (the fields of GET /api/v1/rules/search), not both; at most
+        50000 rules at once (a filter matching more is refused: narrow it). Every chosen sid goes into
+        disable.conf, enable.conf or drop.conf under one comment naming you and the reason, then one build
+        validated with suricata -T makes one new version carrying them all. Rules already in that state are
+        skipped. With `expected` (the count the search showed), a filter that now matches another number of
+        rules is refused (409). The build runs in the request, as POST /api/v1/rules/build does.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [action, reason]
+              properties:
+                action: {type: string, enum: [disable, enable, drop]}
+                reason: {type: string, minLength: 1, pattern: '\\S', description: "Kept to its first 200 characters"}
+                sids:
+                  type: array
+                  minItems: 1
+                  maxItems: 50000
+                  items: {type: integer, minimum: 1, maximum: 4294967295}
+                filter:
+                  type: object
+                  properties:
+                    sid: {type: integer, minimum: 1, maximum: 4294967295}
+                    q: {type: string, description: "Part of the msg"}
+                    classtype: {type: string}
+                    source: {type: string}
+                    enabled: {type: string, enum: ["yes", "no"]}
+                expected: {type: integer, minimum: 0, maximum: 2147483647}
+              oneOf:
+                - {required: [sids]}
+                - {required: [filter]}
+      responses:
+        201: {description: "Built: action, changed, skipped, version_number and messages"}
+        400: {$ref: "#/components/responses/BadRequest"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        404: {$ref: "#/components/responses/NotFound"}
+        409: {description: "No active version, every chosen rule already in that state, or the count changed"}
+        422: {description: "Build refused: messages name file, line and sid; policy files and active version stay"}
+    """
+    from console.ruleset import bulk
+
+    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
+    body = json_body()
+    has_sids, has_filter = "sids" in body, "filter" in body
+    if has_sids == has_filter:
+        raise ValidationFailed("sids", "give either sids or filter")
+    if has_sids and not isinstance(body["sids"], list):
+        raise ValidationFailed("sids", "must be a list of sids")
+    rule_filter = bulk.filter_from_json(body["filter"]) if has_filter else None
+    expected = body.get("expected")
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)
+                                 or not 0 <= expected <= 2**31 - 1):
+        raise ValidationFailed("expected", "must be a whole number from 0 to 2147483647")
+    outcome = bulk.bulk_change(db(), current_actor(), action=text_field(body, "action"),
+                               reason=text_field(body, "reason"), sids=body["sids"] if has_sids else None,
+                               rule_filter=rule_filter, expected=expected)
+    if not outcome.ok:
+        keep_on_error()  # the refused build is on record; the policy files were put back
+        errors = [{"code": "build_refused", "message": m} for m in outcome.messages if not m.startswith("info")]
+        return jsonify({"success": False, "errors": errors, "data": asdict(outcome)}), 422
+    return ok(asdict(outcome), 201)
+
+
 @bp.get("/api/v1/rules/sources")
 def rules_sources():
     """Rule sources from sources.yaml.

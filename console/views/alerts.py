@@ -100,8 +100,21 @@ def comment(group_id: int):
 @bp.post("/groups/<int:group_id>/false-positive")
 @permission_required("alerts.triage")
 def false_positive(group_id: int):
+    """Propose a suppression (this address, or a network the user typed) or a disable.
+
+    A scope or network that does not hold answers 400 naming the field (the error page), and nothing changes.
+    """
     kind, track = request.form.get("kind", "suppress"), request.form.get("track", "by_src")
-    return _act(group_id, lambda: alerts_triage.propose_false_positive(db(), current_actor(), group_id, kind, track),
+    scope = request.form.get("scope", "address")
+    if scope not in ("address", "network"):
+        raise ValidationFailed("scope", "must be address or network")
+    network = request.form.get("network", "") if scope == "network" else ""
+    if scope == "network" and kind == "suppress" and not network.strip():
+        raise ValidationFailed("network", "type the network to suppress, in CIDR form (e.g. 198.18.20.0/24)")
+    if network and kind == "suppress" and track in alerts_triage.TRACKS:  # a bad network: 400, before any change
+        alerts_triage.suppression_scope(get_group(db(), group_id), track, network)
+    return _act(group_id, lambda: alerts_triage.propose_false_positive(db(), current_actor(), group_id, kind, track,
+                                                                       network),
                 _("Marked as a false positive. Check the proposed rule change, then confirm it."))
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from console.errors import ValidationFailed
+from console.errors import Conflict, NotFound, ValidationFailed
+from console.ruleset import bulk as rules_bulk
 from console.ruleset import operations as ops
 from console.ruleset import service
 from console.common.paging import MAX_ID, page, parse_id
@@ -94,14 +95,57 @@ def rollback(number: int):
 
 @bp.get("/search")
 def search():
-    args = request.args
-    sid = args.get("sid", "").strip()
-    enabled = {"yes": True, "no": False}.get(args.get("enabled", ""))
-    offset = min(max(0, args.get("offset", 0, type=int)), MAX_ID)
-    rows, total = ops.search_rules(db(), sid=int(sid) if sid.isdigit() else None, text=args.get("q", "")[:200],
-                                   classtype=args.get("classtype", "")[:64], enabled=enabled,
-                                   source=args.get("source", "")[:64], offset=offset, limit=PAGE)
-    return render_template("rules/search.html", rules=rows, total=total, offset=offset, page=PAGE, args=args)
+    rule_filter = rules_bulk.parse_filter(request.args)
+    offset = min(max(0, request.args.get("offset", 0, type=int)), MAX_ID)
+    rows, total = ops.search_rules(db(), sid=rule_filter.sid, text=rule_filter.text, classtype=rule_filter.classtype,
+                                   enabled=rule_filter.enabled, source=rule_filter.source, offset=offset, limit=PAGE)
+    return render_template("rules/search.html", rules=rows, total=total, offset=offset, page=PAGE, args=request.args,
+                           filter_args=rule_filter.as_args(), link_args=rule_filter.as_dict(), form=ActionForm(),
+                           max_sids=rules_bulk.MAX_SIDS)
+
+
+@bp.post("/bulk")
+@permission_required("rules.manage")
+def bulk():
+    """Disable, enable or drop the ticked rules, the page's rules or every rule matching the filter: one build.
+
+    The build runs in the request, as "Build and validate" does (suricata -T, seconds to a minute).
+    """
+    form = request.form
+    rule_filter = rules_bulk.parse_filter(form)
+    target = url_for("rules.search", **rule_filter.as_dict())
+    if not _posted():
+        return redirect(target)
+    scope, action, reason = form.get("scope", "selected"), form.get("action", ""), form.get("reason", "")
+    sids = [int(value) for value in form.getlist("rule" if scope == "selected" else "page_rule") if value.isdigit()]
+    if scope != "filter" and not sids:
+        flash(_("Tick at least one rule, or choose all rules on this page or all matching the filter."), "error")
+        return redirect(target)
+    expected = form.get("expected", "")
+    try:
+        if scope == "filter":
+            outcome = rules_bulk.bulk_change(db(), current_actor(), action=action, reason=reason,
+                                             rule_filter=rule_filter,
+                                             expected=int(expected) if expected.isdigit() else None)
+        else:
+            outcome = rules_bulk.bulk_change(db(), current_actor(), action=action, reason=reason, sids=sids)
+    except (ValidationFailed, NotFound, Conflict, RulesetError) as exc:
+        db().rollback()
+        flash(str(exc), "error")
+        return redirect(target)
+    if outcome.ok:
+        done = {"disable": _("%(count)s rules disabled: version %(number)s built, validated and active.",
+                             count=outcome.changed, number=outcome.version_number),
+                "enable": _("%(count)s rules enabled: version %(number)s built, validated and active.",
+                            count=outcome.changed, number=outcome.version_number),
+                "drop": _("%(count)s rules made drop rules: version %(number)s built, validated and active.",
+                          count=outcome.changed, number=outcome.version_number)}
+        flash(done[outcome.action], "success")
+    else:
+        flash(_("Build refused; the active version stays in force."), "error")
+    for message in outcome.messages[:30]:
+        flash(message, "error" if message.startswith("error") else "info")
+    return redirect(target)
 
 
 @bp.route("/sources", methods=["GET", "POST"])
