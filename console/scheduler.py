@@ -108,12 +108,27 @@ def scheduled_rules_update(settings: Settings, day: date | None = None):
     return task
 
 
+BATCH = 200
+ROUND_SECONDS = 30
+
+
 def deliver_notifications(settings: Settings, factory=None) -> None:
-    """Send the outbox's due messages (console/notify/outbox.py)."""
+    """Send the outbox's due messages (console/notify/outbox.py).
+
+    While a round finds a full batch due, the next one starts at once (for up to ROUND_SECONDS) rather than
+    at the next tick: a backlog after an outage drains without idle gaps.
+    """
+    import time
+
     factory = factory or make_session_factory(make_engine(settings.database_url), settings)
-    totals = outbox.deliver_due(factory, settings)
-    if totals.sent or totals.failed:
-        log.info("notifications: %s sent, %s failed, %s postponed", totals.sent, totals.failed, totals.postponed)
+    started = time.monotonic()
+    while True:
+        totals = outbox.deliver_due(factory, settings, limit=BATCH)
+        if totals.sent or totals.failed:
+            log.info("notifications: %s sent, %s failed, %s postponed", totals.sent, totals.failed,
+                     totals.postponed)
+        if totals.claimed < BATCH or time.monotonic() - started > ROUND_SECONDS:
+            return
 
 
 def watch_estate(settings: Settings, factory=None) -> None:

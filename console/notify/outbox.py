@@ -46,6 +46,7 @@ MAX_DIGEST_LINES = 500
 
 @dataclass
 class DeliveryTotals:
+    claimed: int = 0
     sent: int = 0
     failed: int = 0
     postponed: int = 0
@@ -62,6 +63,7 @@ def deliver_due(factory: sessionmaker[Session], settings, now: datetime | None =
     """Send what is due now; the totals of this round."""
     totals = DeliveryTotals()
     claimed = _claim(factory, now or utcnow(), limit, only_id)
+    totals.claimed = len(claimed)
     down: dict[str, datetime] = {}
     for row in claimed:
         channel = settings.notify.channel(row.channel)
