@@ -43,7 +43,7 @@ from console.settings import AlertsSettings  # noqa: E402
 
 BATCH = AlertsSettings().batch_size  # the shipped default ([alerts] batch_size)
 from probes.eve_files import LineReader  # noqa: E402
-from tests.fixtures.suricata_offline import make_traffic, run_suricata  # noqa: E402
+from console.lab.traffic import make_traffic, run_suricata  # noqa: E402
 
 
 def suricata_lines(folder: Path) -> list[dict]:

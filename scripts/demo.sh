@@ -31,10 +31,9 @@ $OPS inventory sync
 $OPS user bootstrap
 # IDS rules: the department's rules (rules/local) built and checked with suricata -T into version 1.
 $OPS rules versions | grep -qE '^ +[0-9]' || $OPS rules update --reason "make demo" || echo "rules: build refused (see above)"
-# IDS alerts: real Suricata over scapy-made traffic (198.18.20.0/24, offline), ingested once.
-.venv/bin/python -c "from pathlib import Path; from tests.fixtures.suricata_offline import make_traffic, run_suricata; \
-d = Path('var/demo-eve'); d.mkdir(parents=True, exist_ok=True); print(run_suricata(make_traffic(d / 'traffic.pcap'), d))" \
-    | xargs -r $OPS alerts ingest --sensor demo-sensor || echo "demo alerts skipped (suricata not available)"
+# IDS alerts: real Suricata over scapy-made traffic of the last minutes (198.18.20.0/24, offline), ingested once.
+eve=$($OPS lab traffic --dir var/demo-eve) && $OPS alerts ingest --sensor demo-sensor "$eve" \
+    || echo "demo alerts skipped (suricata not available)"
 
 lab_console=""
 if (( LAB_HOSTS > 0 )); then

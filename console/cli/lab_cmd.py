@@ -177,3 +177,24 @@ def mailbox_command(ctx, port: int, host: str, folder: str | None) -> None:
 
     mailbox.serve(target, port=port, host=host, on_ready=ready, on_message=received)
     click.echo("demo mailbox stopped")
+
+
+@lab_group.command("traffic")
+@click.option("--dir", "folder", default=None, help="Where the pcap and Suricata's eve.json go (default: <var_dir>/demo-eve).")
+@click.option("--rounds", type=click.IntRange(1, 100), default=2, show_default=True,
+              help="Rounds of traffic, a minute apart.")
+@click.pass_obj
+def traffic_command(ctx, folder: str | None, rounds: int) -> None:
+    """Make scapy traffic on 198.18.20.0/24 ending now, run Suricata over it offline; print the eve.json path.
+
+    The lab's three test rules fire on it (HTTP URI, DNS query, TCP payload): `ops alerts ingest` that file.
+    """
+    import time
+    from pathlib import Path
+
+    from console.lab import traffic
+
+    out = Path(folder) if folder else ctx.settings.paths.var_dir / "demo-eve"
+    out.mkdir(parents=True, exist_ok=True)
+    pcap = traffic.make_traffic(out / "traffic.pcap", rounds=rounds, t0=time.time() - rounds * 60)
+    click.echo(traffic.run_suricata(pcap, out))

@@ -10,7 +10,7 @@ import pytest
 
 from console.db import make_session_factory
 from console.settings import AlertsSettings
-from tests.fixtures.suricata_offline import make_traffic, run_suricata
+from console.lab.traffic import make_traffic, run_suricata
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from console.models import Alert, AlertGroup, ContextEvent, EventCounter
 from console.alerts.ingest import ingest_files
 from tests.console.alerts.conftest import alert_lines, renumbered
-from tests.fixtures.suricata_offline import count_event_types
 
 
 def test_ingest_stores_every_alert_suricata_wrote_with_its_whole_record(factory, suricata_eve):
@@ -96,3 +95,11 @@ def test_a_bulk_ingest_into_postgresql_leaves_fresh_planner_statistics(postgres,
             assert set(conn.execute(text(analyzed)).scalars()) == {"alerts", "alert_groups", "alert_context_events"}
     finally:
         engine.dispose()
+
+
+def count_event_types(eve) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in eve.read_bytes().splitlines():
+        kind = json.loads(line)["event_type"]
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
