@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -118,8 +119,6 @@ def deliver_notifications(settings: Settings, factory=None) -> None:
     While a round finds a full batch due, the next one starts at once (for up to ROUND_SECONDS) rather than
     at the next tick: a backlog after an outage drains without idle gaps.
     """
-    import time
-
     factory = factory or make_session_factory(make_engine(settings.database_url), settings)
     started = time.monotonic()
     while True:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.compliance.systems.service import systems_by_host
-from console.inventory.hosts import host_name_at, host_units
+from console.inventory.hosts import host_names_at, host_units
 from console.models.alerts import AlertGroup
 from console.notify import events as notify_events
 from console.notify.kinds import SEVERITIES, suricata_severity
@@ -34,9 +34,10 @@ def announce_groups(session: Session, groups: dict[str, dict], sensors: dict[str
     ids = dict(session.execute(select(AlertGroup.group_key, AlertGroup.id)
                                .where(AlertGroup.group_key.in_(list(wanted)[:5000]))).all())
     units, systems = host_units(session), systems_by_host(session)
+    hosts = host_names_at(session, {group[side] for group in wanted.values() for side in ("src_ip", "dest_ip")})
     events = []
     for key, group in wanted.items():
-        host = host_name_at(session, group["dest_ip"] or "") or host_name_at(session, group["src_ip"] or "")
+        host = hosts.get(group["dest_ip"]) or hosts.get(group["src_ip"])
         events.append(notify_events.Event(
             "ids.alert", f"alert-group:{key}", suricata_severity(group["severity"]),
             {"signature": group["signature"], "sid": group["sid"], "count": group["count"],

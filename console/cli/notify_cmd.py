@@ -86,3 +86,14 @@ def retry(ctx, delivery_id: int | None, channel: str | None) -> None:
     with ctx.session() as session:
         count = outbox.retry(session, Actor.cli(), delivery_id=delivery_id, channel=channel)
     click.echo(f"{count} deliveries put back in the outbox")
+
+
+@notify.command("purge")
+@click.option("--days", type=click.IntRange(1, 3650), default=180, show_default=True,
+              help="Keep sent messages this many days.")
+@click.pass_obj
+def purge(ctx, days: int) -> None:
+    """Delete sent and digested messages older than --days (failed ones stay until retried)."""
+    with ctx.session() as session:
+        count = outbox.purge(session, days)
+    click.echo(f"{count} deliveries deleted")

@@ -17,6 +17,22 @@ MAX_SECRET_BYTES = 4096
 SECRET_REF = re.compile(r"(env:[A-Za-z_][A-Za-z0-9_]{0,127}|file:/.{1,1000})")
 
 
+def check_reference(value: str) -> str:
+    """ops.toml validator: a secret field holds a reference (or nothing), never the secret."""
+    if value and not SECRET_REF.fullmatch(value):
+        raise ValueError("must be a reference, env:VARIABLE or file:/absolute/path; "
+                         "keep the secret itself out of ops.toml")
+    return value
+
+
+def check_pin_sha256(value: str) -> str:
+    """ops.toml validator: a certificate pin, the SHA-256 of its DER bytes (colons allowed), lower-case hex."""
+    cleaned = value.replace(":", "").lower()
+    if value and not re.fullmatch(r"[0-9a-f]{64}", cleaned):
+        raise ValueError("must be the SHA-256 of the certificate's DER bytes, 64 hex digits")
+    return cleaned
+
+
 class SecretError(OpsError):
     """A reference that cannot be resolved; the message names the reference, never a value."""
 

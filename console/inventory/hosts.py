@@ -86,6 +86,15 @@ def host_name_at(session: Session, address: str) -> str | None:
     return session.scalar(select(Host.name).where(Host.address == address).limit(1))
 
 
+def host_names_at(session: Session, addresses: set[str]) -> dict[str, str]:
+    """{address: host name} for those of `addresses` the inventory has, in one query."""
+    wanted = [address for address in addresses if address]
+    if not wanted:
+        return {}
+    return {address: name for address, name in session.execute(
+        select(Host.address, Host.name).where(Host.address.in_(wanted)).order_by(Host.name.desc()))}
+
+
 @dataclass(frozen=True)
 class ActiveHost:
     """An active host as compliance evaluates it: its id, name, unit, roles, variables and group names."""

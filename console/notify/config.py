@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from console.common.secrets import SECRET_REF
+from console.common.secrets import check_pin_sha256, check_reference
 from console.notify.kinds import KINDS, SEVERITIES
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -69,23 +69,10 @@ class ChannelConfig(_Strict):
     pin_sha256: str = ""
     tls_server_name: str = ""
 
-    _name = field_validator("name")(classmethod(lambda cls, value: _check_name(value)))
+    _name = field_validator("name")(_check_name)
 
-    @field_validator(*CHANNEL_SECRETS)
-    @classmethod
-    def _reference(cls, value: str) -> str:
-        if value and not SECRET_REF.fullmatch(value):
-            raise ValueError("must be a reference, env:VARIABLE or file:/absolute/path; "
-                             "keep the secret itself out of ops.toml")
-        return value
-
-    @field_validator("pin_sha256")
-    @classmethod
-    def _pin(cls, value: str) -> str:
-        cleaned = value.replace(":", "").lower()
-        if value and not re.fullmatch(r"[0-9a-f]{64}", cleaned):
-            raise ValueError("must be the SHA-256 of the certificate's DER bytes, 64 hex digits")
-        return cleaned
+    _reference = field_validator(*CHANNEL_SECRETS)(check_reference)
+    _pin = field_validator("pin_sha256")(check_pin_sha256)
 
     @field_validator("facility")
     @classmethod
@@ -163,7 +150,7 @@ class RuleConfig(_Strict):
     throttle_minutes: int = Field(60, ge=0, le=10080)
     digest: bool = False
 
-    _name = field_validator("name")(classmethod(lambda cls, value: _check_name(value)))
+    _name = field_validator("name")(_check_name)
 
     @field_validator("events")
     @classmethod

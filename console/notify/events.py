@@ -95,7 +95,8 @@ def emit_all(session: Session, events: list[Event], now: datetime | None = None)
                                 .values(repeats=NotifyDelivery.repeats + 1))
             continue
         seen.add(throttle_key)
-        session.add(_delivery(settings, event, rule, channel, throttle_key, now))
+        session.add(delivery(settings, event, rule.name, channel.name, channel.language, throttle_key, now,
+                             held=rule.digest))
         written += 1
     session.flush()
     return written
@@ -120,16 +121,17 @@ def _recent_by_key(session: Session, planned: list[tuple], now: datetime) -> dic
     return found
 
 
-def _delivery(settings, event: Event, rule, channel, throttle_key: str, now: datetime) -> NotifyDelivery:
-    language = channel.language
+def delivery(settings, event: Event, rule: str, channel: str, language: str, throttle_key: str, now: datetime,
+             held: bool = False) -> NotifyDelivery:
+    """The outbox row of one event to one channel, rendered in `language`; held rows wait for the digest."""
     link = settings.notify.console_url.rstrip("/") + event.link
     subject, body = messages.render(event.kind, event.severity, event.params, event.lines, link, language,
                                     settings.console.timezone)
     return NotifyDelivery(
-        kind=event.kind, event_key=event.key[:255], throttle_key=throttle_key, rule=rule.name, channel=channel.name,
+        kind=event.kind, event_key=event.key[:255], throttle_key=throttle_key, rule=rule, channel=channel,
         severity=event.severity, unit=(event.unit or "")[:128], system=(event.system or "")[:128],
         language=language, subject=subject, body=body, link=link[:1000], data=_facts(event.params),
-        state="held" if rule.digest else "pending", next_attempt_at=None if rule.digest else now,
+        state="held" if held else "pending", next_attempt_at=None if held else now,
         event_at=event.at or now, created_at=now)
 
 

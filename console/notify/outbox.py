@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.access import audit
@@ -36,8 +36,8 @@ from console.models.notify import DELIVERY_STATES, NotifyDelivery
 from console.notify import channels as channel_senders
 from console.notify import messages
 from console.notify.channels import DeliveryError, Message
-from console.notify.events import Event, _delivery
-from console.notify.kinds import KINDS
+from console.notify.events import Event, delivery
+from console.notify.kinds import KINDS, SEVERITIES
 
 log = logging.getLogger("ops.notify")
 STUCK_MINUTES = 10
@@ -168,9 +168,8 @@ def send_digests(factory: sessionmaker[Session], settings, now: datetime | None 
             event = Event("notify.digest", f"digest:{rule_name}", max((row.severity for row in held), key=_rank),
                           {"count": len(held), "rule": rule_name}, f"/notifications/?rule={rule_name}",
                           lines=lines, at=now)
-            digest = _delivery(settings, event, _DigestRule(rule_name), channel or _Gone(channel_name, language),
-                               f"{rule_name}|{channel_name}|notify.digest|{now:%Y-%m-%d %H:%M}", now)
-            digest.state, digest.next_attempt_at = "pending", now
+            digest = delivery(settings, event, rule_name, channel_name, language,
+                              f"{rule_name}|{channel_name}|notify.digest|{now:%Y-%m-%d %H:%M}", now)
             session.add(digest)
             session.flush()
             for row in held:
@@ -180,21 +179,7 @@ def send_digests(factory: sessionmaker[Session], settings, now: datetime | None 
 
 
 def _rank(severity: str) -> int:
-    from console.notify.kinds import SEVERITIES
-
     return SEVERITIES.index(severity) if severity in SEVERITIES else 0
-
-
-@dataclass(frozen=True)
-class _DigestRule:
-    name: str
-    digest: bool = False
-
-
-@dataclass(frozen=True)
-class _Gone:
-    name: str
-    language: str
 
 
 # --- what people do: a test message, retry, the log --------------------------
@@ -208,7 +193,8 @@ def queue_test(session: Session, actor: Actor, settings, channel_name: str) -> N
     now = utcnow()
     event = Event("notify.test", f"channel:{channel.name}", "info", {"channel": channel.name, "actor": actor.username},
                   "/notifications/", at=now)
-    row = _delivery(settings, event, _DigestRule("test"), channel, f"test|{channel.name}|{now.isoformat()}", now)
+    row = delivery(settings, event, "test", channel.name, channel.language, f"test|{channel.name}|{now.isoformat()}",
+                   now)
     session.add(row)
     session.flush()
     audit.record(session, actor, "notify.test", "notify_channel", channel.name, delivery=row.id)
@@ -285,8 +271,6 @@ def delivery_counts(session: Session) -> list[tuple[str, str, int]]:
 
 def purge(session: Session, older_than_days: int, now: datetime | None = None) -> int:
     """Delete sent and digested deliveries older than the window (failed ones stay until retried or purged by hand)."""
-    from sqlalchemy import delete
-
     cutoff = (now or utcnow()) - timedelta(days=older_than_days)
     session.execute(update(NotifyDelivery).where(NotifyDelivery.digest_id.in_(
         select(NotifyDelivery.id).where(NotifyDelivery.created_at < cutoff))).values(digest_id=None))

@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from console.common.secrets import SECRET_REF
+from console.common.secrets import check_pin_sha256, check_reference
 
 SECRET_FIELDS = ("password", "community", "auth_key", "priv_key")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -66,21 +66,8 @@ class DeviceConfig(BaseModel):
             raise ValueError("use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
         return value
 
-    @field_validator(*SECRET_FIELDS)
-    @classmethod
-    def _reference(cls, value: str) -> str:
-        if value and not SECRET_REF.fullmatch(value):
-            raise ValueError("must be a reference, env:VARIABLE or file:/absolute/path; "
-                             "keep the secret itself out of ops.toml")
-        return value
-
-    @field_validator("pin_sha256")
-    @classmethod
-    def _pin(cls, value: str) -> str:
-        cleaned = value.replace(":", "").lower()
-        if value and not re.fullmatch(r"[0-9a-f]{64}", cleaned):
-            raise ValueError("must be the SHA-256 of the certificate's DER bytes, 64 hex digits")
-        return cleaned
+    _reference = field_validator(*SECRET_FIELDS)(check_reference)
+    _pin = field_validator("pin_sha256")(check_pin_sha256)
 
     @model_validator(mode="after")
     def _consistent(self) -> "DeviceConfig":

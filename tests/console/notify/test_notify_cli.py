@@ -54,5 +54,6 @@ def test_test_log_and_retry_from_the_shell(config, smtp):
     assert len(ops("notify", "log", "--state", "sent", config=config).stdout.splitlines()) == 2  # header and one
     assert ops("notify", "retry", "--channel", "dead-relay", config=config).stdout.strip() == \
         "1 deliveries put back in the outbox"
+    assert ops("notify", "purge", "--days", "1", config=config).stdout.strip() == "0 deliveries deleted"
     unknown = ops("notify", "test", "nope", config=config)
     assert unknown.returncode == 1 and "no notification channel named 'nope'" in unknown.stderr

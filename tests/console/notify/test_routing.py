@@ -197,3 +197,8 @@ def test_the_digest_gathers_held_messages_into_one(factory, notify_settings):
     assert all("site.yml" in line for line in digest.text.splitlines() if line.startswith("- "))
     assert sum(line.startswith("- ") for line in digest.text.splitlines()) == 3
     assert {row.state for row in rows(factory) if row.kind == "job.failed"} == {"digested"}
+    with session_scope(factory) as session:  # retention: sent and digested messages go, failed ones stay
+        emit(session, ups_event())
+        session.scalar(select(NotifyDelivery).where(NotifyDelivery.channel == "siem")).state = "failed"
+        assert outbox.purge(session, 1, now=utcnow() + timedelta(days=2)) == 4
+    assert {row.state for row in rows(factory)} == {"pending", "failed"}
