@@ -110,6 +110,13 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     return row
 
 
+def revoke_all(session: Session, user_id: int) -> int:
+    """Revoke every live token of a user (a directory user who left its groups); the caller audit-logs it."""
+    result = session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                             .values(revoked_at=utcnow()))
+    return result.rowcount or 0
+
+
 def token_as_dict(row: ApiToken) -> dict:
     return {
         "id": row.id,

@@ -39,6 +39,8 @@ class LoginOutcome(str, enum.Enum):
     invalid = "invalid"
     locked = "locked"
     throttled = "throttled"
+    refused = "refused"  # directory account: right password, but in no group mapped to a role
+    unreachable = "unreachable"  # directory account: the directory did not answer
 
 
 @dataclass
@@ -145,6 +147,7 @@ def reset_password(session: Session, actor: Actor, security: SecuritySettings, u
     """Give a user a new generated password (shown once) and unlock the account."""
     require(actor, "users.manage")
     user = get_user(session, username)
+    _local_password_only(user)
     password = generate_password()
     _store_password(user, password)
     sessions.end_all(session, user.id)
@@ -155,12 +158,18 @@ def reset_password(session: Session, actor: Actor, security: SecuritySettings, u
 def change_own_password(session: Session, actor: Actor, security: SecuritySettings, current: str, new: str) -> None:
     require(actor, "profile.edit")
     user = get_user(session, actor.username)
+    _local_password_only(user)
     if not _verify(user.password_hash, current):
         raise ValidationFailed("current_password", "is not correct")
     check_password_rules(new, security)
     _store_password(user, new)
     sessions.end_all(session, user.id)
     audit.record(session, actor, "user.password_change", "user", user.username)
+
+
+def _local_password_only(user: User) -> None:
+    if user.source != "local":
+        raise Conflict(f"{user.username} signs in with the directory: its password is changed there")
 
 
 def _store_password(user: User, password: str) -> None:
@@ -187,7 +196,8 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def authenticate(session: Session, security: SecuritySettings, username: str, password: str, client_addr: str) -> LoginResult:
+def authenticate(session: Session, security: SecuritySettings, username: str, password: str, client_addr: str,
+                 directory=None) -> LoginResult:
     """Check a login; every outcome is audit-logged in the caller's transaction, which it commits whatever the outcome.
 
     Brute force is kept out without letting a stranger lock anyone out
@@ -197,8 +207,13 @@ def authenticate(session: Session, security: SecuritySettings, username: str, pa
     address with `ip_max_failures` failures over any names in
     `ip_window_minutes` is throttled. Whether the name exists changes
     neither the answer nor its timing.
+
+    `directory` (a console.access.directory.accounts.DirectorySignIn, when
+    [auth.ldap] is enabled) answers for names that are not local accounts,
+    after the same lock-out and throttle checks.
     """
     username = (username or "").strip().lower()[:64]
+    username = username.replace("\x00", "\\x00")  # PostgreSQL text holds no NUL: kept visible, escaped, for the log
     actor = Actor(username=username or "-", role=None, client_addr=client_addr)
     now = utcnow()
     wait = _address_wait(session, security, client_addr, now)
@@ -212,6 +227,8 @@ def authenticate(session: Session, security: SecuritySettings, username: str, pa
         audit.record(session, actor, "login", "user", username, outcome="denied",
                      reason="locked for this address")
         return LoginResult(LoginOutcome.locked, retry_after_seconds=wait)
+    if directory is not None and (user is None or user.source == "ldap"):
+        return directory.sign_in(session, username, password or "", actor, user, now)
     if user is None or not user.is_active or not _verify(user.password_hash, password):
         if user is None:
             _verify(_DUMMY_HASH, password)
@@ -223,6 +240,11 @@ def authenticate(session: Session, security: SecuritySettings, username: str, pa
         user.password_hash = hash_password(password)
     audit.record(session, Actor(user.username, user.role, client_addr, user.id), "login", "user", username)
     return LoginResult(LoginOutcome.ok, user)
+
+
+def burn_password_time(password: str) -> None:
+    """Spend the time a password check costs, for an answer that must not be quicker for unknown names."""
+    _verify(_DUMMY_HASH, password)
 
 
 def _address_wait(session: Session, security: SecuritySettings, client_addr: str, now: datetime) -> int:

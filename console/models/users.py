@@ -38,6 +38,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Where the account comes from: "local" (password here) or "ldap" (the directory checks the password and
+    # gives the role at every sign-in; password_hash holds no usable hash). See console/access/directory.
+    source: Mapped[str] = mapped_column(String(16), default="local")
+    directory_dn: Mapped[str | None] = mapped_column(String(1024), default=None)
+    directory_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from console.access import audit, sessions, users
+from console.access.directory.accounts import DirectorySignIn
 from console.access.users import LoginOutcome
 from console.web import metrics
 from console.web.auth import SESSION_KEY, client_addr, current_actor
@@ -25,7 +26,18 @@ MESSAGES = {
                                            "Try again in %(minutes)s min.", minutes=minutes),
     LoginOutcome.throttled: lambda minutes: _("Too many failed logins from your address. Try again in %(minutes)s min.",
                                               minutes=minutes),
+    LoginOutcome.refused: lambda minutes: _("Your directory account is in no group that gives a role in this console. "
+                                            "Ask an administrator to add you to one of the console's groups."),
+    LoginOutcome.unreachable: lambda minutes: _("The directory is unreachable, so directory accounts cannot sign in "
+                                                "now. Local accounts still can."),
 }
+STATUS = {LoginOutcome.invalid: 401, LoginOutcome.refused: 403, LoginOutcome.unreachable: 503}
+
+
+def _directory():
+    """The directory sign-in when [auth.ldap] is enabled, else None (local accounts only)."""
+    config = settings().auth.ldap
+    return DirectorySignIn(config) if config.enabled else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -35,14 +47,15 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form, language_form=LanguageForm())
-    result = users.authenticate(db(), settings().security, form.username.data, form.password.data, client_addr())
+    result = users.authenticate(db(), settings().security, form.username.data, form.password.data, client_addr(),
+                                directory=_directory())
     keep_on_error()  # failures, lock-outs and successes are all kept
     metrics.LOGINS.labels(outcome=result.outcome.value).inc()
     if result.outcome != LoginOutcome.ok:
         flash(MESSAGES[result.outcome](max(1, -(-result.retry_after_seconds // 60))), "error")
         page = render_template("auth/login.html", form=form, language_form=LanguageForm())
-        if result.outcome == LoginOutcome.invalid:
-            return page, 401
+        if result.outcome in STATUS:
+            return page, STATUS[result.outcome]
         return page, 429, {"Retry-After": str(result.retry_after_seconds)}
     session.clear()
     login_user(result.user)
