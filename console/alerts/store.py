@@ -245,3 +245,54 @@ def _problem_upsert(postgres: bool):
     new = stmt.excluded
     return stmt.on_conflict_do_update(index_elements=["source", "kind"], set_={
         "count": IngestProblem.count + new.count, "last_at": new.last_at, "last_detail": new.last_detail})
+
+
+# --- the addresses-seen feed (console/endpoints reads it for unmanaged devices) -------------------------------
+
+SEEN_EVENT_TYPES = ("flow", "dhcp")
+
+
+@dataclass(frozen=True)
+class SeenBatch:
+    """{address: (first seen, last seen, sensor, event type)} of a run of context events, and the last id read."""
+
+    addresses: dict
+    last_event_id: int
+    events: int
+
+
+def addresses_seen(session: Session, after_id: int = 0, limit: int = 50000) -> SeenBatch:
+    """The addresses in up to `limit` flow and DHCP context events with an id above `after_id`, oldest first.
+
+    Flow events give src_ip and dest_ip; DHCP events also the address the server assigned
+    (dhcp.assigned_ip) or the client already had (dhcp.client_ip). 0.0.0.0 and broadcast are left out.
+    Read-only; the caller keeps `last_event_id` to go on from there.
+    """
+    rows = session.execute(
+        select(ContextEvent.id, ContextEvent.event_at, ContextEvent.sensor, ContextEvent.event_type,
+               ContextEvent.src_ip, ContextEvent.dest_ip, ContextEvent.record)
+        .where(ContextEvent.id > after_id, ContextEvent.event_type.in_(SEEN_EVENT_TYPES))
+        .order_by(ContextEvent.id).limit(limit)).all()
+    found: dict = {}
+    last = after_id
+    for event_id, event_at, sensor, event_type, src_ip, dest_ip, record in rows:
+        last = event_id
+        for address in (src_ip, dest_ip, *(_dhcp_addresses(record) if event_type == "dhcp" else ())):
+            if not address or address in ("0.0.0.0", "255.255.255.255"):
+                continue
+            before = found.get(address)
+            if before is None:
+                found[address] = (event_at, event_at, sensor, event_type)
+            else:
+                found[address] = (min(before[0], event_at), max(before[1], event_at), sensor, event_type)
+    return SeenBatch(found, last, len(rows))
+
+
+def _dhcp_addresses(record: str) -> tuple[str, ...]:
+    import json
+
+    try:
+        dhcp = json.loads(record).get("dhcp") or {}
+    except (ValueError, AttributeError):
+        return ()
+    return tuple(str(dhcp[key])[:45] for key in ("assigned_ip", "client_ip") if isinstance(dhcp, dict) and dhcp.get(key))

@@ -27,7 +27,7 @@ Category = Literal["firewall", "ups", "endpoint", "ids", "server", "logging_back
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 CATEGORIES = ("firewall", "ups", "endpoint", "ids", "server", "logging_backup")
-Source = Literal["agent_report", "device", "rule_manager", "alert_pipeline"]
+Source = Literal["agent_report", "device", "rule_manager", "alert_pipeline", "endpoints"]
 
 
 class CatalogError(OpsError):
@@ -55,7 +55,7 @@ class AppliesTo(_Strict):
     all_hosts: bool = False
     groups: list[str] = []
     variable: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-    devices: Literal["ups", "firewall"] | None = None
+    devices: Literal["ups", "firewall", "endpoint_coverage", "endpoint"] | None = None
 
     @model_validator(mode="after")
     def _one_target(self):
@@ -99,7 +99,10 @@ class Control(_Strict):
 
     @model_validator(mode="after")
     def _devices_need_device_evidence(self):
-        if (self.applies_to.devices is not None) != (self.evidence.source == "device"):
+        endpoints = self.applies_to.devices in ("endpoint_coverage", "endpoint")
+        if endpoints != (self.evidence.source == "endpoints"):
+            raise ValueError("applies_to.devices endpoint_coverage or endpoint and evidence.source: endpoints go together")
+        if not endpoints and (self.applies_to.devices is not None) != (self.evidence.source == "device"):
             raise ValueError("applies_to.devices and evidence.source: device go together")
         return self
 
