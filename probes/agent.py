@@ -23,6 +23,8 @@ from probes.collectors.antivirus import AntivirusCollector, providers_for
 from probes.collectors.firewall import FirewallCollector
 from probes.collectors.sshd import SshdCollector
 from probes.collectors.health import HealthCollector
+from probes.collectors.lynis import LynisCollector
+from probes.collectors.updates import UpdatesCollector
 from probes.collectors.ups import UpsCollector
 from probes.config import AgentSettings
 from probes.errors import ProbeError
@@ -96,9 +98,16 @@ def load_state(folder: Path):
 
 
 def build_collectors(settings: AgentSettings) -> list:
-    """The collectors this host runs; each optional one only where it is configured."""
+    """The collectors this host runs; each optional one only where it is configured.
+
+    The Lynis collector starts runs only once `Agent.run_forever` allows it (`starts_runs`): a run
+    outlives one collection, and `ops agent once` ends after one report.
+    """
     collectors = [HealthCollector(settings.required_services)]
     collectors.extend(_optional_collectors(settings))
+    if settings.lynis_interval_hours:
+        collectors.append(LynisCollector(settings.state_dir, settings.lynis_interval_hours,
+                                         settings.lynis_timeout_minutes * 60, starts_runs=False))
     return collectors
 
 
@@ -116,11 +125,16 @@ def _optional_collectors(settings: AgentSettings) -> list:
                                      settings.suricata_ruleset_version_file))
     if settings.ups:
         found.append(UpsCollector(settings.ups))
+    if settings.updates_interval_minutes:
+        found.append(UpdatesCollector(settings.state_dir, settings.updates_interval_minutes))
     return found
 
 
 def collect_report(collectors: list, host: str, interval_seconds: int) -> dict:
-    """One report; a collector that fails becomes an error entry, the rest still report."""
+    """One report; a collector that fails becomes an error entry, the rest still report.
+
+    A collector with nothing new this time (Lynis between runs) returns None: its section is left out.
+    """
     report = {
         "schema_version": 1,
         "report_id": str(uuid.uuid4()),
@@ -132,7 +146,9 @@ def collect_report(collectors: list, host: str, interval_seconds: int) -> dict:
     }
     for collector in collectors:
         try:
-            report[collector.name] = collector.collect()
+            section = collector.collect()
+            if section is not None:
+                report[collector.name] = section
         except Exception as exc:  # one broken collector must never stop the agent
             report["errors"].append({"collector": collector.name, "error": f"{type(exc).__name__}: {exc}"[:500]})
     return report
@@ -205,6 +221,9 @@ class Agent:
         return outcome
 
     def run_forever(self, should_stop=lambda: False) -> None:
+        for collector in self.collectors:  # work that outlives a collection may start now (Lynis)
+            if hasattr(collector, "starts_runs"):
+                collector.starts_runs = True
         while not should_stop():
             started = time.monotonic()
             result = self.run_once()
@@ -213,3 +232,6 @@ class Agent:
             deadline = started + self.settings.interval_seconds
             while not should_stop() and time.monotonic() < deadline:
                 time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        for collector in self.collectors:  # a Lynis run in progress dies with the agent
+            if hasattr(collector, "stop"):
+                collector.stop()

@@ -17,7 +17,8 @@ from pathlib import Path
 from probes.errors import ProbeError
 
 RANGES = {"interval_seconds": (5, 86400), "spool_max_bytes": (64 * 1024, 2**40),
-          "request_timeout_seconds": (0.1, 300)}
+          "request_timeout_seconds": (0.1, 300), "lynis_interval_hours": (0, 24 * 30),
+          "lynis_timeout_minutes": (1, 24 * 60), "updates_interval_minutes": (0, 7 * 24 * 60)}
 
 
 class AgentConfigError(ProbeError):
@@ -53,6 +54,9 @@ class AgentSettings:
     sshd_config: Path = Path("/etc/ssh/sshd_config")
     request_timeout_seconds: float = 10.0
     ship_eve: bool = False
+    lynis_interval_hours: int = 24
+    lynis_timeout_minutes: int = 30
+    updates_interval_minutes: int = 60
 
     def __post_init__(self):
         for name, (low, high) in RANGES.items():

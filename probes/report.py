@@ -113,6 +113,52 @@ class Sshd(_Open):
     password_authentication: str | None = Field(None, max_length=32)
 
 
+class LynisFinding(_Open):
+    """One `warning[]` or `suggestion[]` line of a Lynis report: TEST-ID|text|details|solution."""
+
+    test_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+    text: str = Field("", max_length=500)
+    details: str = Field("", max_length=500)
+    solution: str = Field("", max_length=500)
+
+
+class Lynis(_Open):
+    """The results of one Lynis run, shipped once, with the first report after it ended."""
+
+    installed: bool
+    lynis_version: str | None = Field(None, max_length=32)
+    started_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
+    hardening_index: int | None = Field(None, ge=0, le=100)
+    tests_performed: int | None = Field(None, ge=0)
+    warnings: list[LynisFinding] = Field([], max_length=200)
+    suggestions: list[LynisFinding] = Field([], max_length=200)
+    dropped_findings: int = Field(0, ge=0)
+    exit_code: int | None = None
+    cpu_seconds: float | None = Field(None, ge=0)
+    duration_seconds: float | None = Field(None, ge=0)
+
+
+class PendingUpdate(_Open):
+    name: str = Field(min_length=1, max_length=128)
+    installed: str = Field("", max_length=64)
+    candidate: str = Field(max_length=64)
+    first_seen_at: AwareDatetime
+
+
+class Updates(_Open):
+    """Packages with an upgrade pending from a security suite, from apt's lists as of `apt_updated_at`."""
+
+    source: Literal["apt_pkg", "apt-get"]
+    checked_at: AwareDatetime
+    apt_updated_at: AwareDatetime | None = None
+    security_pending_count: int = Field(ge=0)
+    oldest_pending_since: AwareDatetime | None = None
+    age_basis: Literal["first_seen_by_agent"] = "first_seen_by_agent"
+    packages: list[PendingUpdate] = Field([], max_length=200)
+    dropped_packages: int = Field(0, ge=0)
+
+
 class CollectorError(_Open):
     collector: str
     error: str
@@ -131,4 +177,6 @@ class Report(_Open):
     ups: list[Ups] = []
     sensor: Sensor | None = None
     sshd: Sshd | None = None
+    lynis: Lynis | None = None
+    updates: Updates | None = None
     errors: list[CollectorError] = []

@@ -24,6 +24,7 @@ from console.common.limits import json_nesting
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
+from console.agents import hardening
 from console.agents.enrolment import ReportRejected
 from console.access.permissions import require
 
@@ -96,6 +97,8 @@ def ingest(session: Session, agent: Agent, body: bytes) -> tuple[bool, str]:
     insert = _INSERTS[session.get_bind().dialect.name == "postgresql"]
     stored = session.execute(insert, _row_values(agent, report, now)).scalar_one_or_none() is not None
     session.execute(_TOUCH_AGENT, {"agent_id": agent.id, "seen": now, "interval": report.interval_seconds})
+    if stored and (report.lynis is not None or report.updates is not None):
+        hardening.store(session, agent.host_id, report)
     return stored, str(report.report_id)
 
 

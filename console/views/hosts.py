@@ -1,13 +1,25 @@
-"""The asset list from the inventory with each host's agent status, a host's page, and the sync button."""
+"""The asset list from the inventory with each host's agent status, a host's page, and the sync button.
+
+A host's page also shows its hardening (Lynis index and trend, findings with their waivers, pending
+security updates); /hosts/findings lists the most common Lynis findings across the estate.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, StringField
+from wtforms.validators import DataRequired, Length
 
-from console.errors import InventoryError
+from console.errors import InventoryError, OpsError
 from console.models.inventory import HostStatus
 from console.agents import enrolment as agents
+from console.agents import hardening
 from console.agents import host_reports as reports
 from console.inventory.sync import sync_inventory
 from console.inventory.hosts import get_host, list_hosts, role_labels, unit_labels
@@ -18,6 +30,13 @@ from console.web.runtime import db, settings
 
 bp = Blueprint("hosts", __name__, url_prefix="/hosts")
 PAGE = 50
+FINDING_KINDS = {"warning": _l("Warning"), "suggestion": _l("Suggestion")}
+
+
+class FindingWaiverForm(FlaskForm):
+    test_id = HiddenField(validators=[DataRequired(), Length(max=32)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(min=5, max=500)])
+    until = DateField(_l("Waived until (last day)"), validators=[DataRequired()])
 
 
 @bp.get("/")
@@ -64,7 +83,59 @@ def _detail_context(host, enrollment_token: str | None = None) -> dict:
     }
     return {"host": host, "condition": reports.condition(db(), host), "latest": latest.payload if latest else None,
             "agents": agents.list_agents(db(), host.id), "chart": chart, "form": ActionForm(),
-            "enrollment_token": enrollment_token, **_labels()}
+            "enrollment_token": enrollment_token, **_labels(), **_hardening_context(host)}
+
+
+def _hardening_context(host) -> dict:
+    """The host's Lynis run, index trend, findings (filtered by ?fq= and ?kind=) and pending security updates."""
+    search, kind = hardening.parse_search(request.args.get("fq")), request.args.get("kind") or None
+    kind = kind if kind in FINDING_KINDS else None
+    trend = hardening.index_trend(db(), host.id)
+    return {"lynis_run": hardening.latest_run(db(), host.id),
+            "lynis_trend": {"labels": [at.isoformat() for at, _index in trend],
+                            "series": {"index": [index for _at, index in trend]}},
+            "findings": hardening.findings(db(), host.id, search, kind), "finding_filter": {"fq": search, "kind": kind},
+            "finding_kinds": FINDING_KINDS, "security_updates": hardening.security_updates(db(), host.id),
+            "waiver_form": FindingWaiverForm()}
+
+
+@bp.get("/findings")
+def findings():
+    """The most common Lynis findings across the active hosts: test id x hosts."""
+    search, kind = hardening.parse_search(request.args.get("q")), request.args.get("kind") or None
+    kind = kind if kind in FINDING_KINDS else None
+    return render_template("hosts/findings.html", findings=hardening.estate_findings(db(), search, kind),
+                           filters={"q": search, "kind": kind}, finding_kinds=FINDING_KINDS)
+
+
+@bp.post("/<name>/findings/waivers")
+@permission_required("compliance.waive")
+def waive_finding(name: str):
+    host = get_host(db(), name)
+    form = FindingWaiverForm()
+    if not form.validate_on_submit():
+        flash(_("Waiver not saved: give a reason (5 to 500 characters) and a last day."), "error")
+        return render_template("hosts/detail.html", **_detail_context(host)), 400
+    zone = ZoneInfo(settings().console.timezone)
+    expires = datetime.combine(form.until.data, time(23, 59, 59), zone).astimezone(timezone.utc)
+    try:
+        hardening.waive(db(), current_actor(), host.name, form.test_id.data, form.reason.data, expires)
+    except OpsError as exc:
+        db().rollback()
+        flash(str(exc), "error")
+        return render_template("hosts/detail.html", **_detail_context(host)), 400
+    flash(_("Waiver saved."), "success")
+    return redirect(url_for("hosts.detail", name=host.name, _anchor="hardening"))
+
+
+@bp.post("/<name>/findings/waivers/<int:waiver_id>/revoke")
+@permission_required("compliance.waive")
+def revoke_finding_waiver(name: str, waiver_id: int):
+    host = get_host(db(), name)
+    if ActionForm().validate_on_submit():
+        hardening.revoke_waiver(db(), current_actor(), waiver_id, host.id)
+        flash(_("Waiver revoked."), "success")
+    return redirect(url_for("hosts.detail", name=host.name, _anchor="hardening"))
 
 
 @bp.post("/<name>/enrollment-token")

@@ -2,24 +2,50 @@
 
 The report JSON is the one schema in probes/report.py; `collected_at` is the
 agent's time of collection, which is what the evidence age is measured from.
+
+Lynis and the security-updates check are not in every report (a Lynis run
+ends once a day, an updates check once an hour): their latest results, kept
+by the agents area, replace the `lynis` and `updates` sections of the
+snapshot, with the run's own time (`lynis.finished_at`, `updates.checked_at`)
+for the controls to judge their age, the Lynis warnings without those waived
+for the host (`lynis.warning_ids`), and the hardening index threshold of
+ops.toml (`lynis.hardening_threshold`).
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from console.agents.hardening import evidence as hardening_evidence
+from console.agents.host_reports import latest_payloads
 from console.compliance.conditions import as_datetime
 from console.compliance.evidence import Evidence
-from console.agents.host_reports import latest_payloads
+from console.models.base import utcnow
 
 NO_REPORT = "no report from this host's agent yet"
+DEFAULT_HARDENING_THRESHOLD = 55
 
 
 def latest(session: Session, host_ids: list[int]) -> dict[int, Evidence]:
     """{host_id: Evidence} for every id given; hosts without a report are unknown."""
-    found = {host_id: Evidence(payload, collected_at)
-             for host_id, (collected_at, payload) in latest_payloads(session, host_ids).items()}
+    payloads = latest_payloads(session, host_ids)
+    hardening = hardening_evidence(session, list(payloads), utcnow())
+    threshold = hardening_threshold(session)
+    found = {}
+    for host_id, (collected_at, payload) in payloads.items():
+        extra = hardening.get(host_id, {})
+        snapshot = {**payload, "lynis": None, "updates": None, **extra}
+        if snapshot["lynis"] is not None:
+            snapshot["lynis"] = {**snapshot["lynis"], "hardening_threshold": threshold}
+        found[host_id] = Evidence(snapshot, collected_at)
     return {host_id: found.get(host_id) or Evidence.unknown(NO_REPORT) for host_id in host_ids}
+
+
+def hardening_threshold(session: Session) -> int:
+    """[compliance] hardening_index_min of the session's settings (the default without settings)."""
+    settings = session.info.get("ops_settings")
+    compliance = getattr(settings, "compliance", None)
+    return getattr(compliance, "hardening_index_min", DEFAULT_HARDENING_THRESHOLD)
 
 
 def collected(payload: dict):

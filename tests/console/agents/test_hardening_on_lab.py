@@ -1,0 +1,63 @@
+"""The demo's path: the agent role on a lab host, its agent runs Lynis and checks updates, the console keeps both.
+
+One lab host (a network namespace with its own sshd), provisioned over SSH by
+playbooks/agent.yml through ansible-runner, reporting to a real console. The
+host shares this machine's files, so Lynis audits this machine; one full run
+takes about a minute of CPU here, bounded by LYNIS_WAIT_SECONDS (a Lynis of
+another agent on this machine may hold /var/run/lynis.pid first).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from sqlalchemy import select
+
+from console.agents import hardening
+from console.models import Host
+from console.models.agents import LynisRun
+from probes.collectors.lynis import LYNIS
+from tests.fixtures.lab import Lab, LabConsole
+
+LYNIS_WAIT_SECONDS = 900
+pytestmark = pytest.mark.skipif(not os.path.exists(LYNIS), reason="needs Debian's lynis")
+
+
+@pytest.fixture
+def one_host_lab(tmp_path):
+    lab = Lab(1)
+    console = None
+    try:
+        console = LabConsole(lab, tmp_path / "console")
+        yield lab, console
+    finally:
+        if console is not None:
+            console.stop()
+        lab.down()
+
+
+def test_a_lab_hosts_agent_ships_its_lynis_run_and_pending_updates(one_host_lab):
+    lab, console = one_host_lab
+    token = console.enrollment_token(uses=1)
+    result = lab.run_playbook("agent.yml", {"ops_console_url": console.url, "ops_agent_enrollment_token": token,
+                                            "ops_agent_lynis_interval_hours": 24})  # on, whatever the lab's default
+    assert result.status == "successful", result.stats
+    name = lab.hosts[0].name
+    deadline = time.monotonic() + LYNIS_WAIT_SECONDS
+    while True:
+        with console.session() as db:
+            host_id = db.scalar(select(Host.id).where(Host.name == name))
+            run = db.scalar(select(LynisRun).where(LynisRun.host_id == host_id))
+            updates = hardening.security_updates(db, host_id)
+            found = (run.hardening_index, run.lynis_version, run.cpu_seconds) if run else None
+            checked = (updates.source, updates.apt_updated_at) if updates else None
+        if (found and checked) or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert checked is not None, "no pending-updates check arrived"
+    assert checked[0] == "apt_pkg"  # the agent's venv sees Debian's python3-apt
+    assert found is not None, f"no Lynis run arrived within {LYNIS_WAIT_SECONDS} s"
+    index, version, cpu = found
+    assert 0 <= index <= 100 and version.startswith("3.") and cpu > 1
