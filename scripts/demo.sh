@@ -7,6 +7,8 @@
 # hosts (`ops lab up --name demo`), adds them to the console's inventory and
 # provisions them with site.yml; their agents report over the lab's bridge.
 # OPS_DEMO_LAB_HOSTS=0 leaves the lab out. The lab is removed when the demo stops.
+# A replay of Kaspersky Security Center's Open API (`ops lab ksc`, HTTPS on 127.0.0.1:13299) gives the
+# Endpoints page its 300 workstations and the antivirus coverage figure.
 # A local mailbox (`ops lab mailbox`, SMTP on 127.0.0.1:2525 into the Maildir
 # var/demo-mail/) receives the console's notifications (ops.toml's channel
 # demo-mailbox); as root, a UPS to play with (`ops lab ups start`, NUT upsd on
@@ -31,24 +33,33 @@ $OPS inventory sync
 $OPS user bootstrap
 # IDS rules: the department's rules (rules/local) built and checked with suricata -T into version 1.
 $OPS rules versions | grep -qE '^ +[0-9]' || $OPS rules update --reason "make demo" || echo "rules: build refused (see above)"
-# IDS alerts: real Suricata over scapy-made traffic of the last minutes (198.18.20.0/24, offline), ingested once.
-eve=$($OPS lab traffic --dir var/demo-eve) && $OPS alerts ingest --sensor demo-sensor "$eve" \
-    || echo "demo alerts skipped (suricata not available)"
 
 lab_console=""
 if (( LAB_HOSTS > 0 )); then
     $OPS lab down --name demo >/dev/null  # what an earlier demo left
     if $OPS lab up "$LAB_HOSTS" --name demo --console-port 8080; then
         $OPS lab sync-inventory --name demo
+        # Jobs (the rules deploy to lab-sensor, playbook runs) reach the lab's hosts through this inventory.
+        export OPS_INVENTORY_PATH="$PWD/var/lab/demo-with-estate"
     else
         echo "the lab could not be made (see above); the demo goes on without it"
         LAB_HOSTS=0
     fi
 fi
+if (( LAB_HOSTS == 0 )); then
+    # No lab, no live sensor: real Suricata over scapy-made traffic of the last minutes (offline), ingested once.
+    eve=$($OPS lab traffic --dir var/demo-eve) && $OPS alerts ingest --sensor demo-sensor "$eve" \
+        || echo "demo alerts skipped (suricata not available)"
+fi
 
-console="" tasks_worker="" agent="" mailbox="" ups="" scheduler=""
-trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT INT TERM
+console="" tasks_worker="" agent="" mailbox="" ups="" scheduler="" traffic="" ksc=""
+trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT INT TERM
 
+# The demo's Kaspersky Security Center (a replay of its Open API, console/lab/ksc.py): 300 workstations in the
+# department's units, some with old bases or protection off; the console reads it ([endpoints] in ops.toml).
+export OPS_DEMO_KSC_PASSWORD=${OPS_DEMO_KSC_PASSWORD:-demo-ksc-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')}
+$OPS lab ksc --port 13299 --hosts 300 &
+ksc=$!
 # The demo's mailbox: the console's notifications (channel demo-mailbox in ops.toml) arrive in $MAIL_DIR/new/.
 $OPS lab mailbox --port 2525 --dir "$MAIL_DIR" &
 mailbox=$!
@@ -69,6 +80,10 @@ for _ in $(seq 1 60); do
     .venv/bin/python -c "import urllib.request; urllib.request.urlopen('$URL/healthz', timeout=1)" 2>/dev/null && break
     sleep 0.5
 done
+
+for _ in $(seq 1 20); do port_answers 13299 && break; sleep 0.5; done
+$OPS endpoints sync || echo "the demo KSC could not be read (see above); the Endpoints page shows why"
+echo "endpoints and antivirus coverage: $URL/endpoints/ (unmanaged devices: .venv/bin/ops endpoints unmanaged)"
 
 for _ in $(seq 1 40); do  # the mailbox and the UPS are up within seconds, or have said why not and exited
     port_answers 2525 || ! kill -0 "$mailbox" 2>/dev/null || { sleep 0.5; continue; }
@@ -106,6 +121,15 @@ if (( LAB_HOSTS > 0 )); then
         || echo "provisioning the lab failed (see above); the console runs on"
     rm -f "$secrets"
     echo "lab hosts lab-host-01..$(printf %02d "$LAB_HOSTS") report to the console: open $URL/hosts"
+    # The live IDS path: version 1 onto lab-host-01's Suricata (a job: site.yml --tags ids_sensor), then a
+    # round of attacks on its wire every minute; its agent ships the alerts (EVE) to the console.
+    if $OPS rules deploy; then
+        $OPS lab traffic --live demo --every 60 >var/demo-traffic.log 2>&1 &
+        traffic=$!
+        echo "live IDS traffic every minute on lab-host-01's wire; alerts arrive within a minute or two: open $URL/alerts/"
+    else
+        echo "the ruleset could not be deployed to lab-sensor (see above): no live alerts"
+    fi
 fi
 
 sleep 5

@@ -24,6 +24,24 @@ pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.snmpd", "tests.fixtures.
                   "tests.fixtures.lab"]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests drive pages, not the database: they run on SQLite only.
+
+    Every page's queries run on both databases in the HTTP-level tests (the
+    `client` tests are parametrized over SQLite and PostgreSQL), so a browser
+    test on PostgreSQL would repeat them at the cost of a browser (the suite
+    is kept under 25 minutes). The PostgreSQL variants are deselected, and
+    pytest's summary counts them.
+    """
+    chosen, dropped = [], []
+    for item in items:
+        on_postgres = getattr(item, "callspec", None) is not None and item.callspec.params.get("db_url") == "postgresql"
+        (dropped if on_postgres and item.get_closest_marker("browser") else chosen).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = chosen
+
+
 @pytest.fixture(scope="session")
 def postgres():
     cluster = PostgresCluster().start()

@@ -123,6 +123,7 @@ def _user(user) -> dict:
         "username": user.username,
         "display_name": user.display_name,
         "role": user.role.value,
+        "source": user.source,  # local, or ldap (signed in from the directory; no local password)
         "active": user.is_active,
         "locale": user.locale,
         "created_at": user.created_at.isoformat(),

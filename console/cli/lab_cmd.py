@@ -182,19 +182,90 @@ def mailbox_command(ctx, port: int, host: str, folder: str | None) -> None:
 @lab_group.command("traffic")
 @click.option("--dir", "folder", default=None, help="Where the pcap and Suricata's eve.json go (default: <var_dir>/demo-eve).")
 @click.option("--rounds", type=click.IntRange(1, 100), default=2, show_default=True,
-              help="Rounds of traffic, a minute apart.")
+              help="Rounds of traffic, a minute apart (offline); rounds to send (--live, with --every).")
+@click.option("--live", "live_lab", default=None, metavar="LAB",
+              help="Send the traffic live to lab LAB's IDS sensor (lab-host-01's wire) instead (needs root).")
+@click.option("--every", type=click.IntRange(0, 3600), default=0,
+              help="With --live: seconds between rounds; 0 sends --rounds rounds at once. With --every and no "
+                   "--rounds limit given, sends until stopped.")
 @click.pass_obj
-def traffic_command(ctx, folder: str | None, rounds: int) -> None:
-    """Make scapy traffic on 198.18.20.0/24 ending now, run Suricata over it offline; print the eve.json path.
+def traffic_command(ctx, folder: str | None, rounds: int, live_lab: str | None, every: int) -> None:
+    """Scapy-made IDS traffic, offline (default) or live on a lab's wire (--live LAB).
 
-    The lab's three test rules fire on it (HTTP URI, DNS query, TCP payload): `ops alerts ingest` that file.
+    Offline: traffic on 198.18.20.0/24 ending now, read by Suricata (`suricata -r`) with three test
+    rules (HTTP URI, DNS query, TCP payload); prints the eve.json path for `ops alerts ingest`.
+
+    Live: each round fires the department's rules 9100001 (HTTP /landdb/admin from outside),
+    9100002 (SSH SYNs) and 9100004 (SNMP "public") on the lab sensor's Suricata, whose agent ships
+    the alerts to the console; it also carries a DHCP exchange of a laptop in no inventory.
     """
     import time
     from pathlib import Path
 
     from console.lab import traffic
 
+    if live_lab is not None:
+        _live_traffic(ctx, live_lab, rounds, every)
+        return
     out = Path(folder) if folder else ctx.settings.paths.var_dir / "demo-eve"
     out.mkdir(parents=True, exist_ok=True)
     pcap = traffic.make_traffic(out / "traffic.pcap", rounds=rounds, t0=time.time() - rounds * 60)
     click.echo(traffic.run_suricata(pcap, out))
+
+
+def _live_traffic(ctx, name: str, rounds: int, every: int) -> None:
+    import time
+
+    from console.lab import live_traffic
+    from console.lab.errors import LabError
+
+    state = lab.load(ctx.settings.paths.var_dir, name)
+    if state is None:
+        raise LabError(f"lab {name!r} is not up")
+    forever = every > 0 and click.get_current_context().get_parameter_source("rounds").name == "DEFAULT"
+    sent = 0
+    while forever or sent < rounds:
+        if sent and every:
+            time.sleep(every)
+        done = live_traffic.inject(state)
+        sent += 1
+        click.echo(f"round {sent}: {done.packets} frames to {done.server} on lab {name}'s sensor "
+                   f"(HTTP from {done.http_client}, SNMP from {done.snmp_client}, SSH from {done.ssh_client}; "
+                   f"DHCP of {done.laptop})", err=False)
+
+
+@lab_group.command("ksc")
+@click.option("--port", type=click.IntRange(1, 65535), default=13299, show_default=True,
+              help="The loopback port (the `port` of ops.toml's [endpoints]).")
+@click.option("--hosts", "workstations", type=click.IntRange(0, 100000), default=300, show_default=True,
+              help="Workstations to make, spread over the inventory's units (the servers come on top).")
+@click.pass_obj
+def ksc_command(ctx, port: int, workstations: int) -> None:
+    """A replay of Kaspersky Security Center's Open API on 127.0.0.1, until Ctrl-C or SIGTERM.
+
+    It serves the inventory's servers (but for a few) and generated workstations, some with old bases, some
+    with protection off. Its self-signed certificate goes to <[paths] var_dir>/demo-ksc/ksc.crt (ops.toml's
+    [endpoints] ca_file); it accepts [endpoints] username and the password its reference resolves to.
+    """
+    from console.common.secrets import resolve
+    from console.inventory.reader import read_inventory
+    from console.lab import ksc
+
+    settings = ctx.settings
+    config = settings.endpoints
+    if not config.password:
+        raise click.UsageError("ops.toml [endpoints] password is not set: the replay accepts that password")
+    inventory = read_inventory(settings.inventory.path, settings.inventory.unit_group, settings.inventory.role_group)
+    estate = ksc.estate(ksc.units_from_inventory(inventory), workstations)
+    replay = ksc.KscReplay(settings.paths.var_dir / "demo-ksc", estate, resolve(config.password), port=port,
+                           username=config.username or ksc.USERNAME)
+    click.echo(f"demo KSC on https://127.0.0.1:{replay.port}: {len(estate.hosts)} hosts in {len(estate.groups)} "
+               f"groups ({', '.join(estate.groups.values())})")
+    click.echo(f"certificate {replay.cert_file} (sha256 {replay.pin}); Ctrl-C stops it")
+    try:
+        replay.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        replay.server.server_close()
+    click.echo("demo KSC stopped")

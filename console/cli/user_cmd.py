@@ -60,11 +60,11 @@ def list_(ctx) -> None:
     """List users with role, status and last login."""
     with ctx.session() as session:
         rows = users.list_users(session, Actor.cli())
-        click.echo(f"{'USERNAME':<20} {'ROLE':<17} {'STATUS':<9} LAST LOGIN (UTC)")
+        click.echo(f"{'USERNAME':<20} {'ROLE':<17} {'SOURCE':<7} {'STATUS':<9} LAST LOGIN (UTC)")
         for row in rows:
             status = "active" if row.is_active else "disabled"
             last = row.last_login_at.strftime("%Y-%m-%d %H:%M") if row.last_login_at else "-"
-            click.echo(f"{row.username:<20} {row.role.value:<17} {status:<9} {last}")
+            click.echo(f"{row.username:<20} {row.role.value:<17} {row.source:<7} {status:<9} {last}")
 
 
 @user.command("disable")

@@ -19,6 +19,9 @@ from console.notify.messages import severity_name
 
 SEVERITY_OF = {"low": "low", "medium": "medium", "high": "high", "critical": "critical"}
 
+# Devices and endpoints belong to no unit: how a message names them.
+NO_UNIT = {"vi": "thiết bị và máy trạm không thuộc đơn vị nào", "en": "devices and endpoints of no unit"}
+
 
 def announce_run(session: Session, run: ComplianceRun, titles: dict[str, dict[str, str]]) -> int:
     settings = notify_events.notify_settings(session)
@@ -52,7 +55,7 @@ def announce_run(session: Session, run: ComplianceRun, titles: dict[str, dict[st
             events.append(notify_events.Event(
                 "compliance.newly_failing", f"run:{run.id}:unit:{unit}", _highest(item[3] for item in items),
                 {"run_id": run.id, "previous_run_id": previous, "count": len(items),
-                 "unit_name": {language: labels[language].get(unit, unit) or "-" for language in labels}},
+                 "unit_name": {language: labels[language].get(unit, unit) or NO_UNIT[language] for language in labels}},
                 f"/compliance/runs/{previous}/diff/{run.id}", unit=unit or None,
                 system=next(iter(hosts_systems)) if len(hosts_systems) == 1 else None,
                 lines=_lines(items, titles), at=run.finished_at))

@@ -17,6 +17,10 @@ none: pass unless set).
 Three-valued: every check returns (True | False | None, why). None means
 "cannot tell" (field absent, null, wrong type): it becomes an "unknown"
 result, never a pass. Nothing here imports or evaluates code.
+
+`why` is a `Reason`: the English sentence (a str, as stored and printed),
+carrying in `.data` what it was made of (field, value, operator, limit), so
+that console.compliance.reasons can say it again in the reader's language.
 """
 
 from __future__ import annotations
@@ -38,6 +42,29 @@ DURATION = re.compile(r"^(\d{1,6})(s|m|h|d)$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 FIELD = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 MAX_DEPTH = 12
+
+
+class Reason(str):
+    """The English text of a check's outcome, with its parts as JSON-safe data in `.data`."""
+
+    data: dict
+
+    def __new__(cls, text: str, data: dict):
+        made = super().__new__(cls, text)
+        made.data = data
+        return made
+
+
+def reason_data(why: str) -> dict | None:
+    """The parts of a Reason (None for a plain string)."""
+    return getattr(why, "data", None)
+
+
+def _value(value: Any) -> Any:
+    """A value as a reason keeps it: JSON scalars as they are, anything else as its short text."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return _short(value) if not isinstance(value, str) else (value if len(value) <= 60 else value[:57] + "...")
 
 
 class ConditionError(OpsError, ValueError):
@@ -139,9 +166,10 @@ def _leaf(raw: dict, path: tuple, depth: int) -> Check:
         if value is MISSING:
             value = default
         if value is MISSING and op != "exists":
-            return None, f"{label} not reported"
+            return None, Reason(f"{label} not reported", {"k": "missing", "f": label})
         outcome, why = test(value, data, now)
-        return (falsy if outcome is False else outcome), f"{label} {why}"
+        found = dict(reason_data(why) or {}, f=label)
+        return (falsy if outcome is False else outcome), Reason(f"{label} {why}", found)
 
     return check
 
@@ -149,7 +177,9 @@ def _leaf(raw: dict, path: tuple, depth: int) -> Check:
 def _comparison(raw: dict, op: str, path: tuple):
     if op == "exists":
         return lambda value, _data, _now: ((value is not MISSING and value is not None),
-                                           "is reported" if value not in (MISSING, None) else "is missing")
+                                           Reason("is reported", {"k": "exists", "ok": True})
+                                           if value not in (MISSING, None) else
+                                           Reason("is missing", {"k": "exists", "ok": False}))
     if "where" in raw or "empty" in raw:
         raise ConditionError(path + ("where" if "where" in raw else "empty",), f"only all / any / none take it, not {op}")
     if op in AGE:
@@ -168,11 +198,16 @@ def _comparison(raw: dict, op: str, path: tuple):
     def test(value, data, _now):
         other = wanted if source is None else resolve_parts(data, source_parts)
         if value is None or other is MISSING or other is None:
-            return None, "is not known" if value is None else f"has nothing to compare with ({source} not reported)"
+            if value is None:
+                return None, Reason("is not known", {"k": "unknown_value"})
+            return None, Reason(f"has nothing to compare with ({source} not reported)",
+                                {"k": "no_other", "src": source})
         result = compare(value, other)
         if result is None:
-            return None, f"= {_short(value)} cannot be compared with {_short(other)}"
-        return result, f"= {_short(value)} ({'' if result else 'want '}{_SYMBOLS[op]} {_short(other)})"
+            return None, Reason(f"= {_short(value)} cannot be compared with {_short(other)}",
+                                {"k": "incomparable", "v": _value(value), "o": _value(other)})
+        return result, Reason(f"= {_short(value)} ({'' if result else 'want '}{_SYMBOLS[op]} {_short(other)})",
+                              {"k": "cmp", "v": _value(value), "op": op, "o": _value(other), "ok": result})
 
     return test
 
@@ -216,10 +251,13 @@ def _age(op: str, limit: timedelta):
     def test(value, _data, now):
         moment = as_datetime(value)
         if moment is None:
-            return None, f"= {_short(value)} is not a time with a zone"
+            return None, Reason(f"= {_short(value)} is not a time with a zone", {"k": "not_time", "v": _value(value)})
         age = now - moment
         result = age <= limit if op == "age_lte" else age >= limit
-        return result, f"is {describe_age(age)} old ({'' if result else 'want '}{'≤' if op == 'age_lte' else '≥'} {describe_age(limit)})"
+        text = (f"is {describe_age(age)} old ({'' if result else 'want '}{'≤' if op == 'age_lte' else '≥'} "
+                f"{describe_age(limit)})")
+        return result, Reason(text, {"k": "age", "age": int(age.total_seconds()), "op": op,
+                                     "limit": int(limit.total_seconds()), "ok": result})
 
     return test
 
@@ -258,30 +296,48 @@ def _quantifier(raw: dict, op: str, path: tuple, depth: int):
 
     def test(value, _data, now):
         if not isinstance(value, list):
-            return None, "is not a list"
+            return None, Reason("is not a list", {"k": "not_list"})
         if not value:
-            return empty_value, "is empty"
+            return empty_value, Reason("is empty", {"k": "empty"})
         outcomes = [inner(item, now) for item in value]
-        return _quantify(op, outcomes)
+        return _quantify(op, outcomes, [_item_name(item) for item in value])
 
     return test
 
 
-def _quantify(op: str, outcomes: list) -> tuple[bool | None, str]:
+def _item_name(item: Any) -> str:
+    """What an item of a list calls itself (an antivirus product, a disk, a service), for the reason."""
+    if isinstance(item, dict):
+        for key in ("name", "product", "provider", "mount", "path", "id"):
+            if isinstance(item.get(key), str) and item[key]:
+                return item[key][:60]
+    return ""
+
+
+def _item(index: int, name: str, why: str) -> Reason:
+    return Reason(f"item {index}: {why}", {"k": "item", "i": index, "name": name, "in": reason_data(why)})
+
+
+def _quantify(op: str, outcomes: list, names: list[str]) -> tuple[bool | None, str]:
     if op == "none":
         hits = [(i, why) for i, (ok, why) in enumerate(outcomes) if ok]
         if hits:
-            return False, f"item {hits[0][0]}: {hits[0][1]}"
+            return False, _item(hits[0][0], names[hits[0][0]], hits[0][1])
         unsure = [(i, why) for i, (ok, why) in enumerate(outcomes) if ok is None]
-        return (None, f"item {unsure[0][0]}: {unsure[0][1]}") if unsure else (True, f"none of {len(outcomes)} match")
+        if unsure:
+            return None, _item(unsure[0][0], names[unsure[0][0]], unsure[0][1])
+        return True, Reason(f"none of {len(outcomes)} match", {"k": "none_match", "n": len(outcomes)})
     decisive = op == "any"  # any: the first True decides; all: the first False decides
     for i, (ok, why) in enumerate(outcomes):
         if ok is decisive:
-            return decisive, f"item {i}: {why}"
+            return decisive, _item(i, names[i], why)
     unsure = [(i, why) for i, (ok, why) in enumerate(outcomes) if ok is None]
     if unsure:
-        return None, f"item {unsure[0][0]}: {unsure[0][1]}"
-    return (not decisive), (f"all {len(outcomes)} items hold" if op == "all" else f"no item of {len(outcomes)} holds: {outcomes[0][1]}")
+        return None, _item(unsure[0][0], names[unsure[0][0]], unsure[0][1])
+    if op == "all":
+        return True, Reason(f"all {len(outcomes)} items hold", {"k": "all_hold", "n": len(outcomes)})
+    return False, Reason(f"no item of {len(outcomes)} holds: {outcomes[0][1]}",
+                         {"k": "no_item", "n": len(outcomes), "name": names[0], "in": reason_data(outcomes[0][1])})
 
 
 def _all_of(parts: list[Check]) -> Check:
@@ -295,9 +351,13 @@ def _all_of(parts: list[Check]) -> Check:
             if ok is None and unsure is None:
                 unsure = why
             whys.append(why)
-        return (None, unsure) if unsure else (True, "; ".join(whys))
+        return (None, unsure) if unsure else (True, _joined(whys))
 
     return check
+
+
+def _joined(whys: list[str]) -> Reason:
+    return Reason("; ".join(whys), {"k": "join", "parts": [reason_data(why) for why in whys]})
 
 
 def _any_of(parts: list[Check]) -> Check:
@@ -311,7 +371,7 @@ def _any_of(parts: list[Check]) -> Check:
             if ok is None and unsure is None:
                 unsure = why
             whys.append(why)
-        return (None, unsure) if unsure else (False, "; ".join(whys))
+        return (None, unsure) if unsure else (False, _joined(whys))
 
     return check
 
@@ -319,7 +379,7 @@ def _any_of(parts: list[Check]) -> Check:
 def _negate(part: Check) -> Check:
     def check(data, now):
         ok, why = part(data, now)
-        return (None if ok is None else not ok), f"not ({why})"
+        return (None if ok is None else not ok), Reason(f"not ({why})", {"k": "not", "in": reason_data(why)})
 
     return check
 

@@ -21,6 +21,7 @@ from typing import Iterable
 from sqlalchemy.orm import Session
 
 from console.compliance.reports import TEMPLATES, _atomic, _cell, _environment
+from console.compliance.reasons import say_row
 from console.compliance.requirements import cached_frameworks
 from console.errors import NotFound, ValidationFailed
 from console.compliance import history as compliance_history
@@ -54,8 +55,11 @@ def collect(session: Session, kind: str, system_key: str | None = None, run_id: 
         item["owner_unit_name"] = {locale: units[locale].get(row.owner_unit, row.owner_unit) for locale in LOCALES}
         systems.append(item)
     started = run.started_at
+    from console.endpoints.coverage import overview as endpoint_coverage
+
     return {"kind": kind, "run": compliance_history.run_as_dict(run), "systems": systems,
-            "year": started.year, "deadline": date(started.year, 12, 20).isoformat()}
+            "year": started.year, "deadline": date(started.year, 12, 20).isoformat(),
+            "coverage": endpoint_coverage(session)}
 
 
 def _latest_run_id(session: Session) -> int:
@@ -83,7 +87,7 @@ def rows(data: dict, locale: str) -> Iterable[dict]:
                 not_passing = sorted({h for result, hosts in item["hosts"].items() if result != "pass" for h in hosts})
                 yield {"system": system["system"], "level": system["level"], "framework": item["framework"],
                        "part": part, "requirement_id": item["requirement_id"], "clause": item["clause"],
-                       "title": item["title"][locale], "verdict": item["verdict"], "why": item["why"],
+                       "title": item["title"][locale], "verdict": item["verdict"], "why": say_row(item, locale),
                        "hosts_not_passing": " ".join(not_passing),
                        "manual_evidence": "; ".join(f"{e['evidence_date']}..{e['expires_on']} {e['note'] or e['document_name']}"
                                                     for e in item["evidence"])}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from console.compliance.catalog import LoadedControl
-from console.compliance.conditions import MISSING, describe_age, resolve_parts
+from console.compliance.conditions import MISSING, Reason, describe_age, reason_data, resolve_parts
 from console.compliance.evidence import Evidence, Target
 
 MAX_WHY = 500
@@ -42,11 +42,15 @@ def evaluate(control: LoadedControl, target: Target, evidence: Evidence, now: da
     result, why = _judge(control, evidence, now)
     waiver_id = None
     if waiver is not None:
-        why = f"waived until {waiver.expires_at:%Y-%m-%d} by {waiver.created_by}: {waiver.reason} (evaluated: {result}: {why})"
+        why = Reason(f"waived until {waiver.expires_at:%Y-%m-%d} by {waiver.created_by}: {waiver.reason} "
+                     f"(evaluated: {result}: {why})",
+                     {"k": "waived", "until": waiver.expires_at.isoformat(), "by": waiver.created_by,
+                      "note": waiver.reason[:200], "result": result, "in": reason_data(why)})
         result, waiver_id = "waived", waiver.id
     spec = control.spec
     return {"control_id": spec.id, "target": target.name, "target_kind": target.kind, "unit": target.unit,
             "category": spec.category, "severity": spec.severity, "result": result, "why": why[:MAX_WHY],
+            "reason": reason_data(why),
             "evidence": _shared_snapshot(control, evidence, snapshots), "evidence_at": evidence.collected_at,
             "waiver_id": waiver_id}
 
@@ -65,10 +69,12 @@ def _judge(control: LoadedControl, evidence: Evidence, now: datetime) -> tuple[s
     if evidence.snapshot is None:
         return "unknown", evidence.reason or "no evidence"
     if evidence.collected_at is None:
-        return "unknown", "evidence has no collection time"
+        return "unknown", Reason("evidence has no collection time", {"k": "no_time"})
     age = now - evidence.collected_at
     if age > control.max_age:
-        return "unknown", f"evidence is {describe_age(age)} old (at most {describe_age(control.max_age)} accepted)"
+        return "unknown", Reason(f"evidence is {describe_age(age)} old (at most {describe_age(control.max_age)} accepted)",
+                                 {"k": "stale", "age": int(age.total_seconds()),
+                                  "limit": int(control.max_age.total_seconds())})
     ok, why = control.check(evidence.snapshot, now)
     return {True: "pass", False: "fail", None: "unknown"}[ok], why
 

@@ -132,10 +132,10 @@ def diff_runs(session: Session, older_id: int, newer_id: int) -> RunDiff:
 
 def _not_passing(session: Session, run_id: int) -> dict[tuple[str, str], dict]:
     query = (select(ComplianceResult.control_id, ComplianceResult.target, ComplianceResult.result,
-                    ComplianceResult.severity, ComplianceResult.why)
+                    ComplianceResult.severity, ComplianceResult.why, ComplianceResult.reason)
              .where(ComplianceResult.run_id == run_id, ComplianceResult.result != "pass"))
-    return {(c, t): {"control_id": c, "target": t, "result": r, "severity": s, "why": w}
-            for c, t, r, s, w in session.execute(query)}
+    return {(c, t): {"control_id": c, "target": t, "result": r, "severity": s, "why": w, "reason": reason}
+            for c, t, r, s, w, reason in session.execute(query)}
 
 
 def trend(session: Session, dimension: str = "category", limit: int = 30) -> dict:

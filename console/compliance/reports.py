@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from console.compliance.catalog import CATEGORIES, Catalog
 from console.compliance.history import get_run, iter_results, result_as_dict, run_as_dict
+from console.compliance.reasons import say_row
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -73,7 +74,7 @@ def html(session: Session, run_id: int, catalog: Catalog, locale: str, timezone:
     listed = []
     for row in iter_results(session, run_id):
         if row.result != "pass" and len(listed) < MAX_LISTED:
-            listed.append(result_as_dict(row))
+            listed.append({**result_as_dict(row), "reason": row.reason})
     order = {"fail": 0, "unknown": 1, "waived": 2}
     listed.sort(key=lambda r: (order.get(r["result"], 3), -_rank(r["severity"]), r["control_id"], r["target"]))
     controls = catalog.by_id()
@@ -83,7 +84,14 @@ def html(session: Session, run_id: int, catalog: Catalog, locale: str, timezone:
         run=run_as_dict(run), started=run.started_at.astimezone(zone), finished=run.finished_at.astimezone(zone)
         if run.finished_at else None, timezone=timezone, locale=locale, listed=listed, titles=titles,
         categories=CATEGORIES, truncated=(run.counts or {}).get("total", 0) - (run.counts or {}).get("pass", 0) > MAX_LISTED,
-        controls=[controls[cid] for cid in sorted(controls)])
+        controls=[controls[cid] for cid in sorted(controls)], coverage=_endpoint_coverage(session))
+
+
+def _endpoint_coverage(session: Session) -> dict:
+    """The antivirus coverage figure with its lists (console.endpoints), as of now, for the report."""
+    from console.endpoints.coverage import coverage
+
+    return coverage(session)
 
 
 def pdf(session: Session, run_id: int, catalog: Catalog, locale: str, timezone: str = "UTC") -> bytes:
@@ -97,6 +105,7 @@ def _environment(locale: str) -> Environment:
                       extensions=["jinja2.ext.i18n"])
     translations = Translations.load(str(TRANSLATIONS), [locale], domain="messages")
     env.install_gettext_translations(translations, newstyle=True)
+    env.filters["reason"] = lambda row: say_row(row, locale)
     return env
 
 

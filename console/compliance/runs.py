@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from console.compliance.catalog import SEVERITY_RANK, Catalog, LoadedControl
 from console.compliance.engine import applies, evaluate
 from console.compliance.evidence import Evidence, Target
-from console.compliance.evidence import agent, alerts, devices, rules
+from console.compliance.evidence import agent, alerts, devices, endpoints, rules
 from console.compliance.announce import announce_run
 from console.db import session_scope
 from console.errors import Conflict
@@ -141,6 +141,9 @@ def results(session: Session, catalog: Catalog, now: datetime, progress: Progres
     pick = _Sources(session, sources)
     hosts = host_targets(session)
     device_list, device_evidence = devices.load(session) if device_controls else ([], {})
+    if "endpoints" in sources:
+        endpoint_list, endpoint_found = endpoints.load(session)
+        device_list, device_evidence = device_list + endpoint_list, {**device_evidence, **endpoint_found}
     total = len(hosts) + len(device_list)
     for start in range(0, len(hosts), BATCH):
         batch = hosts[start:start + BATCH]
@@ -187,6 +190,8 @@ class ResultInserter:
             if text is None:
                 text = json_of[id(evidence)] = self.to_json(evidence) if self.to_json else evidence
             row["evidence"] = text
+            if row["reason"] is not None and self.to_json:
+                row["reason"] = self.to_json(row["reason"])
             moment = row["evidence_at"]
             if moment is not None and self.to_time:
                 stored = time_of.get(moment)
@@ -198,7 +203,7 @@ class ResultInserter:
 
 
 RESULT_COLUMNS = ("run_id", "control_id", "target", "target_kind", "unit", "category", "severity", "result", "why",
-                  "evidence", "evidence_at", "waiver_id")
+                  "reason", "evidence", "evidence_at", "waiver_id")
 
 
 class _Sources:

@@ -21,6 +21,8 @@ from console.lab.state import LabHost, LabState
 ROLE_CYCLE = ("role_ids_sensor", "role_ups_monitor", "role_web_portal", "role_database", "role_mail", "role_dns",
               "role_file_server", "role_land_database", "role_one_stop_shop", "role_backup",
               "role_document_management", "role_monitoring_gateway", "role_av_server")
+# The lab's unit, named in both languages like the estate's units (inventory/group_vars/unit_*.yml).
+LAB_UNIT = {"ops_unit_name_vi": "Phòng thử nghiệm (lab)", "ops_unit_name_en": "Lab"}
 CONSOLE_GROUP = "ops_console"
 # Every host of an inventory with information systems must be in one (console.compliance.systems.reader):
 # the lab's hosts form a level-3 system of their own, so a lab synced with the estate is assessed too.
@@ -49,6 +51,8 @@ def host_vars(state: LabState, host: LabHost, console_url: str, agent_wheel: str
         "ops_agent_sshd_config": str(Path(host.sshd_dir) / "sshd_config"),
         "ops_ssh_sources": [f"198.19.{state.subnet_index}.0/{state.prefix_length}"],
         "ops_ids_interface": "eth0",
+        # The sensor protects the lab's /24; `ops lab traffic --live` comes from 198.18.20.0/24, outside.
+        "ops_ids_home_net": f"[198.19.{state.subnet_index}.0/{state.prefix_length}]",
         "ops_ups": "",
         # Lab hosts share this machine's processes: only sshd is theirs for sure.
         "ops_base_services": ["ssh"],
@@ -67,7 +71,7 @@ def build(state: LabState, console_url: str = "", agent_wheel: str = "") -> dict
         role = ROLE_CYCLE[number % len(ROLE_CYCLE)]
         roles.setdefault(role, {"hosts": {}})["hosts"][host.name] = None
     unit_hosts = {host.name: host_vars(state, host, console_url, agent_wheel) for host in state.hosts}
-    children = {"units": {"children": {"unit_lab": {"hosts": unit_hosts}}},
+    children = {"units": {"children": {"unit_lab": {"hosts": unit_hosts, "vars": dict(LAB_UNIT)}}},
                 "roles": {"children": roles},
                 "systems": {"children": {"system_lab": {"hosts": {host.name: None for host in state.hosts},
                                                         "vars": {"ops_system": dict(LAB_SYSTEM)}}}}}

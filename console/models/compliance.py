@@ -48,6 +48,8 @@ class ComplianceResult(Base):
     severity: Mapped[str] = mapped_column(String(16))
     result: Mapped[str] = mapped_column(String(8))  # pass, fail, unknown, waived
     why: Mapped[str] = mapped_column(String(500), default="")
+    # What `why` was made of (console.compliance.conditions.Reason.data), to say it in the reader's language.
+    reason: Mapped[dict | None] = mapped_column(JSON, default=None)
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
     evidence_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     waiver_id: Mapped[int | None] = mapped_column(Integer, default=None)

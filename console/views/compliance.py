@@ -156,7 +156,8 @@ def waivers():
 
 
 def _waiver_context(form: WaiverForm) -> dict:
-    form.control_id.choices = [(c.id, f"{c.id} {c.spec.title.en}") for c in catalog().controls]
+    language = "vi" if str(get_locale()) == "vi" else "en"
+    form.control_id.choices = [(c.id, f"{c.id} {getattr(c.spec.title, language)}") for c in catalog().controls]
     return {"waivers": compliance_waivers.list_waivers(db(), include_inactive=True), "form": form,
             "action_form": ActionForm(), "state": compliance_waivers.state}
 

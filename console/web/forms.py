@@ -9,8 +9,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from console.models.users import Role
+from console.web.i18n import ROLE_NAMES
 
-ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
+ROLE_CHOICES = [SelectChoice(r.value, ROLE_NAMES[r.value]) for r in Role]
 
 
 class ActionForm(FlaskForm):

@@ -9,11 +9,12 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, session
-from flask_babel import Babel, format_datetime, gettext
+from flask_babel import Babel, format_datetime, get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from jinja2 import pass_context
 
 from console.alerts.severity import severity_level, severity_word
+from console.compliance.reasons import say_row
 from console.settings import Settings
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -42,6 +43,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.jinja_env.filters["severity_word"] = _severity_word
     app.jinja_env.filters["severity_level"] = severity_level
     app.jinja_env.filters["host_warning"] = _host_warning
+    app.jinja_env.filters["reason"] = _reason
+    app.jinja_env.filters["severity_name"] = _severity_name
+    app.jinja_env.filters["catalogued"] = _catalogued
+    app.jinja_env.filters["role_name"] = _role_name
     app.context_processor(lambda: {"languages": LANGUAGES, "current_locale": select_locale()})
 
 
@@ -59,6 +64,37 @@ def _host_warning(warning) -> str:
     if message is None:  # a plain text
         return str(warning)
     return gettext(message, **dict(params))
+
+
+CONTROL_SEVERITIES = {"low": lazy_gettext("low"), "medium": lazy_gettext("medium"), "high": lazy_gettext("high"),
+                      "critical": lazy_gettext("critical"), "info": lazy_gettext("informational")}
+
+
+def _severity_name(value) -> str:
+    """A control's or event's severity word (low ... critical) in the user's language."""
+    found = CONTROL_SEVERITIES.get(str(value))
+    return str(found) if found is not None else str(value)
+
+
+ROLE_NAMES = {"admin": lazy_gettext("Administrator"), "it_staff": lazy_gettext("IT staff"),
+              "security_officer": lazy_gettext("Security officer"), "auditor": lazy_gettext("Auditor")}
+
+
+def _role_name(role) -> str:
+    """A console role (admin, it_staff, security_officer, auditor) by its name in the user's language."""
+    key = getattr(role, "value", role)
+    found = ROLE_NAMES.get(str(key))
+    return str(found) if found is not None else str(key)
+
+
+def _catalogued(text) -> str:
+    """A stored fixed sentence (a device's "never polled"...) from the catalogue; any other text as it is."""
+    return gettext(str(text)) if text else ""
+
+
+def _reason(row) -> str:
+    """A compliance result's (or verdict's) reason in the user's language (console.compliance.reasons)."""
+    return say_row(row, str(get_locale() or "en"))
 
 
 @pass_context  # never folded at compile time (`1|severity_word` is a constant): translated per request

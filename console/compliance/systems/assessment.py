@@ -76,13 +76,13 @@ def _results(session: Session, run_id: int, hosts: list[str], controls: set[str]
     found: dict[tuple[str, str], dict] = {}
     for start in range(0, len(hosts) if controls else 0, HOST_BATCH):
         query = (select(ComplianceResult.control_id, ComplianceResult.target, ComplianceResult.result,
-                        ComplianceResult.why, ComplianceResult.evidence_at)
+                        ComplianceResult.why, ComplianceResult.reason, ComplianceResult.evidence_at)
                  .where(ComplianceResult.run_id == run_id, ComplianceResult.target_kind == "host",
                         ComplianceResult.target.in_(hosts[start:start + HOST_BATCH]),
                         ComplianceResult.control_id.in_(sorted(controls))))
-        for control, target, result, why, at in session.execute(query):
+        for control, target, result, why, reason, at in session.execute(query):
             found[(control, target)] = {"host": target, "control": control, "result": result, "why": why,
-                                        "evidence_at": iso(at)}
+                                        "reason": reason, "evidence_at": iso(at)}
     return found
 
 
@@ -100,8 +100,10 @@ class _Judge:
             found = self.evidence.get((self.system_key, framework, req.id), [])
             base["evidence"] = found
             if found:
-                return {**base, "verdict": "met", "why": f"manual evidence valid until {found[0]['expires_on']}"}
-            return {**base, "verdict": "manual_missing", "why": "no manual evidence valid on the run's date"}
+                return {**base, "verdict": "met", "why": f"manual evidence valid until {found[0]['expires_on']}",
+                        "reason": {"k": "manual_valid", "until": str(found[0]["expires_on"])}}
+            return {**base, "verdict": "manual_missing", "why": "no manual evidence valid on the run's date",
+                    "reason": {"k": "manual_missing"}}
         rows = [self.results[(c, h)] for h in self.hosts for c in req.controls if (c, h) in self.results]
         by_result = defaultdict(set)
         for row in rows:
@@ -112,13 +114,18 @@ class _Judge:
         counted = Counter(row["result"] for row in rows)
         if not rows:
             return {**base, "verdict": "not_met",
-                    "why": f"no result of {', '.join(req.controls)} on this system's hosts"}
+                    "why": f"no result of {', '.join(req.controls)} on this system's hosts",
+                    "reason": {"k": "no_result", "controls": ", ".join(req.controls)}}
         if counted["fail"] or counted["unknown"]:
             return {**base, "verdict": "not_met", "why": f"{counted['fail']} failed, {counted['unknown']} unknown "
-                                                        f"of {len(rows)} results on {len(self.hosts)} hosts"}
+                                                        f"of {len(rows)} results on {len(self.hosts)} hosts",
+                    "reason": {"k": "not_met", "failed": counted["fail"], "unknown": counted["unknown"],
+                               "total": len(rows), "hosts": len(self.hosts)}}
         if counted["waived"]:
-            return {**base, "verdict": "waived", "why": f"{counted['waived']} waived, {counted['pass']} passed"}
-        return {**base, "verdict": "met", "why": f"all {len(rows)} results passed"}
+            return {**base, "verdict": "waived", "why": f"{counted['waived']} waived, {counted['pass']} passed",
+                    "reason": {"k": "waived_count", "waived": counted["waived"], "passed": counted["pass"]}}
+        return {**base, "verdict": "met", "why": f"all {len(rows)} results passed",
+                "reason": {"k": "all_passed", "count": len(rows)}}
 
 
 def latest_figures(session: Session, system_key: str) -> dict:
