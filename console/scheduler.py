@@ -15,6 +15,9 @@ Notifications: the outbox is sent every [notify] deliver_interval_seconds
 (rows are claimed, so several nodes never send one twice), the estate is
 looked at every minute for states no single write reveals (a host gone
 stale, an incident deadline), and the daily digest goes out at digest_at.
+
+Directory accounts ([auth.ldap] enabled) are looked up again every
+recheck_minutes: who left every mapped group loses tokens and sessions.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from console.compliance.catalog import load_catalog
 from console.db import make_engine, make_session_factory, session_scope
 from console.compliance import runs as compliance_runs
 from console.access.actor import Actor
+from console.access.directory.accounts import recheck_all
 from console.settings import Settings
 from console.notify import outbox, watch
 from console.tasks import work as tasks
@@ -96,6 +100,18 @@ def poll_devices(settings: Settings, poll) -> None:
         poll(session, settings)
 
 
+def sync_endpoints(settings: Settings, factory=None) -> None:
+    """KSC's hosts when [endpoints] interval_seconds has passed, and the IDS's newly seen addresses (console/endpoints)."""
+    from console.endpoints import coverage, service as endpoints
+
+    factory = factory or make_session_factory(make_engine(settings.database_url), settings)
+    with session_scope(factory) as session:
+        result = endpoints.sync_due(session, settings)
+        coverage.refresh_seen(session, settings)
+    if result is not None:
+        (log.info if result.status == "ok" else log.warning)("endpoints: %s", result.summary())
+
+
 def scheduled_rules_update(settings: Settings, day: date | None = None):
     """The daily update of the rule sources at [rules] update_at, once across the nodes; the task, or None."""
     day = day or datetime.now(ZoneInfo(settings.console.timezone)).date()
@@ -142,6 +158,15 @@ def notification_digests(settings: Settings, factory=None) -> None:
     log.info("notification digests written: %s", outbox.send_digests(factory, settings))
 
 
+def recheck_directory(settings: Settings, factory=None):
+    """Directory accounts looked up again: who left every mapped group loses tokens and sessions (issue 20)."""
+    factory = factory or make_session_factory(make_engine(settings.database_url), settings)
+    with session_scope(factory) as session:
+        result = recheck_all(session, settings.auth.ldap, scheduler_actor())
+    log.info("directory re-check: %s", result)
+    return result
+
+
 def build_scheduler(settings: Settings) -> BlockingScheduler:
     hour, minute = (int(part) for part in settings.compliance.run_at.split(":"))
     scheduler = BlockingScheduler(timezone=settings.console.timezone)
@@ -164,6 +189,12 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
                                                             timezone=settings.console.timezone),
                           args=[settings, factory], id="notify-digest", max_instances=1, coalesce=True,
                           misfire_grace_time=3600)
+    if settings.auth.ldap.enabled:
+        scheduler.add_job(recheck_directory, "interval", minutes=settings.auth.ldap.recheck_minutes,
+                          args=[settings, factory], id="directory-recheck", max_instances=1, coalesce=True)
+    if settings.endpoints.configured:
+        scheduler.add_job(sync_endpoints, "interval", minutes=1, args=[settings, factory], id="endpoints-sync",
+                          max_instances=1, coalesce=True)
     poll = device_poller()
     if poll is not None:
         scheduler.add_job(poll_devices, "interval", minutes=1, args=[settings, poll], id="devices-poll",

@@ -4,8 +4,8 @@ Every setting the console, the CLI and the services use comes from here, read
 once and validated with pydantic, so a typo or a wrong type is caught before
 anything runs. Paths in the file are relative to the file's own folder.
 Secrets may come from the environment instead (OPS_SECRET_KEY,
-OPS_DATABASE_URL); they are kept in `SecretStr` so that printing the settings
-never shows them.
+OPS_DATABASE_URL), and the inventory's path too (OPS_INVENTORY_PATH); secrets
+are kept in `SecretStr` so that printing the settings never shows them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from console.access.directory.config import AuthSettings
 from console.devices.connectors.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
+from console.endpoints.config import EndpointsSettings
 from console.errors import ConfigError
 from console.notify.config import CHANNEL_SECRETS, NotifySettings
 from probes.config import AgentSettingError, AgentSettings, agent_settings_from, resolve_paths
@@ -129,6 +131,7 @@ class ComplianceSettings(_Section):
     report_formats: list[Literal["html", "pdf", "csv", "json", "junit"]] = ["html", "pdf", "csv", "json", "junit"]
     fail_on: Literal["low", "medium", "high", "critical"] = "high"
     lock_minutes: int = Field(120, ge=5, le=1440)
+    hardening_index_min: int = Field(55, ge=0, le=100)
 
     @field_validator("controls_dir", mode="before")
     @classmethod
@@ -150,11 +153,13 @@ class Settings(_Section):
     agent: AgentSettings = AgentSettings()
     reports: ReportsSettings = ReportsSettings()
     devices: list[DeviceConfig] = []
+    endpoints: EndpointsSettings = EndpointsSettings()
     jobs: JobsSettings = JobsSettings()
     rules: RulesConfig = RulesConfig()
     alerts: AlertsSettings = AlertsSettings()
     compliance: ComplianceSettings = ComplianceSettings()
     notify: NotifySettings = NotifySettings()
+    auth: AuthSettings = AuthSettings()
     source: Path | None = None
 
     @property
@@ -249,6 +254,22 @@ def check_secret_references(settings: Settings, environ=None) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     tables = [("devices", index, item, SECRET_FIELDS) for index, item in enumerate(settings.devices)]
     tables += [("notify.channels", index, item, CHANNEL_SECRETS) for index, item in enumerate(settings.notify.channels)]
+    if settings.endpoints.password:
+        try:
+            resolve(settings.endpoints.password, environ)
+        except SecretError as exc:
+            raise ConfigError(path, str(exc), key="endpoints.password",
+                              line=find_key_line(text, ["endpoints", "password"])) from None
+    ldap = settings.auth.ldap
+    if ldap.enabled and ldap.bind_password:
+        try:
+            resolve(ldap.bind_password, environ)
+        except SecretError as exc:
+            raise ConfigError(path, str(exc), key="auth.ldap.bind_password",
+                              line=nested_key_line(text, ["auth", "ldap", "bind_password"])) from None
+    if ldap.enabled and ldap.ca_file and not ldap.ca_file.is_file():
+        raise ConfigError(path, f"no such file: {ldap.ca_file}", key="auth.ldap.ca_file",
+                          line=nested_key_line(text, ["auth", "ldap", "ca_file"]))
     for table, index, item, fields in tables:
         for key in fields:
             reference = getattr(item, key)
@@ -271,6 +292,8 @@ def _apply_environment(raw: dict, environ) -> None:
         raw.setdefault("console", {})["secret_key"] = environ["OPS_SECRET_KEY"]
     if environ.get("OPS_DATABASE_URL"):
         raw.setdefault("database", {})["url"] = environ["OPS_DATABASE_URL"]
+    if environ.get("OPS_INVENTORY_PATH"):  # the demo: the estate plus its lab (`ops lab sync-inventory`)
+        raw.setdefault("inventory", {})["path"] = environ["OPS_INVENTORY_PATH"]
 
 
 def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
@@ -281,6 +304,8 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
         return _table_error(path, text, "devices", loc[1:], first)
     if loc[:2] in (["notify", "channels"], ["notify", "rules"]) and len(loc) > 2 and loc[2].isdigit():
         return _table_error(path, text, f"notify.{loc[1]}", loc[2:], first)
+    if loc[0] == "auth":
+        return _auth_error(path, text, loc, first)
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key (check its spelling and section)"
@@ -291,6 +316,7 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
 
 def _is_secret(loc: list[str]) -> bool:
     return (loc[-1:] in (["secret_key"], ["url"]) or (loc[0] == "devices" and loc[-1] in SECRET_FIELDS)
+            or loc == ["endpoints", "password"]
             or (loc[0] == "notify" and loc[-1] in CHANNEL_SECRETS))
 
 
@@ -325,6 +351,29 @@ def find_key_line(text: str, loc: list[str]) -> int | None:
     return None
 
 
+def _auth_error(path: Path, text: str, loc: list[str], first: dict) -> ConfigError:
+    """[auth.ldap] and its nested tables; a whole-table check (value_error) names the table's line."""
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling and section)"
+    elif first["type"] not in ("missing", "value_error"):
+        message = f"{message} (got {first['input']!r})"
+    return ConfigError(path, message, key=".".join(loc), line=nested_key_line(text, loc))
+
+
+def nested_key_line(text: str, loc: list[str]) -> int | None:
+    """Like find_key_line for keys of nested tables ([auth.ldap], [auth.ldap.role_groups]); else the table's line."""
+    for cut in range(len(loc) - 1, 0, -1):
+        line = find_key_line(text, [".".join(loc[:cut]), loc[cut]])
+        if line:
+            return line
+    for cut in range(len(loc), 0, -1):
+        line = find_key_line(text, [".".join(loc[:cut])])
+        if line:
+            return line
+    return None
+
+
 def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
     var_dir = _absolute(settings.paths.var_dir, base)
     url = settings.database_url
@@ -338,6 +387,8 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "agent": resolve_paths(settings.agent, base),
             "devices": [d.model_copy(update={"ca_file": _absolute(d.ca_file, base)}) if d.ca_file else d
                         for d in settings.devices],
+            "endpoints": settings.endpoints.model_copy(update={"ca_file": _absolute(settings.endpoints.ca_file, base)})
+            if settings.endpoints.ca_file else settings.endpoints,
             "jobs": settings.jobs.model_copy(update={
                 "playbooks_dir": _absolute(settings.jobs.playbooks_dir, base),
                 "private_data_dir": _absolute(settings.jobs.private_data_dir, base)}),
@@ -345,6 +396,7 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "alerts": settings.alerts.model_copy(
                 update={"eve_files": [_absolute(path, base) for path in settings.alerts.eve_files]}),
             "compliance": _compliance_paths(settings.compliance, base),
+            "auth": settings.auth.resolved(base),
             "notify": settings.notify.model_copy(update={"channels": [
                 c.model_copy(update={"ca_file": _absolute(c.ca_file, base)}) if c.ca_file else c
                 for c in settings.notify.channels]}),

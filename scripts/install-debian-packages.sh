@@ -11,6 +11,7 @@ base=(
     libpango-1.0-0 libpangoft2-1.0-0   # WeasyPrint renders the PDF reports
     openssh-server iproute2 python3-psutil python3-click python3-cryptography python3-pip python3-wheel python3-setuptools  # the lab (make demo) and its agents
     nut-server nut-client  # the demo's UPS (ops lab ups start: dummy-ups and upsd) and the NUT tests
+    lynis python3-apt      # the agents' Lynis audits and pending security updates (demo lab hosts and tests)
 )
 test=(
     chromium postgresql-15
@@ -20,6 +21,7 @@ test=(
     openssh-server         # lab hosts: one sshd per network namespace
     poppler-utils          # pdftotext reads the PDF reports back
     rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)
+    slapd ldap-utils       # directory sign-in tests: a slapd of their own on a loopback port (the service stays off)
 )
 
 wanted=("${base[@]}")

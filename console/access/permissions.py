@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "inventory.sync": frozenset({Role.admin, Role.it_staff}),
     "agents.manage": frozenset({Role.admin, Role.it_staff}),
     "devices.poll": frozenset({Role.admin, Role.it_staff}),
+    "endpoints.sync": frozenset({Role.admin, Role.it_staff}),
     "alerts.triage": frozenset({Role.admin, Role.security_officer}),
     "rules.manage": frozenset({Role.admin, Role.security_officer}),
     "jobs.run": frozenset({Role.admin, Role.it_staff}),

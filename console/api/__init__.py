@@ -13,3 +13,5 @@ bp = Blueprint("api", __name__)
 from console.api import (agents, alerts, audit, auth, compliance, devices, docs, health,  # noqa: E402,F401
                          hosts, jobs, notifications, overview, rules, systems, tasks, tokens,
                          users)  # (routes register on import)
+from console.api import endpoints  # noqa: E402,F401
+from console.api import hardening  # noqa: E402,F401

@@ -38,6 +38,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 def _register_all() -> None:
+    from console.cli import auth_cmd
     from console.cli import (agents_cmd, alerts_cmd, compliance_cmd, config_cmd, console_cmd, db_cmd, devices_cmd,
                              incidents_cmd, inventory_cmd, jobs_cmd, lab_cmd, notify_cmd, rules_cmd, scheduler_cmd,
                              systems_cmd, tasks_cmd, token_cmd, user_cmd)
@@ -48,6 +49,10 @@ def _register_all() -> None:
                    compliance_cmd, systems_cmd, incidents_cmd, scheduler_cmd, alerts_cmd, rules_cmd, jobs_cmd,
                    tasks_cmd, lab_cmd, notify_cmd):
         module.register(main)
+    auth_cmd.register(main)
+    from console.cli import endpoints_cmd
+
+    endpoints_cmd.register(main)
     main.add_command(agent)
 
 

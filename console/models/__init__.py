@@ -7,6 +7,7 @@ from console.models.audit import AuditEvent
 from console.models.compliance import ComplianceLock, ComplianceResult, ComplianceRun, ComplianceWaiver
 from console.models.base import Base
 from console.models.devices import Device, DeviceState
+from console.models.endpoints import AddressFeedMark, Endpoint, EndpointObservation, EndpointSync, SeenAddress
 from console.models.incidents import Incident
 from console.models.inventory import Host, HostStatus, InventoryGroup, host_groups
 from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobState
@@ -16,7 +17,7 @@ from console.models.tasks import Task, TaskState
 from console.models.rules import RuleDeployment, RulesetChange, RulesetVersion, RuleTestRun
 from console.models.users import ApiToken, LoginSession, Role, User
 
-__all__ = ["Agent", "Alert", "AlertComment", "AlertGroup", "AlertStatus", "ApiToken", "AuditEvent", "Base",
+__all__ = ["AddressFeedMark", "Endpoint", "EndpointObservation", "EndpointSync", "SeenAddress", "Agent", "Alert", "AlertComment", "AlertGroup", "AlertStatus", "ApiToken", "AuditEvent", "Base",
            "ComplianceLock", "ComplianceResult", "ComplianceRun", "ComplianceWaiver", "ContextEvent", "Device",
            "DeviceState", "EnrollmentToken", "EventCounter", "Host", "HostReport", "HostStatus", "IngestCheckpoint",
            "Incident", "IngestProblem", "InformationSystem", "InventoryGroup", "Job", "JobEvent", "JobHostLock",
