@@ -9,7 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, session
-from flask_babel import Babel, format_datetime, get_locale, gettext, lazy_gettext
+from flask_babel import Babel, format_datetime, get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 
@@ -66,8 +67,8 @@ def _host_warning(warning) -> str:
     return gettext(message, **dict(params))
 
 
-CONTROL_SEVERITIES = {"low": lazy_gettext("low"), "medium": lazy_gettext("medium"), "high": lazy_gettext("high"),
-                      "critical": lazy_gettext("critical"), "info": lazy_gettext("informational")}
+CONTROL_SEVERITIES = {"low": _l("low"), "medium": _l("medium"), "high": _l("high"),
+                      "critical": _l("critical"), "info": _l("informational")}
 
 
 def _severity_name(value) -> str:
@@ -76,8 +77,8 @@ def _severity_name(value) -> str:
     return str(found) if found is not None else str(value)
 
 
-ROLE_NAMES = {"admin": lazy_gettext("Administrator"), "it_staff": lazy_gettext("IT staff"),
-              "security_officer": lazy_gettext("Security officer"), "auditor": lazy_gettext("Auditor")}
+ROLE_NAMES = {"admin": _l("Administrator"), "it_staff": _l("IT staff"),
+              "security_officer": _l("Security officer"), "auditor": _l("Auditor")}
 
 
 def _role_name(role) -> str:

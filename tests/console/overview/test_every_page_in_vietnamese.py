@@ -104,6 +104,7 @@ def test_every_page_in_vietnamese_has_no_untranslated_catalogue_sentence(app, cl
     with session_scope(session_factory) as db:
         db.execute(update(User).where(User.username == "huong").values(locale="vi"))
     assert login(client, "huong").status_code == 302
+    assert "Quản trị viên" in client.get("/").get_data(as_text=True)  # the role by its name (one word: not walked)
     adapter = app.url_map.bind("localhost")
     pages = [rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.endpoint not in NOT_PAGES
              and not rule.rule.startswith("/api/")]
