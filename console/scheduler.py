@@ -16,6 +16,9 @@ Notifications: the outbox is sent every [notify] deliver_interval_seconds
 looked at every minute for states no single write reveals (a host gone
 stale, an incident deadline), and the daily digest goes out at digest_at.
 
+Remediations (console/remediation) are moved on every REMEDIATION_SECONDS:
+a check or apply job that ended, a verification whose hosts have reported.
+
 Directory accounts ([auth.ldap] enabled) are looked up again every
 recheck_minutes: who left every mapped group loses tokens and sessions.
 """
@@ -32,7 +35,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from console.compliance import reports
-from console.compliance.catalog import load_catalog
+from console.compliance.catalog import configured_catalog
 from console.db import make_engine, make_session_factory, session_scope
 from console.compliance import runs as compliance_runs
 from console.access.actor import Actor
@@ -52,7 +55,7 @@ def scheduler_actor() -> Actor:
 def nightly_compliance(settings: Settings) -> int | None:
     """One run with its reports, now (`ops scheduler run --once`); the run id, or None when another run held the lock."""
     factory = make_session_factory(make_engine(settings.database_url), settings)
-    catalog = load_catalog(settings.compliance.controls_dir)
+    catalog = configured_catalog(settings)
     try:
         outcome = compliance_runs.execute(factory, scheduler_actor(), catalog, trigger="schedule",
                                           lock_minutes=settings.compliance.lock_minutes)
@@ -167,6 +170,20 @@ def recheck_directory(settings: Settings, factory=None):
     return result
 
 
+REMEDIATION_SECONDS = 10
+
+
+def advance_remediations(settings: Settings, factory=None, catalog=None) -> int:
+    """Remediations moved on: ended check and apply jobs, verifications once the agents have reported (issue 19)."""
+    from console.remediation import service as remediation
+
+    factory = factory or make_session_factory(make_engine(settings.database_url), settings)
+    moved = remediation.advance(factory, settings, catalog or configured_catalog(settings))
+    if moved:
+        log.info("remediations: %s moved on", moved)
+    return moved
+
+
 def build_scheduler(settings: Settings) -> BlockingScheduler:
     hour, minute = (int(part) for part in settings.compliance.run_at.split(":"))
     scheduler = BlockingScheduler(timezone=settings.console.timezone)
@@ -189,6 +206,9 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
                                                             timezone=settings.console.timezone),
                           args=[settings, factory], id="notify-digest", max_instances=1, coalesce=True,
                           misfire_grace_time=3600)
+    scheduler.add_job(advance_remediations, "interval", seconds=REMEDIATION_SECONDS,
+                      args=[settings, factory, configured_catalog(settings)], id="remediation-advance",
+                      max_instances=1, coalesce=True)
     if settings.auth.ldap.enabled:
         scheduler.add_job(recheck_directory, "interval", minutes=settings.auth.ldap.recheck_minutes,
                           args=[settings, factory], id="directory-recheck", max_instances=1, coalesce=True)

@@ -132,6 +132,7 @@ class ComplianceSettings(_Section):
     fail_on: Literal["low", "medium", "high", "critical"] = "high"
     lock_minutes: int = Field(120, ge=5, le=1440)
     hardening_index_min: int = Field(55, ge=0, le=100)
+    remediation_verify_minutes: int = Field(15, ge=1, le=1440)
 
     @field_validator("controls_dir", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.compliance import reports
-from console.compliance.catalog import SEVERITY_RANK, load_catalog
+from console.compliance.catalog import SEVERITY_RANK, configured_catalog
 from console.compliance.requirements import cached_frameworks
 from console.errors import OpsError
 from console.compliance import history
@@ -39,7 +39,7 @@ def compliance() -> None:
 
 
 def catalog_of(ctx):
-    return load_catalog(ctx.settings.compliance.controls_dir)
+    return configured_catalog(ctx.settings)
 
 
 @compliance.command("check")
@@ -57,11 +57,12 @@ def check(ctx) -> None:
 @compliance.command("controls")
 @click.pass_obj
 def controls(ctx) -> None:
-    """List the controls with category, severity and mappings."""
+    """List the controls with category, severity, mappings and how each is fixed (an Ansible remediation, or manual)."""
     for control in catalog_of(ctx).controls:
         spec = control.spec
         maps = "; ".join(f"{k}: {', '.join(v)}" for k, v in spec.mappings.model_dump().items() if v)
-        click.echo(f"{spec.id:<12} {spec.category:<15} {spec.severity:<9} {spec.title.en}  [{maps}]")
+        fix = spec.remediation.describe() if spec.remediation else "manual"
+        click.echo(f"{spec.id:<12} {spec.category:<15} {spec.severity:<9} {spec.title.en}  [{maps}]  fix: {fix}")
 
 
 @compliance.command("run")

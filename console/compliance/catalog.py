@@ -22,6 +22,8 @@ from console.compliance.conditions import Check, ConditionError, compile_conditi
 from console.errors import OpsError
 
 BUILT_IN = Path(__file__).resolve().parent / "controls"
+# The playbooks a remediation may name: the repository's own, unless [jobs] playbooks_dir says otherwise.
+BUILT_IN_PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 MAX_FILE_BYTES = 512 * 1024
 Category = Literal["firewall", "ups", "endpoint", "ids", "server", "logging_backup"]
 Severity = Literal["low", "medium", "high", "critical"]
@@ -86,6 +88,45 @@ class Mappings(_Strict):
     iso_27001_2013: list[str] = []
 
 
+class Remediation(_Strict):
+    """How Ansible fixes a control: a playbook under playbooks/remediate/, or a role of site.yml by its tags.
+
+    `vars` are passed as extra variables. Whether the playbook, role and tags
+    exist is checked when the catalog loads (`check_remediations`).
+    """
+
+    playbook: str | None = Field(None, pattern=r"^remediate/[A-Za-z0-9_][A-Za-z0-9_.\-]{0,100}\.ya?ml$")
+    role: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    tags: list[str] = Field([], max_length=10)
+    vars: dict[str, str] = Field({}, max_length=20)
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if (self.playbook is None) == (self.role is None):
+            raise ValueError("give exactly one of playbook, role")
+        if self.role and not self.tags:
+            raise ValueError("a role remediation names the site.yml tags that run it")
+        for tag in self.tags:
+            if not tag.replace("_", "").isalnum():
+                raise ValueError(f"tag {tag!r}: letters, digits and _ only")
+        for name in self.vars:
+            if not name.isidentifier():
+                raise ValueError(f"vars: {name!r} is not a variable name")
+        return self
+
+    def describe(self) -> str:
+        """How it runs, as an operator would type it: `remediate/x.yml` or `site.yml --tags a,b`."""
+        line = self.playbook if self.playbook else f"site.yml --tags {','.join(self.tags)}"
+        if self.playbook and self.tags:
+            line += f" --tags {','.join(self.tags)}"
+        return line + "".join(f" -e {name}={value}" for name, value in sorted(self.vars.items()))
+
+    @property
+    def job_playbook(self) -> str:
+        """The playbook the jobs run, relative to the playbooks folder."""
+        return self.playbook or "site.yml"
+
+
 class Control(_Strict):
     id: str = Field(pattern=r"^[A-Z]{2,6}-[A-Z0-9]{1,8}(-[A-Z0-9]{1,8})?$")
     title: Text
@@ -96,6 +137,7 @@ class Control(_Strict):
     evidence: Evidence
     condition: dict
     mappings: Mappings = Mappings()
+    remediation: Remediation | None = None
 
     @model_validator(mode="after")
     def _devices_need_device_evidence(self):
@@ -104,6 +146,8 @@ class Control(_Strict):
             raise ValueError("applies_to.devices endpoint_coverage or endpoint and evidence.source: endpoints go together")
         if not endpoints and (self.applies_to.devices is not None) != (self.evidence.source == "device"):
             raise ValueError("applies_to.devices and evidence.source: device go together")
+        if self.remediation is not None and self.evidence.source != "agent_report":
+            raise ValueError("remediation: only controls on hosts' agent reports can be fixed with Ansible")
         return self
 
 
@@ -135,9 +179,13 @@ class Catalog:
         return {control.id: control for control in self.controls}
 
 
-def load_catalog(folder: Path | None = None) -> Catalog:
-    """Every *.yaml in `folder` (default: the built-in catalog), validated and compiled; CatalogError otherwise."""
+def load_catalog(folder: Path | None = None, playbooks: Path | None = None) -> Catalog:
+    """Every *.yaml in `folder` (default: the built-in catalog), validated and compiled; CatalogError otherwise.
+
+    Remediations are checked against `playbooks` (default: the repository's playbooks/).
+    """
     folder = Path(folder) if folder else BUILT_IN
+    known = PlaybookIndex(Path(playbooks) if playbooks else BUILT_IN_PLAYBOOKS)
     files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
     if not files:
         raise CatalogError(folder, "no control files (*.yaml) found")
@@ -145,7 +193,7 @@ def load_catalog(folder: Path | None = None) -> Catalog:
     for path in files:
         text = _read(path)
         digest.update(path.name.encode() + b"\0" + text.encode())
-        for control in _load_file(path, text):
+        for control in _load_file(path, text, known):
             if control.id in seen:
                 raise CatalogError(path, f"control id {control.id} is already defined in {seen[control.id]}")
             seen[control.id] = path.name
@@ -153,10 +201,17 @@ def load_catalog(folder: Path | None = None) -> Catalog:
     return Catalog(tuple(controls), digest.hexdigest()[:16])
 
 
+def configured_catalog(settings) -> Catalog:
+    """The catalog ops.toml names. The built-in controls name the built-in playbooks; a department's own
+    controls folder ([compliance] controls_dir) is checked against its [jobs] playbooks_dir."""
+    folder = settings.compliance.controls_dir
+    return load_catalog(folder, settings.jobs.playbooks_dir if folder else None)
+
+
 @lru_cache(maxsize=4)
-def cached_catalog(folder: str | None = None) -> Catalog:
+def cached_catalog(folder: str | None = None, playbooks: str | None = None) -> Catalog:
     """The catalog loaded once per process (the console loads it at start)."""
-    return load_catalog(Path(folder) if folder else None)
+    return load_catalog(Path(folder) if folder else None, Path(playbooks) if playbooks else None)
 
 
 def _read(path: Path) -> str:
@@ -191,7 +246,7 @@ def parse_yaml_file(path: Path, text: str, model: type[BaseModel]):
         raise CatalogError(path, f"{_dotted(loc)}: {message}", _line(root, loc)) from None
 
 
-def _load_file(path: Path, text: str) -> list[LoadedControl]:
+def _load_file(path: Path, text: str, known: "PlaybookIndex") -> list[LoadedControl]:
     root, parsed = parse_yaml_file(path, text, ControlFile)
     loaded = []
     for index, control in enumerate(parsed.controls):
@@ -200,9 +255,95 @@ def _load_file(path: Path, text: str) -> list[LoadedControl]:
         except ConditionError as exc:
             loc = ["controls", index, "condition", *exc.path]
             raise CatalogError(path, f"{control.id}: {exc}", _line(root, loc)) from None
+        if control.remediation is not None:
+            problem = known.problem(control.remediation)
+            if problem:
+                field_name, message = problem
+                raise CatalogError(path, f"{control.id}: remediation.{field_name}: {message}",
+                                   _line(root, ["controls", index, "remediation", field_name]))
         loaded.append(LoadedControl(control, check, parse_duration(control.evidence.max_age),
                                     tuple(fields_read(control.condition)), path.name))
     return loaded
+
+
+class PlaybookIndex:
+    """What a remediation may name: playbooks under remediate/, site.yml's roles, and the tags each defines.
+
+    Tags are read from the YAML itself (plays, role entries, tasks, blocks,
+    and every task file of a role), so a tag nobody defines is refused rather
+    than silently running nothing (`ansible-playbook --tags` ignores unknown tags).
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._tags: dict[Path, set[str]] = {}
+
+    def problem(self, remediation: Remediation) -> tuple[str, str] | None:
+        if not self.folder.is_dir():
+            return "playbook" if remediation.playbook else "role", f"no playbooks folder {self.folder}"
+        if remediation.playbook:
+            path = self.folder / remediation.playbook
+            if not path.is_file():
+                return "playbook", f"no playbook {remediation.playbook} in {self.folder}"
+            defined = self.tags_of(path)
+            if defined is None:
+                return "playbook", f"{remediation.playbook} is not a readable playbook (a YAML list of plays)"
+        else:
+            role_dir = self.folder / "roles" / remediation.role
+            if not role_dir.is_dir():
+                return "role", f"no role {remediation.role} in {self.folder / 'roles'}"
+            if remediation.role not in self.site_roles():
+                return "role", f"site.yml does not apply role {remediation.role}"
+            defined = (self.tags_of(self.folder / "site.yml") or set()) | self.role_tags(role_dir)
+        unknown = [tag for tag in remediation.tags if tag not in defined]
+        if unknown:
+            return "tags", f"tag {unknown[0]} is defined nowhere in {remediation.job_playbook} or its role"
+        return None
+
+    def site_roles(self) -> set[str]:
+        plays = _yaml_list(self.folder / "site.yml") or []
+        names = set()
+        for play in plays:
+            for entry in (play.get("roles") or []) if isinstance(play, dict) else []:
+                names.add(entry.get("role") if isinstance(entry, dict) else entry)
+        return names
+
+    def role_tags(self, role_dir: Path) -> set[str]:
+        found: set[str] = set()
+        for task_file in sorted((role_dir / "tasks").glob("*.y*ml")):
+            found |= self.tags_of(task_file) or set()
+        return found
+
+    def tags_of(self, path: Path) -> set[str] | None:
+        if path not in self._tags:
+            data = _yaml_list(path)
+            self._tags[path] = None if data is None else _collect_tags(data)
+        return self._tags[path]
+
+
+def _yaml_list(path: Path) -> list | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, list) else None
+
+
+def _collect_tags(node) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        tags = node.get("tags")
+        if isinstance(tags, str):
+            found.add(tags)
+        elif isinstance(tags, list):
+            found |= {tag for tag in tags if isinstance(tag, str)}
+        for value in node.values():
+            if isinstance(value, (dict, list)):
+                found |= _collect_tags(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _collect_tags(item)
+    return found
 
 
 def _refuse_duplicate_keys(path: Path, node) -> None:
@@ -244,4 +385,5 @@ def control_as_dict(control: LoadedControl) -> dict:
     return {"id": spec.id, "title": spec.title.model_dump(), "rationale": spec.rationale.model_dump(),
             "category": spec.category, "severity": spec.severity, "applies_to": spec.applies_to.model_dump(exclude_defaults=True),
             "evidence": spec.evidence.model_dump(), "condition": spec.condition,
-            "mappings": spec.mappings.model_dump(), "file": control.source_file}
+            "mappings": spec.mappings.model_dump(), "file": control.source_file,
+            "remediation": spec.remediation.model_dump(exclude_defaults=True) if spec.remediation else None}

@@ -158,6 +158,13 @@ def _say(data: dict, _, depth: int) -> str:
     if kind == "stale":
         return _("evidence is %(age)s old (at most %(limit)s accepted)") % {
             "age": _age(int(data["age"]), _), "limit": _age(int(data["limit"]), _)}
+    # A remediation's verification (console.remediation.service)
+    if kind == "remediation_unreachable":
+        return _("the apply job could not reach %(host)s") % {"host": data["host"]}
+    if kind == "remediation_gone":
+        return _("%(host)s is no longer an active inventory host") % {"host": data["host"]}
+    if kind == "remediation_no_report":
+        return _("no agent report since the apply job ended (waited %(minutes)s min)") % {"minutes": data["minutes"]}
     raise ValueError(f"unknown reason kind {kind!r}")
 
 

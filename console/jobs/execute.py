@@ -53,9 +53,9 @@ def run_claimed(factory: sessionmaker[Session], settings: Settings, job: Job, se
     try:
         spec = RunSpec(job_dir=conf.private_data_dir / str(job.id),
                        playbook=targets.playbook_path(conf.playbooks_dir, job.playbook),
-                       inventory=settings.inventory.path, limit=job.limit, tags=job.tags, check=job.check_mode,
+                       inventory=settings.inventory.path, limit=job.limit, tags=job.tags, check=job.check_mode, diff=job.diff,
                        extravars={k: v for k, v in job.extravars.items() if k not in secrets.extravars and v != REDACTED},
-                       timeout_seconds=conf.timeout_minutes * 60)
+                       timeout_seconds=conf.timeout_minutes * 60, project_dir=conf.playbooks_dir)
         status, rc = run_playbook(spec, secrets, recorder)
     except OpsError as exc:
         error = redactor.text(str(exc))

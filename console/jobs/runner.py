@@ -41,8 +41,10 @@ class RunSpec:
     limit: str = ""
     tags: str = ""
     check: bool = False
+    diff: bool = False
     extravars: dict = field(default_factory=dict)  # the non-secret ones
     timeout_seconds: int = 7200
+    project_dir: Path | None = None  # where ansible-playbook runs (its ansible.cfg); default: the playbook's folder
 
 
 def run_playbook(spec: RunSpec, secrets: JobSecrets, recorder: EventRecorder) -> tuple[str, int | None]:
@@ -55,7 +57,7 @@ def run_playbook(spec: RunSpec, secrets: JobSecrets, recorder: EventRecorder) ->
             private_data_dir=str(spec.job_dir),
             ident="run",
             playbook=str(spec.playbook),
-            project_dir=str(spec.playbook.parent),
+            project_dir=str(spec.project_dir or spec.playbook.parent),
             inventory=str(spec.inventory),
             limit=spec.limit or None,
             tags=spec.tags or None,
@@ -76,7 +78,7 @@ def run_playbook(spec: RunSpec, secrets: JobSecrets, recorder: EventRecorder) ->
 
 
 def _cmdline(spec: RunSpec, secrets: JobSecrets) -> str:
-    args = ["--check"] if spec.check else []
+    args = (["--check"] if spec.check else []) + (["--diff"] if spec.diff else [])
     secret_dir = spec.job_dir / "secrets"
     if secrets.extravars:
         path = write_private(secret_dir, "extravars.json", json.dumps(secrets.extravars))

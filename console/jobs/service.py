@@ -51,6 +51,7 @@ class LaunchRequest:
     secret_names: set[str] = field(default_factory=set)  # extravars to treat as secret (name-based ones added)
     vault_password: str | None = None
     ssh_key: str | None = None
+    diff: bool = False  # show what each file task changes (remediation check jobs)
 
 
 def parse_extravars(pairs: list[str], field_name: str = "extra_vars") -> dict[str, str]:
@@ -84,7 +85,7 @@ def launch(session: Session, actor: Actor, settings: Settings, request: LaunchRe
     hosts = targets.target_hosts(settings.inventory.path, playbook, limit)
     execute.reap_dead_workers(session)
     _refuse_overlap(session, hosts)
-    job = Job(playbook=request.playbook, limit=limit, tags=tags, check_mode=request.check,
+    job = Job(playbook=request.playbook, limit=limit, tags=tags, check_mode=request.check, diff=request.diff,
               extravars=stored_extravars(extravars, secret_names), started_by=actor.username,
               host_count=len(hosts), state=JobState.queued)
     session.add(job)
@@ -96,7 +97,7 @@ def launch(session: Session, actor: Actor, settings: Settings, request: LaunchRe
     except IntegrityError:
         raise Conflict("another job took some of these hosts at the same moment; try again") from None
     audit.record(session, actor, "job.launch", "job", job.id, playbook=job.playbook, limit=limit, tags=tags,
-                 check_mode=request.check, hosts=len(hosts), extravar_names=sorted(extravars),
+                 check_mode=request.check, diff=request.diff, hosts=len(hosts), extravar_names=sorted(extravars),
                  redacted_vars=sorted(secret_names))
     secrets = JobSecrets({n: extravars[n] for n in secret_names}, request.vault_password or None,
                          request.ssh_key or None)
@@ -127,16 +128,33 @@ def start(factory: sessionmaker[Session], actor: Actor, settings: Settings, requ
     """Launch, commit, and hand the job to a detached worker process (what the console and API do)."""
     with session_scope(factory) as session:
         job, secrets = launch(session, actor, settings, request)
+    hand_over(factory, settings, job.id, secrets)
+    return job
+
+
+def hand_over(factory: sessionmaker[Session], settings: Settings, job_id: int, secrets: JobSecrets) -> None:
+    """Give a launched and committed job to a detached worker; a worker that cannot start ends the job in error."""
     try:
-        pid = spawn_worker(settings, job.id, secrets)
+        pid = spawn_worker(settings, job_id, secrets)
     except OSError as exc:
         with session_scope(factory) as session:
-            execute.end_unstarted(session, session.get(Job, job.id), JobState.error,
+            execute.end_unstarted(session, session.get(Job, job_id), JobState.error,
                                   f"the worker could not be started: {exc.strerror}")
         raise
     with session_scope(factory) as session:
-        session.execute(update(Job).where(Job.id == job.id, Job.worker_pid.is_(None)).values(worker_pid=pid))
-    return job
+        session.execute(update(Job).where(Job.id == job_id, Job.worker_pid.is_(None)).values(worker_pid=pid))
+
+
+def changed_output(session: Session, job_id: int, limit: int = 500) -> dict[str, list[JobEvent]]:
+    """Per host, the stored events of tasks that changed (or would change, in check mode), with their diffs."""
+    from sqlalchemy import or_
+
+    wanted = or_(JobEvent.outcome.in_(("changed", "failed", "unreachable")), JobEvent.event_type == "runner_on_file_diff")
+    query = select(JobEvent).where(JobEvent.job_id == job_id, wanted).order_by(JobEvent.seq).limit(limit)
+    found: dict[str, list[JobEvent]] = {}
+    for event in session.scalars(query):
+        found.setdefault(event.host, []).append(event)
+    return found
 
 
 def run(factory: sessionmaker[Session], settings: Settings, job_id: int, secrets: JobSecrets,

@@ -23,12 +23,23 @@ MAX_PLAYBOOK_BYTES = 1024 * 1024
 MAX_PATTERN = 1024
 
 
+# Sub-folders whose files are playbooks too (named "remediate/x.yml"): the controls' remediations.
+PLAYBOOK_FOLDERS = ("remediate",)
+
+
 def list_playbooks(playbooks_dir: Path) -> list[str]:
-    """The playbook files directly in playbooks_dir (roles and vars folders are not playbooks)."""
+    """The playbook files directly in playbooks_dir and in its remediate/ folder (roles and vars are not playbooks)."""
     if not playbooks_dir.is_dir():
         return []
-    return sorted(p.name for p in playbooks_dir.iterdir()
-                  if p.is_file() and p.suffix in PLAYBOOK_SUFFIXES and not p.name.startswith("."))
+    found = [p.name for p in playbooks_dir.iterdir() if _is_playbook(p)]
+    for folder in PLAYBOOK_FOLDERS:
+        if (playbooks_dir / folder).is_dir() and not (playbooks_dir / folder).is_symlink():
+            found += [f"{folder}/{p.name}" for p in (playbooks_dir / folder).iterdir() if _is_playbook(p)]
+    return sorted(found)
+
+
+def _is_playbook(path: Path) -> bool:
+    return path.is_file() and path.suffix in PLAYBOOK_SUFFIXES and not path.name.startswith(".")
 
 
 def playbook_path(playbooks_dir: Path, name: str) -> Path:

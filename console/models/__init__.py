@@ -11,6 +11,7 @@ from console.models.endpoints import AddressFeedMark, Endpoint, EndpointObservat
 from console.models.incidents import Incident
 from console.models.inventory import Host, HostStatus, InventoryGroup, host_groups
 from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobState
+from console.models.remediation import Remediation, RemediationState
 from console.models.systems import InformationSystem, ManualEvidence, SystemAssessment
 from console.models.notify import NotifyCondition, NotifyDelivery
 from console.models.tasks import Task, TaskState
@@ -20,6 +21,6 @@ from console.models.users import ApiToken, LoginSession, Role, User
 __all__ = ["AddressFeedMark", "Endpoint", "EndpointObservation", "EndpointSync", "SeenAddress", "Agent", "Alert", "AlertComment", "AlertGroup", "AlertStatus", "ApiToken", "AuditEvent", "Base",
            "ComplianceLock", "ComplianceResult", "ComplianceRun", "ComplianceWaiver", "ContextEvent", "Device",
            "DeviceState", "EnrollmentToken", "EventCounter", "Host", "HostReport", "HostStatus", "IngestCheckpoint",
-           "Incident", "IngestProblem", "InformationSystem", "InventoryGroup", "Job", "JobEvent", "JobHostLock",
+           "Incident", "Remediation", "RemediationState", "IngestProblem", "InformationSystem", "InventoryGroup", "Job", "JobEvent", "JobHostLock",
            "JobHostResult", "JobState", "LoginSession", "ManualEvidence", "Role", "RuleDeployment", "RuleTestRun", "RulesetChange",
            "RulesetVersion", "SystemAssessment", "Task", "TaskState", "User", "host_groups"]

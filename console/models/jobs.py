@@ -43,6 +43,7 @@ class Job(Base):
     limit: Mapped[str] = mapped_column(String(1024), default="")
     tags: Mapped[str] = mapped_column(String(1024), default="")
     check_mode: Mapped[bool] = mapped_column(Boolean, default=False)
+    diff: Mapped[bool] = mapped_column(Boolean, default=False)  # --diff: what each changed file task changes
     extravars: Mapped[dict] = mapped_column(JSON, default=dict)  # secret values replaced by REDACTED
     state: Mapped[JobState] = mapped_column(JOB_STATE_ENUM, default=JobState.queued)
     started_by: Mapped[str] = mapped_column(String(64))

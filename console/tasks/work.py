@@ -103,9 +103,9 @@ class Progress:
 def compliance_run(settings: Settings, factory, actor: Actor, params: dict, progress: Progress) -> dict:
     from console.compliance import reports
     from console.compliance import runs as compliance_runs
-    from console.compliance.catalog import load_catalog
+    from console.compliance.catalog import configured_catalog
 
-    catalog = load_catalog(settings.compliance.controls_dir)
+    catalog = configured_catalog(settings)
     outcome = compliance_runs.execute(factory, actor, catalog, trigger=params.get("trigger", "console"),
                                       progress=lambda done, total: progress(f"{done}/{total}", final=done == total),
                                       lock_minutes=settings.compliance.lock_minutes)

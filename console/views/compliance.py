@@ -25,6 +25,7 @@ from console.compliance import runs as compliance_runs
 from console.compliance import waivers as compliance_waivers
 from console.common.paging import parse_id
 from console.inventory.hosts import unit_labels
+from console.remediation import service as remediation
 from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
@@ -147,7 +148,10 @@ def control(control_id: str):
         raise NotFound(f"no control {control_id!r}")
     latest = history.latest_run(db())
     rows = list(history.iter_results(db(), latest.id, control_id=control_id)) if latest else []
-    return render_template("compliance/control.html", control=found, run=latest, rows=rows)
+    failing = sorted({row.target for row in rows if row.result == "fail" and row.target_kind == "host"})
+    return render_template("compliance/control.html", control=found, run=latest, rows=rows, failing_hosts=failing,
+                           remediations=remediation.list_remediations(db(), control_id=control_id, limit=20),
+                           form=ActionForm())
 
 
 @bp.get("/waivers/")

@@ -8,7 +8,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from console.compliance.catalog import Catalog, load_catalog
+from console.compliance.catalog import Catalog, configured_catalog
 from console.db import make_engine, make_session_factory
 from console.settings import Settings
 
@@ -25,7 +25,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     # the controls catalog is read once at start, so a broken controls file stops the console with file and line
     app.extensions["ops"] = Runtime(settings, engine, make_session_factory(engine, settings),
-                                    load_catalog(settings.compliance.controls_dir))
+                                    configured_catalog(settings))
     app.teardown_appcontext(_close_session)
 
 

@@ -14,8 +14,9 @@ def test_scheduler_runs_compliance_at_the_configured_local_time(config_file):
     config_file.write_text(config_file.read_text() + '[compliance]\nrun_at = "03:15"\n')
     scheduler = build_scheduler(load_settings(config_file))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    # devices are polled every minute between runs; the notification outbox is sent every 2 s
-    assert set(jobs) == {"compliance-nightly", "devices-poll", "notify-deliver"}
+    # devices are polled every minute between runs; the notification outbox is sent every 2 s;
+    # remediations move on every 10 s
+    assert set(jobs) == {"compliance-nightly", "devices-poll", "notify-deliver", "remediation-advance"}
     trigger = str(jobs["compliance-nightly"].trigger)
     assert "hour='3'" in trigger and "minute='15'" in trigger
     assert str(scheduler.timezone) == "Asia/Ho_Chi_Minh"

@@ -96,6 +96,21 @@ def demo_like(session_factory, settings, tmp_path):
                         status_id=2, status_mask=0))
         db.add(NotifyDelivery(kind="ups.on_battery", channel="duty-mail", severity="high", subject="UPS ups-a",
                               body="UPS ups-a", state="sent", sent_at=now))
+        # Remediations: one verified with a host still unreachable, one critical waiting for a second person.
+        from console.models import Remediation, RemediationState
+
+        db.add(Remediation(control_id="FW-02", severity="high", run_id=2, hosts=["srv-web-01", "srv-db-01"],
+                           playbook="site.yml", tags="firewall", extravars={}, state=RemediationState.still_failing,
+                           requested_by="huong", check_job_id=6, applied_by="huong", apply_job_id=6,
+                           apply_ended_at=now, verify_deadline=now, verified_at=now, message="",
+                           verification=[{"host": "srv-web-01", "result": "pass", "why": "x", "evidence_at": None,
+                                          "reason": {"k": "cmp", "f": "firewall.input_policy", "op": "in",
+                                                     "v": "drop", "o": ["drop", "reject"], "ok": True}},
+                                         {"host": "srv-db-01", "result": "unreachable", "why": "x", "evidence_at": None,
+                                          "reason": {"k": "remediation_unreachable", "host": "srv-db-01"}}]))
+        db.add(Remediation(control_id="EP-AV-01", severity="critical", run_id=2, hosts=["srv-web-01"],
+                           playbook="site.yml", tags="antivirus", extravars={}, state=RemediationState.checked,
+                           needs_approval=True, requested_by="lan", check_job_id=6, verification=[], message=""))
 
 
 def test_every_page_in_vietnamese_has_no_untranslated_catalogue_sentence(app, client, make_user, session_factory,
