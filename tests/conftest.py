@@ -31,12 +31,14 @@ def pytest_collection_modifyitems(config, items):
     `client` tests are parametrized over SQLite and PostgreSQL), so a browser
     test on PostgreSQL would repeat them at the cost of a browser (the suite
     is kept under 25 minutes). The PostgreSQL variants are deselected, and
-    pytest's summary counts them.
+    pytest's summary counts them. So are those of tests marked `sqlite_only`:
+    variants of a flow whose queries another test already runs on both.
     """
     chosen, dropped = [], []
     for item in items:
         on_postgres = getattr(item, "callspec", None) is not None and item.callspec.params.get("db_url") == "postgresql"
-        (dropped if on_postgres and item.get_closest_marker("browser") else chosen).append(item)
+        sqlite_only = item.get_closest_marker("browser") or item.get_closest_marker("sqlite_only")
+        (dropped if on_postgres and sqlite_only else chosen).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = chosen

@@ -15,3 +15,4 @@ from console.api import (agents, alerts, audit, auth, compliance, devices, docs,
                          users)  # (routes register on import)
 from console.api import endpoints  # noqa: E402,F401
 from console.api import hardening  # noqa: E402,F401
+from console.api import remediation  # noqa: E402,F401

@@ -16,6 +16,7 @@ from console.compliance.history import RESULTS
 from console.models.alerts import AlertStatus
 from console.models.inventory import HostStatus
 from console.models.jobs import JobState
+from console.models.remediation import RemediationState
 from console.models.users import Role
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -23,6 +24,7 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 ENUMS = {
     "Role": [role.value for role in Role],
     "JobState": [state.value for state in JobState],
+    "RemediationState": [state.value for state in RemediationState],
     "HostStatus": [status.value for status in HostStatus],
     "AlertStatus": [status.value for status in AlertStatus],
     "ResultValue": list(RESULTS),

@@ -134,6 +134,7 @@ def test_a_critical_control_needs_a_second_person_before_apply(session_factory, 
     assert approval.actor == "sofia" and approval.object_id == str(item.id)
 
 
+@pytest.mark.sqlite_only
 def test_an_unreachable_host_gets_its_own_result_and_the_finding_stays_open(session_factory, settings, estate):
     catalog = estate["catalog"]
     item = remediation.start(session_factory, STAFF, settings, catalog, "TST-01", ["web-a", "far-1"], estate["run_id"])
@@ -150,6 +151,7 @@ def test_an_unreachable_host_gets_its_own_result_and_the_finding_stays_open(sess
     assert results["far-1"]["result"] == "unreachable" and "could not reach far-1" in results["far-1"]["why"]
 
 
+@pytest.mark.sqlite_only
 def test_a_host_that_never_reports_is_unknown_after_the_timeout(session_factory, settings, estate):
     catalog = estate["catalog"]
     item = remediation.start(session_factory, STAFF, settings, catalog, "TST-01", ["web-b"], estate["run_id"])
@@ -169,6 +171,7 @@ def test_a_host_that_never_reports_is_unknown_after_the_timeout(session_factory,
         assert "no agent report since the apply job ended (waited 5 min)" in done.verification[0]["why"]
 
 
+@pytest.mark.sqlite_only
 def test_a_cancelled_apply_job_records_no_verification(session_factory, settings, estate):
     catalog = estate["catalog"]
     item = remediation.start(session_factory, STAFF, settings, catalog, "TST-01", ["web-a"], estate["run_id"])
@@ -185,6 +188,7 @@ def test_a_cancelled_apply_job_records_no_verification(session_factory, settings
     assert "cancelled" in done.message
 
 
+@pytest.mark.sqlite_only
 def test_withdrawing_cancels_the_running_check_job(session_factory, settings, estate):
     catalog = estate["catalog"]
     item = remediation.start(session_factory, STAFF, settings, catalog, "TST-01", ["web-a"], estate["run_id"])
@@ -199,6 +203,7 @@ def test_withdrawing_cancels_the_running_check_job(session_factory, settings, es
             remediation.withdraw(db, STAFF, item.id)
 
 
+@pytest.mark.sqlite_only
 def test_start_refuses_what_is_not_a_failing_result(session_factory, settings, estate):
     catalog = estate["catalog"]
     with pytest.raises(ValidationFailed, match="no Ansible remediation"):
