@@ -20,6 +20,7 @@ from pathlib import Path
 
 from probes import __version__, signing
 from probes.collectors.antivirus import AntivirusCollector, providers_for
+from probes.collectors.antivirus.clamav import ClamavProvider
 from probes.collectors.firewall import FirewallCollector
 from probes.collectors.sshd import SshdCollector
 from probes.collectors.health import HealthCollector
@@ -103,7 +104,7 @@ def build_collectors(settings: AgentSettings) -> list:
     The Lynis collector starts runs only once `Agent.run_forever` allows it (`starts_runs`): a run
     outlives one collection, and `ops agent once` ends after one report.
     """
-    collectors = [HealthCollector(settings.required_services)]
+    collectors = [HealthCollector(settings.required_services, services_scope=settings.services_scope)]
     collectors.extend(_optional_collectors(settings))
     if settings.lynis_interval_hours:
         collectors.append(LynisCollector(settings.state_dir, settings.lynis_interval_hours,
@@ -114,6 +115,9 @@ def build_collectors(settings: AgentSettings) -> list:
 def _optional_collectors(settings: AgentSettings) -> list:
     found = []
     providers = providers_for(settings.antivirus_provider, clamd_socket=settings.clamd_socket)
+    for provider in providers:  # clamonacc counts like the health services ([agent] services_scope)
+        if isinstance(provider, ClamavProvider):
+            provider.services_scope = settings.services_scope
     if providers:
         found.append(AntivirusCollector(providers))
     found.append(FirewallCollector())

@@ -20,6 +20,8 @@ RANGES = {"interval_seconds": (5, 86400), "spool_max_bytes": (64 * 1024, 2**40),
           "request_timeout_seconds": (0.1, 300), "lynis_interval_hours": (0, 24 * 30),
           "lynis_timeout_minutes": (1, 24 * 60), "updates_interval_minutes": (0, 7 * 24 * 60)}
 
+SERVICES_SCOPES = ("all", "netns")
+
 
 class AgentConfigError(ProbeError):
     """The [agent] section is wrong; the message names file, key and problem."""
@@ -57,6 +59,9 @@ class AgentSettings:
     lynis_interval_hours: int = 24
     lynis_timeout_minutes: int = 30
     updates_interval_minutes: int = 60
+    # Which processes count for required_services and clamonacc: "all" of the machine, or only those
+    # in the agent's own network namespace ("netns": lab hosts, which share one machine's processes).
+    services_scope: str = "all"
 
     def __post_init__(self):
         for name, (low, high) in RANGES.items():
@@ -66,6 +71,8 @@ class AgentSettings:
         if self.antivirus_provider not in ("clamav", "kesl", "defender", "wsc", "none"):
             raise AgentSettingError("antivirus_provider", f"antivirus_provider must be clamav, kesl, defender, wsc or none "
                              f"(got {self.antivirus_provider!r})")
+        if self.services_scope not in SERVICES_SCOPES:
+            raise AgentSettingError("services_scope", f"services_scope must be all or netns (got {self.services_scope!r})")
 
 
 def load_agent_settings(path: Path | str) -> AgentSettings:

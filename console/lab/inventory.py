@@ -54,9 +54,18 @@ def host_vars(state: LabState, host: LabHost, console_url: str, agent_wheel: str
         # The sensor protects the lab's /24; `ops lab traffic --live` comes from 198.18.20.0/24, outside.
         "ops_ids_home_net": f"[198.19.{state.subnet_index}.0/{state.prefix_length}]",
         "ops_ups": "",
-        # Lab hosts share this machine's processes: only sshd is theirs for sure.
-        "ops_base_services": ["ssh"],
+        # Lab hosts share this machine's processes: their agents count only those in the host's own network
+        # namespace (services_scope "netns"): its sshd, and the chronyd the baseline starts there (chronyd -x:
+        # it never sets this machine's clock). The kernel takes one auditd per machine: the baseline starts
+        # none in the lab (playbooks/remediate/auditd.yml starts one, on one host; docs/remediation.md).
+        "ops_services_scope": "netns",
+        "ops_base_services": ["ssh", "chrony"],
         "ops_required_services": [],
+        "ops_run_auditd": False,
+        # The baseline reloads the host's own sshd (SIGHUP through its pid file).
+        "ops_sshd_pid_file": str(Path(host.sshd_dir) / "sshd.pid"),
+        # Install roots are under a folder only root can enter: daemons keep running as root there.
+        "ops_daemon_user": "root",
         "ops_agent_wheel": agent_wheel,
     }
     if console_url:

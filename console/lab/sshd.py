@@ -4,6 +4,15 @@ sshd runs in the host's namespace (started with `ip netns exec`), so an
 Ansible SSH session to the host, and everything it starts, runs there too.
 Root logs in with the lab's key only. StrictModes is off because lab files
 may live under a world-writable temporary folder (pytest's tmp_path).
+
+Like Debian's sshd_config, the config first includes the host's
+etc/ssh/sshd_config.d/*.conf (under its install root), so the baseline's
+hardening file is in force (first value wins) and `sshd -T` reports it. A
+last `Match Address <gateway>` block lets root log in by key from the lab's
+gateway, where Ansible (the control node) connects from, even once the
+hardening says `PermitRootLogin no`: a lab concession (docs/remediation.md);
+`sshd -T` without -C reports the global value, which is what SRV-04 reads.
+The baseline's handler reloads this sshd with SIGHUP through its PidFile.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ SSHD = "/usr/sbin/sshd"
 PRIVSEP_DIR = Path("/run/sshd")  # compiled into Debian's sshd; missing where systemd never ran
 
 CONFIG = """# sshd for lab host {name} ({address}), written by `ops lab up`.
+Include {include}
 ListenAddress {address}
 Port 22
 HostKey {host_key}
@@ -36,6 +46,9 @@ MaxSessions 50
 MaxStartups 100:30:200
 Subsystem sftp /usr/lib/openssh/sftp-server
 AcceptEnv LANG LC_*
+# Ansible connects from the lab's gateway as root with the lab's key, whatever the hardening says.
+Match Address {gateway}
+    PermitRootLogin prohibit-password
 """
 
 
@@ -55,8 +68,10 @@ def write_config(state: LabState, host: LabHost) -> None:
     paths = files(host)
     make_key(paths["host_key"], f"lab host {host.name}")
     authorized_keys = Path(state.directory) / "authorized_keys"
+    include = Path(host.install_root) / "etc/ssh/sshd_config.d/*.conf"
     paths["config"].write_text(CONFIG.format(name=host.name, address=host.address, host_key=paths["host_key"],
-                                             pid_file=paths["pid_file"], authorized_keys=authorized_keys))
+                                             pid_file=paths["pid_file"], authorized_keys=authorized_keys,
+                                             include=include, gateway=state.gateway))
 
 
 def start(host: LabHost) -> None:

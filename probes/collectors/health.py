@@ -2,16 +2,21 @@
 
 Services are checked by process name (what the inventory's
 ops_base_services and ops_role_services list), so the check works with
-or without systemd. The clock offset comes from `chronyc tracking` when
-chrony runs; where it cannot be told, it is reported as unknown, never 0.
+or without systemd. With scope "netns" only processes in the agent's own
+network namespace count (their /proc/<pid>/ns/net is the agent's): lab
+hosts are network namespaces of one machine and see each other's
+processes. The clock offset comes from `chronyc tracking` when chrony
+runs; where it cannot be told, it is reported as unknown, never 0.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 
 import psutil
@@ -27,10 +32,13 @@ class HealthCollector:
     name = "health"
 
     def __init__(self, required_services: list[str] | None = None, run: Callable = subprocess.run,
-                 cpu_interval: float = 0.2):
+                 cpu_interval: float = 0.2, services_scope: str = "all"):
+        if services_scope not in ("all", "netns"):
+            raise ValueError(f"services_scope must be all or netns (got {services_scope!r})")
         self.required_services = required_services or []
         self.run = run
         self.cpu_interval = cpu_interval
+        self.services_scope = services_scope
 
     def collect(self) -> dict:
         memory, swap = psutil.virtual_memory(), psutil.swap_memory()
@@ -67,7 +75,10 @@ class HealthCollector:
 
     def _services(self) -> list[dict]:
         running = set()
+        netns_only = self.services_scope == "netns"
         for process in psutil.process_iter(["name"]):
+            if netns_only and not same_network_namespace(process.pid):
+                continue
             running.add(process.info["name"] or "")
         return [{"name": service, "running": any(n in running for n in PROCESS_NAMES.get(service, (service,)))}
                 for service in self.required_services]
@@ -78,6 +89,15 @@ class HealthCollector:
         except (OSError, subprocess.SubprocessError):
             return None, None
         return parse_chrony_offset(result.stdout) if result.returncode == 0 else (None, None)
+
+
+def same_network_namespace(pid: int, proc: Path | str = "/proc") -> bool:
+    """Whether process pid is in this process's network namespace; False when that cannot be read."""
+    proc = Path(proc)
+    try:
+        return os.readlink(proc / str(pid) / "ns" / "net") == os.readlink(proc / "self" / "ns" / "net")
+    except OSError:
+        return False
 
 
 def parse_chrony_offset(output: str) -> tuple[float | None, str | None]:

@@ -7,7 +7,9 @@ database is loaded (a locally built database). The build time is ctime()
 output in the host's local time without a zone, so it is read as local
 time. On Linux ClamAV's real-time (on-access) protection is the separate
 clamonacc process, so real-time protection is on exactly when a process
-named clamonacc runs. Logs are read from their last 256 KiB only.
+named clamonacc runs (with services_scope "netns": one in the agent's own
+network namespace, as for the health services). Logs are read from their
+last 256 KiB only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from probes.collectors import CollectorFailed, iso
+from probes.collectors.health import same_network_namespace
 
 MAX_ANSWER = 64 * 1024
 LOG_TAIL_BYTES = 256 * 1024
@@ -41,7 +44,10 @@ class ClamavProvider:
     def __init__(self, socket_path: Path | str = "/run/clamav/clamd.ctl",
                  freshclam_log: Path | str = "/var/log/clamav/freshclam.log",
                  clamd_binary: Path | str = "/usr/sbin/clamd", scan_log: Path | str | None = None,
-                 timeout: float = 5, proc: Path | str = "/proc") -> None:
+                 timeout: float = 5, proc: Path | str = "/proc", services_scope: str = "all") -> None:
+        if services_scope not in ("all", "netns"):
+            raise ValueError(f"services_scope must be all or netns (got {services_scope!r})")
+        self.services_scope = services_scope
         self.socket_path, self.freshclam_log = Path(socket_path), Path(freshclam_log)
         self.clamd_binary, self.proc, self.timeout = Path(clamd_binary), Path(proc), timeout
         self.scan_log = Path(scan_log) if scan_log else None
@@ -52,7 +58,8 @@ class ClamavProvider:
     def status(self) -> dict:
         """Everything known about ClamAV; clamd not answering is `running: False`, not an error."""
         found = {"provider": "clamav", "product": "ClamAV", "installed": self.installed(),
-                 "running": self.ping(), "realtime_protection": process_running(self.proc, "clamonacc"),
+                 "running": self.ping(),
+                 "realtime_protection": process_running(self.proc, "clamonacc", self.services_scope == "netns"),
                  "engine_version": None, "signature_version": None, "signature_date": None,
                  "freshclam_last_update": iso(freshclam_last_update(tail_lines(self.freshclam_log)))}
         found.update(last_scan(tail_lines(self.scan_log)))
@@ -154,15 +161,16 @@ def tail_lines(path: Path | None, max_bytes: int = LOG_TAIL_BYTES) -> list[str]:
     return lines[1:] if size > max_bytes else lines
 
 
-def process_running(proc: Path, name: str) -> bool:
-    """Whether a process whose /proc/<pid>/comm is `name` exists."""
+def process_running(proc: Path, name: str, netns_only: bool = False) -> bool:
+    """Whether a process whose /proc/<pid>/comm is `name` exists (in this network namespace, if netns_only)."""
     try:
         entries = [entry for entry in proc.iterdir() if entry.name.isdigit()]
     except OSError:
         return False
     for entry in entries:
         try:
-            if (entry / "comm").read_text(errors="replace").strip() == name:
+            if (entry / "comm").read_text(errors="replace").strip() == name and (
+                    not netns_only or same_network_namespace(int(entry.name), proc)):
                 return True
         except OSError:
             continue
