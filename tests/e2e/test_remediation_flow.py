@@ -98,7 +98,7 @@ def test_it_staff_fixes_a_failing_firewall_control_and_sees_it_verified(fix_lab,
 
     log_in(page, console.url, "tuan")
     page.goto(f"{console.url}/compliance/controls/FW-02")
-    expect(page.get_by_test_id("remediation")).to_contain_text("site.yml --tags firewall")
+    expect(page.get_by_test_id("remediation")).to_contain_text("remediate/firewall.yml")
     expect(page.get_by_test_id("fix-form")).to_contain_text(f"Failing hosts in run {run_id}")
     expect(page.get_by_test_id("fix-form").get_by_label("lab-host-01")).to_be_checked()
     page.get_by_test_id("fix-with-ansible").click()

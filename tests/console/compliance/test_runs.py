@@ -152,6 +152,7 @@ def test_only_an_admin_may_waive(session_factory, synced):
                                   "not mine to accept", utcnow() + timedelta(days=1))
 
 
+@pytest.mark.sqlite_only  # rendering; the report's queries run on both databases in the other report tests
 def test_pdf_reports_render_vietnamese_and_english_text(session_factory, ids_agent, tmp_path):
     catalog = load_catalog()
     ingest(session_factory, ids_agent, report(IDS, firewall=ACCEPTING))
