@@ -29,9 +29,7 @@ def remediations_list():
         401: {$ref: "#/components/responses/Unauthorized"}
     """
     require(current_actor(), "view")
-    control_id = request.args.get("control_id") or ""
-    if len(control_id) > 32:
-        raise ValidationFailed("control_id", "at most 32 characters")
+    control_id = _control_id(request.args.get("control_id") or "")
     rows = remediation.list_remediations(db(), state=request.args.get("state") or None, control_id=control_id or None,
                                          limit=int_arg("limit", 100, 1, 500))
     return ok([remediation.as_dict(item) for item in rows])
@@ -68,15 +66,19 @@ def remediations_start():
     hosts = body.get("hosts")
     if not isinstance(hosts, list) or len(hosts) > 500 or not all(isinstance(h, str) and len(h) <= 255 for h in hosts):
         raise ValidationFailed("hosts", "must be a list of at most 500 host names")
-    control_id = text_field(body, "control_id")
-    if len(control_id) > 32:
-        raise ValidationFailed("control_id", "at most 32 characters")
+    control_id = _control_id(text_field(body, "control_id"))
     run_id = body.get("run_id")
     if run_id is not None and (not isinstance(run_id, int) or isinstance(run_id, bool) or not 0 < run_id < 2**31):
         raise ValidationFailed("run_id", "must be a positive integer")
     item = remediation.start(runtime().session_factory, current_actor(), settings(), catalog(),
                              control_id, hosts, run_id)
     return ok(remediation.as_dict(item), 201)
+
+
+def _control_id(value: str) -> str:
+    if len(value) > 32:
+        raise ValidationFailed("control_id", "at most 32 characters")
+    return value
 
 
 @bp.get("/api/v1/remediations/<int:remediation_id>")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from console.compliance.conditions import Check, ConditionError, compile_condition, fields_read, parse_duration
 from console.errors import OpsError
+from console.jobs.targets import list_playbooks
 
 BUILT_IN = Path(__file__).resolve().parent / "controls"
 # The playbooks a remediation may name: the repository's own, unless [jobs] playbooks_dir says otherwise.
@@ -277,15 +278,15 @@ class PlaybookIndex:
     def __init__(self, folder: Path):
         self.folder = folder
         self._tags: dict[Path, set[str]] = {}
+        self._playbooks: set[str] | None = None
 
     def problem(self, remediation: Remediation) -> tuple[str, str] | None:
         if not self.folder.is_dir():
             return "playbook" if remediation.playbook else "role", f"no playbooks folder {self.folder}"
         if remediation.playbook:
-            path = self.folder / remediation.playbook
-            if not path.is_file():
+            if remediation.playbook not in self.playbooks():
                 return "playbook", f"no playbook {remediation.playbook} in {self.folder}"
-            defined = self.tags_of(path)
+            defined = self.tags_of(self.folder / remediation.playbook)
             if defined is None:
                 return "playbook", f"{remediation.playbook} is not a readable playbook (a YAML list of plays)"
         else:
@@ -299,6 +300,12 @@ class PlaybookIndex:
         if unknown:
             return "tags", f"tag {unknown[0]} is defined nowhere in {remediation.job_playbook} or its role"
         return None
+
+    def playbooks(self) -> set[str]:
+        """What a job may run from this folder (console.jobs.targets), read once."""
+        if self._playbooks is None:
+            self._playbooks = set(list_playbooks(self.folder))
+        return self._playbooks
 
     def site_roles(self) -> set[str]:
         plays = _yaml_list(self.folder / "site.yml") or []

@@ -221,11 +221,11 @@ class _Sources:
         return per_sensor.get(target.name, other)
 
 
-def host_targets(session: Session) -> list[Target]:
-    """Every active host with its groups and variables, ordered by name."""
+def host_targets(session: Session, only: list[str] | None = None) -> list[Target]:
+    """Every active host (or those named in `only`) with its groups and variables, ordered by name."""
     return [Target(name=host.name, kind="host", unit=host.unit, host_id=host.id, variables=host.variables,
                    groups=host.groups | set(host.roles) | ({host.unit} if host.unit else set()))
-            for host in active_hosts(session)]
+            for host in active_hosts(session, only)]
 
 
 class Tally:

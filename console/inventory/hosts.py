@@ -107,15 +107,19 @@ class ActiveHost:
     groups: frozenset
 
 
-def active_hosts(session: Session) -> list[ActiveHost]:
-    """Every active host with its groups and variables, ordered by name (two queries, whatever the count)."""
+def active_hosts(session: Session, only: list[str] | None = None) -> list[ActiveHost]:
+    """Every active host (or those named in `only`) with its groups and variables, ordered by name
+    (two queries, whatever the count)."""
     names: dict[int, set[str]] = {}
     query = select(host_groups.c.host_id, InventoryGroup.name).join(InventoryGroup,
                                                                      InventoryGroup.id == host_groups.c.group_id)
+    hosts = select(Host.id, Host.name, Host.unit, Host.roles, Host.variables).where(Host.status == HostStatus.active)
+    if only is not None:
+        query = query.join(Host, Host.id == host_groups.c.host_id).where(Host.name.in_(only))
+        hosts = hosts.where(Host.name.in_(only))
     for host_id, group in session.execute(query):
         names.setdefault(host_id, set()).add(group)
-    rows = session.execute(select(Host.id, Host.name, Host.unit, Host.roles, Host.variables)
-                           .where(Host.status == HostStatus.active).order_by(Host.name))
+    rows = session.execute(hosts.order_by(Host.name))
     return [ActiveHost(host_id, name, unit or "", list(roles or []), variables or {},
                        frozenset(names.get(host_id, set())))
             for host_id, name, unit, roles, variables in rows]

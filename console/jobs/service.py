@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -147,8 +147,6 @@ def hand_over(factory: sessionmaker[Session], settings: Settings, job_id: int, s
 
 def changed_output(session: Session, job_id: int, limit: int = 500) -> dict[str, list[JobEvent]]:
     """Per host, the stored events of tasks that changed (or would change, in check mode), with their diffs."""
-    from sqlalchemy import or_
-
     wanted = or_(JobEvent.outcome.in_(("changed", "failed", "unreachable")), JobEvent.event_type == "runner_on_file_diff")
     query = select(JobEvent).where(JobEvent.job_id == job_id, wanted).order_by(JobEvent.seq).limit(limit)
     found: dict[str, list[JobEvent]] = {}

@@ -29,6 +29,7 @@ from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
 from console.common.paging import get_or_404
+from console.common.time import iso
 from console.compliance import history
 from console.compliance.catalog import Catalog, LoadedControl
 from console.compliance.engine import evaluate
@@ -271,7 +272,7 @@ def _verify_when_reported(session: Session, item: Remediation, catalog: Catalog,
         _end(item, RemediationState.error, f"control {item.control_id} is no longer in the catalog")
         return
     unreachable = _unreachable_hosts(session, item)
-    targets = {t.name: t for t in host_targets(session) if t.name in set(item.hosts)}
+    targets = {t.name: t for t in host_targets(session, item.hosts)}
     reports = agent_evidence.latest(session, [t.host_id for t in targets.values()])
     waiting = [name for name, target in targets.items() if name not in unreachable
                and not _reported_after(reports[target.host_id], item.apply_ended_at)]
@@ -287,7 +288,7 @@ def _verify_when_reported(session: Session, item: Remediation, catalog: Catalog,
             results.append(_verdict(name, "unknown", f"{name} is no longer an active inventory host",
                                     {"k": "remediation_gone", "host": name}))
         elif name in waiting:
-            minutes = settings_minutes(item)
+            minutes = _waited_minutes(item)
             results.append(_verdict(name, "unknown", f"no agent report since the apply job ended (waited {minutes} min)",
                                     {"k": "remediation_no_report", "minutes": minutes}))
         else:
@@ -301,7 +302,7 @@ def _verify_when_reported(session: Session, item: Remediation, catalog: Catalog,
     item.message = "; ".join(failing)[:2000]
 
 
-def settings_minutes(item: Remediation) -> int:
+def _waited_minutes(item: Remediation) -> int:
     return max(1, round((item.verify_deadline - item.apply_ended_at).total_seconds() / 60))
 
 
@@ -333,17 +334,15 @@ def chain(session: Session, item: Remediation) -> dict:
     return {
         "remediation": item,
         "check_job": check_job,
-        "check_changes": jobs.changed_output(session, check_job.id) if check_job else {},
+        "check_changes": jobs.changed_output(session, check_job.id) if check_job and check_job.state.finished else {},
         "apply_job": apply_job,
-        "apply_changes": jobs.changed_output(session, apply_job.id) if apply_job else {},
+        "apply_changes": jobs.changed_output(session, apply_job.id) if apply_job and apply_job.state.finished else {},
         "can_approve": item.needs_approval and not item.approved_by and item.state == RemediationState.checked,
         "can_apply": item.state == RemediationState.checked and (item.approved_by or not item.needs_approval),
     }
 
 
 def as_dict(item: Remediation) -> dict:
-    from console.common.time import iso
-
     return {"id": item.id, "control_id": item.control_id, "severity": item.severity, "run_id": item.run_id,
             "hosts": item.hosts, "playbook": item.playbook, "tags": item.tags, "state": item.state.value,
             "needs_approval": item.needs_approval, "requested_by": item.requested_by,

@@ -16,7 +16,6 @@ from rules.sources import Source
 
 REPO = Path(__file__).resolve().parents[2]
 SURICATA = Path("/usr/bin/suricata")
-needs_suricata = pytest.mark.skipif(not SURICATA.exists(), reason="needs Suricata 7 (/usr/bin/suricata)")
 
 
 def bundled_dir(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -62,7 +61,6 @@ def test_file_list_is_suricata_updates():
     assert list(bundled.DIST_FILES) == list(listed)
 
 
-@needs_suricata
 def test_search_order_is_suricata_updates():
     # suricata-update's list before config.init amends it from `suricata --build-info`
     base = [Path(p) for p in su_config.DEFAULT_DIST_RULE_PATH if p not in ("/usr/share/suricata/rules",)]
@@ -117,7 +115,6 @@ def test_nothing_to_search_is_a_warning(monkeypatch, tmp_path):
     assert files == [] and f"looked in {tmp_path / 'a'}, {tmp_path / 'b'}" in messages[0]
 
 
-@needs_suricata
 def test_protocol_turned_off_disables_its_rules_with_one_message(rules_config, tmp_path):
     with_bundled(rules_config, str(bundled_dir(tmp_path, DIST)))
     sensor = yaml_with(rules_config, tmp_path, {"smtp": {"enabled": "no"}, "dnp3": {"enabled": "detection-only"},
@@ -130,7 +127,6 @@ def test_protocol_turned_off_disables_its_rules_with_one_message(rules_config, t
     assert not any("protocol dnp3" in m or "protocol dns" in m for m in candidate.messages)
 
 
-@needs_suricata
 def test_enable_conf_turns_a_rule_back_on_as_in_suricata_update(rules_config, tmp_path):
     with_bundled(rules_config, str(bundled_dir(tmp_path, DIST)))
     (rules_config.policy_dir / "enable.conf").write_text("2220001\n")
@@ -140,7 +136,6 @@ def test_enable_conf_turns_a_rule_back_on_as_in_suricata_update(rules_config, tm
     assert (enabled[2220000], enabled[2220001]) == (False, True)
 
 
-@needs_suricata
 def test_modbus_dnp3_enip_unset_are_off_as_in_suricata(rules_config, tmp_path):
     with_bundled(rules_config, str(bundled_dir(tmp_path, DIST)))
     candidate = build.build(rules_config.model_copy(update={"suricata": SURICATA}))  # the fixture's yaml sets none
@@ -149,7 +144,6 @@ def test_modbus_dnp3_enip_unset_are_off_as_in_suricata(rules_config, tmp_path):
             "(not set there: Suricata leaves it off)") in candidate.messages
 
 
-@needs_suricata
 def test_ja3_rules_are_disabled_when_ja3_is_off(rules_config, tmp_path):
     (rules_config.local_dir / "ja3.rules").write_text(
         'alert tls any any -> any any (msg:"OPS ja3 test"; ja3.hash; content:"e7eca2baf4458d095b7f45da28c16c34"; '
@@ -168,7 +162,6 @@ def test_unreadable_suricata_yaml_is_a_warning(rules_config, tmp_path):
     assert suriconf is None and "missing.yaml not found" in messages[0]
 
 
-@needs_suricata
 def test_installed_bundled_rules_pass_suricata_test_with_the_fixture_yaml(rules_config):
     """Suricata refuses modbus and dnp3 rules when the yaml does not enable them: they are disabled first."""
     with_bundled(rules_config, "")
@@ -179,7 +172,6 @@ def test_installed_bundled_rules_pass_suricata_test_with_the_fixture_yaml(rules_
     assert verdict.ok, verdict
 
 
-@needs_suricata
 def test_suricata_yaml_dump_is_reused_until_the_file_or_an_include_changes(tmp_path, monkeypatch):
     included = tmp_path / "app-layer.yaml"
     included.write_text("%YAML 1.1\n---\napp-layer:\n  protocols:\n    smtp:\n      enabled: no\n")

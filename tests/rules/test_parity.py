@@ -49,9 +49,6 @@ DOCUMENTED_DIFFERENCES = {
 OWN_MATCHER_LINES = ["msg:^VENDOR SCAN RDP", "classtype:web-application-attack"]  # added to disable.conf
 OWN_MATCHERS = [parse_match(line) for line in OWN_MATCHER_LINES]
 
-pytestmark = pytest.mark.skipif(not SURICATA.exists(), reason="needs Suricata 7 (/usr/bin/suricata)")
-
-
 def sensor_yaml(path: Path, base: Path, protocols_set: dict) -> Path:
     """The fixture's suricata.yaml with app-layer settings as a sensor's file has them."""
     document = yaml.safe_load(base.read_text())

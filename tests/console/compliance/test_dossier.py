@@ -5,10 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
-
-import pytest
 
 from console.compliance import dossier
 from console.compliance.catalog import load_catalog
@@ -16,8 +13,6 @@ from console.compliance import runs as compliance_runs
 from console.access.actor import Actor
 from tests.console.compliance import estate
 from tests.console.compliance.helpers import ops
-
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
 
 
 def pdf_text(data: bytes, tmp_path) -> str:

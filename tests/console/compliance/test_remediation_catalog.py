@@ -6,18 +6,9 @@ import pytest
 
 from console.compliance.catalog import CatalogError, load_catalog
 from tests.console.compliance.helpers import ops
+from tests.console.compliance.test_catalog import GOOD
 
-CONTROL = """controls:
-  - id: TS-01
-    title: {vi: Thử, en: Test}
-    rationale: {vi: Vì sao, en: Why}
-    category: server
-    severity: high
-    applies_to: {all_hosts: true}
-    evidence: {source: agent_report, max_age: 30m}
-    condition: {field: firewall.input_policy, op: eq, value: drop}
-    remediation:
-REMEDIATION"""
+CONTROL = GOOD + "    remediation:\nREMEDIATION"
 FIX_PLAYBOOK = """- name: Fix
   hosts: all
   gather_facts: false

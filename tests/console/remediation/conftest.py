@@ -1,4 +1,4 @@
-"""Fixtures for remediations: a console whose controls, playbooks and inventory are small ones made here.
+"""Fixtures for remediations: a console with the jobs tests' inventory and playbooks, and controls made here.
 
 web-a and web-b run over `ansible_connection: local`; far-1 is an SSH host
 at an address where nothing listens (tests.console.jobs' far_address), so
@@ -12,41 +12,30 @@ from __future__ import annotations
 
 import pytest
 
-from tests.console.jobs.conftest import far_address  # noqa: F401 (a fixture)
+from tests.console.jobs.conftest import far_address, jobs_files  # noqa: F401 (fixtures)
 
-CONTROLS = """
-controls:
-  - id: TST-01
-    title: {vi: Tệp đánh dấu đã sửa, en: The marker file is fixed}
-    rationale: {vi: Kiểm thử., en: A test control.}
+CONTROL = """
+  - id: {id}
+    title: {{vi: Tệp đánh dấu {id}, en: The marker file of {id}}}
+    rationale: {{vi: Kiểm thử., en: A test control.}}
     category: server
-    severity: high
-    applies_to: {all_hosts: true}
-    evidence: {source: agent_report, max_age: 30m}
-    condition: {field: marker.state, op: eq, value: fixed}
-    remediation:
-      playbook: remediate/marker.yml
-      vars: {marker_dir: "MARKERS"}
-  - id: TST-02
-    title: {vi: Tệp đánh dấu nghiêm trọng, en: The critical marker is fixed}
-    rationale: {vi: Kiểm thử., en: A test control.}
-    category: server
-    severity: critical
-    applies_to: {all_hosts: true}
-    evidence: {source: agent_report, max_age: 30m}
-    condition: {field: marker.state, op: eq, value: fixed}
-    remediation:
-      playbook: remediate/marker.yml
-      vars: {marker_dir: "MARKERS"}
-  - id: TST-03
-    title: {vi: Kiểm tra thủ công, en: Checked by hand}
-    rationale: {vi: Kiểm thử., en: A test control.}
-    category: server
-    severity: low
-    applies_to: {all_hosts: true}
-    evidence: {source: agent_report, max_age: 30m}
-    condition: {field: marker.state, op: eq, value: fixed}
+    severity: {severity}
+    applies_to: {{all_hosts: true}}
+    evidence: {{source: agent_report, max_age: 30m}}
+    condition: {{field: marker.state, op: eq, value: fixed}}
 """
+FIX = """    remediation:
+      playbook: remediate/marker.yml
+      vars: {{marker_dir: "{markers}"}}
+"""
+
+
+def controls(markers) -> str:
+    """TST-01 (high) and TST-02 (critical) are fixed by writing the marker; TST-03 is fixed by hand."""
+    fix = FIX.format(markers=markers)
+    return ("controls:" + CONTROL.format(id="TST-01", severity="high") + fix
+            + CONTROL.format(id="TST-02", severity="critical") + fix + CONTROL.format(id="TST-03", severity="low"))
+
 
 MARKER_PLAYBOOK = """
 - name: Fix the marker
@@ -62,36 +51,17 @@ MARKER_PLAYBOOK = """
 
 
 @pytest.fixture
-def fix_files(tmp_path, far_address):  # noqa: F811
-    inventory = tmp_path / "inventory"
-    inventory.mkdir()
-    (inventory / "hosts.yml").write_text(f"""
-all:
-  vars:
-    ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
-  children:
-    webs:
-      hosts:
-        web-a: {{ansible_connection: local}}
-        web-b: {{ansible_connection: local}}
-    far:
-      hosts:
-        far-1:
-          ansible_connection: ssh
-          ansible_host: {far_address}
-          ansible_user: nobody
-          ansible_ssh_common_args: "-o ConnectTimeout=3 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
-""")
+def fix_files(tmp_path, jobs_files):
+    """The jobs tests' inventory and playbooks, with remediate/marker.yml and the TST controls."""
+    inventory, playbooks = jobs_files
     markers = tmp_path / "markers"
     markers.mkdir()
-    playbooks = tmp_path / "playbooks"
-    (playbooks / "remediate").mkdir(parents=True)
+    (playbooks / "remediate").mkdir()
     (playbooks / "remediate" / "marker.yml").write_text(MARKER_PLAYBOOK.lstrip())
-    (playbooks / "site.yml").write_text("- name: Nothing\n  hosts: all\n  gather_facts: false\n  tasks: []\n")
-    controls = tmp_path / "controls"
-    controls.mkdir()
-    (controls / "test.yaml").write_text(CONTROLS.replace("MARKERS", str(markers)))
-    return inventory, playbooks, controls, markers
+    controls_dir = tmp_path / "controls"
+    controls_dir.mkdir()
+    (controls_dir / "test.yaml").write_text(controls(markers))
+    return inventory, playbooks, controls_dir, markers
 
 
 @pytest.fixture
