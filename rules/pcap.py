@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scapy.layers.inet import IP, TCP, UDP
-from scapy.layers.l2 import Ether
-from scapy.utils import wrpcap
+# scapy is imported where a packet is made, not here: importing it costs about a second, which every
+# `ops` command paid (the CLI reaches this module through the rule manager) though few make a pcap.
 
 CLIENT_MAC, SERVER_MAC = "02:00:00:00:0a:01", "02:00:00:00:0a:02"
 
@@ -40,6 +39,8 @@ class PcapWriter:
 
     def add(self, flow: Flow) -> None:
         if flow.proto == "udp":
+            from scapy.layers.inet import UDP
+
             for side, data in flow.payloads:
                 self._add(self._frame(flow, side) / UDP(sport=self._ports(flow, side)[0],
                                                         dport=self._ports(flow, side)[1]) / data)
@@ -66,6 +67,8 @@ class PcapWriter:
         self._segment(flow, "client", "A", seq, b"")
 
     def _segment(self, flow: Flow, side: str, flags: str, seq: dict, data: bytes) -> None:
+        from scapy.layers.inet import TCP
+
         sport, dport = self._ports(flow, side)
         ack = seq[_other(side)] if "A" in flags else 0
         self._add(self._frame(flow, side) / TCP(sport=sport, dport=dport, flags=flags, seq=seq[side], ack=ack,
@@ -73,6 +76,9 @@ class PcapWriter:
 
     @staticmethod
     def _frame(flow: Flow, side: str):
+        from scapy.layers.inet import IP
+        from scapy.layers.l2 import Ether
+
         if side == "client":
             return Ether(src=CLIENT_MAC, dst=SERVER_MAC) / IP(src=flow.client, dst=flow.server)
         return Ether(src=SERVER_MAC, dst=CLIENT_MAC) / IP(src=flow.server, dst=flow.client)
@@ -82,6 +88,8 @@ class PcapWriter:
         return (flow.client_port, flow.server_port) if side == "client" else (flow.server_port, flow.client_port)
 
     def write(self, path: Path) -> None:
+        from scapy.utils import wrpcap
+
         wrpcap(str(path), self.packets)
 
 

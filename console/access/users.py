@@ -8,6 +8,7 @@ time, so the login form does not reveal user names.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -31,7 +32,15 @@ from console.settings import SecuritySettings
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 LOCALES = ("vi", "en")
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user is unknown, so a miss costs what a wrong password costs.
+
+    Made on first use, not at import: one argon2id hash is most of a second of every `ops` command's start.
+    """
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class LoginOutcome(str, enum.Enum):
@@ -223,7 +232,7 @@ def authenticate(session: Session, security: SecuritySettings, username: str, pa
     user = session.scalar(select(User).where(User.username == username))
     wait = _name_wait(session, security, username, client_addr, user, now)
     if wait:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         audit.record(session, actor, "login", "user", username, outcome="denied",
                      reason="locked for this address")
         return LoginResult(LoginOutcome.locked, retry_after_seconds=wait)
@@ -231,7 +240,7 @@ def authenticate(session: Session, security: SecuritySettings, username: str, pa
         return directory.sign_in(session, username, password or "", actor, user, now)
     if user is None or not user.is_active or not _verify(user.password_hash, password):
         if user is None:
-            _verify(_DUMMY_HASH, password)
+            _verify(_dummy_hash(), password)
         reason = "unknown user" if user is None else ("disabled" if not user.is_active else "wrong password")
         audit.record(session, actor, "login", "user", username, outcome="failure", reason=reason)
         return LoginResult(LoginOutcome.invalid)
@@ -244,7 +253,7 @@ def authenticate(session: Session, security: SecuritySettings, username: str, pa
 
 def burn_password_time(password: str) -> None:
     """Spend the time a password check costs, for an answer that must not be quicker for unknown names."""
-    _verify(_DUMMY_HASH, password)
+    _verify(_dummy_hash(), password)
 
 
 def _address_wait(session: Session, security: SecuritySettings, client_addr: str, now: datetime) -> int:
