@@ -9,13 +9,17 @@ OPS := $(BIN)/ops
 MO := console/translations/vi/LC_MESSAGES/messages.mo
 ASSETS := console/static/vendor/.stamp
 
-.PHONY: demo test setup serve messages clean
+.PHONY: demo test check setup serve messages clean
 
 demo: setup
 	bash scripts/demo.sh
 
 test: setup $(STAMPS)/debian-test
 	bash scripts/run-tests.sh $(PYTEST_ARGS)
+
+# The inner loop: no lab, browser or external server, in under 3 minutes (docs/testing.md).
+check: setup
+	bash scripts/run-tests.sh --check $(PYTEST_ARGS)
 
 setup: $(STAMPS)/debian-base $(STAMPS)/venv $(ASSETS) $(MO)
 

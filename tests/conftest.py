@@ -24,15 +24,34 @@ pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.snmpd", "tests.fixtures.
                   "tests.fixtures.lab"]
 
 
-def pytest_collection_modifyitems(config, items):
-    """Browser tests drive pages, not the database: they run on SQLite only.
+# Fixtures that start a real server or program: a test that uses one (directly or through another
+# fixture) is marked `external`, one that brings up lab hosts `lab` too. `make check` leaves them out.
+LAB_FIXTURES = {"make_lab", "lab", "lab_console"}
+EXTERNAL_FIXTURES = LAB_FIXTURES | {"postgres", "upsd", "slapd", "snmp_ups", "suricata_eve", "clamd",
+                                    "task_worker", "run_now", "rsyslog", "smtp_server", "live_console"}
+# Run first: with pytest-xdist the longest tests start while the short ones fill the other workers,
+# so no worker is left with a lab run at the end (longest-first scheduling).
+SLOW_FIRST = ("lab", "browser", "external")
 
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config, items):
+    """Deselect PostgreSQL variants of browser and `sqlite_only` tests; mark tiers; keep set-ups on one worker.
+
+    Browser tests drive pages, not the database: they run on SQLite only.
     Every page's queries run on both databases in the HTTP-level tests (the
     `client` tests are parametrized over SQLite and PostgreSQL), so a browser
-    test on PostgreSQL would repeat them at the cost of a browser (the suite
-    is kept under 25 minutes). The PostgreSQL variants are deselected, and
-    pytest's summary counts them. So are those of tests marked `sqlite_only`:
-    variants of a flow whose queries another test already runs on both.
+    test on PostgreSQL would repeat them at the cost of a browser. The
+    PostgreSQL variants are deselected, and pytest's summary counts them. So
+    are those of tests marked `sqlite_only`: variants of a flow whose queries
+    another test already runs on both.
+
+    Tiers (docs/testing.md): a test is marked `lab` and `external` from the
+    fixtures it uses; modules that run a program in the test body mark
+    themselves `external`. Tests that share a module-scoped fixture (a lab
+    provisioned once, a server started once) are put in one xdist group named
+    after their module, so pytest-xdist (`--dist loadgroup`) runs them on one
+    worker and the set-up is made once, not once per worker.
     """
     chosen, dropped = [], []
     for item in items:
@@ -42,6 +61,28 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = chosen
+    for item in items:
+        _mark_tiers(item)
+    items.sort(key=lambda item: next((rank for rank, mark in enumerate(SLOW_FIRST) if item.get_closest_marker(mark)),
+                                     len(SLOW_FIRST)))
+
+
+def _mark_tiers(item) -> None:
+    used = set(getattr(item, "fixturenames", ()))
+    if used & LAB_FIXTURES:
+        item.add_marker(pytest.mark.lab)
+    if used & EXTERNAL_FIXTURES or any(item.get_closest_marker(mark) for mark in ("lab", "browser", "postgres")):
+        item.add_marker(pytest.mark.external)
+    if item.get_closest_marker("xdist_group") is None and _uses_module_fixture(item):
+        item.add_marker(pytest.mark.xdist_group(f"module:{item.module.__name__}"))
+
+
+def _uses_module_fixture(item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(definition.scope in ("module", "class", "package")
+               for definitions in info.name2fixturedefs.values() for definition in definitions)
 
 
 @pytest.fixture(scope="session")

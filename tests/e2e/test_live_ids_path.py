@@ -31,7 +31,7 @@ from tests.console.tasks.fixtures import start_consumer
 from tests.e2e.test_browser import log_in, page  # noqa: F401  (the page fixture that collects browser errors)
 from tests.fixtures.lab import ROOT, Lab, LabConsole
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.lab, pytest.mark.browser]
 
 SNMP_RULE = "OPS SNMP request with community public from outside"
 HTTP_SID, SNMP_SID = live_traffic.SIDS["http_admin"], live_traffic.SIDS["snmp_public"]

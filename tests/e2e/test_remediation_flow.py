@@ -30,7 +30,7 @@ from tests.conftest import PASSWORD
 from tests.e2e.test_browser import log_in, page  # noqa: F401  (the page fixture that collects browser errors)
 from tests.fixtures.lab import ROOT, Lab, LabConsole
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.lab, pytest.mark.browser]
 
 REPORT_SECONDS = 90
 

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from console.models import Agent, Host, HostReport
 from tests.fixtures.lab import Lab, LabConsole
 
+pytestmark = pytest.mark.lab  # lab hosts: network namespaces with their own sshd
+
 REPORT_WAIT_SECONDS = 90
 
 

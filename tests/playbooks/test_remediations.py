@@ -29,6 +29,11 @@ EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 FIRST, SECOND = "lab-host-01", "lab-host-02"
 
 
+# LOG-01 starts auditd, and the kernel takes one audit daemon per machine: with pytest-xdist this module
+# (its lab is module-scoped too) runs on one worker, never beside another test that starts auditd.
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("kernel-audit")]
+
+
 @pytest.fixture(scope="module")
 def rlab():
     """2 hosts with the firewall, antivirus and chrony as site.yml sets them up."""

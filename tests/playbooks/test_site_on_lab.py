@@ -15,6 +15,8 @@ import pytest
 
 from tests.fixtures.lab import Lab, LabConsole
 
+pytestmark = pytest.mark.lab  # lab hosts: network namespaces with their own sshd
+
 RULES_V1 = 'alert tcp any any -> $HOME_NET 22 (msg:"OPS lab ssh"; sid:9900001; rev:1;)\n'
 RULES_V2 = RULES_V1 + 'alert tcp any any -> $HOME_NET 80 (msg:"OPS lab http"; sid:9900002; rev:1;)\n'
 

@@ -19,6 +19,8 @@ from console.models import Host
 from console.models.agents import LynisRun
 from tests.fixtures.lab import Lab, LabConsole
 
+pytestmark = pytest.mark.lab  # lab hosts: network namespaces with their own sshd
+
 LYNIS_WAIT_SECONDS = 900
 
 
@@ -35,6 +37,8 @@ def one_host_lab(tmp_path):
         lab.down()
 
 
+# Lynis holds /var/run/lynis.pid, one run per machine: the real runs share one xdist worker.
+@pytest.mark.xdist_group("lynis-pid-file")
 def test_a_lab_hosts_agent_ships_its_lynis_run_and_pending_updates(one_host_lab):
     lab, console = one_host_lab
     token = console.enrollment_token(uses=1)

@@ -25,6 +25,8 @@ from console.access.actor import Actor
 from rules.config import SensorConfig
 from tests.fixtures.lab import Lab
 
+pytestmark = pytest.mark.lab  # lab hosts: network namespaces with their own sshd
+
 REPO = Path(__file__).resolve().parents[3]
 
 
