@@ -192,7 +192,7 @@ def mailbox_command(ctx, port: int, host: str, folder: str | None) -> None:
 def traffic_command(ctx, folder: str | None, rounds: int, live_lab: str | None, every: int) -> None:
     """Scapy-made IDS traffic, offline (default) or live on a lab's wire (--live LAB).
 
-    Offline: traffic on 198.18.20.0/24 ending now, read by Suricata (`suricata -r`) with three test
+    Offline: traffic on 198.18.200.0/24 ending now, read by Suricata (`suricata -r`) with three test
     rules (HTTP URI, DNS query, TCP payload); prints the eve.json path for `ops alerts ingest`.
 
     Live: each round fires the department's rules 9100001 (HTTP /landdb/admin from outside),
