@@ -71,7 +71,10 @@ if (( LAB_HOSTS == 0 )); then
 fi
 
 console="" tasks_worker="" agent="" mailbox="" ups="" scheduler="" traffic="" ksc=""
-trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT INT TERM
+# Ctrl-C or a TERM ends the demo (not only the step it is in); leaving, it stops what it started and removes the lab.
+trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # The demo's Kaspersky Security Center (a replay of its Open API, console/lab/ksc.py): 300 workstations in the
 # department's units, some with old bases or protection off; the console reads it ([endpoints] in ops.toml).

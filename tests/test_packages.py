@@ -38,7 +38,6 @@ import pytest
 import yaml
 
 from console.lab import inventory as lab_inventory
-from console.lab import sshd as lab_sshd
 from console.lab import ups as lab_ups
 from console.lab.state import LabHost, LabState
 from probes.collectors import lynis as lynis_collector

@@ -71,14 +71,14 @@ def sync_inventory_command(ctx, name: str) -> None:
     A later plain `ops inventory sync` retires the lab's hosts again.
     """
     from console.lab.errors import LabError
+    from console.lab.state import merged_inventory_dir
     from console.inventory.sync import sync_inventory
 
     settings = ctx.settings
     state = lab.load(settings.paths.var_dir, name)
     if state is None:
         raise LabError(f"lab {name!r} is not up")
-    merged = lab.merged_with_estate(state, settings.inventory.path, settings.paths.var_dir / "lab" /
-                                    f"{name}-with-estate")
+    merged = lab.merged_with_estate(state, settings.inventory.path, merged_inventory_dir(settings.paths.var_dir, name))
     conf = settings.inventory.model_copy(update={"path": merged})
     with ctx.session() as session:
         result = sync_inventory(session, Actor.cli(), conf)

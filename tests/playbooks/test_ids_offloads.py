@@ -58,7 +58,8 @@ def features(interface: str, namespace: str | None = None) -> dict[str, str]:
     prefix = ["ip", "netns", "exec", namespace] if namespace else []
     done = subprocess.run([*prefix, "ethtool", "--show-features", interface], capture_output=True, text=True,
                           timeout=30, check=True)
-    return {name.strip(): value.strip() for name, _, value in (line.partition(":") for line in done.stdout.splitlines()[1:])}
+    rows = (line.partition(":") for line in done.stdout.splitlines()[1:])  # the first line: "Features for X:"
+    return {name.strip(): value.strip() for name, _, value in rows}
 
 
 def set_offloads(interface: str, state: str, namespace: str | None = None) -> None:
@@ -152,7 +153,8 @@ def test_bulk_traffic_raises_no_truncated_packet_and_does_with_offloads_on(senso
     set_offloads(host.veth, "on")
     try:
         transfer(sensor_lab)
-        wait_for(lambda: truncated(counters(sensor_lab)) > 0, STATS_WAIT, "truncated packets counted with the offloads on")
+        wait_for(lambda: truncated(counters(sensor_lab)) > 0, STATS_WAIT,
+                 "truncated packets counted with the offloads on")
     finally:
         set_offloads("eth0", "off", host.namespace)
         set_offloads(host.veth, "off")

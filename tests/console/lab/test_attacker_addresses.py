@@ -65,6 +65,7 @@ def test_no_attacking_address_belongs_to_the_inventory_or_a_lab():
 def test_a_clash_is_found_by_the_same_reading(tmp_path):
     # The old attacker range, 198.18.20.0/24, is the Văn phòng Sở subnet: the reading above must see that.
     (tmp_path / "inventory").mkdir()
-    (tmp_path / "inventory" / "hosts.yml").write_text("all:\n  hosts:\n    dtnmt-vp-file-01: {ansible_host: 198.18.20.11}\n")
+    (tmp_path / "inventory" / "hosts.yml").write_text(
+        "all:\n  hosts:\n    dtnmt-vp-file-01: {ansible_host: 198.18.20.11}\n")
     taken = inventory_networks(tmp_path / "inventory")
     assert [str(item) for item in taken if ipaddress.ip_network("198.18.20.0/24").overlaps(item)] == ["198.18.20.0/24"]
