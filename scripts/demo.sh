@@ -33,8 +33,10 @@ step_failed() {  # step, what to do, what the demo goes on without
     echo "demo step '$1' failed (see above). What to do: $2. The demo goes on without $3." >&2
 }
 
-lab_reporting() {  # how many lab hosts the console has a report from
-    { $OPS fleet list 2>/dev/null || true; } | awk '$1 ~ /^lab-host-/ && $3 != "-" {n++} END {print n+0}'
+lab_reporting() {  # how many lab hosts the console has a report from, sent since $1 (UTC, "YYYY-MM-DD HH:MM")
+    # (an earlier demo's lab hosts keep their last report in the database: those do not count)
+    { $OPS fleet list 2>/dev/null || true; } \
+        | awk -v since="$1" '$1 ~ /^lab-host-/ && $3 != "-" && ($3 " " $4) >= since {n++} END {print n+0}'
 }
 
 port_answers() {
@@ -141,6 +143,7 @@ if (( LAB_HOSTS > 0 )); then
     token=$($OPS fleet enroll-token --uses "$LAB_HOSTS" --hours 1 | sed -n 's/^token (shown once): //p')
     printf '{"ops_agent_enrollment_token": "%s"}\n' "$token" > "$secrets"
     echo "provisioning the $LAB_HOSTS lab hosts with playbooks/site.yml (a few minutes) ..."
+    provision_start=$(date -u +'%Y-%m-%d %H:%M')
     provisioned=""
     if (cd playbooks && ../.venv/bin/ansible-playbook -i ../var/lab/demo/inventory site.yml -e "@$secrets"); then
         provisioned=1
@@ -154,7 +157,7 @@ if (( LAB_HOSTS > 0 )); then
     reporting=0
     deadline=$((SECONDS + REPORT_WAIT_SECONDS))
     while (( SECONDS < deadline )); do
-        reporting=$(lab_reporting)
+        reporting=$(lab_reporting "$provision_start")
         (( reporting >= LAB_HOSTS )) && break
         kill -0 "$lab_console" 2>/dev/null || break
         sleep 3
