@@ -14,15 +14,30 @@
 # demo-mailbox); as root, a UPS to play with (`ops lab ups start`, NUT upsd on
 # 127.0.0.1:13493, the [[devices]] table demo-ups); `ops scheduler run` sends
 # the outbox, polls the devices and looks for stale hosts.
+# OPS_DEMO_PORT (default 8080) moves the console to another port.
+# Every step that fails says which step, what to do, and what the demo goes
+# on without; the lab hosts are said to report only once the console has their reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OPS=.venv/bin/ops
 DEMO_HOST=dtnmt-mon-01
-URL=http://127.0.0.1:8080
+PORT=${OPS_DEMO_PORT:-8080}
+URL=http://127.0.0.1:$PORT
 LAB_HOSTS=${OPS_DEMO_LAB_HOSTS:-3}
+REPORT_WAIT_SECONDS=240  # the lab's agents report within a minute of their start
 MAIL_DIR=var/demo-mail
 UPS_PORT=13493
 [[ $(id -u) -eq 0 ]] || LAB_HOSTS=0
+
+step_failed() {  # step, what to do, what the demo goes on without
+    echo "demo step '$1' failed (see above). What to do: $2. The demo goes on without $3." >&2
+}
+
+lab_reporting() {  # how many lab hosts the console has a report from, sent since $1 (UTC, "YYYY-MM-DD HH:MM")
+    # (an earlier demo's lab hosts keep their last report in the database: those do not count)
+    { $OPS fleet list 2>/dev/null || true; } \
+        | awk -v since="$1" '$1 ~ /^lab-host-/ && $3 != "-" && ($3 " " $4) >= since {n++} END {print n+0}'
+}
 
 port_answers() {
     .venv/bin/python -c "import socket, sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=1).close()" "$1" 2>/dev/null
@@ -32,28 +47,36 @@ $OPS db upgrade
 $OPS inventory sync
 $OPS user bootstrap
 # IDS rules: the department's rules (rules/local) built and checked with suricata -T into version 1.
-$OPS rules versions | grep -qE '^ +[0-9]' || $OPS rules update --reason "make demo" || echo "rules: build refused (see above)"
+$OPS rules versions | grep -qE '^ +[0-9]' || $OPS rules update --reason "make demo" \
+    || step_failed "build the IDS rules" "run .venv/bin/ops rules update and read its messages" \
+        "a ruleset: the lab sensor gets none, so no live alerts"
 
 lab_console=""
 if (( LAB_HOSTS > 0 )); then
     $OPS lab down --name demo >/dev/null  # what an earlier demo left
-    if $OPS lab up "$LAB_HOSTS" --name demo --console-port 8080; then
+    if $OPS lab up "$LAB_HOSTS" --name demo --console-port "$PORT"; then
         $OPS lab sync-inventory --name demo
         # Jobs (the rules deploy to lab-sensor, playbook runs) reach the lab's hosts through this inventory.
         export OPS_INVENTORY_PATH="$PWD/var/lab/demo-with-estate"
     else
-        echo "the lab could not be made (see above); the demo goes on without it"
+        step_failed "make the lab (ops lab up)" \
+            "run scripts/install-debian-packages.sh base as root, then .venv/bin/ops lab down --name demo and make demo again" \
+            "its lab hosts, live IDS alerts, Lynis and the remediation walk-through (offline IDS alerts instead)"
         LAB_HOSTS=0
     fi
 fi
 if (( LAB_HOSTS == 0 )); then
     # No lab, no live sensor: real Suricata over scapy-made traffic of the last minutes (offline), ingested once.
     eve=$($OPS lab traffic --dir var/demo-eve) && $OPS alerts ingest --sensor demo-sensor "$eve" \
-        || echo "demo alerts skipped (suricata not available)"
+        || step_failed "offline IDS alerts (ops lab traffic)" "install suricata (scripts/install-debian-packages.sh base)" \
+            "IDS alerts"
 fi
 
 console="" tasks_worker="" agent="" mailbox="" ups="" scheduler="" traffic="" ksc=""
-trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT INT TERM
+# Ctrl-C or a TERM ends the demo (not only the step it is in); leaving, it stops what it started and removes the lab.
+trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # The demo's Kaspersky Security Center (a replay of its Open API, console/lab/ksc.py): 300 workstations in the
 # department's units, some with old bases or protection off; the console reads it ([endpoints] in ops.toml).
@@ -71,7 +94,7 @@ else
     echo "not root: the demo runs without its UPS (NUT's upsd needs root); demo-ups shows as unknown"
 fi
 
-$OPS console serve --host 127.0.0.1 --port 8080 &
+$OPS console serve --host 127.0.0.1 --port "$PORT" &
 console=$!
 $OPS tasks worker &  # Run now, Poll now and rules deploys run here (docs/tasks.md)
 tasks_worker=$!
@@ -82,7 +105,8 @@ for _ in $(seq 1 60); do
 done
 
 for _ in $(seq 1 20); do port_answers 13299 && break; sleep 0.5; done
-$OPS endpoints sync || echo "the demo KSC could not be read (see above); the Endpoints page shows why"
+$OPS endpoints sync || step_failed "read the demo KSC (ops endpoints sync)" "open $URL/endpoints/, which says why" \
+    "the workstations and the antivirus coverage figure"
 echo "endpoints and antivirus coverage: $URL/endpoints/ (unmanaged devices: .venv/bin/ops endpoints unmanaged)"
 
 for _ in $(seq 1 40); do  # the mailbox and the UPS are up within seconds, or have said why not and exited
@@ -90,13 +114,15 @@ for _ in $(seq 1 40); do  # the mailbox and the UPS are up within seconds, or ha
     [[ -z "$ups" ]] || port_answers "$UPS_PORT" || ! kill -0 "$ups" 2>/dev/null || { sleep 0.5; continue; }
     break
 done
-port_answers 2525 || echo "the demo mailbox is not listening (see above): notifications stay in the outbox (ops notify log)"
+port_answers 2525 || step_failed "start the demo mailbox (ops lab mailbox)" "free port 2525 and start make demo again" \
+    "mail: notifications stay in the outbox (.venv/bin/ops notify log)"
 ups_ready=""
 if [[ -n "$ups" ]] && port_answers "$UPS_PORT"; then
     ups_ready=1
     $OPS devices poll --device demo-ups || true  # the first reading now; then the scheduler every interval_seconds
 elif [[ -n "$ups" ]]; then
-    echo "the demo UPS did not start (see above); the demo goes on without it"
+    step_failed "start the demo UPS (ops lab ups start)" "free port $UPS_PORT; check nut-server is installed" \
+        "its UPS (demo-ups shows as unknown)"
 fi
 # The outbox every 2 s, due devices and stale hosts every minute, the nightly compliance run (docs/notifications.md).
 $OPS scheduler run &
@@ -111,24 +137,50 @@ echo "demo agent reporting as $DEMO_HOST every [agent] interval_seconds; open $U
 if (( LAB_HOSTS > 0 )); then
     # The lab's agents reach the console at the lab bridge's address.
     gateway=$(.venv/bin/python -c "import json; print('198.19.%d.1' % json.load(open('var/lab/demo/state.json'))['subnet_index'])")
-    $OPS console serve --host "$gateway" --port 8080 &
+    $OPS console serve --host "$gateway" --port "$PORT" &
     lab_console=$!
     secrets=$(mktemp) && chmod 600 "$secrets"
     token=$($OPS fleet enroll-token --uses "$LAB_HOSTS" --hours 1 | sed -n 's/^token (shown once): //p')
     printf '{"ops_agent_enrollment_token": "%s"}\n' "$token" > "$secrets"
     echo "provisioning the $LAB_HOSTS lab hosts with playbooks/site.yml (a few minutes) ..."
-    (cd playbooks && ../.venv/bin/ansible-playbook -i ../var/lab/demo/inventory site.yml -e "@$secrets") \
-        || echo "provisioning the lab failed (see above); the console runs on"
+    provision_start=$(date -u +'%Y-%m-%d %H:%M')
+    provisioned=""
+    if (cd playbooks && ../.venv/bin/ansible-playbook -i ../var/lab/demo/inventory site.yml -e "@$secrets"); then
+        provisioned=1
+    else
+        step_failed "provision the lab (playbooks/site.yml)" \
+            "read the failed task above; scripts/install-debian-packages.sh base brings every program the roles run" \
+            "the hosts that failed (their agents may not report) and, if lab-host-01 failed, live IDS alerts"
+    fi
     rm -f "$secrets"
-    echo "lab hosts lab-host-01..$(printf %02d "$LAB_HOSTS") report to the console: open $URL/hosts"
+    # Said only once the console holds a report of each lab host (bounded wait).
+    reporting=0
+    deadline=$((SECONDS + REPORT_WAIT_SECONDS))
+    while (( SECONDS < deadline )); do
+        reporting=$(lab_reporting "$provision_start")
+        (( reporting >= LAB_HOSTS )) && break
+        kill -0 "$lab_console" 2>/dev/null || break
+        sleep 3
+    done
+    last=$(printf %02d "$LAB_HOSTS")
+    if (( reporting >= LAB_HOSTS )); then
+        echo "lab hosts lab-host-01..$last report to the console: open $URL/hosts"
+    else
+        step_failed "lab hosts report to the console" \
+            "read var/lab/demo/hosts/lab-host-NN/var/log/ops-agent/agent.log; .venv/bin/ops fleet list shows who reported" \
+            "$((LAB_HOSTS - reporting)) of the $LAB_HOSTS lab hosts (only $reporting reported within ${REPORT_WAIT_SECONDS} s)"
+    fi
     # The live IDS path: version 1 onto lab-host-01's Suricata (a job: site.yml --tags ids_sensor), then a
     # round of attacks on its wire every minute; its agent ships the alerts (EVE) to the console.
-    if $OPS rules deploy; then
+    if [[ -z "$provisioned" ]]; then
+        echo "the ruleset is not deployed to lab-sensor: the lab's provisioning failed (see above): no live alerts" >&2
+    elif $OPS rules deploy; then
         $OPS lab traffic --live demo --every 60 >var/demo-traffic.log 2>&1 &
         traffic=$!
         echo "live IDS traffic every minute on lab-host-01's wire; alerts arrive within a minute or two: open $URL/alerts/"
     else
-        echo "the ruleset could not be deployed to lab-sensor (see above): no live alerts"
+        step_failed "deploy the ruleset to lab-sensor (ops rules deploy)" "open $URL/rules/ and read the deploy's job" \
+            "live IDS alerts"
     fi
 fi
 

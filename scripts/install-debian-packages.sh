@@ -12,22 +12,27 @@ base=(
     openssh-server iproute2 python3-psutil python3-click python3-cryptography python3-pip python3-wheel python3-setuptools  # the lab (make demo) and its agents
     nut-server nut-client  # the demo's UPS (ops lab ups start: dummy-ups and upsd) and the NUT tests
     lynis python3-apt      # the agents' Lynis audits and pending security updates (demo lab hosts and tests)
+    nftables               # ops_firewall loads each lab host's ruleset (nft); the agents read it back
+    ethtool                # the IDS sensor's capture interface runs with segmentation offloads off
 )
+# Daemons the demo's lab runs once per lab host, as plain processes in the
+# host's network namespace: chronyd -x (ops_baseline) and auditd (the LOG-01
+# remediation). Their postinst starts the daemon through invoke-rc.d where
+# systemd does not run, and a machine-wide chronyd would set this machine's
+# clock: they are installed with every daemon start refused (policy-rc.d exit
+# 101, Debian policy 9.3.3.1). tests/test_packages.py checks that every program
+# the demo's roles, lab and agents run comes from a package of these lists.
+base_quiet=(chrony auditd)
 test=(
     chromium postgresql-15
     clamav clamav-daemon
-    nftables iptables iproute2
+    iptables               # the agent's firewall reading falls back to iptables-save (firewall tests)
     snmpd snmp             # SNMP UPS-MIB connector tests
     openssh-server         # lab hosts: one sshd per network namespace
     poppler-utils          # pdftotext reads the PDF reports back
     rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)
     slapd ldap-utils       # directory sign-in tests: a slapd of their own on a loopback port (the service stays off)
 )
-# The remediation tests run chronyd -x and auditd in lab hosts. Their postinst
-# starts the daemon through invoke-rc.d where systemd does not run, and a
-# machine-wide chronyd would set this machine's clock: they are installed with
-# every daemon start refused (policy-rc.d exit 101, Debian policy 9.3.3.1).
-test_quiet=(chrony auditd)
 
 wanted=("${base[@]}")
 if [[ "${1:-base}" == "test" ]]; then
@@ -67,12 +72,10 @@ for package in "${backports[@]}"; do
 done
 
 missing_quiet=()
-if [[ "${1:-base}" == "test" ]]; then
-    for package in "${test_quiet[@]}"; do
-        status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
-        [[ "$status" == "install ok installed" ]] || missing_quiet+=("$package")
-    done
-fi
+for package in "${base_quiet[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing_quiet+=("$package")
+done
 
 if (( ${#missing[@]} + ${#missing_backports[@]} + ${#missing_quiet[@]} == 0 )); then
     echo "debian packages: all present (${1:-base})"

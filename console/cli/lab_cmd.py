@@ -71,14 +71,14 @@ def sync_inventory_command(ctx, name: str) -> None:
     A later plain `ops inventory sync` retires the lab's hosts again.
     """
     from console.lab.errors import LabError
+    from console.lab.state import merged_inventory_dir
     from console.inventory.sync import sync_inventory
 
     settings = ctx.settings
     state = lab.load(settings.paths.var_dir, name)
     if state is None:
         raise LabError(f"lab {name!r} is not up")
-    merged = lab.merged_with_estate(state, settings.inventory.path, settings.paths.var_dir / "lab" /
-                                    f"{name}-with-estate")
+    merged = lab.merged_with_estate(state, settings.inventory.path, merged_inventory_dir(settings.paths.var_dir, name))
     conf = settings.inventory.model_copy(update={"path": merged})
     with ctx.session() as session:
         result = sync_inventory(session, Actor.cli(), conf)
@@ -192,7 +192,7 @@ def mailbox_command(ctx, port: int, host: str, folder: str | None) -> None:
 def traffic_command(ctx, folder: str | None, rounds: int, live_lab: str | None, every: int) -> None:
     """Scapy-made IDS traffic, offline (default) or live on a lab's wire (--live LAB).
 
-    Offline: traffic on 198.18.20.0/24 ending now, read by Suricata (`suricata -r`) with three test
+    Offline: traffic on 198.18.200.0/24 ending now, read by Suricata (`suricata -r`) with three test
     rules (HTTP URI, DNS query, TCP payload); prints the eve.json path for `ops alerts ingest`.
 
     Live: each round fires the department's rules 9100001 (HTTP /landdb/admin from outside),

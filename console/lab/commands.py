@@ -14,7 +14,8 @@ def run(*argv: str, check: bool = True, input_text: str | None = None) -> subpro
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, input=input_text)
     except FileNotFoundError:
-        raise LabError(f"{argv[0]}: not installed (the lab needs iproute2 and openssh-server)") from None
+        raise LabError(f"{argv[0]}: not installed (the lab needs iproute2, openssh-server and ethtool: "
+                       "scripts/install-debian-packages.sh base)") from None
     except subprocess.TimeoutExpired:
         raise LabError(f"{' '.join(argv)}: no answer within {TIMEOUT_SECONDS} s") from None
     if check and result.returncode != 0:

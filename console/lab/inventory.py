@@ -51,7 +51,7 @@ def host_vars(state: LabState, host: LabHost, console_url: str, agent_wheel: str
         "ops_agent_sshd_config": str(Path(host.sshd_dir) / "sshd_config"),
         "ops_ssh_sources": [f"198.19.{state.subnet_index}.0/{state.prefix_length}"],
         "ops_ids_interface": "eth0",
-        # The sensor protects the lab's /24; `ops lab traffic --live` comes from 198.18.20.0/24, outside.
+        # The sensor protects the lab's /24; `ops lab traffic --live` comes from 198.18.200.0/24, outside.
         "ops_ids_home_net": f"[198.19.{state.subnet_index}.0/{state.prefix_length}]",
         "ops_ups": "",
         # Lab hosts share this machine's processes: their agents count only those in the host's own network

@@ -58,8 +58,9 @@ UTC = dt.timezone.utc
 MAX_REQUEST_BYTES = 1024 * 1024
 # Servers the demo's KSC does not manage, so "inventory servers without antivirus" lists some.
 UNMANAGED_SERVERS = ("dtnmt-bak-01", "dtnmt-cn2-file-01", "dtnmt-qt-gw-01")
-# Clients the demo's IDS traffic (console/lab/traffic.py) uses that are workstations KSC manages.
-KNOWN_CLIENTS = {"unit_department_office": ("198.18.20.10", "198.18.20.12")}
+# Workstations take .100 to .199 of their unit's network. The demo's IDS traffic comes from
+# console/lab/traffic.py's OUTSIDE_NETWORK, which no unit has: KSC knows none of those addresses, so the
+# coverage figure lists them with the lab's unmanaged laptop among the unmanaged devices.
 UNIT_NETWORKS = {"unit_it_centre": "198.18.10", "unit_department_office": "198.18.20",
                  "unit_land_registration": "198.18.30", "unit_land_branch_city": "198.18.31",
                  "unit_land_branch_district": "198.18.32", "unit_env_monitoring": "198.18.40"}
@@ -100,10 +101,6 @@ def estate(units: dict[str, dict], workstations: int, now: dt.datetime | None = 
 
 
 def _workstation_address(unit: str, index: int, unit_index: int) -> str:
-    known = KNOWN_CLIENTS.get(unit, ())
-    if index < len(known):
-        return known[index]
-    index -= len(known)
     network = UNIT_NETWORKS.get(unit)
     if network and index < 100:
         return f"{network}.{100 + index}"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from console.lab import inventory, network, sshd, wheel
 from console.lab.errors import LabError
-from console.lab.state import (LabHost, LabState, check_name, lab_dir, link_prefix, load, namespace_prefix,
-                               recorded_labs)
+from console.lab.state import (LabHost, LabState, check_name, lab_dir, link_prefix, load, merged_inventory_dir,
+                               namespace_prefix, recorded_labs)
 
 DEFAULT_NAME = "lab"
 # What Debian's packages would have made on a real server (openssh-server,
@@ -103,10 +103,10 @@ def down(var_dir: Path, name: str = DEFAULT_NAME) -> list[str]:
         for host in state.hosts:
             sshd.stop(host)
     removed += network.remove(namespace_prefix(name), link_prefix(name))
-    directory = lab_dir(var_dir, name)
-    if directory.exists():
-        shutil.rmtree(directory)
-        removed.append(str(directory))
+    for directory in (lab_dir(var_dir, name), merged_inventory_dir(var_dir, name)):
+        if directory.exists():
+            shutil.rmtree(directory)
+            removed.append(str(directory))
     return removed
 
 

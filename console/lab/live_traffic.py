@@ -16,8 +16,9 @@ Each round fires three of the department's own rules (rules/local):
 
 A round also carries a DHCP exchange of a laptop nobody enrolled, and the
 flows of every conversation, which the sensor logs as EVE flow and dhcp
-events. Clients "outside" are in 198.18.20.0/24; every address is in
-198.18.0.0/15. Raw sockets need root, as the lab does.
+events. Clients "outside" are in console.lab.traffic.OUTSIDE_NETWORK
+(198.18.200.0/24), which no host of the inventory or of a lab holds; every
+address is in 198.18.0.0/15. Raw sockets need root, as the lab does.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from dataclasses import dataclass
 
 from console.lab.errors import LabError
 from console.lab.state import LabState
-from console.lab.traffic import tcp_session
+from console.lab.traffic import CLIENTS, tcp_session
 
-OUTSIDE_CLIENTS = ("198.18.20.10", "198.18.20.11", "198.18.20.12")
+OUTSIDE_CLIENTS = tuple(CLIENTS)  # in console.lab.traffic.OUTSIDE_NETWORK, as the offline traffic's
 SERVER_OCTET = 250      # the land database's web front, as the sensor sees it: no lab host holds it
 LAPTOP_OCTET = 240      # a laptop that asks for an address over DHCP and is in no inventory
 LAPTOP_MAC = "02:00:5e:10:00:f0"

@@ -24,6 +24,8 @@ from console.lab.state import LabHost, LabState
 LAB_NETWORK = ipaddress.ip_network("198.19.0.0/16")
 FIRST_HOST_OCTET = 11
 MAX_HOSTS = 100
+# Segmentation and receive offloads of the root-namespace end of each host's veth pair, turned off.
+ROOT_END_OFFLOADS = ("generic-receive-offload", "tcp-segmentation-offload", "generic-segmentation-offload")
 LOCK_FILE = Path("/run/lock/ops-console-lab.lock") if Path("/run/lock").is_dir() else Path("/tmp/ops-console-lab.lock")
 
 
@@ -85,6 +87,9 @@ def create_host(state: LabState, host: LabHost) -> None:
     run("ip", "link", "add", host.veth, "type", "veth", "peer", "name", peer)
     run("ip", "link", "set", peer, "netns", host.namespace)
     run("ip", "link", "set", host.veth, "master", state.bridge, "up")
+    # What the bridge hands to the host arrives segmented as on a wire: a sensor capturing on the host's eth0
+    # sees no frame larger than the MTU (the ops_ids_sensor role turns eth0's own offloads off).
+    run("ethtool", "--features", host.veth, *[word for feature in ROOT_END_OFFLOADS for word in (feature, "off")])
     run("ip", "-n", host.namespace, "link", "set", peer, "name", "eth0")
     run("ip", "-n", host.namespace, "addr", "add", f"{host.address}/{state.prefix_length}", "dev", "eth0")
     run("ip", "-n", host.namespace, "link", "set", "eth0", "up")

@@ -100,6 +100,11 @@ def lab_dir(var_dir: Path, name: str) -> Path:
     return Path(var_dir).resolve() / "lab" / check_name(name)
 
 
+def merged_inventory_dir(var_dir: Path, name: str) -> Path:
+    """Where `ops lab sync-inventory` writes the estate's inventory plus the lab's hosts (removed by down)."""
+    return Path(var_dir).resolve() / "lab" / f"{check_name(name)}-with-estate"
+
+
 def load(var_dir: Path, name: str) -> LabState | None:
     """The recorded state of lab `name`, or None when there is no state file."""
     path = lab_dir(var_dir, name) / "state.json"

@@ -87,11 +87,22 @@ def set_state(var_dir: Path, state: str, name: str = DEFAULT_NAME) -> Path:
     path = device_file(var_dir, name)
     if not path.exists():
         raise UpsLabError(f"no demo UPS {name!r} at {path}: start it first with `ops lab ups start`")
-    previous = int(path.stat().st_mtime)
+    return write_device_file(path, device_text(state))
+
+
+def write_device_file(path: Path, text: str) -> Path:
+    """Replace dummy-ups's device file (temporary file, then rename) so that the driver reads it again.
+
+    NUT 2.8's dummy-ups (mode dummy-once, a `.dev` file) re-reads the file only when the whole seconds
+    of its modification time differ from the last read's (drivers/dummy-ups.c, upsdrv_updateinfo:
+    `st_mtim.tv_sec`). A second change within the same second as the one before would never be
+    served: the new file's time is at least one whole second after the previous file's.
+    """
+    path = Path(path)
+    previous = int(path.stat().st_mtime) if path.exists() else 0
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(device_text(state))
+    temporary.write_text(text)
     temporary.chmod(0o644)
-    # dummy-ups compares whole seconds: two changes within one second must still differ.
     stamp = max(time.time(), previous + 1)
     os.utime(temporary, (stamp, stamp))
     os.replace(temporary, path)

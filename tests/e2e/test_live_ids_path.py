@@ -104,13 +104,13 @@ def test_traffic_alert_false_positive_suppression_deploy_and_silence(live_lab, p
     page.get_by_role("link", name="Alerts", exact=True).click()
     row = page.get_by_test_id("group-row").filter(has_text=SNMP_RULE)
     expect(row).to_have_count(1)
-    expect(row).to_contain_text("198.18.20.11")
+    expect(row).to_contain_text("198.18.200.11")
     row.get_by_role("link", name=SNMP_RULE).click()
-    expect(page.get_by_test_id("event").first).to_contain_text("198.18.20.11")
+    expect(page.get_by_test_id("event").first).to_contain_text("198.18.200.11")
 
     page.get_by_test_id("fp-propose").click()
     expect(page.get_by_test_id("fp-proposal")).to_contain_text(
-        f"suppress gen_id 1, sig_id {SNMP_SID}, track by_src, ip 198.18.20.11")
+        f"suppress gen_id 1, sig_id {SNMP_SID}, track by_src, ip 198.18.200.11")
     page.get_by_label("Reason").fill("the monitoring server's SNMP poller")
     page.get_by_test_id("fp-confirm").click()
     expect(page.get_by_test_id("fp-status")).to_contain_text("applied")

@@ -11,7 +11,9 @@ import yaml
 
 from console import lab as lab_api
 from console.lab import network
-from console.lab.state import link_prefix, namespace_prefix
+from console.lab.state import link_prefix, merged_inventory_dir, namespace_prefix
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ssh(lab, host, command: str) -> subprocess.CompletedProcess:
@@ -65,9 +67,11 @@ def test_two_labs_at_once_get_their_own_subnets(make_lab):
 def test_down_removes_namespaces_links_processes_and_files(make_lab):
     lab = make_lab(2)
     directory = Path(lab.state.directory)
+    # what `ops lab sync-inventory` (make demo) writes beside the lab
+    merged = lab_api.merged_with_estate(lab.state, ROOT / "inventory", merged_inventory_dir(lab.var_dir, lab.name))
     lab.down()
     assert leftovers(lab.name) == []
-    assert not directory.exists()
+    assert not directory.exists() and not merged.exists()
     assert lab_api.load(lab.var_dir, lab.name) is None
 
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from console.lab.ups import write_device_file
 from probes.collectors import CollectorFailed
 from probes.collectors.ups import NutClient, NutError, UpsCollector, parse_target
 from probes.report import Ups
@@ -42,9 +43,9 @@ def test_on_line_ups_is_read_with_every_field(upsd):
 
 def test_on_battery_then_low_battery_are_seen(upsd):
     device, port, _server = upsd
-    device.write_text(DEVICE.replace("ups.status: OL", "ups.status: OB DISCHRG").replace("100", "55"))
+    write_device_file(device, DEVICE.replace("ups.status: OL", "ups.status: OB DISCHRG").replace("100", "55"))
     assert wait_for_flags(port, ["OB", "DISCHRG"])["battery_charge_percent"] == 55.0
-    device.write_text(DEVICE.replace("ups.status: OL", "ups.status: OB LB").replace("100", "9"))
+    write_device_file(device, DEVICE.replace("ups.status: OL", "ups.status: OB LB").replace("100", "9"))
     assert wait_for_flags(port, ["OB", "LB"])["battery_charge_percent"] == 9.0
 
 

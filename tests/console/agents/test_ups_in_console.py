@@ -12,6 +12,7 @@ from console.access.actor import Actor
 from probes.agent import Agent, enroll
 from probes.collectors.ups import UpsCollector
 from probes.config import AgentSettings
+from console.lab.ups import write_device_file
 from tests.fixtures.nut import DEVICE
 
 HOST = "dtnmt-vp-ups-01"
@@ -45,10 +46,10 @@ def test_on_battery_and_low_battery_reach_the_console(upsd, live_server, session
     assert agent.run_once().sent == 1
     data = client.get(f"/api/v1/hosts/{HOST}/reports?hours=1", headers=headers).json["data"]
     assert data["status"] == "ok" and data["reports"][-1]["ups"][0]["status_flags"] == ["OL"]
-    device.write_text(DEVICE.replace("ups.status: OL", "ups.status: OB DISCHRG"))
+    write_device_file(device, DEVICE.replace("ups.status: OL", "ups.status: OB DISCHRG"))
     data = report_until(agent, client, headers, "is on battery")
     assert data["status"] == "warning"
-    device.write_text(DEVICE.replace("ups.status: OL", "ups.status: OB LB").replace("battery.charge: 100", "battery.charge: 8"))
+    write_device_file(device, DEVICE.replace("ups.status: OL", "ups.status: OB LB").replace("battery.charge: 100", "battery.charge: 8"))
     data = report_until(agent, client, headers, "battery is low")
     assert data["reports"][-1]["ups"][0]["battery_charge_percent"] == 8.0
     page = client.get(f"/hosts/{HOST}").get_data(as_text=True)

@@ -28,7 +28,7 @@ def test_officer_filters_bulk_acknowledges_and_triages_a_group(page, live_server
     page.get_by_test_id("tab-acknowledged").click()
     expect(page.get_by_test_id("group-row")).to_have_count(3)
     page.get_by_test_id("group-row").first.get_by_role("link", name="OPS test web attack path").click()
-    expect(page.get_by_test_id("event").first).to_contain_text("198.18.20.80:80")
+    expect(page.get_by_test_id("event").first).to_contain_text("198.18.200.80:80")
     page.get_by_test_id("status-escalated").click()
     expect(page.get_by_test_id("group-status")).to_have_text("Escalated")
     page.get_by_test_id("comment-body").fill("lab scanner, checking with the owner")

@@ -29,7 +29,7 @@ def test_inbox_lists_groups_with_filters_and_shows_ingest_problems(logged_in, st
     page = client.get("/alerts/").get_data(as_text=True)
     assert page.count('data-testid="group-row"') == 7 and "OPS test backdoor greeting" in page
     assert "bad_json" in page and "stats" in page
-    filtered = client.get("/alerts/?ip=198.18.20.44").get_data(as_text=True)
+    filtered = client.get("/alerts/?ip=198.18.200.44").get_data(as_text=True)
     assert filtered.count('data-testid="group-row"') == 1
     assert client.get("/alerts/?ip=nonsense").status_code == 400
     assert client.get("/alerts/?status=escalated").get_data(as_text=True).count('data-testid="group-row"') == 0
@@ -51,7 +51,7 @@ def test_officer_triages_from_the_group_page_and_auditor_cannot(logged_in, store
     officer.post(f"/alerts/groups/{group_id}/false-positive",
                  data={"kind": "suppress", "track": "by_dst", "csrf_token": csrf_token(page)})
     page = officer.get(f"/alerts/groups/{group_id}").get_data(as_text=True)
-    assert "suppress gen_id 1, sig_id 9905003, track by_dst, ip 198.18.20.44" in page
+    assert "suppress gen_id 1, sig_id 9905003, track by_dst, ip 198.18.200.44" in page
     assert session.scalar(select(AlertGroup.status).where(AlertGroup.id == group_id)) == "escalated"
     actions = set(session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(group_id))))
     assert actions == {"alerts.status", "alerts.false_positive.propose"}
@@ -76,7 +76,7 @@ def test_bulk_acknowledge_from_the_inbox(logged_in, stored, session):
 def test_csv_and_json_exports_follow_the_filter(logged_in, stored):
     client = logged_in("auditor")
     rows = list(csv.DictReader(io.StringIO(client.get("/alerts/export.csv?sid=9905002").get_data(as_text=True))))
-    assert len(rows) == 3 and {r["dest_ip"] for r in rows} == {"198.18.20.53"}
+    assert len(rows) == 3 and {r["dest_ip"] for r in rows} == {"198.18.200.53"}
     data = json.loads(client.get("/alerts/export.json?status=all").get_data(as_text=True))
     assert len(data) == 7 and {"src", "dest", "count", "fp"} <= set(data[0])
 

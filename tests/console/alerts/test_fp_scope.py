@@ -11,26 +11,26 @@ from console.models import AlertGroup, AuditEvent
 from tests.conftest import csrf_token
 from tests.console.alerts.test_triage import groups, rule_manager  # noqa: F401  (fixtures)
 
-WEB = (9905001, "198.18.20.12")  # source 198.18.20.12, destination 198.18.20.44
+WEB = (9905001, "198.18.200.12")  # source 198.18.200.12, destination 198.18.200.44
 
 
 def test_a_network_scope_is_the_suppression_ip(session, groups, admin_actor):  # noqa: F811
-    group = alerts_triage.propose_false_positive(session, admin_actor, groups[WEB], network="198.18.20.0/24")
-    assert group.fp_proposal == "suppress gen_id 1, sig_id 9905001, track by_src, ip 198.18.20.0/24"
-    again = alerts_triage.propose_false_positive(session, admin_actor, groups[WEB], network=" 198.18.20.12/16 ")
+    group = alerts_triage.propose_false_positive(session, admin_actor, groups[WEB], network="198.18.200.0/24")
+    assert group.fp_proposal == "suppress gen_id 1, sig_id 9905001, track by_src, ip 198.18.200.0/24"
+    again = alerts_triage.propose_false_positive(session, admin_actor, groups[WEB], network=" 198.18.200.12/16 ")
     assert again.fp_proposal.endswith("track by_src, ip 198.18.0.0/16")  # host bits cleared
-    host = alerts_triage.propose_false_positive(session, admin_actor, groups[WEB], network="198.18.20.12/32")
-    assert host.fp_proposal.endswith("ip 198.18.20.12")
-    dst = alerts_triage.propose_false_positive(session, admin_actor, groups[(9905002, "198.18.20.12")],
-                                               track="by_dst", network="198.18.20.0/26")
-    assert dst.fp_proposal == "suppress gen_id 1, sig_id 9905002, track by_dst, ip 198.18.20.0/26"
+    host = alerts_triage.propose_false_positive(session, admin_actor, groups[WEB], network="198.18.200.12/32")
+    assert host.fp_proposal.endswith("ip 198.18.200.12")
+    dst = alerts_triage.propose_false_positive(session, admin_actor, groups[(9905002, "198.18.200.12")],
+                                               track="by_dst", network="198.18.200.0/26")
+    assert dst.fp_proposal == "suppress gen_id 1, sig_id 9905002, track by_dst, ip 198.18.200.0/26"
 
 
 @pytest.mark.parametrize("network, message", [
     ("nonsense", "'nonsense' is not an IPv4 or IPv6 network in CIDR form"),
-    ("198.18.20.0/33", "is not an IPv4 or IPv6 network in CIDR form"),
-    ("198.18.21.0/24", "198.18.21.0/24 does not contain the group's source address 198.18.20.12"),
-    ("2001:db8::/32", "2001:db8::/32 does not contain the group's source address 198.18.20.12"),
+    ("198.18.200.0/33", "is not an IPv4 or IPv6 network in CIDR form"),
+    ("198.18.21.0/24", "198.18.21.0/24 does not contain the group's source address 198.18.200.12"),
+    ("2001:db8::/32", "2001:db8::/32 does not contain the group's source address 198.18.200.12"),
     ("198.0.0.0/7", "198.0.0.0/7 is too wide: at most /8 for IPv4"),
 ])
 def test_a_bad_network_is_refused_naming_the_field_and_nothing_changes(session, groups, admin_actor,  # noqa: F811
@@ -52,16 +52,16 @@ def test_confirmed_network_suppression_passes_suricata_and_becomes_a_version(ses
     from console.ruleset import service as rules_service
 
     group_id = groups[WEB]
-    alerts_triage.propose_false_positive(session, admin_actor, group_id, network="198.18.20.0/24")
+    alerts_triage.propose_false_positive(session, admin_actor, group_id, network="198.18.200.0/24")
     group = alerts_triage.confirm_false_positive(session, admin_actor, group_id, reason="lab scanners")
     session.commit()
     assert (group.fp_status, group.fp_version) == ("applied", 2), group.fp_message
     assert rules_service.active_version(session).number == 2  # suricata -T accepted the CIDR
-    line = "suppress gen_id 1, sig_id 9905001, track by_src, ip 198.18.20.0/24"
+    line = "suppress gen_id 1, sig_id 9905001, track by_src, ip 198.18.200.0/24"
     assert line in (rule_manager.var_dir / "versions" / "2" / "threshold.config").read_text()
     assert line in rule_manager.threshold_file.read_text()
     suppress = session.scalars(select(AuditEvent).where(AuditEvent.action == "rules.suppress")).one()
-    assert suppress.detail["ip"] == "198.18.20.0/24" and suppress.detail["version"] == 2
+    assert suppress.detail["ip"] == "198.18.200.0/24" and suppress.detail["version"] == 2
 
 
 def test_group_page_form_scopes_to_a_network_and_a_bad_one_is_400(logged_in, groups, session):  # noqa: F811
@@ -78,14 +78,14 @@ def test_group_page_form_scopes_to_a_network_and_a_bad_one_is_400(logged_in, gro
     session.expire_all()
     assert session.get(AlertGroup, group_id).fp_proposal in (None, "")
     assert not session.scalars(select(AuditEvent).where(AuditEvent.action == "alerts.false_positive.propose")).all()
-    done = client.post(f"/alerts/groups/{group_id}/false-positive", data={**form, "network": "198.18.20.0/25"})
+    done = client.post(f"/alerts/groups/{group_id}/false-positive", data={**form, "network": "198.18.200.0/25"})
     assert done.status_code == 302
     shown = client.get(f"/alerts/groups/{group_id}").get_data(as_text=True)
-    assert "suppress gen_id 1, sig_id 9905001, track by_src, ip 198.18.20.0/25" in shown
+    assert "suppress gen_id 1, sig_id 9905001, track by_src, ip 198.18.200.0/25" in shown
     address = client.post(f"/alerts/groups/{group_id}/false-positive",
                           data={**form, "scope": "address", "network": "ignored"})
     assert address.status_code == 302
-    assert "track by_src, ip 198.18.20.12</code>" in client.get(f"/alerts/groups/{group_id}").get_data(as_text=True)
+    assert "track by_src, ip 198.18.200.12</code>" in client.get(f"/alerts/groups/{group_id}").get_data(as_text=True)
 
 
 def test_the_api_takes_a_network_and_names_a_bad_one(client, make_user, session_factory, groups):  # noqa: F811
@@ -99,7 +99,7 @@ def test_the_api_takes_a_network_and_names_a_bad_one(client, make_user, session_
         token = tokens.create_token(db, Actor("officer", Role.security_officer), "soc", None, 30)[1]
     headers = {"Authorization": f"Bearer {token}"}
     url = f"/api/v1/alerts/groups/{groups[WEB]}/false-positive"
-    answer = client.post(url, json={"network": "198.18.20.0/24"}, headers=headers)
-    assert answer.status_code == 200 and answer.json["data"]["proposal"].endswith("ip 198.18.20.0/24")
+    answer = client.post(url, json={"network": "198.18.200.0/24"}, headers=headers)
+    assert answer.status_code == 200 and answer.json["data"]["proposal"].endswith("ip 198.18.200.0/24")
     refused = client.post(url, json={"network": "198.18.21.0/24"}, headers=headers)
     assert refused.status_code == 400 and refused.json["errors"][0]["field"] == "network"

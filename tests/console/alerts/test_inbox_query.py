@@ -25,13 +25,13 @@ def _sids(session, **args):
 
 
 def test_filters_by_sid_signature_severity_ip_cidr_and_sensor(session, stored):
-    assert _sids(session, sid="9905003") == [(9905003, "198.18.20.11")]
-    assert _sids(session, q="dns LOOKUP") == [(9905002, "198.18.20.10"), (9905002, "198.18.20.11"),
-                                              (9905002, "198.18.20.12")]
+    assert _sids(session, sid="9905003") == [(9905003, "198.18.200.11")]
+    assert _sids(session, q="dns LOOKUP") == [(9905002, "198.18.200.10"), (9905002, "198.18.200.11"),
+                                              (9905002, "198.18.200.12")]
     assert {sid for sid, _ in _sids(session, severity="1")} == {9905001, 9905003}
-    assert _sids(session, ip="198.18.20.44") == [(9905003, "198.18.20.11")]
-    assert len(_sids(session, ip="198.18.20.0/24")) == 7
-    assert _sids(session, ip="198.18.20.12/31") == [(9905001, "198.18.20.12"), (9905002, "198.18.20.12")]
+    assert _sids(session, ip="198.18.200.44") == [(9905003, "198.18.200.11")]
+    assert len(_sids(session, ip="198.18.200.0/24")) == 7
+    assert _sids(session, ip="198.18.200.12/31") == [(9905001, "198.18.200.12"), (9905002, "198.18.200.12")]
     assert _sids(session, ip="198.18.21.0/24") == []
     assert len(_sids(session, sensor="sensor-a")) == 7 and _sids(session, sensor="elsewhere") == []
     assert _sids(session, status="closed") == [] and len(_sids(session, status="all")) == 7
@@ -40,7 +40,7 @@ def test_filters_by_sid_signature_severity_ip_cidr_and_sensor(session, stored):
 
 
 def test_bad_filter_values_name_their_field(session):
-    for args, field in (({"ip": "198.18.20.0/33"}, "ip"), ({"sid": "x"}, "sid"), ({"status": "open"}, "status"),
+    for args, field in (({"ip": "198.18.200.0/33"}, "ip"), ({"sid": "x"}, "sid"), ({"status": "open"}, "status"),
                         ({"since": "monday"}, "since"), ({"severity": "0"}, "severity")):
         with pytest.raises(ValidationFailed) as caught:
             parse_filter(args)
@@ -59,18 +59,18 @@ def test_keyset_pages_cover_every_group_once_newest_first(session, stored):
 
 
 def test_host_filter_and_enrichment_name_inventory_servers(session, stored):
-    session.add(Host(name="lab-web-01", address="198.18.20.80", unit="lab", roles=["web"], variables={},
+    session.add(Host(name="lab-web-01", address="198.18.200.80", unit="lab", roles=["web"], variables={},
                      status=HostStatus.active))
     session.flush()
     web = _sids(session, host="lab-web-01")
-    assert web == [(9905001, "198.18.20.10"), (9905001, "198.18.20.11"), (9905001, "198.18.20.12")]
+    assert web == [(9905001, "198.18.200.10"), (9905001, "198.18.200.11"), (9905001, "198.18.200.12")]
     with pytest.raises(NotFound):
         _sids(session, host="no-such-host")
     group = session.scalars(select(AlertGroup).where(AlertGroup.sid == 9905001)).first()
-    sides = Enricher(session, ["198.18.20.0/28"]).group(group)
-    assert sides["dest"] == {"ip": "198.18.20.80", "host": "lab-web-01", "internal": False}
+    sides = Enricher(session, ["198.18.200.0/28"]).group(group)
+    assert sides["dest"] == {"ip": "198.18.200.80", "host": "lab-web-01", "internal": False}
     assert sides["src"]["internal"] is True and sides["src"]["host"] is None
-    assert Enricher(session).is_internal("10.1.2.3") and not Enricher(session).is_internal("198.18.20.10")
+    assert Enricher(session).is_internal("10.1.2.3") and not Enricher(session).is_internal("198.18.200.10")
 
 
 def test_group_events_come_with_their_flow_context(session, stored):

@@ -31,9 +31,9 @@ def test_alerts_are_grouped_by_signature_source_and_destination(factory, suricat
         groups = session.scalars(select(AlertGroup).order_by(AlertGroup.sid, AlertGroup.src_ip)).all()
     # three clients x (web, dns) + one backdoor flow source, each seen in both rounds
     assert [(g.sid, g.src_ip, g.count) for g in groups] == [
-        (9905001, "198.18.20.10", 2), (9905001, "198.18.20.11", 2), (9905001, "198.18.20.12", 2),
-        (9905002, "198.18.20.10", 2), (9905002, "198.18.20.11", 2), (9905002, "198.18.20.12", 2),
-        (9905003, "198.18.20.11", 2)]
+        (9905001, "198.18.200.10", 2), (9905001, "198.18.200.11", 2), (9905001, "198.18.200.12", 2),
+        (9905002, "198.18.200.10", 2), (9905002, "198.18.200.11", 2), (9905002, "198.18.200.12", 2),
+        (9905003, "198.18.200.11", 2)]
     assert all(g.status == "new" and g.first_seen < g.last_seen for g in groups)
 
 

@@ -22,7 +22,7 @@ def _audit(session, action):
 
 
 def test_officer_acknowledges_escalates_and_closes_a_group_each_step_audited(session, groups, admin_actor):
-    group_id = groups[(9905003, "198.18.20.11")]
+    group_id = groups[(9905003, "198.18.200.11")]
     for status in ("acknowledged", "escalated", "closed"):
         alerts_triage.set_status(session, admin_actor, [group_id], status)
     session.commit()
@@ -32,7 +32,7 @@ def test_officer_acknowledges_escalates_and_closes_a_group_each_step_audited(ses
 
 
 def test_a_new_group_cannot_be_closed_without_review_and_nothing_changes(session, groups, admin_actor):
-    ids = [groups[(9905001, "198.18.20.10")], groups[(9905003, "198.18.20.11")]]
+    ids = [groups[(9905001, "198.18.200.10")], groups[(9905003, "198.18.200.11")]]
     alerts_triage.set_status(session, admin_actor, ids[:1], "acknowledged")
     with pytest.raises(ValidationFailed, match=f"group {ids[1]} is new"):
         alerts_triage.set_status(session, admin_actor, ids, "closed")
@@ -62,7 +62,7 @@ def test_new_alerts_reopen_a_closed_group_but_not_a_false_positive(session, fact
                                                                     suricata_eve, tmp_path):
     from tests.console.alerts.conftest import renumbered
 
-    web, dns = groups[(9905001, "198.18.20.10")], groups[(9905002, "198.18.20.10")]
+    web, dns = groups[(9905001, "198.18.200.10")], groups[(9905002, "198.18.200.10")]
     for status in ("acknowledged", "closed"):
         alerts_triage.set_status(session, admin_actor, [web, dns], status)
     alerts_triage.propose_false_positive(session, admin_actor, dns)
@@ -76,12 +76,12 @@ def test_new_alerts_reopen_a_closed_group_but_not_a_false_positive(session, fact
 
 
 def test_false_positive_proposal_names_the_suppression_line(session, groups, admin_actor):
-    group = alerts_triage.propose_false_positive(session, admin_actor, groups[(9905001, "198.18.20.12")])
-    assert group.fp_proposal == "suppress gen_id 1, sig_id 9905001, track by_src, ip 198.18.20.12"
+    group = alerts_triage.propose_false_positive(session, admin_actor, groups[(9905001, "198.18.200.12")])
+    assert group.fp_proposal == "suppress gen_id 1, sig_id 9905001, track by_src, ip 198.18.200.12"
     assert group.false_positive and group.fp_status == "proposed"
-    dst = alerts_triage.propose_false_positive(session, admin_actor, groups[(9905002, "198.18.20.12")], track="by_dst")
-    assert dst.fp_proposal == "suppress gen_id 1, sig_id 9905002, track by_dst, ip 198.18.20.53"
-    disable = alerts_triage.propose_false_positive(session, admin_actor, groups[(9905003, "198.18.20.11")], "disable")
+    dst = alerts_triage.propose_false_positive(session, admin_actor, groups[(9905002, "198.18.200.12")], track="by_dst")
+    assert dst.fp_proposal == "suppress gen_id 1, sig_id 9905002, track by_dst, ip 198.18.200.53"
+    disable = alerts_triage.propose_false_positive(session, admin_actor, groups[(9905003, "198.18.200.11")], "disable")
     assert disable.fp_proposal == "disable sid 9905003"
 
 
@@ -101,14 +101,14 @@ def rule_manager(session, rules_config, admin_actor):
 def test_confirmed_false_positive_becomes_a_new_ruleset_version(session, groups, admin_actor, rule_manager):
     from console.ruleset import service as rules_service
 
-    group_id = groups[(9905001, "198.18.20.11")]
+    group_id = groups[(9905001, "198.18.200.11")]
     alerts_triage.propose_false_positive(session, admin_actor, group_id)
     group = alerts_triage.confirm_false_positive(session, admin_actor, group_id, reason="lab scanner")
     session.commit()
     assert (group.fp_status, group.fp_version, group.status) == ("applied", 2, "closed"), group.fp_message
     assert rules_service.active_version(session).number == 2
     carried = (rule_manager.var_dir / "versions" / "2" / "threshold.config").read_text()
-    assert "suppress gen_id 1, sig_id 9905001, track by_src, ip 198.18.20.11" in carried
+    assert "suppress gen_id 1, sig_id 9905001, track by_src, ip 198.18.200.11" in carried
     assert "lab scanner" in rule_manager.threshold_file.read_text()
     assert _audit(session, "rules.suppress")[0].detail["version"] == 2
 
@@ -119,11 +119,11 @@ def test_a_suppression_suricata_refuses_stays_failed_and_the_active_version_stay
 
     broken = rule_manager.local_dir / "zz-broken.rules"
     broken.write_text('alert tcp any any -> any any (msg:"broken"; content:"x"; nosuchkeyword; sid:9999001; rev:1;)\n')
-    group_id = groups[(9905001, "198.18.20.10")]
+    group_id = groups[(9905001, "198.18.200.10")]
     alerts_triage.propose_false_positive(session, admin_actor, group_id)
     group = alerts_triage.confirm_false_positive(session, admin_actor, group_id)
     session.commit()
     assert (group.fp_status, group.fp_version, group.status) == ("failed", None, "new")
     assert "9999001" in group.fp_message
     assert rules_service.active_version(session).number == 1
-    assert "198.18.20.10" not in rule_manager.threshold_file.read_text()  # the refused line was taken back out
+    assert "198.18.200.10" not in rule_manager.threshold_file.read_text()  # the refused line was taken back out

@@ -15,6 +15,7 @@ from console.compliance import runs as compliance_runs
 from console.devices import service as devices
 from console.access.actor import Actor
 from tests.console.compliance.helpers import results_of
+from console.lab.ups import write_device_file
 from tests.fixtures.nut import DEVICE
 from tests.fixtures.sophos_api import PASSWORD, USERNAME
 
@@ -55,7 +56,7 @@ def test_device_controls_follow_the_ups_and_the_firewall_as_the_connectors_read_
     assert on_line[("FW-XG-01", "xg210")] == "pass"      # admin services open on LAN only, none on WAN
     assert on_line[("FW-XG-03", "xg210")] == "pass"      # the appliance answered with its API version
 
-    device_file.write_text(DEVICE.replace("ups.status: OL", "ups.status: OB DISCHRG"))
+    write_device_file(device_file, DEVICE.replace("ups.status: OL", "ups.status: OB DISCHRG"))
     poll_until(session, devices_config, "OB")
     on_battery = results_of(session_factory, compliance_runs.execute(session_factory, Actor.cli(), catalog).run_id)
     assert on_battery[("UPS-DEV-01", "ups-server-room")] == "fail"

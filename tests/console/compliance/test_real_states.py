@@ -27,6 +27,7 @@ from probes.collectors.firewall import FirewallCollector
 from probes.collectors.sshd import SshdCollector
 from probes.collectors.ups import UpsCollector
 from tests.console.compliance.helpers import enrol, ingest, results_of
+from console.lab.ups import write_device_file
 from tests.fixtures.nut import DEVICE
 from tests.probes.test_antivirus_clamav import clamd, eicar_db  # noqa: F401  (real clamd fixtures)
 from tests.fixtures.processes import stop
@@ -95,7 +96,7 @@ def real_reports(clamd, upsd, tmp_path, session_factory, synced, sshd_runtime_di
     good = collect_report([AntivirusCollector([scanning]), Fixed("firewall", firewall_in_namespace(DROP)), ups,
                            hardened], GOOD, 60)
     stop(process)
-    device.write_text(DEVICE.replace("ups.status: OL", "ups.status: OB DISCHRG").replace("battery.charge: 100", "battery.charge: 55")
+    write_device_file(device, DEVICE.replace("ups.status: OL", "ups.status: OB DISCHRG").replace("battery.charge: 100", "battery.charge: 55")
                       .replace("battery.runtime: 1800", "battery.runtime: 600"))
     wait_for_flags(port, ["OB", "DISCHRG"])
     bad = collect_report([AntivirusCollector([provider]), Fixed("firewall", firewall_in_namespace(ACCEPT)), ups,

@@ -32,7 +32,7 @@ def test_every_ksc_host_becomes_an_endpoint_with_its_unit_and_inventory_match(se
     rows = {row.name: row for row in session.scalars(select(Endpoint))}
     assert rows["dtnmt-web-01"].host_name == "dtnmt-web-01" and rows["dtnmt-web-01"].unit == "unit_it_centre"
     workstation = rows["ws-department-office-0001"]
-    assert (workstation.address, workstation.unit, workstation.host_name) == ("198.18.20.10", "unit_department_office",
+    assert (workstation.address, workstation.unit, workstation.host_name) == ("198.18.20.100", "unit_department_office",
                                                                               None)
     assert session.scalar(select(func.count()).select_from(EndpointObservation)) == 15
     assert session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == "endpoints.sync"
@@ -134,7 +134,7 @@ def test_coverage_puts_inventory_ksc_and_the_ids_side_by_side(session, ksc_setti
     service.sync(session, ksc_settings, admin_actor)
     _context(session, "flow", "198.18.20.230", "198.18.10.11", 50)   # unknown client -> a known server
     _context(session, "flow", "198.18.20.230", "8.8.8.8", 5)         # again, and an outside address
-    _context(session, "flow", "198.18.20.10", "198.18.10.41", 5)     # a KSC workstation -> a server
+    _context(session, "flow", "198.18.20.100", "198.18.10.41", 5)    # a KSC workstation -> a server
     _context(session, "dhcp", "0.0.0.0", "255.255.255.255", 3, {"dhcp": {"assigned_ip": "198.18.31.233"}})
     _context(session, "http", "198.18.40.99", "198.18.10.11", 3)     # not flow or dhcp: not read
     session.flush()

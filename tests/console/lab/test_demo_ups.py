@@ -12,6 +12,7 @@ from pathlib import Path
 
 from console.devices.connectors import ConnectorError, nut
 from console.devices.connectors.config import DeviceConfig
+from console.lab.ups import write_device_file
 from tests.fixtures.nut import free_port
 from tests.fixtures.processes import stop
 
@@ -132,3 +133,16 @@ def test_changing_a_ups_that_was_never_started_says_so(tmp_path):
     result = ops(write_config(tmp_path, free_port()), "lab", "ups", "on-battery")
     assert result.returncode == 1
     assert "start it first with `ops lab ups start`" in result.stderr
+
+
+def test_changes_within_one_second_get_different_whole_second_times(tmp_path):
+    # NUT 2.8's dummy-ups re-reads a .dev file only when the whole seconds of its modification time changed:
+    # three changes made at once must each carry a later second than the one before, or the driver misses them.
+    device = tmp_path / "testups.dev"
+    seconds = []
+    for status in ("OL", "OB DISCHRG", "OB LB"):
+        write_device_file(device, f"ups.status: {status}\n")
+        seconds.append(int(device.stat().st_mtime))
+        assert device.read_text() == f"ups.status: {status}\n"
+    assert seconds[0] < seconds[1] < seconds[2]
+    assert [p.name for p in tmp_path.iterdir()] == ["testups.dev"]  # no temporary file left behind

@@ -17,7 +17,7 @@ def test_traffic_of_the_last_minutes_fires_the_three_lab_rules(tmp_path):
     assert {a["alert"]["signature_id"] for a in alerts} == {9905001, 9905002, 9905003}
     newest = max(datetime.strptime(a["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z") for a in alerts)
     assert datetime.now(timezone.utc) - newest < timedelta(minutes=5)
-    assert all(a["src_ip"].startswith("198.18.20.") for a in alerts)
+    assert all(a["src_ip"].startswith("198.18.200.") for a in alerts)
 
 
 def test_a_live_round_fires_the_departments_rules_and_names_an_unmanaged_laptop(tmp_path):

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from console.access.actor import Actor
 from console.db import session_scope
+from console.lab.ups import write_device_file
 from console.models.notify import NotifyDelivery
 from console.notify import watch
 from tests.console.compliance.helpers import enrol, ingest, report
@@ -72,12 +73,12 @@ def test_a_ups_on_battery_low_battery_and_back_is_told_once_each(session_factory
 
     poll_until(["OL"])
     assert messages(session_factory) == []
-    device.write_text(DEVICE.replace("ups.status: OL", "ups.status: OB DISCHRG").replace("100", "55"))
+    write_device_file(device, DEVICE.replace("ups.status: OL", "ups.status: OB DISCHRG").replace("100", "55"))
     poll_until(["OB", "DISCHRG"])
     poll_until(["OB", "DISCHRG"])  # still on battery: no second message
-    device.write_text(DEVICE.replace("ups.status: OL", "ups.status: OB LB").replace("100", "9"))
+    write_device_file(device, DEVICE.replace("ups.status: OL", "ups.status: OB LB").replace("100", "9"))
     poll_until(["OB", "LB"])
-    device.write_text(DEVICE)
+    write_device_file(device, DEVICE)
     poll_until(["OL"])
     told = messages(session_factory)
     assert [row.kind for row in told] == ["ups.on_battery", "ups.low_battery", "ups.online"]
