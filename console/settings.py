@@ -144,6 +144,12 @@ class PathsSettings(_Section):
     var_dir: Path = Path("var")
 
 
+class BackupSettings(_Section):
+    folder: Path = Path("var/backups")
+    keep: int = Field(14, ge=1, le=1000)
+    pg_bin_dir: Path = Path("/usr/lib/postgresql/15/bin")
+
+
 class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -151,6 +157,7 @@ class Settings(_Section):
     metrics: MetricsSettings = MetricsSettings()
     inventory: InventorySettings = InventorySettings()
     paths: PathsSettings = PathsSettings()
+    backup: BackupSettings = BackupSettings()
     agent: AgentSettings = AgentSettings()
     reports: ReportsSettings = ReportsSettings()
     devices: list[DeviceConfig] = []
@@ -383,6 +390,7 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
     return settings.model_copy(
         update={
             "paths": settings.paths.model_copy(update={"var_dir": var_dir}),
+            "backup": settings.backup.model_copy(update={"folder": _absolute(settings.backup.folder, base)}),
             "database": settings.database.model_copy(update={"url": SecretStr(url)}),
             "inventory": settings.inventory.model_copy(update={"path": _absolute(settings.inventory.path, base)}),
             "agent": resolve_paths(settings.agent, base),
