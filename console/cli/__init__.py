@@ -35,6 +35,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     from console.cli.context import CliContext
 
     ctx.obj = CliContext(config_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def _register_all() -> None:

@@ -63,10 +63,14 @@ def _flip_evidence(name: str, data: bytes) -> bytes:
     return data.replace(b"evidence", b"EVIDENCE") if name.startswith("files/evidence/") else data
 
 
+def _written(target: Path, data: bytes) -> Path:
+    target.write_bytes(data)
+    return target
+
+
 CASES = {
-    "truncated": (lambda src, dst: dst.write_bytes(src.read_bytes()[: src.stat().st_size // 2]) or dst,
-                  "truncated or damaged"),
-    "not a gzip": (lambda src, dst: dst.write_bytes(b"not a backup at all\n") or dst, "truncated or damaged"),
+    "truncated": (lambda src, dst: _written(dst, src.read_bytes()[: src.stat().st_size // 2]), "truncated or damaged"),
+    "not a gzip": (lambda src, dst: _written(dst, b"not a backup at all\n"), "truncated or damaged"),
     "a tar with no manifest": (lambda src, dst: _rewrite(src, dst, lambda n, d: None if n == "manifest.json" else d),
                                "no manifest.json"),
     "a changed evidence file": (lambda src, dst: _rewrite(src, dst, _flip_evidence), "does not match its checksum"),
