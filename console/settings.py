@@ -145,9 +145,14 @@ class PathsSettings(_Section):
 
 
 class BackupSettings(_Section):
-    folder: Path = Path("var/backups")
+    folder: Path | None = None
     keep: int = Field(14, ge=1, le=1000)
     pg_bin_dir: Path = Path("/usr/lib/postgresql/15/bin")
+
+    @field_validator("folder", mode="before")
+    @classmethod
+    def _beside_var(cls, value):
+        return None if value in ("", None) else value
 
 
 class Settings(_Section):
@@ -390,7 +395,8 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
     return settings.model_copy(
         update={
             "paths": settings.paths.model_copy(update={"var_dir": var_dir}),
-            "backup": settings.backup.model_copy(update={"folder": _absolute(settings.backup.folder, base)}),
+            "backup": settings.backup.model_copy(update={
+                "folder": _absolute(settings.backup.folder, base) if settings.backup.folder else var_dir / "backups"}),
             "database": settings.database.model_copy(update={"url": SecretStr(url)}),
             "inventory": settings.inventory.model_copy(update={"path": _absolute(settings.inventory.path, base)}),
             "agent": resolve_paths(settings.agent, base),
