@@ -15,6 +15,7 @@ base=(
 )
 test=(
     chromium postgresql-15
+    postgresql-client-15   # pg_dump, pg_restore, psql: `ops db backup|restore` on PostgreSQL (tests/console/backup)
     clamav clamav-daemon
     nftables iptables iproute2
     snmpd snmp             # SNMP UPS-MIB connector tests
