@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from click.testing import CliRunner
 
 from console.backup.database import table_counts
@@ -15,7 +17,8 @@ from console.db import session_scope
 from console.access import tokens
 from console.access.actor import Actor
 from console.agents import enrolment as agent_service
-from console.models import Role
+from console.incidents import service as incidents
+from console.models import Alert, Role
 from probes.agent import Agent, enroll
 from probes.collectors.health import HealthCollector
 from probes.config import AgentSettings
@@ -38,8 +41,9 @@ def ops(config_file: Path, *args: str):
 
 @pytest.fixture
 def filled(live_server, session_factory, settings, config_file, make_user, suricata_eve, tmp_path):  # noqa: F811
-    """Users, tokens, audit, the synced inventory, an agent's reports and shipped EVE alerts, a compliance run
-    with its reports, ruleset version files, an evidence document and the generated secret key."""
+    """Users, tokens, audit, the synced inventory and information systems, an agent's reports and shipped EVE
+    alerts, a compliance run with its reports, incidents (one escalated from an alert), ruleset version files,
+    an evidence document and the generated secret key."""
     make_user("alice", Role.admin)
     make_user("audrey", Role.auditor)
     with session_scope(session_factory) as db:
@@ -54,6 +58,10 @@ def filled(live_server, session_factory, settings, config_file, make_user, suric
     agent.eve.collect()
     assert agent.ship_eve().waiting == 0
     assert ops(config_file, "compliance", "run", "--format", "json,csv").exit_code in (0, 1)
+    with session_scope(session_factory) as db:
+        alert_id = db.scalar(select(func.min(Alert.id)))
+        incidents.escalate_alert(db, Actor.cli(), alert_id)
+        incidents.open_incident(db, Actor.cli(), "Backup test incident", datetime.now(timezone.utc), serious=False)
     var = settings.paths.var_dir
     (var / "secret_key").write_text("generated-secret-key-of-this-console")
     (var / "evidence").mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,8 @@ def _destroy(engine, settings) -> None:
 def test_backup_destroy_restore_gives_back_every_row_and_file(filled, engine, settings, config_file, tmp_path):
     counts, files = snapshot(engine, settings)
     assert all(counts[t] > 0 for t in ("hosts", "users", "audit_events", "api_tokens", "agents", "host_reports",
-                                       "alerts", "alert_groups", "compliance_runs", "compliance_results"))
+                                       "alerts", "alert_groups", "compliance_runs", "compliance_results",
+                                       "incidents", "information_systems"))
     assert any(name.startswith("compliance-reports/") for name in files)
     filled.stop()
     (tmp_path / "safe").mkdir()
