@@ -8,6 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+import probes
+
 from console.cli import main
 from tests.conftest import login
 
@@ -17,6 +19,7 @@ VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["versi
 
 def test_ops_version_healthz_and_footer_show_pyprojects_version(client, make_user):
     assert CliRunner().invoke(main, ["--version"]).output.strip().endswith(VERSION)
+    assert probes.__version__ == VERSION  # what agents put in agent_version
     health = client.get("/healthz")
     assert health.status_code == 200 and health.get_json()["version"] == VERSION
     make_user("alice", "admin")
