@@ -9,7 +9,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from console import migrate
+from console.backup.database import table_counts
 from tests.console.backup.conftest import ops, snapshot
 
 
@@ -111,3 +114,68 @@ def test_backup_keeps_the_newest_n_in_its_folder(engine, settings, config_file, 
     (folder / "notes.txt").write_text("not a backup, never pruned")
     assert sorted(folder.iterdir()) == sorted([*written[2:], folder / "notes.txt"])
     assert gzip.open(written[-1]).read(1)
+
+
+CUT_PSQL = """#!{python}
+# The real psql, given only the first half of the restore script: a restore cut off in the middle.
+import os, sys
+args = []
+for arg in sys.argv[1:]:
+    if arg.startswith("--file=") and arg.endswith("restore.sql"):
+        path = arg[len("--file="):]
+        data = open(path, "rb").read()
+        open(path + ".half", "wb").write(data[: len(data) // 2])
+        arg = "--file=" + path + ".half"
+    args.append(arg)
+os.execv("{bin}/psql", ["psql", *args])
+"""
+
+
+@pytest.mark.postgres
+def test_a_postgres_restore_cut_off_halfway_changes_nothing(postgres, tmp_path):
+    """psql runs the schema's drop and half of the dump, then stops on the cut: the one transaction
+    takes it all back, the old schema and rows included."""
+    import sys
+
+    from console.access import users
+    from console.access.actor import Actor
+    from console.db import make_engine, make_session_factory, session_scope
+    from console.models import Role
+    from console.settings import SecuritySettings
+    from tests.conftest import PASSWORD
+    from tests.fixtures.postgres import PG_BIN
+
+    tools = tmp_path / "pg-bin"
+    tools.mkdir()
+    for name in ("pg_dump", "pg_restore"):
+        (tools / name).symlink_to(PG_BIN / name)
+    (tools / "psql").write_text(CUT_PSQL.format(python=sys.executable, bin=PG_BIN))
+    (tools / "psql").chmod(0o755)
+
+    def console(name: str, people: list[str]) -> tuple[Path, object]:
+        url = postgres.new_database()
+        config = tmp_path / f"{name}.toml"
+        config.write_text(f'[database]\nurl = "{url}"\n[paths]\nvar_dir = "{tmp_path / name}"\n'
+                          f'[backup]\npg_bin_dir = "{tools}"\n')
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        with session_scope(make_session_factory(engine)) as db:
+            for person in people:
+                users.create_user(db, Actor.cli(), SecuritySettings(), person, Role.admin, password=PASSWORD)
+        return config, engine
+
+    live_config, live = console("live", ["alice"])
+    other_config, other = console("other", [f"user{n:03d}" for n in range(3)])
+    try:
+        made = ops(other_config, "db", "backup", "--output", str(tmp_path))
+        assert made.exit_code == 0, made.output
+        before = table_counts(live)
+        result = ops(live_config, "db", "restore", made.output.strip())
+        assert result.exit_code == 2 and "psql failed" in result.output, result.output
+        assert table_counts(live) == before
+        with live.connect() as conn:
+            assert conn.execute(text("SELECT username FROM users")).scalars().all() == ["alice"]
+        assert migrate.current_revision(live) == migrate.head_revision(live)
+    finally:
+        live.dispose()
+        other.dispose()
