@@ -110,15 +110,36 @@ def pg_check_archive(archive: Path, pg_bin_dir: Path) -> None:
     _run([str(pg_bin_dir / "pg_restore"), "--list", str(archive)], None, "pg_restore --list")
 
 
-def pg_restore(url: str, archive: Path, staging: Path, pg_bin_dir: Path) -> None:
-    """Replace the database's public schema with the archive's, in one transaction."""
+def pg_restore(url: str, archive: Path, staging: Path, pg_bin_dir: Path, counts: dict[str, int]) -> None:
+    """Replace the database's public schema with the archive's, in one transaction.
+
+    The transaction ends with a check of every table's rows against `counts` (the manifest's): a restore
+    that did not load everything raises there and is rolled back with the rest, before anything is committed.
+    """
     script = staging / "restore.sql"
     _run([str(pg_bin_dir / "pg_restore"), "--no-owner", "--no-privileges", f"--file={script}", str(archive)],
          None, "pg_restore")
     prefix = staging / "empty-schema.sql"
     prefix.write_text("DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n")
+    check = staging / "check-rows.sql"
+    check.write_text(_rows_check(counts))
     _run([str(pg_bin_dir / "psql"), "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
-          f"--file={prefix}", f"--file={script}"], url, "psql")
+          f"--file={prefix}", f"--file={script}", f"--file={check}"], url, "psql")
+
+
+def _rows_check(counts: dict[str, int]) -> str:
+    """A DO block raising unless each table of `counts` exists in public with exactly that many rows."""
+    lines = ["DO $check$", "DECLARE found bigint;", "BEGIN"]
+    for table, expected in sorted(counts.items()):
+        name = '"public"."' + table.replace('"', '""') + '"'
+        literal = table.replace("'", "''")
+        lines += [f"  SELECT count(*) INTO found FROM {name};",
+                  f"  IF found <> {int(expected)} THEN",
+                  f"    RAISE EXCEPTION 'table {literal.replace('%', '%%')}: % rows restored, the backup holds "
+                  f"{int(expected)}', found;",
+                  "  END IF;"]
+    lines += ["END", "$check$;", ""]
+    return "\n".join(lines)
 
 
 def _run(command: list[str], url: str | None, name: str) -> None:

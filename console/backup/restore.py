@@ -39,6 +39,7 @@ from pathlib import Path, PurePosixPath
 
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
+from sqlalchemy.exc import SQLAlchemyError
 
 from console import migrate
 from console.backup import database
@@ -79,17 +80,16 @@ def restore(settings, path: Path) -> RestoreSummary:
             database.pg_check_archive(staged_db, settings.backup.pg_bin_dir)
         prepared = [_prepare_set(file_set, staging / "members" / file_set.prefix, manifest)
                     for file_set in file_sets(settings)]
-        differ: list[str] = []
+        problem = None
         if manifest["database"]["kind"] == "sqlite":
             _swap_sqlite(staged_db, database.sqlite_path(settings.database_url))
         else:
-            revision, differ = _restore_postgres(settings, staged_db, staging, counts)
-        for file_set, new in prepared:
+            revision, problem = _restore_postgres(settings, staged_db, staging, counts)
+        for file_set, new in prepared:  # the database is the backup's now: so are the files
             _swap_set(file_set, new)
         prepared = []
-        if differ:  # cannot happen with a dump whose checksum held; said loudly if it does
-            raise BackupError(f"restored {path}, but tables {', '.join(differ)} do not hold the rows the manifest "
-                              f"counts: check the database before using the console")
+        if problem:
+            raise BackupError(f"restored {path}, but {problem}")
     except OSError as exc:
         raise BackupError(f"cannot restore {path}: {exc.strerror or exc}; the console was not changed") from None
     finally:
@@ -188,9 +188,16 @@ def _prepare_sqlite(staged: Path, counts: dict[str, int]) -> str | None:
     engine = make_engine(f"sqlite:///{staged}")
     try:
         _before, after = migrate.upgrade(engine)
+    except (SQLAlchemyError, CommandError) as exc:
+        raise BackupError(f"the backup's database cannot be migrated to this version: {_first_line(exc)}; "
+                          f"not restored") from None
     finally:
         engine.dispose()
     return after
+
+
+def _first_line(exc: Exception) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
 
 
 def _swap_sqlite(staged: Path, live: Path) -> None:
@@ -205,18 +212,25 @@ def _swap_sqlite(staged: Path, live: Path) -> None:
         live.with_name(live.name + suffix).unlink(missing_ok=True)
 
 
-def _restore_postgres(settings, archive: Path, staging: Path, counts: dict[str, int]) -> tuple[str | None, list[str]]:
-    """Restore in one transaction, then migrate; returns the revision and the tables whose rows differ."""
+def _restore_postgres(settings, archive: Path, staging: Path, counts: dict[str, int]) -> tuple[str | None, str]:
+    """Restore in one transaction (rows checked before it commits), then migrate in another.
+
+    Returns the revision and what went wrong after the commit ("" if nothing): a failed migration is rolled
+    back to the backup's revision, and the console refuses to serve until `ops db upgrade` succeeds.
+    """
     url = settings.database_url
-    database.pg_restore(url, archive, staging, settings.backup.pg_bin_dir)
+    database.pg_restore(url, archive, staging, settings.backup.pg_bin_dir, counts)
     engine = make_engine(url)
     try:
-        found = database.table_counts(engine)
-        differ = sorted(t for t in set(found) | set(counts) if found.get(t) != counts.get(t))
-        _before, after = migrate.upgrade(engine)
+        try:
+            _before, after = migrate.upgrade(engine)
+        except (SQLAlchemyError, CommandError) as exc:
+            revision = migrate.current_revision(engine)
+            return revision, (f"migrating it from revision {revision} to this version failed: {_first_line(exc)}; "
+                              f"the console refuses to serve until `ops db upgrade` succeeds")
     finally:
         engine.dispose()
-    return after, differ
+    return after, ""
 
 
 def _prepare_set(file_set: FileSet, staged: Path, manifest: dict) -> tuple[FileSet, Path]:
