@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 from console.settings import Settings, ensure_secret_key, load_settings
+from console.version import app_version
 
 
 def create_app(settings: Settings | None = None, config_path: str | Path | None = None) -> Flask:
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
         WTF_CSRF_TIME_LIMIT=settings.console.session_lifetime_minutes * 60,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         OPS_SETTINGS=settings,
+        OPS_VERSION=app_version(),
     )
     converters.init_app(app)
     runtime.init_app(app, settings)

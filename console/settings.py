@@ -144,6 +144,17 @@ class PathsSettings(_Section):
     var_dir: Path = Path("var")
 
 
+class BackupSettings(_Section):
+    folder: Path | None = None
+    keep: int = Field(14, ge=1, le=1000)
+    pg_bin_dir: Path = Path("/usr/lib/postgresql/15/bin")
+
+    @field_validator("folder", mode="before")
+    @classmethod
+    def _beside_var(cls, value):
+        return None if value in ("", None) else value
+
+
 class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -151,6 +162,7 @@ class Settings(_Section):
     metrics: MetricsSettings = MetricsSettings()
     inventory: InventorySettings = InventorySettings()
     paths: PathsSettings = PathsSettings()
+    backup: BackupSettings = BackupSettings()
     agent: AgentSettings = AgentSettings()
     reports: ReportsSettings = ReportsSettings()
     devices: list[DeviceConfig] = []
@@ -383,6 +395,8 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
     return settings.model_copy(
         update={
             "paths": settings.paths.model_copy(update={"var_dir": var_dir}),
+            "backup": settings.backup.model_copy(update={
+                "folder": _absolute(settings.backup.folder, base) if settings.backup.folder else var_dir / "backups"}),
             "database": settings.database.model_copy(update={"url": SecretStr(url)}),
             "inventory": settings.inventory.model_copy(update={"path": _absolute(settings.inventory.path, base)}),
             "agent": resolve_paths(settings.agent, base),

@@ -25,6 +25,7 @@ base=(
 base_quiet=(chrony auditd)
 test=(
     chromium postgresql-15
+    postgresql-client-15   # pg_dump, pg_restore, psql: `ops db backup|restore` on PostgreSQL (tests/console/backup)
     clamav clamav-daemon
     iptables               # the agent's firewall reading falls back to iptables-save (firewall tests)
     snmpd snmp             # SNMP UPS-MIB connector tests

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from console.api import bp
 from console.api.envelope import ok
+from console.version import app_version
 from console.web import metrics as metrics_module
 from console.web.auth import current_actor
 from console.web.runtime import db
@@ -14,7 +15,7 @@ from console.web.runtime import db
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness and database reachability; open, reveals nothing.
+    """Liveness, database reachability and the console's version; open, reveals nothing else.
     ---
     get:
       summary: Is the console up and its database reachable
@@ -26,8 +27,8 @@ def healthz():
     try:
         db().execute(text("SELECT 1"))
     except Exception:  # any driver error means the same to a health check
-        return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+        return {"status": "error", "database": "unreachable", "version": app_version()}, 503
+    return {"status": "ok", "database": "ok", "version": app_version()}
 
 
 @bp.get("/metrics")

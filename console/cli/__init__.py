@@ -7,6 +7,7 @@ and turns the part's errors into one line on stderr and an exit code.
 from __future__ import annotations
 
 import click
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from console.errors import USER_ERRORS
 
@@ -15,7 +16,10 @@ LATER_AREAS = ("Compliance by information-system level: ops compliance systems, 
 
 
 class OpsGroup(click.Group):
-    """Catches USER_ERRORS (OpsError, rules' RulesError) once, for every subcommand: one line, its exit code."""
+    """Catches USER_ERRORS (OpsError, rules' RulesError) once, for every subcommand: one line, its exit code.
+
+    A database that refuses the work (full disk, server unreachable) is one line and exit 2 as well.
+    """
 
     def invoke(self, ctx):
         try:
@@ -23,6 +27,11 @@ class OpsGroup(click.Group):
         except USER_ERRORS as exc:
             click.echo(f"ops: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except (OperationalError, InterfaceError) as exc:  # disk full, server down: what was committed stays
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+            click.echo(f"ops: error: the database refused the work: {reason}; the unit of work in progress was "
+                       f"rolled back, what was committed before stays", err=True)
+            ctx.exit(2)
 
 
 @click.group(cls=OpsGroup, epilog=LATER_AREAS)
@@ -35,6 +44,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     from console.cli.context import CliContext
 
     ctx.obj = CliContext(config_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def _register_all() -> None:

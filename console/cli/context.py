@@ -29,6 +29,11 @@ class CliContext:
         migrate.require_current(self.engine)
         return self.engine
 
+    def close(self) -> None:
+        """Give the engine's pooled connections back when the command ends (in-process callers run many)."""
+        if "engine" in self.__dict__:
+            self.__dict__.pop("engine").dispose()
+
     def session_factory(self):
         return make_session_factory(self.checked_engine, self.settings)
 

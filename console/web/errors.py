@@ -8,7 +8,9 @@ is on record and nothing of the refused change is.
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from console.db import session_scope
@@ -25,6 +27,8 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(user_error, _ops_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -74,6 +78,23 @@ def _http_error(exc: HTTPException):
     if exc.code == 405 and getattr(exc, "valid_methods", None):  # RFC 9110: a 405 names what the resource allows
         return (*response, {"Allow": ", ".join(exc.valid_methods)})
     return response
+
+
+def _database_unavailable(exc: OperationalError | InterfaceError):
+    """The database refused the work (disk full, server restarting, connection lost): 503, nothing kept.
+
+    Senders that retry (agents' spools, EVE shippers) keep what was refused and send it again.
+    """
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path, reason)
+    try:
+        db().rollback()
+    except Exception:  # the connection itself may be gone; the pool replaces it
+        current_app.logger.info("rollback after a database error failed too", exc_info=True)
+    message = _("The console's database cannot do this now (%(reason)s); nothing was stored. Try again later.",
+                reason=reason)
+    response = error_response(503, message, code="database_unavailable")
+    return (*response, {"Retry-After": "30"})
 
 
 def _unexpected(exc: Exception):

@@ -136,7 +136,9 @@ def test_openapi_document_is_valid_and_matches_the_routes(app, client, token_for
 
 
 def test_healthz_is_open_and_metrics_need_a_token(client, token_for):
-    assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
+    from console.version import app_version
+
+    assert client.get("/healthz").json == {"status": "ok", "database": "ok", "version": app_version()}
     assert client.get("/metrics").status_code == 401
     body = client.get("/metrics", headers=token_for("auditor")).get_data(as_text=True)
     assert "ops_http_requests_total" in body and "ops_users_active 1.0" in body
