@@ -22,12 +22,15 @@ test=(
     poppler-utils          # pdftotext reads the PDF reports back
     rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)
     slapd ldap-utils       # directory sign-in tests: a slapd of their own on a loopback port (the service stays off)
+    libnss3-tools          # certutil: the console role's lab test makes chromium trust the role's CA (NSS database)
 )
 # The remediation tests run chronyd -x and auditd in lab hosts. Their postinst
 # starts the daemon through invoke-rc.d where systemd does not run, and a
 # machine-wide chronyd would set this machine's clock: they are installed with
 # every daemon start refused (policy-rc.d exit 101, Debian policy 9.3.3.1).
-test_quiet=(chrony auditd)
+# nginx: the console role's lab test starts one in a lab host's namespace
+# (tests/playbooks/test_console_role.py); none runs machine-wide.
+test_quiet=(chrony auditd nginx)
 
 wanted=("${base[@]}")
 if [[ "${1:-base}" == "test" ]]; then
