@@ -22,15 +22,19 @@ local-PostgreSQL tasks (apt, createuser, createdb) run only on a real server.
 from __future__ import annotations
 
 import http.client
+import http.cookiejar
 import os
 import re
 import shutil
 import ssl
 import subprocess
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import create_engine, select
 
@@ -205,3 +209,48 @@ def test_the_role_stops_naming_the_missing_secret(console_lab):
 def _failures(result) -> list[str]:
     return [str(e["event_data"].get("res", {}).get("msg", "")) + str(e["event_data"].get("res", {}).get("stderr", ""))
             for e in result.events if e.get("event") == "runner_on_failed"]
+
+
+def test_scale_out_two_console_nodes_behind_nginx_share_sessions_and_one_runs_the_scheduler(console_lab):
+    """The scale-out shape on the lab: lab-host-01 runs nginx and node 1 (with the scheduler), lab-host-02 node 2."""
+    lab, first, second = console_lab.lab, console_lab.console_host, console_lab.agent_hosts[0]
+    upstreams = [f"{first.address}:8080", f"{second.address}:8080"]
+    (lab.inventory / "console-scale-out.yml").write_text(yaml.safe_dump({"all": {"children": {"ops_console": {"hosts": {
+        first.name: {"ops_console_components": ["console", "proxy"], "ops_console_listen_host": first.address,
+                     "ops_console_upstreams": upstreams, "ops_console_scheduler": True},
+        second.name: {"ops_console_components": ["console"], "ops_console_listen_host": second.address,
+                      "ops_console_scheduler": False}}}}}}))
+
+    result = lab.run_playbook("console.yml", console_lab.extravars, limit=f"{first.name},{second.name}")
+
+    assert result.status == "successful", (result.stats, _failures(result))
+    site = (console_lab.root / "etc/nginx/sites-available/ops-console.conf").read_text()
+    assert all(f"server {node} " in site for node in upstreams)
+    # Signed in once, through nginx: every later request is served signed in, whichever node takes it.
+    opener = _https_opener(console_lab.ca_file)
+    login = opener.open(f"https://{first.address}/login", timeout=10).read().decode()
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
+    form = urllib.parse.urlencode({"csrf_token": csrf, "username": "thu", "password": PASSWORD}).encode()
+    # Over HTTPS the CSRF check also wants the Referer of the same origin, as a browser sends it.
+    opener.open(urllib.request.Request(f"https://{first.address}/login", data=form,
+                                       headers={"Referer": f"https://{first.address}/login"}), timeout=10).read()
+    for _ in range(8):
+        response = opener.open(f"https://{first.address}/hosts?q=lab-host", timeout=10)
+        assert response.status == 200 and "/login" not in response.url
+    served = {host.name: (Path(host.install_root) / "var/log/ops-console/ops-console.log").read_text().count(
+        "GET /hosts?q=lab-host") for host in (first, second)}
+    assert all(count > 0 for count in served.values()), served
+    # The scheduler runs on the first node only.
+    assert _running(first, "ops-scheduler") and not _running(second, "ops-scheduler")
+    assert _running(second, "ops-console") and _running(second, "ops-tasks")
+
+
+def _https_opener(ca_file: Path):
+    context = ssl.create_default_context(cafile=str(ca_file))
+    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
+                                       urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+
+def _running(host, service: str) -> bool:
+    pid_file = Path(host.install_root) / f"run/ops-console/{service}.pid"
+    return subprocess.run(["start-stop-daemon", "--status", "--pidfile", str(pid_file)]).returncode == 0
