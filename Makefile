@@ -49,7 +49,7 @@ messages: $(STAMPS)/venv
 # (docs/install.md): dist/ops_console-*.whl and dist/wheelhouse/.
 wheelhouse: setup
 	rm -rf dist build
-	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+	/usr/bin/python3 -m pip wheel --quiet --no-deps --no-build-isolation --no-index -w dist .   # Debian's setuptools and wheel (base packages)
 	$(BIN)/python -m pip wheel --quiet -w dist/wheelhouse dist/ops_console-*.whl
 	rm -rf build
 
