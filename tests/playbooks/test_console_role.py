@@ -223,7 +223,7 @@ def test_scale_out_two_console_nodes_behind_nginx_share_sessions_and_one_runs_th
 
     result = lab.run_playbook("console.yml", console_lab.extravars, limit=f"{first.name},{second.name}")
 
-    assert result.status == "successful", (result.stats, _failures(result))
+    assert result.status == "successful", (result.stats, _failures(result), _log_tails(first, second))
     site = (console_lab.root / "etc/nginx/sites-available/ops-console.conf").read_text()
     assert all(f"server {node} " in site for node in upstreams)
     # Signed in once, through nginx: every later request is served signed in, whichever node takes it.
@@ -257,3 +257,12 @@ def _https_opener(ca_file: Path):
 def _running(host, service: str) -> bool:
     pid_file = Path(host.install_root) / f"run/ops-console/{service}.pid"
     return subprocess.run(["start-stop-daemon", "--status", "--pidfile", str(pid_file)]).returncode == 0
+
+
+def _log_tails(*hosts) -> dict[str, str]:
+    """The end of each host's console output, for a failure's message."""
+    tails = {}
+    for host in hosts:
+        log = Path(host.install_root) / "var/log/ops-console/ops-console.log"
+        tails[host.name] = log.read_text(errors="replace")[-1500:] if log.exists() else "(no log)"
+    return tails
