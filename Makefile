@@ -9,7 +9,7 @@ OPS := $(BIN)/ops
 MO := console/translations/vi/LC_MESSAGES/messages.mo
 ASSETS := console/static/vendor/.stamp
 
-.PHONY: demo test check setup serve messages clean
+.PHONY: demo test check setup serve messages clean wheelhouse
 
 demo: setup
 	bash scripts/demo.sh
@@ -49,5 +49,13 @@ messages: $(STAMPS)/venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o console/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i console/translations/messages.pot -d console/translations -D messages --no-fuzzy-matching
 
+# The console's package and every dependency as wheels, for playbooks/console.yml
+# (docs/install.md): dist/ops_console-*.whl and dist/wheelhouse/.
+wheelhouse: setup
+	rm -rf dist build
+	/usr/bin/python3 -m pip wheel --quiet --no-deps --no-build-isolation --no-index -w dist .   # Debian's setuptools and wheel (base packages)
+	$(BIN)/python -m pip wheel --quiet -w dist/wheelhouse dist/ops_console-*.whl
+	rm -rf build
+
 clean:
-	rm -rf $(VENV) node_modules console/static/vendor $(STAMPS) $(MO)
+	rm -rf dist $(VENV) node_modules console/static/vendor $(STAMPS) $(MO)

@@ -33,7 +33,12 @@ test=(
     poppler-utils          # pdftotext reads the PDF reports back
     rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)
     slapd ldap-utils       # directory sign-in tests: a slapd of their own on a loopback port (the service stays off)
+    libnss3-tools          # certutil: the console role's lab test makes chromium trust the role's CA (NSS database)
 )
+# nginx: the console role's lab test starts one in a lab host's namespace
+# (tests/playbooks/test_console_role.py); none runs machine-wide, so it is
+# installed with daemon starts refused, like base_quiet.
+test_quiet=(nginx)
 
 wanted=("${base[@]}")
 if [[ "${1:-base}" == "test" ]]; then
@@ -72,8 +77,12 @@ for package in "${backports[@]}"; do
     [[ "$status" == "install ok installed" ]] || missing_backports+=("$package")
 done
 
+quiet=("${base_quiet[@]}")
+if [[ "${1:-base}" == "test" ]]; then
+    quiet+=("${test_quiet[@]}")
+fi
 missing_quiet=()
-for package in "${base_quiet[@]}"; do
+for package in "${quiet[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
     [[ "$status" == "install ok installed" ]] || missing_quiet+=("$package")
 done

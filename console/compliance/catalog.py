@@ -183,10 +183,15 @@ class Catalog:
 def load_catalog(folder: Path | None = None, playbooks: Path | None = None) -> Catalog:
     """Every *.yaml in `folder` (default: the built-in catalog), validated and compiled; CatalogError otherwise.
 
-    Remediations are checked against `playbooks` (default: the repository's playbooks/).
+    Remediations are checked against `playbooks` (default: the repository's playbooks/). A console installed
+    from its wheel (the ops_console role) has no repository beside the package: without `playbooks` the
+    remediations are then not checked here (configured_catalog checks them against [jobs] playbooks_dir).
     """
     folder = Path(folder) if folder else BUILT_IN
-    known = PlaybookIndex(Path(playbooks) if playbooks else BUILT_IN_PLAYBOOKS)
+    if playbooks is None and not BUILT_IN_PLAYBOOKS.is_dir():
+        known = None
+    else:
+        known = PlaybookIndex(Path(playbooks) if playbooks else BUILT_IN_PLAYBOOKS)
     files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
     if not files:
         raise CatalogError(folder, "no control files (*.yaml) found")
@@ -204,9 +209,11 @@ def load_catalog(folder: Path | None = None, playbooks: Path | None = None) -> C
 
 def configured_catalog(settings) -> Catalog:
     """The catalog ops.toml names. The built-in controls name the built-in playbooks; a department's own
-    controls folder ([compliance] controls_dir) is checked against its [jobs] playbooks_dir."""
+    controls folder ([compliance] controls_dir) is checked against its [jobs] playbooks_dir, and so are the
+    built-in controls of a console installed from its wheel, where the role put the same playbooks."""
     folder = settings.compliance.controls_dir
-    return load_catalog(folder, settings.jobs.playbooks_dir if folder else None)
+    configured = folder or not BUILT_IN_PLAYBOOKS.is_dir()
+    return load_catalog(folder, settings.jobs.playbooks_dir if configured else None)
 
 
 @lru_cache(maxsize=4)
@@ -247,7 +254,7 @@ def parse_yaml_file(path: Path, text: str, model: type[BaseModel]):
         raise CatalogError(path, f"{_dotted(loc)}: {message}", _line(root, loc)) from None
 
 
-def _load_file(path: Path, text: str, known: "PlaybookIndex") -> list[LoadedControl]:
+def _load_file(path: Path, text: str, known: "PlaybookIndex | None") -> list[LoadedControl]:
     root, parsed = parse_yaml_file(path, text, ControlFile)
     loaded = []
     for index, control in enumerate(parsed.controls):
@@ -256,7 +263,7 @@ def _load_file(path: Path, text: str, known: "PlaybookIndex") -> list[LoadedCont
         except ConditionError as exc:
             loc = ["controls", index, "condition", *exc.path]
             raise CatalogError(path, f"{control.id}: {exc}", _line(root, loc)) from None
-        if control.remediation is not None:
+        if control.remediation is not None and known is not None:
             problem = known.problem(control.remediation)
             if problem:
                 field_name, message = problem

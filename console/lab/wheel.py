@@ -1,10 +1,13 @@
-"""The agent package the lab's hosts install: this project built once as a wheel.
+"""The package the lab's hosts install: this project built once as a wheel, and its wheelhouse.
 
 Built from a copy of the source (so concurrent builds never share a build/
 folder) with Debian's python3, setuptools and wheel, and kept under
 var/lab/wheels/<digest of the agent's source>/, so later labs reuse it until
 the code changes. The agent role installs it with --no-deps into a venv that
-sees Debian's python3-psutil, python3-click and python3-cryptography.
+sees Debian's python3-psutil, python3-click and python3-cryptography. The
+console role (playbooks/console.yml) installs the same wheel with all its
+dependencies from a wheelhouse: `console_wheelhouse` builds one beside it with
+pip from the controller's configured package index.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,7 +23,7 @@ from console.lab.errors import LabError
 
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 BUILD_PYTHON = "/usr/bin/python3"
-PARTS = ("console", "probes")
+PARTS = ("console", "probes", "rules")
 TOP_FILES = ("pyproject.toml", "README.md")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
@@ -63,3 +67,28 @@ def agent_wheel(var_dir: Path, source_root: Path = SOURCE_ROOT) -> Path:
         shutil.copy(built[0], final.with_suffix(".tmp"))
         final.with_suffix(".tmp").replace(final)
         return final
+
+
+def console_wheelhouse(var_dir: Path, source_root: Path = SOURCE_ROOT) -> Path:
+    """A folder with the wheel for the current source and every dependency as a wheel, built if not there yet."""
+    package = agent_wheel(var_dir, source_root)
+    target = package.parent / "wheelhouse"
+    if (target / ".complete").exists():
+        return target
+    temp = Path(tempfile.mkdtemp(prefix=".wheelhouse-", dir=package.parent))
+    try:
+        result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
+                                 "-w", str(temp), str(package)], capture_output=True, text=True, timeout=900)
+        if result.returncode != 0:
+            raise LabError(f"building the console's wheelhouse failed: {result.stderr.strip()[-500:]}")
+        (temp / ".complete").touch()
+        try:
+            temp.rename(target)
+        except OSError:  # another process made it meanwhile
+            if not (target / ".complete").exists():
+                raise
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LabError(f"building the console's wheelhouse: {exc}") from None
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    return target
