@@ -22,7 +22,6 @@ local-PostgreSQL tasks (apt, createuser, createdb) run only on a real server.
 from __future__ import annotations
 
 import http.client
-import http.cookiejar
 import os
 import re
 import shutil
@@ -207,9 +206,3 @@ def test_the_role_stops_naming_the_missing_secret(console_lab):
 def _failures(result) -> list[str]:
     return [str(e["event_data"].get("res", {}).get("msg", "")) + str(e["event_data"].get("res", {}).get("stderr", ""))
             for e in result.events if e.get("event") == "runner_on_failed"]
-
-
-def _https_opener(ca_file: Path):
-    context = ssl.create_default_context(cafile=str(ca_file))
-    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
-                                       urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
