@@ -5,7 +5,7 @@ Times are stored in UTC and shown in the configured zone (Asia/Ho_Chi_Minh by de
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import Flask, session
@@ -15,6 +15,7 @@ from flask_login import current_user
 from jinja2 import pass_context
 
 from console.alerts.severity import severity_level, severity_word
+from console.common.time import in_zone
 from console.compliance.reasons import say_row
 from console.settings import Settings
 
@@ -37,9 +38,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         default_translation_directories=str(Path(__file__).parent.parent / "translations"),
         default_locale=default,
     )
-    app.jinja_env.filters["localtime"] = lambda value, fmt="yyyy-MM-dd HH:mm:ss": (
-        format_datetime(value, fmt) if value else "—"
-    )
+    app.jinja_env.filters["localtime"] = _local_time
     app.jinja_env.filters["localiso"] = _local_iso
     app.jinja_env.filters["severity_word"] = _severity_word
     app.jinja_env.filters["severity_level"] = severity_level
@@ -51,12 +50,23 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.context_processor(lambda: {"languages": LANGUAGES, "current_locale": select_locale()})
 
 
+def _local_time(value, fmt: str = "yyyy-MM-dd HH:mm:ss") -> str:
+    """A stored time in the console's zone; never raises (a time the zone cannot hold is shown in UTC)."""
+    if not value:
+        return "—"
+    try:
+        return format_datetime(value, fmt)
+    except (OverflowError, ValueError):  # year 9999 east of UTC: a row from before the time window
+        return f"{in_zone(value, timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+
+
 def _local_iso(value, fmt: str = "yyyy-MM-dd HH:mm:ss") -> str:
     """An ISO 8601 text from a report, shown in the console's zone; shown as is if it is not one."""
     try:
-        return format_datetime(datetime.fromisoformat(str(value)), fmt)
+        moment = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value or "—")
+    return _local_time(moment, fmt)
 
 
 def _host_warning(warning) -> str:

@@ -16,7 +16,7 @@ from probes.config import AgentSettings
 from probes.transport import Connection, signed_headers
 from tests.console.alerts.conftest import alert_lines, renumbered
 
-HOST = "dtnmt-web-01"
+HOST = "dtnmt-ids-01"  # in role_ids_sensor: only a sensor may ship alerts
 
 
 def _alerts(session_factory) -> int:
