@@ -13,6 +13,7 @@ from flask_babel import Babel, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
+from markupsafe import Markup, escape
 
 from console.alerts.severity import severity_level, severity_word
 from console.common.time import in_zone
@@ -43,6 +44,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.jinja_env.filters["severity_word"] = _severity_word
     app.jinja_env.filters["severity_level"] = severity_level
     app.jinja_env.filters["host_warning"] = _host_warning
+    app.jinja_env.filters["host_warning_text"] = _host_warning_text
     app.jinja_env.filters["reason"] = _reason
     app.jinja_env.filters["severity_name"] = _severity_name
     app.jinja_env.filters["catalogued"] = _catalogued
@@ -69,12 +71,25 @@ def _local_iso(value, fmt: str = "yyyy-MM-dd HH:mm:ss") -> str:
     return _local_time(moment, fmt)
 
 
-def _host_warning(warning) -> str:
-    """A host warning (console.agents.host_reports.HostWarning) in the user's language."""
+def _host_warning(warning) -> Markup:
+    """A host warning (console.agents.host_reports.HostWarning) in the user's language, as HTML.
+
+    Each value is agent-supplied text (a service, a mount, a collector name): escaped, and isolated in a
+    <bdi> so a right-to-left override (U+202E) in it cannot reverse the sentence around it.
+    """
     message, params = getattr(warning, "message", None), getattr(warning, "params", ())
     if message is None:  # a plain text
+        return escape(str(warning))
+    isolated = {name: Markup("<bdi>%s</bdi>") % str(value) for name, value in params}
+    return escape(gettext(message)) % isolated  # the translated sentence escaped; Markup % keeps the <bdi>s
+
+
+def _host_warning_text(warning) -> str:
+    """The same sentence as plain text (for a title attribute), each value between Unicode isolates (FSI, PDI)."""
+    message, params = getattr(warning, "message", None), getattr(warning, "params", ())
+    if message is None:
         return str(warning)
-    return gettext(message, **dict(params))
+    return gettext(message, **{name: f"\u2068{value}\u2069" for name, value in params})
 
 
 CONTROL_SEVERITIES = {"low": _l("low"), "medium": _l("medium"), "high": _l("high"),
