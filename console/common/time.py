@@ -122,3 +122,16 @@ def check_time(value: datetime, field: str, window: TimeWindow | TimeBounds = DE
 
 def _bounds(window: TimeWindow | TimeBounds) -> TimeBounds:
     return window.bounds() if isinstance(window, TimeWindow) else window
+
+
+def local_to_utc(value: datetime, zone: tzinfo, field: str, window: TimeWindow | TimeBounds | None = None) -> datetime:
+    """A naive time typed in `zone` (a form's date or datetime-local) as aware UTC, checked against `window`.
+
+    A time the conversion cannot hold (year 1 in a zone east of UTC) is a ValidationFailed naming `field`;
+    without a window (a waiver's last day, a deadline) only that is checked.
+    """
+    try:
+        at = value.replace(tzinfo=zone).astimezone(timezone.utc)
+    except OverflowError:
+        raise ValidationFailed(field, _bounds(window or DEFAULT_WINDOW).refusal()) from None
+    return _bounds(window).check(at, field) if window is not None else at
