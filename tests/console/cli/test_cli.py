@@ -132,3 +132,10 @@ def test_config_check_refuses_a_negative_future_limit(tmp_path):
     bad.write_text("[console]\nmax_future_hours = -1\n")
     result = ops("config", "check", config=bad)
     assert result.returncode == 2 and "console.max_future_hours" in result.stderr
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00+14:00", "1990-01-01T00:00+07:00", "9999-12-31T23:59-12:00"])
+def test_an_incident_time_outside_the_window_is_one_line_naming_the_option(config_file, engine, moment):
+    result = ops("incidents", "open", "--title", "Hostile time", "--detected-at", moment, config=config_file)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("ops: error: --detected-at: must be from 2000-01-01")
