@@ -99,3 +99,20 @@ def test_an_agent_on_a_host_that_is_no_sensor_may_not_ship_alerts(live_server, s
         event = db.scalars(select(AuditEvent).where(AuditEvent.action == "alerts.eve")).first()
     assert event.outcome == "denied" and event.detail["reason"] == "not_a_sensor"
     assert event.detail["host"] == "dtnmt-web-01"
+
+
+def test_a_host_named_by_rules_sensors_counts_as_a_sensor_without_the_inventory_role():
+    from types import SimpleNamespace
+
+    import pytest
+
+    from console.agents.enrolment import ReportRejected
+    from console.alerts.agent_batches import require_sensor
+    from rules.config import SensorConfig
+
+    agent = SimpleNamespace(host=SimpleNamespace(name="dtnmt-web-01", roles=["role_web_portal"]))
+    require_sensor(agent, [SensorConfig(name="edge", kind="ansible", host="dtnmt-web-01")])
+    require_sensor(agent, [SensorConfig(name="dtnmt-web-01")])  # a local sensor named like the host
+    with pytest.raises(ReportRejected) as refused:
+        require_sensor(agent, [SensorConfig(name="edge", kind="ansible", host="dtnmt-ids-01")])
+    assert refused.value.http_status == 403 and refused.value.reason == "not_a_sensor"
