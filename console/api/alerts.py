@@ -255,15 +255,18 @@ def alert_group_false_positive_confirm(group_id: int):
 
 @bp.get("/api/v1/alerts/chart")
 def alerts_chart():
-    """Alerts per hour (per day over 3 days) by severity.
+    """Alerts by severity per bucket: an hour up to 3 days, a day beyond, wider so no answer has more than
+    [alerts] chart_max_buckets buckets (bucket_seconds says which).
     ---
     get:
       summary: Alerts over time by severity
       parameters:
-        - {name: since, in: query, schema: {type: string, format: date-time}}
+        - {name: since, in: query, schema: {type: string, format: date-time},
+           description: "From 2000-01-01 to [console] max_future_hours ahead; outside: 400 naming it"}
         - {name: until, in: query, schema: {type: string, format: date-time}}
       responses:
-        200: {description: "labels and one series per severity"}
+        200: {description: "labels, bucket_seconds and one series per severity"}
+        400: {$ref: "#/components/responses/BadRequest"}
     """
     require(current_actor(), "view")
     alert_filter = _filter("all")
