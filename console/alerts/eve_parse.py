@@ -136,7 +136,10 @@ def parse_timestamp(value) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return None
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # year 9999 west of UTC, year 1 east of it: outside any window, as the window will say
+        return (datetime.max if parsed.year > 1 else datetime.min).replace(tzinfo=timezone.utc)
 
 
 def _alert(record: dict, event_at: datetime, sensor: str, text: str) -> Parsed | Problem:

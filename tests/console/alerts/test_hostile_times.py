@@ -42,7 +42,8 @@ def _count(factory, model) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.mark.parametrize("stamp", [LATE, "0001-01-01T00:00:00.000000+0000", "1999-12-31T23:59:59.000000+0000"])
+@pytest.mark.parametrize("stamp", [LATE, "0001-01-01T00:00:00.000000+0000", "1999-12-31T23:59:59.000000+0000",
+                                   "9999-12-31T23:59:59.000000-1200", "0001-01-01T00:00:00.000000+1400"])
 def test_eve_line_stamped_outside_the_window_is_counted_not_stored(factory, tmp_path, stamp):
     eve = tmp_path / "eve.json"
     eve.write_bytes(eve_alert(stamp) + b"\n" + eve_alert(sid=9906002) + b"\n")
