@@ -24,7 +24,7 @@ from probes.collectors.health import HealthCollector
 from probes.config import AgentSettings
 from tests.console.alerts.conftest import suricata_eve  # noqa: F401  (the session's Suricata EVE)
 
-HOST = "dtnmt-web-01"
+HOST = "dtnmt-ids-01"  # a sensor (role_ids_sensor): only sensors may ship EVE
 
 
 class Quick:
