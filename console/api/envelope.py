@@ -15,8 +15,11 @@ def ok(data, status: int = 200, **extra):
 def json_body(optional: bool = False) -> dict:
     """The request's JSON object; its nesting is bounded before it is parsed.
 
-    With `optional`, an empty body is {} (actions whose fields all have defaults).
+    With `optional`, an empty body is {} (actions whose fields all have defaults). The body is then checked
+    against its operation's schema in the API document (console/api/contract.py): enums, types, lengths.
     """
+    from console.api.contract import check_body
+
     raw = request.get_data(cache=True)
     if optional and not raw.strip(b" \t\r\n"):  # JSON's whitespace; a form feed is not an empty body
         return {}
@@ -25,6 +28,7 @@ def json_body(optional: bool = False) -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationFailed("body", "expected a JSON object with Content-Type: application/json")
+    check_body(body)
     return body
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from console.common.limits import MAX_REQUEST_LINE_BYTES
 from console.settings import Settings
 
 CONTROL_SOCKET = "gunicorn.ctl"
@@ -39,6 +40,7 @@ class ConsoleServer(BaseApplication):
         self.cfg.set("accesslog", "-")
         self.cfg.set("timeout", 120)
         self.cfg.set("control_socket", str(control_socket_path(self.settings)))
+        self.cfg.set("limit_request_line", MAX_REQUEST_LINE_BYTES)  # the API document's 414 states it
         if self.workers > 1:
             self.cfg.set("child_exit", _child_exit)
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from console.errors import ValidationFailed
+from console.errors import Conflict, ValidationFailed
 from console.access import users
 from console.alerts import triage as alerts_triage
 from console.alerts.enrich import Enricher
@@ -66,7 +66,7 @@ def _act(group_id: int | None, action, success: str):
         return redirect(target)
     try:
         action()
-    except ValidationFailed as exc:
+    except (ValidationFailed, Conflict) as exc:
         db().rollback()
         flash(str(exc), "error")
         return redirect(target)

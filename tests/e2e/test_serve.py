@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -147,6 +148,10 @@ def test_two_consoles_on_one_machine_each_keep_their_own_gunicorn_control_socket
         # the second console's start left the first one's socket in place, and both still answer
         assert first_socket.is_socket() and _control_answers(first_socket)
         assert _control_answers(second_socket)
+        # the request-line limit the API document's 414 states (console.common.limits.MAX_REQUEST_LINE_BYTES)
+        with pytest.raises(urllib.error.HTTPError) as too_long:
+            urllib.request.urlopen(f"{first_base}/api/v1/hosts?q={'a' * 4100}", timeout=10)
+        assert too_long.value.code == 414
     finally:
         for server in servers:
             os.killpg(server.pid, signal.SIGTERM)
