@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
     runtime.init_app(app, settings)
     security.init_app(app, settings)
     auth.init_app(app)
+    security.init_input_checks(app)
     i18n.init_app(app, settings)
     metrics.init_app(app)
     errors.init_app(app)

@@ -6,13 +6,17 @@ PostgreSQL run the same migration scripts.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timezone
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, column, func, inspect, or_, select, table
+
+from console.common.time import DEFAULT_WINDOW, TimeWindow
 
 from console.errors import OpsError
 
@@ -58,3 +62,50 @@ def require_current(engine: Engine) -> None:
         where = engine.url.render_as_string(hide_password=True)
         raise SchemaBehind(f"database {where} is at schema revision {now or 'none (empty)'}, this console needs "
                            f"{head}: run `ops db upgrade`")
+
+
+# Times that came from outside (EVE, agent reports) and are shown on pages: a row stamped outside the time
+# window (console.common.time) was stored before the window was enforced. `ops db upgrade` names them.
+CHECKED_TIMES = (("alerts", "event_at"), ("alert_groups", "first_seen"), ("alert_groups", "last_seen"),
+                 ("alert_context_events", "event_at"), ("alert_event_counters", "last_event_at"),
+                 ("host_reports", "collected_at"), ("lynis_runs", "finished_at"))
+
+
+@dataclass(frozen=True)
+class OutsideWindow:
+    """Rows of one table whose `column` lies outside the window: how many, and the first few (id, time)."""
+
+    table: str
+    column: str
+    count: int
+    examples: tuple[tuple[int, object], ...]
+
+    def __str__(self) -> str:
+        shown = ", ".join(f"id {row_id} ({at})" for row_id, at in self.examples)
+        return f"{self.table}.{self.column}: {self.count} row(s) outside the window, e.g. {shown}"
+
+
+def times_outside_window(engine: Engine, window: TimeWindow = DEFAULT_WINDOW,
+                         examples: int = 5) -> list[OutsideWindow]:
+    """Rows stamped before 2000 or past the window's future limit, per checked column; read-only.
+
+    They are reported, never deleted: the operator decides (delete them, or correct the clock that made them).
+    """
+    bounds = window.bounds()
+    earliest, latest = (moment.astimezone(timezone.utc).replace(tzinfo=None) for moment in (bounds.earliest,
+                                                                                           bounds.latest))
+    found = []
+    with engine.connect() as connection:
+        names = set(inspect(connection).get_table_names())
+        for table_name, column_name in CHECKED_TIMES:
+            if table_name not in names:
+                continue
+            rows = table(table_name, column("id"), column(column_name))
+            moment = rows.c[column_name]
+            outside = or_(moment < earliest, moment > latest)
+            count = connection.scalar(select(func.count()).select_from(rows).where(outside))
+            if count:
+                sample = connection.execute(select(rows.c.id, moment).where(outside).order_by(rows.c.id)
+                                            .limit(examples)).all()
+                found.append(OutsideWindow(table_name, column_name, count, tuple((r[0], r[1]) for r in sample)))
+    return found

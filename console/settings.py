@@ -46,6 +46,7 @@ class ConsoleSettings(_Section):
     secure_cookies: bool = False
     session_lifetime_minutes: int = Field(480, ge=5, le=10080)
     proxy_count: int = Field(0, ge=0, le=5)
+    max_future_hours: int = Field(24, ge=0, le=8760)
 
     @field_validator("timezone")
     @classmethod
@@ -111,6 +112,8 @@ class AlertsSettings(_Section):
     alert_retention_days: int = Field(180, ge=1, le=3650)
     context_retention_days: int = Field(30, ge=1, le=3650)
     internal_networks: list[str] = []
+    chart_max_buckets: int = Field(500, ge=100, le=10000)
+    export_max_rows: int = Field(50000, ge=100, le=1000000)
 
     @field_validator("internal_networks")
     @classmethod

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.access.actor import Actor
-from console.common.time import parse_local_time
+from console.common.time import DEFAULT_WINDOW, TimeWindow, parse_local_time
 from console.errors import ValidationFailed
 from console.models.audit import AuditEvent
 
@@ -57,19 +57,19 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def parse_filter(args, zone: tzinfo = timezone.utc) -> AuditFilter:
+def parse_filter(args, zone: tzinfo = timezone.utc, window: TimeWindow = DEFAULT_WINDOW) -> AuditFilter:
     """The filter from query arguments, shared by the page, the API and the CLI.
 
     A time without a zone (the page's date fields) is in `zone`, the console's,
-    as on the alerts pages.
+    as on the alerts pages; since and until must lie in `window` (console.common.time).
     """
     return AuditFilter(
         actor=(args.get("actor") or "").strip(),
         action=(args.get("action") or "").strip(),
         outcome=(args.get("outcome") or "").strip(),
         object_type=(args.get("object_type") or "").strip(),
-        since=parse_local_time(args.get("since"), "since", zone),
-        until=parse_local_time(args.get("until"), "until", zone),
+        since=parse_local_time(args.get("since"), "since", zone, window),
+        until=parse_local_time(args.get("until"), "until", zone, window),
     )
 
 

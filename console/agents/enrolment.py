@@ -70,6 +70,9 @@ def enroll(session: Session, token: str, host_name: str, public_key: str, agent_
     now = utcnow()
     if row is None or row.revoked_at or row.expires_at <= now or row.uses >= row.max_uses:
         raise ReportRejected(401, "enrollment_token", "the enrolment token is unknown, used up or expired")
+    if len(agent_version or "") > 32:
+        raise ReportRejected(422, "schema", f"agent_version: at most 32 characters (got {len(agent_version)})",
+                             "agent_version")
     if row.host_name and row.host_name != host_name:
         raise ReportRejected(403, "enrollment_host", f"this token is for host {row.host_name!r}, not {host_name!r}")
     host = active_host(session, host_name)
@@ -80,7 +83,7 @@ def enroll(session: Session, token: str, host_name: str, public_key: str, agent_
     for old in session.scalars(select(Agent).where(Agent.host_id == host.id, Agent.revoked_at.is_(None))):
         old.revoked_at = now
     agent = Agent(uid=str(uuid.uuid4()), host_id=host.id, public_key=public_key,
-                  agent_version=str(agent_version)[:32], enrolled_from=client_addr[:64])
+                  agent_version=agent_version or "", enrolled_from=client_addr[:64])
     session.add(agent)
     session.flush()
     actor = Actor(f"agent:{host_name}", None, client_addr, via="agent")

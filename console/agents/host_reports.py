@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from console.models.agents import Agent, HostReport
 from console.common.limits import json_nesting
+from console.common.text import find_bad_text
+from console.common.time import DEFAULT_WINDOW, TimeBounds, TimeWindow
 from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
@@ -83,9 +85,12 @@ class HostCondition:
     reasons: tuple[HostWarning, ...] = ()
 
 
-def ingest(session: Session, agent: Agent, body: bytes) -> tuple[bool, str]:
-    """Store one report; returns (stored, report_id). A report id seen before is not stored again."""
-    report = parse_report(body)
+def ingest(session: Session, agent: Agent, body: bytes, window: TimeWindow = DEFAULT_WINDOW) -> tuple[bool, str]:
+    """Store one report; returns (stored, report_id). A report id seen before is not stored again.
+
+    Every time in it must lie in `window` (console.common.time), collected_at at most FUTURE_SLACK ahead.
+    """
+    report = parse_report(body, window)
     if report.host != agent.host.name:
         raise ReportRejected(403, "wrong_host", f"this agent reports for {agent.host.name!r}, not {report.host!r}", "host")
     if report.collected_at > utcnow() + FUTURE_SLACK:
@@ -110,7 +115,9 @@ _TOUCH_AGENT = (update(Agent).where(Agent.id == bindparam("agent_id"))
                 .values(last_seen_at=bindparam("seen"), interval_seconds=bindparam("interval")))
 
 
-def parse_report(body: bytes) -> Report:
+def parse_report(body: bytes, window: TimeWindow = DEFAULT_WINDOW) -> Report:
+    """The validated report, or a ReportRejected naming the field: size, nesting, JSON, text that cannot be
+    stored (NUL, lone surrogates), the schema, a time outside `window`."""
     if len(body) > MAX_REPORT_BYTES:
         raise ReportRejected(413, "too_large", f"a report may be at most {MAX_REPORT_BYTES} bytes")
     if json_nesting(body) > MAX_DEPTH:
@@ -121,12 +128,29 @@ def parse_report(body: bytes) -> Report:
         raise ReportRejected(400, "not_json", f"body is not JSON: {str(exc)[:120]}", "body") from None
     if not isinstance(data, dict):
         raise ReportRejected(422, "not_object", "a report is a JSON object", "body")
+    bad = find_bad_text(data)
+    if bad:
+        raise ReportRejected(422, "bad_text", f"{bad[0]}: {bad[1]}", bad[0])
     try:
-        return Report.model_validate(data)
+        report = Report.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "body"
         raise ReportRejected(422, "schema", f"{field}: {first['msg']}", field) from None
+    _check_times(report.model_dump(), window.bounds())
+    return report
+
+
+def _check_times(data, bounds: TimeBounds, path: str = "") -> None:
+    """Every datetime in the report inside the window, else a ReportRejected naming the first one outside."""
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        where = f"{path}.{key}" if path and isinstance(key, str) else f"{path}[{key}]" if path else str(key)
+        if isinstance(value, datetime):
+            if not bounds.holds(value):
+                raise ReportRejected(422, "time_out_of_window", f"{where}: {bounds.refusal()}", where)
+        else:
+            _check_times(value, bounds, where)
 
 
 def _row_values(agent: Agent, report: Report, received_at) -> dict:

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from console.agents.enrolment import ReportRejected
 from console.alerts.store import Batch, Checkpoint, load_checkpoint, store_batch
+from console.common.text import bad_character
+from console.common.time import DEFAULT_WINDOW, TimeWindow
 
 if TYPE_CHECKING:  # annotations only
     from console.models.agents import Agent
@@ -25,10 +27,32 @@ if TYPE_CHECKING:  # annotations only
 
 MAX_BATCH_BYTES = 8 * 1024 * 1024
 MAX_HEADER_BYTES = 4096
+SENSOR_ROLE = "role_ids_sensor"
 
 
-def ingest_agent_batch(session: Session, agent: Agent, body: bytes, max_line_bytes: int) -> dict:
-    """Store one batch; the caller commits. Returns {"stored", "events", "alerts", "problems"}."""
+def sensor_hosts(rules_sensors) -> set[str]:
+    """Inventory host names the [rules] sensors name (an ansible sensor's `host`, else its name)."""
+    return {sensor.host or sensor.name for sensor in rules_sensors}
+
+
+def require_sensor(agent: Agent, rules_sensors) -> None:
+    """Only a sensor ships alerts: its host is in the role_ids_sensor group, or one of [rules] sensors.
+
+    Anything else (a file server whose agent was enrolled, a stolen agent key of one) is a 403.
+    """
+    host = agent.host
+    if SENSOR_ROLE in (host.roles or []) or host.name in sensor_hosts(rules_sensors):
+        return
+    raise ReportRejected(403, "not_a_sensor", f"host {host.name!r} is no sensor (not in {SENSOR_ROLE} and not in "
+                                              f"[rules] sensors): it may not send alerts", "host")
+
+
+def ingest_agent_batch(session: Session, agent: Agent, body: bytes, max_line_bytes: int,
+                       window: TimeWindow = DEFAULT_WINDOW) -> dict:
+    """Store one batch; the caller commits. Returns {"stored", "events", "alerts", "problems"}.
+
+    Lines stamped outside `window` are counted (time_out_of_window), not stored.
+    """
     if len(body) > MAX_BATCH_BYTES:
         raise ReportRejected(413, "too_large", f"an EVE batch may be at most {MAX_BATCH_BYTES} bytes")
     head, _, rest = body.partition(b"\n")
@@ -42,7 +66,7 @@ def ingest_agent_batch(session: Session, agent: Agent, body: bytes, max_line_byt
         raise ReportRejected(409, "overlap", f"bytes {header['start']}-{header['end']} overlap what is stored "
                                              f"(up to {before.offset})")
     host = agent.host.name
-    batch = Batch(f"agent:{host}", host)
+    batch = Batch(f"agent:{host}", host, window=window)
     where = f"{host}:{header['path']}"
     if header["start"] > (before.offset if before.stored else 0):
         batch.add_problem("agent_gap", f"{where}: bytes {before.offset}-{header['start']} never arrived "
@@ -82,7 +106,9 @@ def _header(raw: bytes) -> dict:
             or not isinstance(header.get("path"), str) or header["start"] > header["end"]:
         raise ReportRejected(422, "bad_header", "batch header: path, file identity, start <= end, first_line and "
                                                 "oversize are required")
-    header["path"] = header["path"][:1024]
+    if len(header["path"]) > 1024 or bad_character(header["path"]):
+        raise ReportRejected(422, "bad_header", "batch header: path must be at most 1024 characters, without NUL",
+                             "path")
     return header
 
 

@@ -7,11 +7,14 @@ import io
 import json
 from typing import Iterator
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from console.errors import ValidationFailed
 
 from console.models.alerts import Alert, AlertComment, AlertGroup, ContextEvent
 from console.alerts.enrich import Enricher
-from console.alerts.query import AlertFilter, list_groups
+from console.alerts.query import AlertFilter, filtered_groups, list_groups
 from console.alerts.severity import severity_level
 
 MAX_EXPORT = 50_000
@@ -45,8 +48,17 @@ def comment_as_dict(comment: AlertComment) -> dict:
     return {"author": comment.author, "body": comment.body, "created_at": comment.created_at.isoformat()}
 
 
+def check_export_size(session: Session, alert_filter: AlertFilter, limit: int = MAX_EXPORT) -> None:
+    """A ValidationFailed naming the limit if more than `limit` groups match: an export is whole or refused."""
+    matching = filtered_groups(session, alert_filter).with_only_columns(AlertGroup.id).limit(limit + 1).subquery()
+    if session.scalar(select(func.count()).select_from(matching)) > limit:
+        raise ValidationFailed("limit", f"more than {limit} alert groups match; an export holds at most {limit} "
+                                        "([alerts] export_max_rows): narrow the filter (status, since, until, ...)")
+
+
 def iter_groups(session: Session, alert_filter: AlertFilter, limit: int = MAX_EXPORT) -> Iterator[AlertGroup]:
-    """Every group of the filtered view, page by page (keyset), at most `limit`."""
+    """Every group of the filtered view, page by page (keyset); more than `limit` is a ValidationFailed."""
+    check_export_size(session, alert_filter, limit)
     cursor, given = None, 0
     while given < limit:
         page, cursor = list_groups(session, alert_filter, after=cursor, limit=min(1000, limit - given))
@@ -56,11 +68,11 @@ def iter_groups(session: Session, alert_filter: AlertFilter, limit: int = MAX_EX
             break
 
 
-def groups_csv(session: Session, alert_filter: AlertFilter, enricher: Enricher) -> str:
+def groups_csv(session: Session, alert_filter: AlertFilter, enricher: Enricher, limit: int = MAX_EXPORT) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for group in iter_groups(session, alert_filter):
+    for group in iter_groups(session, alert_filter, limit):
         data = group_as_dict(group, enricher)
         row = {**data, "src_ip": data["src"]["ip"], "src_host": data["src"]["host"] or "",
                "src_internal": data["src"]["internal"], "dest_ip": data["dest"]["ip"],

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from console.alerts.ingest import IngestTotals, consume, flush
 from console.alerts.store import Batch, Checkpoint, load_checkpoint, record_problems
+from console.common.time import DEFAULT_WINDOW, TimeWindow
 from console.settings import AlertsSettings
 from probes.eve_files import FileIdentity, LineReader, identify, prefix_hash
 
@@ -34,8 +35,9 @@ log = logging.getLogger("ops.alerts.follow")
 
 class FollowedFile:
     def __init__(self, factory: sessionmaker[Session], path: Path, sensor: str, settings: AlertsSettings,
-                 totals: IngestTotals):
+                 totals: IngestTotals, window: TimeWindow = DEFAULT_WINDOW):
         self.factory, self.path, self.sensor, self.settings, self.totals = factory, path, sensor, settings, totals
+        self.window = window
         self.source = f"follow:{path}"
         self.handle = None
         self.identity: FileIdentity | None = None
@@ -120,10 +122,10 @@ class FollowedFile:
                           identity.fingerprint_bytes, offset, line_number, stored=self.stored.stored)
         reader = LineReader(handle, offset, self.settings.max_line_bytes)
         lines_before = self.totals.lines
-        self.stored = consume(self.factory, reader, self.stored, Batch(str(self.path), self.sensor),
+        self.stored = consume(self.factory, reader, self.stored, Batch(str(self.path), self.sensor, window=self.window),
                               self.settings.batch_size, self.totals, str(self.path), base=base)
         if finished and (reader.tail or reader.tail_oversize):
-            batch = Batch(str(self.path), self.sensor)
+            batch = Batch(str(self.path), self.sensor, window=self.window)
             batch.lines += 1
             batch.add_problem("truncated_line", f"{self.path}:{self.stored.line_number + 1}: the writer moved to a "
                                                 f"new file and left this line unfinished")
@@ -162,7 +164,7 @@ class FollowedFile:
 
     def _problem(self, kind: str, detail: str) -> None:
         log.warning(detail)
-        batch = Batch(str(self.path), self.sensor)
+        batch = Batch(str(self.path), self.sensor, window=self.window)
         batch.add_problem(kind, detail)
         with self.factory() as session:
             record_problems(session, str(self.path), batch.problems)
@@ -171,10 +173,12 @@ class FollowedFile:
 
 
 class Follower:
-    def __init__(self, factory: sessionmaker[Session], settings: AlertsSettings, sensor: str):
+    def __init__(self, factory: sessionmaker[Session], settings: AlertsSettings, sensor: str,
+                 window: TimeWindow = DEFAULT_WINDOW):
         self.settings = settings
         self.totals = IngestTotals(files=len(settings.eve_files))
-        self.files = [FollowedFile(factory, Path(path), sensor, settings, self.totals) for path in settings.eve_files]
+        self.files = [FollowedFile(factory, Path(path), sensor, settings, self.totals, window)
+                      for path in settings.eve_files]
 
     def poll_once(self) -> int:
         return sum(followed.poll() for followed in self.files)

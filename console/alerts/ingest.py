@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from console.errors import OpsError
 from console.alerts.store import Batch, Checkpoint, load_checkpoint, store_batch
 from console.alerts.eve_parse import Problem, parse_line
+from console.common.time import DEFAULT_WINDOW, TimeWindow
 from probes.eve_files import LineReader, content_identity, open_eve
 
 
@@ -54,11 +55,15 @@ def default_sensor(configured: str) -> str:
 
 
 def ingest_files(factory: sessionmaker[Session], paths: list[Path], sensor: str, batch_size: int,
-                 max_line_bytes: int, progress: Callable[[int], None] | None = None) -> IngestTotals:
-    """Ingest each file in order; `progress(bytes)` is called as raw file bytes are consumed."""
+                 max_line_bytes: int, progress: Callable[[int], None] | None = None,
+                 window: TimeWindow = DEFAULT_WINDOW) -> IngestTotals:
+    """Ingest each file in order; `progress(bytes)` is called as raw file bytes are consumed.
+
+    A line stamped outside `window` is counted (time_out_of_window), not stored.
+    """
     totals = IngestTotals()
     for path in paths:
-        ingest_file(factory, Path(path), sensor, batch_size, max_line_bytes, totals, progress)
+        ingest_file(factory, Path(path), sensor, batch_size, max_line_bytes, totals, progress, window)
         totals.files += 1
     if totals.events >= ANALYZE_AFTER_EVENTS:
         refresh_planner_statistics(factory)
@@ -82,7 +87,7 @@ def refresh_planner_statistics(factory: sessionmaker[Session]) -> None:
 
 
 def ingest_file(factory, path: Path, sensor: str, batch_size: int, max_line_bytes: int, totals: IngestTotals,
-                progress: Callable[[int], None] | None = None) -> None:
+                progress: Callable[[int], None] | None = None, window: TimeWindow = DEFAULT_WINDOW) -> None:
     try:
         handle = open_eve(path)
         fingerprint, length = content_identity(handle)
@@ -93,11 +98,11 @@ def ingest_file(factory, path: Path, sensor: str, batch_size: int, max_line_byte
         reader = LineReader(handle, checkpoint.offset, max_line_bytes)
         tracker = _RawProgress(handle, progress)
         try:
-            checkpoint = consume(factory, reader, checkpoint, Batch(str(path), sensor), batch_size, totals,
+            checkpoint = consume(factory, reader, checkpoint, Batch(str(path), sensor, window=window), batch_size, totals,
                                  str(path), tracker)
         except (OSError, EOFError) as exc:  # a corrupt .gz stops this file, not the run
             raise IngestError(f"{path}: unreadable after byte {reader.offset}: {exc}") from None
-        _finish(factory, reader, checkpoint, Batch(str(path), sensor), totals, str(path))
+        _finish(factory, reader, checkpoint, Batch(str(path), sensor, window=window), totals, str(path))
         tracker.done()
 
 
@@ -127,7 +132,7 @@ def consume(factory, reader: LineReader, before: Checkpoint, batch: Batch, batch
             batch.add_line(line, f"{where}:{line_number}")
         if batch.lines >= batch_size:
             before = flush(factory, batch, before, base.moved_to(end, line_number), totals)
-            batch = Batch(batch.problem_source, batch.default_sensor)
+            batch = batch.next()
             if tracker:
                 tracker.update()
     after = base.moved_to(end, line_number)
@@ -157,7 +162,7 @@ def _finish(factory, reader: LineReader, checkpoint: Checkpoint, batch: Batch, t
     if reader.tail_oversize:
         batch.lines += 1
         batch.add_problem("oversize", f"{where}:{line_number}: line longer than {reader.max_line_bytes} bytes")
-    elif isinstance(parse_line(reader.tail, batch.default_sensor), Problem):
+    elif isinstance(parse_line(reader.tail, batch.default_sensor, batch.bounds), Problem):
         batch.lines += 1
         batch.add_problem("truncated_line", f"{where}:{line_number}: the last line is cut off")
     else:

@@ -12,10 +12,10 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 
-from sqlalchemy import and_, exists, func, or_, select, tuple_
+from sqlalchemy import DateTime, Integer, and_, cast, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from console.common.time import iso, parse_local_time
+from console.common.time import DEFAULT_WINDOW, TimeWindow, iso, parse_local_time
 from console.common.paging import MAX_ID, get_or_404
 from console.errors import ValidationFailed
 from console.models.alerts import Alert, AlertComment, AlertGroup, AlertStatus, ContextEvent
@@ -46,10 +46,12 @@ class AlertFilter:
         return {key: value for key, value in values.items() if value not in (None, "")}
 
 
-def parse_filter(args, default_status: str = AlertStatus.new.value, zone: tzinfo = timezone.utc) -> AlertFilter:
+def parse_filter(args, default_status: str = AlertStatus.new.value, zone: tzinfo = timezone.utc,
+                 window: TimeWindow = DEFAULT_WINDOW) -> AlertFilter:
     """From request arguments; a bad value is a ValidationFailed naming its field.
 
-    Times without a zone (a browser's datetime-local) are taken in `zone`.
+    Times without a zone (a browser's datetime-local) are taken in `zone`; since and until must lie in
+    `window` (console.common.time), and since before until.
     """
     status = args.get("status") or default_status
     if status not in STATUSES + ["all"]:
@@ -60,8 +62,13 @@ def parse_filter(args, default_status: str = AlertStatus.new.value, zone: tzinfo
             ipaddress.ip_network(ip, strict=False)
         except ValueError:
             raise ValidationFailed("ip", "must be an IP address or a CIDR network such as 198.18.20.0/24") from None
-    return AlertFilter(status=None if status == "all" else status, since=parse_local_time(args.get("since"), "since", zone),
-                       until=parse_local_time(args.get("until"), "until", zone), severity=_number(args, "severity", 1, 255),
+    bounds = window.bounds()
+    since, until = parse_local_time(args.get("since"), "since", zone, bounds), \
+        parse_local_time(args.get("until"), "until", zone, bounds)
+    if since and until and since >= until:
+        raise ValidationFailed("until", "must be after since")
+    return AlertFilter(status=None if status == "all" else status, since=since,
+                       until=until, severity=_number(args, "severity", 1, 255),
                        sid=_number(args, "sid", 1, 2**32), signature=_text(args, "q"), ip=ip,
                        host=_text(args, "host"), sensor=_text(args, "sensor"))
 
@@ -184,28 +191,52 @@ def comments(session: Session, group: AlertGroup) -> list[AlertComment]:
                                 .order_by(AlertComment.created_at, AlertComment.id)))
 
 
-def chart_series(session: Session, since: datetime | None = None, until: datetime | None = None) -> dict:
-    """Alerts per hour (per day beyond 3 days) by severity: {"labels": [iso...], "series": {"1": [...]}}."""
+DEFAULT_CHART_BUCKETS = 500
+_DAY = timedelta(days=1)
+# Bucket sizes the chart picks from: hourly up to 3 days (as before), then the smallest of these days.
+_DAY_STEPS = (1, 2, 7, 14, 30, 91, 182, 365, 730, 1826, 3652)
+
+
+def chart_step(since: datetime, until: datetime, max_buckets: int = DEFAULT_CHART_BUCKETS) -> timedelta:
+    """The bucket size: an hour up to 3 days, else the smallest step of _DAY_STEPS giving at most `max_buckets`."""
+    span = until - since
+    if span <= timedelta(days=3) and span / timedelta(hours=1) <= max_buckets:
+        return timedelta(hours=1)
+    for days in _DAY_STEPS:
+        if span / (days * _DAY) <= max_buckets - 1:  # the first bucket starts at midnight before since
+            return days * _DAY
+    return span  # wider than any window holds: one bucket
+
+
+def chart_series(session: Session, since: datetime | None = None, until: datetime | None = None,
+                 max_buckets: int = DEFAULT_CHART_BUCKETS) -> dict:
+    """Alerts by severity per bucket: {"labels": [iso of each bucket's start...], "series": {"1": [...]},
+    "bucket_seconds": n}.
+
+    An hour per bucket up to 3 days, a day beyond, and wider steps (a week, a month, ...) so that a range
+    never gives more than `max_buckets` buckets: the cost of the answer is bounded whatever the range.
+    """
     until = until or datetime.now(timezone.utc)
     since = since or until - timedelta(hours=24)
-    daily = until - since > timedelta(days=3)
-    bucket = _bucket(session, daily)
-    query = (select(bucket, Alert.severity, func.count()).where(Alert.event_at >= since, Alert.event_at < until)
-             .group_by(bucket, Alert.severity))
-    counts = {(str(label), severity): n for label, severity, n in session.execute(query)}
-    step = timedelta(days=1) if daily else timedelta(hours=1)
-    start = since.replace(minute=0, second=0, microsecond=0, **({"hour": 0} if daily else {}))
-    labels, keys = [], []
-    while start < until:
-        labels.append(start.isoformat())
-        keys.append(start.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H"))
-        start += step
-    severities = sorted({severity for _label, severity in counts})
-    return {"labels": labels,
-            "series": {str(s): [counts.get((key, s), 0) for key in keys] for s in severities}}
+    step = chart_step(since, until, max_buckets)
+    start = since.replace(minute=0, second=0, microsecond=0, **({} if step < _DAY else {"hour": 0}))
+    seconds = int(step.total_seconds())
+    index = _bucket_index(session, start, seconds)
+    query = (select(index, Alert.severity, func.count()).where(Alert.event_at >= since, Alert.event_at < until)
+             .group_by(index, Alert.severity))
+    counts = {(int(number), severity): n for number, severity, n in session.execute(query)}
+    total = max(1, -(-int((until - start).total_seconds()) // seconds))
+    labels = [(start + number * step).isoformat() for number in range(total)]
+    severities = sorted({severity for _number, severity in counts})
+    return {"labels": labels, "bucket_seconds": seconds,
+            "series": {str(s): [counts.get((number, s), 0) for number in range(total)] for s in severities}}
 
 
-def _bucket(session: Session, daily: bool):
+def _bucket_index(session: Session, start: datetime, seconds: int):
+    """The number of the bucket an alert falls in: whole `seconds` since `start`, computed by the database."""
+    naive = start.astimezone(timezone.utc).replace(tzinfo=None)
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(Alert.event_at, "YYYY-MM-DD" if daily else "YYYY-MM-DD HH24")
-    return func.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H", Alert.event_at)
+        elapsed = func.extract("epoch", Alert.event_at - literal(naive, DateTime()))
+        return func.floor(elapsed / seconds)
+    epoch = int((naive - datetime(1970, 1, 1)).total_seconds())
+    return (cast(func.strftime("%s", Alert.event_at), Integer) - epoch) // seconds

@@ -24,6 +24,7 @@ from console.models.alerts import Alert, AlertGroup, ContextEvent, EventCounter,
 from console.alerts.announce import announce_groups
 from console.models.base import utcnow
 from console.alerts.eve_parse import Parsed, Problem, address_key, parse_line
+from console.common.time import DEFAULT_WINDOW, TimeBounds, TimeWindow
 
 MAX_DETAIL = 1000
 
@@ -61,13 +62,25 @@ class Batch:
     counters: dict[tuple[str, str], list] = field(default_factory=dict)
     problems: dict[str, list] = field(default_factory=dict)
     lines: int = 0
+    # The time window the batch's timestamps must fall in ([console] max_future_hours), fixed as the batch starts.
+    window: TimeWindow = DEFAULT_WINDOW
+    bounds: TimeBounds = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bounds = self.window.bounds()
+
+    def next(self) -> "Batch":
+        """An empty batch for the same source, sensor and window."""
+        return Batch(self.problem_source, self.default_sensor, window=self.window)
 
     def add_line(self, line: bytes, where: str) -> Problem | None:
         self.lines += 1
-        parsed = parse_line(line, self.default_sensor)
+        parsed = parse_line(line, self.default_sensor, self.bounds)
         if isinstance(parsed, Problem):
             self.add_problem(parsed.kind, f"{where}: {parsed.detail}")
             return parsed
+        for problem in parsed.problems:
+            self.add_problem(problem.kind, f"{where}: {problem.detail}")
         if parsed.kind == "alert":
             self.alerts.append(parsed.row)
             self._group(parsed.row)

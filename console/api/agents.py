@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from console.common.time import iso
+from console.common.time import iso, window_of
 from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.db import session_scope
@@ -18,7 +18,7 @@ from console.inventory.hosts import get_host
 from console.access.permissions import require
 from console.web import metrics
 from console.web.auth import client_addr, current_actor
-from console.web.runtime import db, runtime
+from console.web.runtime import db, runtime, settings
 
 
 @bp.post("/api/v1/agents/enroll")
@@ -83,7 +83,7 @@ def reports_ingest():
         if not request.is_json:
             raise ReportRejected(415, "not_json", "send the report as Content-Type: application/json", "body")
         agent = agents.authenticate(db(), request.headers, body)
-        stored, report_id = reports.ingest(db(), agent, body)
+        stored, report_id = reports.ingest(db(), agent, body, window_of(settings().console))
     except ReportRejected as exc:
         metrics.REPORTS.labels(outcome="rejected", reason=exc.reason).inc()
         if exc.http_status in (401, 403):

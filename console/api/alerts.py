@@ -19,7 +19,8 @@ from console.alerts.export import alert_as_dict, comment_as_dict, group_as_dict
 from console.alerts.health import event_counters, problem_counts
 from console.alerts.query import chart_series, comments, flow_context, get_group, group_events, list_groups, \
     parse_filter
-from console.alerts.agent_batches import ingest_agent_batch
+from console.alerts.agent_batches import ingest_agent_batch, require_sensor
+from console.common.time import window_of
 from console.access.permissions import require
 from console.web import metrics
 from console.web.auth import current_actor
@@ -27,7 +28,8 @@ from console.web.runtime import db, settings
 
 
 def _filter(default_status: str = "new"):
-    return parse_filter(request.args, default_status, ZoneInfo(settings().console.timezone))
+    return parse_filter(request.args, default_status, ZoneInfo(settings().console.timezone),
+                        window_of(settings().console))
 
 
 def _ids(body: dict) -> list[int]:
@@ -255,19 +257,22 @@ def alert_group_false_positive_confirm(group_id: int):
 
 @bp.get("/api/v1/alerts/chart")
 def alerts_chart():
-    """Alerts per hour (per day over 3 days) by severity.
+    """Alerts by severity per bucket: an hour up to 3 days, a day beyond, wider so no answer has more than
+    [alerts] chart_max_buckets buckets (bucket_seconds says which).
     ---
     get:
       summary: Alerts over time by severity
       parameters:
-        - {name: since, in: query, schema: {type: string, format: date-time}}
+        - {name: since, in: query, schema: {type: string, format: date-time},
+           description: "From 2000-01-01 to [console] max_future_hours ahead; outside: 400 naming it"}
         - {name: until, in: query, schema: {type: string, format: date-time}}
       responses:
-        200: {description: "labels and one series per severity"}
+        200: {description: "labels, bucket_seconds and one series per severity"}
+        400: {$ref: "#/components/responses/BadRequest"}
     """
     require(current_actor(), "view")
     alert_filter = _filter("all")
-    return ok(chart_series(db(), alert_filter.since, alert_filter.until))
+    return ok(chart_series(db(), alert_filter.since, alert_filter.until, settings().alerts.chart_max_buckets))
 
 
 @bp.get("/api/v1/alerts/problems")
@@ -285,7 +290,7 @@ def alerts_problems():
 
 @bp.post("/api/v1/alerts/eve")
 def alerts_eve_ingest():
-    """A signed batch of EVE lines from an agent; a batch already stored is acknowledged, not stored again.
+    """A signed batch of EVE lines from a sensor's agent; a batch already stored is acknowledged, not stored again.
     ---
     post:
       summary: Submit EVE lines from a sensor's agent
@@ -301,17 +306,22 @@ def alerts_eve_ingest():
         201: {description: "Stored"}
         200: {description: "Already stored (the same file range)"}
         401: {$ref: "#/components/responses/Unauthorized"}
+        403: {description: "The agent's host is no sensor (not in role_ids_sensor nor [rules] sensors)"}
         409: {description: "Overlaps a range already stored"}
         413: {description: "Too large"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
     body = request.get_data(cache=False)
+    agent = None
     try:
         agent = agents.authenticate(db(), request.headers, body)
-        result = ingest_agent_batch(db(), agent, body, settings().alerts.max_line_bytes)
+        require_sensor(agent, settings().rules.sensors)
+        result = ingest_agent_batch(db(), agent, body, settings().alerts.max_line_bytes,
+                                    window_of(settings().console))
     except ReportRejected as exc:
         metrics.REPORTS.labels(outcome="rejected", reason=f"eve_{exc.reason}").inc()
         if exc.http_status in (401, 403):
-            _refused("alerts.eve", exc)
+            detail = {"host": agent.host.name} if agent is not None else {}  # read before _refused rolls back
+            _refused("alerts.eve", exc, **detail)
         raise
     return ok(result, 201 if result["stored"] else 200)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import request
 
+from console.common.time import window_of
 from console.api import bp
 from console.api.envelope import int_arg, ok
 from console.errors import ValidationFailed
@@ -44,7 +45,8 @@ def audit_list():
     limit = int_arg("limit", 100, 1, 500)
     if request.args.get("outcome") not in (None, "", *OUTCOMES):
         raise ValidationFailed("outcome", f"must be one of {', '.join(OUTCOMES)}")
-    filters = audit.parse_filter(request.args, ZoneInfo(settings().console.timezone))
+    filters = audit.parse_filter(request.args, ZoneInfo(settings().console.timezone),
+                                 window_of(settings().console))
     events, next_before = page(audit.list_events(db(), filters, audit.parse_before(request.args), limit + 1),
                                limit, lambda e: e.id)
     return ok([audit.event_as_dict(e) for e in events], next=next_before)

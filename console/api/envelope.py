@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from console.common.limits import MAX_JSON_DEPTH, json_nesting
+from console.common.text import check_json
 from console.errors import ValidationFailed
 
 
@@ -13,7 +14,8 @@ def ok(data, status: int = 200, **extra):
 
 
 def json_body(optional: bool = False) -> dict:
-    """The request's JSON object; its nesting is bounded before it is parsed.
+    """The request's JSON object; its nesting is bounded before it is parsed, and every string in it
+    (keys too) is one the database can store: a NUL or a lone surrogate is a 400 naming the field.
 
     With `optional`, an empty body is {} (actions whose fields all have defaults). The body is then checked
     against its operation's schema in the API document (console/api/contract.py): enums, types, lengths.
@@ -28,6 +30,7 @@ def json_body(optional: bool = False) -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationFailed("body", "expected a JSON object with Content-Type: application/json")
+    check_json(body)
     check_body(body)
     return body
 

@@ -14,6 +14,8 @@ from console.access.actor import Actor
 from console.alerts.follow import Follower
 from console.alerts.health import problem_counts
 from console.alerts.ingest import default_sensor, ingest_files
+from console.common.text import check_text
+from console.common.time import window_of
 
 
 def register(main: click.Group) -> None:
@@ -35,8 +37,10 @@ def ingest(ctx, paths: tuple[Path, ...], sensor: str) -> None:
     factory = ctx.session_factory()
     total = sum(_raw_size(path) for path in paths)
     with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
-        totals = ingest_files(factory, list(paths), default_sensor(sensor or settings.sensor_name),
-                              settings.batch_size, settings.max_line_bytes, progress=bar.update)
+        totals = ingest_files(factory, list(paths), default_sensor(check_text(sensor, "--sensor", 255)
+                                                                   or settings.sensor_name),
+                              settings.batch_size, settings.max_line_bytes, progress=bar.update,
+                              window=window_of(ctx.settings.console))
     click.echo(totals.summary())
 
 
@@ -55,7 +59,8 @@ def follow(ctx, exit_when_idle: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
-    follower = Follower(ctx.session_factory(), settings, default_sensor(settings.sensor_name))
+    follower = Follower(ctx.session_factory(), settings, default_sensor(settings.sensor_name),
+                        window_of(ctx.settings.console))
     click.echo(f"following {', '.join(str(p) for p in settings.eve_files)}", err=True)
     try:
         totals = follower.run(lambda: bool(stopping), exit_when_idle=exit_when_idle)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 import click
 
+from console.common.time import DEFAULT_WINDOW, TimeWindow, check_time, window_of
 from console.errors import ValidationFailed
 from console.incidents import service as incidents
 from console.access.actor import Actor
@@ -21,13 +22,19 @@ def incidents_group() -> None:
     """Incidents and their 24 h / 72 h notices (NĐ 331/2026 Điều 31.2.d)."""
 
 
-def _when(text: str | None, name: str) -> datetime | None:
+def _when(text: str | None, name: str, window: TimeWindow = DEFAULT_WINDOW) -> datetime | None:
+    """The time of an option, inside the console's time window (console.common.time); ValidationFailed if not."""
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text)
+        value = datetime.fromisoformat(text)
+        at = value.astimezone(timezone.utc)
     except ValueError:
         raise ValidationFailed(name, "an ISO 8601 time with its zone, e.g. 2026-11-20T15:30+07:00") from None
+    except OverflowError:
+        raise ValidationFailed(name, window.bounds().refusal()) from None
+    check_time(at, name, window)
+    return value
 
 
 @incidents_group.command("open")
@@ -48,7 +55,7 @@ def open_command(ctx, alert_id, result_id, title, detected_at, system_key, descr
         elif result_id is not None:
             incident = incidents.escalate_finding(session, Actor.cli(), result_id, serious)
         else:
-            incident = incidents.open_incident(session, Actor.cli(), title or "", _when(detected_at, "--detected-at"),
+            incident = incidents.open_incident(session, Actor.cli(), title or "", _when(detected_at, "--detected-at", window_of(ctx.settings.console)),
                                                serious, description, system_key)
         data = incidents.incident_as_dict(incident)
     click.echo(f"incident {data['id']}: {data['title']} (detected {data['detected_at']})")
@@ -96,6 +103,6 @@ def sent_command(ctx, incident_id: int, full: bool, sent_at) -> None:
     """Record that the first notice (or, with --full, the full report) was sent."""
     kind = "full_report" if full else "first_notice"
     with ctx.session() as session:
-        incident = incidents.record_sent(session, Actor.cli(), incident_id, kind, _when(sent_at, "--at"))
+        incident = incidents.record_sent(session, Actor.cli(), incident_id, kind, _when(sent_at, "--at", window_of(ctx.settings.console)))
         done = getattr(incident, f"{kind}_at")
     click.echo(f"incident {incident_id}: {kind} sent at {done.isoformat()}")

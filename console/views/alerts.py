@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from console.common.time import window_of
 from console.errors import Conflict, ValidationFailed
 from console.access import users
 from console.alerts import triage as alerts_triage
@@ -25,7 +26,8 @@ PAGE = 50
 
 
 def _filter(default_status: str = "new"):
-    return parse_filter(request.args, default_status, ZoneInfo(settings().console.timezone))
+    return parse_filter(request.args, default_status, ZoneInfo(settings().console.timezone),
+                        window_of(settings().console))
 
 
 def _enricher() -> Enricher:
@@ -141,12 +143,12 @@ def bulk():
 @bp.get("/chart.json")
 def chart():
     alert_filter = _filter("all")
-    return jsonify(chart_series(db(), alert_filter.since, alert_filter.until))
+    return jsonify(chart_series(db(), alert_filter.since, alert_filter.until, settings().alerts.chart_max_buckets))
 
 
 @bp.get("/export.csv")
 def export_csv():
-    text = groups_csv(db(), _filter(), _enricher())
+    text = groups_csv(db(), _filter(), _enricher(), settings().alerts.export_max_rows)
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=alert-groups.csv"})
 
@@ -154,6 +156,6 @@ def export_csv():
 @bp.get("/export.json")
 def export_json():
     enricher = _enricher()
-    data = [group_as_dict(g, enricher) for g in iter_groups(db(), _filter())]
+    data = [group_as_dict(g, enricher) for g in iter_groups(db(), _filter(), settings().alerts.export_max_rows)]
     return Response(json.dumps(data, ensure_ascii=False), mimetype="application/json",
                     headers={"Content-Disposition": "attachment; filename=alert-groups.json"})

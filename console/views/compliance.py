@@ -7,7 +7,7 @@ file and line, rather than failing at the first run.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
@@ -17,6 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from console.common.time import local_to_utc
 from console.compliance import reports
 from console.compliance.catalog import CATEGORIES
 from console.errors import NotFound, OpsError
@@ -174,7 +175,7 @@ def create_waiver():
     if not form.validate_on_submit():
         return render_template("compliance/waivers.html", **context), 400
     zone = ZoneInfo(settings().console.timezone)
-    expires = datetime.combine(form.until.data, time(23, 59, 59), zone).astimezone(timezone.utc)
+    expires = local_to_utc(datetime.combine(form.until.data, time(23, 59, 59)), zone, "until")
     try:
         compliance_waivers.create(db(), current_actor(), catalog(), form.control_id.data, form.target.data.strip(),
                                   form.reason.data, expires)

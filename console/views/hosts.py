@@ -6,7 +6,7 @@ security updates); /hosts/findings lists the most common Lynis findings across t
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
+from console.common.time import local_to_utc
 from console.errors import InventoryError, OpsError
 from console.models.inventory import HostStatus
 from console.agents import enrolment as agents
@@ -117,7 +118,7 @@ def waive_finding(name: str):
         flash(_("Waiver not saved: give a reason (5 to 500 characters) and a last day."), "error")
         return render_template("hosts/detail.html", **_detail_context(host)), 400
     zone = ZoneInfo(settings().console.timezone)
-    expires = datetime.combine(form.until.data, time(23, 59, 59), zone).astimezone(timezone.utc)
+    expires = local_to_utc(datetime.combine(form.until.data, time(23, 59, 59)), zone, "until")
     try:
         hardening.waive(db(), current_actor(), host.name, form.test_id.data, form.reason.data, expires)
     except OpsError as exc:

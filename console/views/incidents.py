@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from console.common.time import local_to_utc, window_of
 from console.errors import OpsError
 from console.models.base import utcnow
 from console.incidents import service as incidents
@@ -67,7 +68,8 @@ def create():
         return render_template("incidents/index.html", **context), 400
     detected = form.detected_at.data
     if detected is not None:
-        detected = detected.replace(tzinfo=ZoneInfo(settings().console.timezone))
+        detected = local_to_utc(detected, ZoneInfo(settings().console.timezone), "detected_at",
+                                window_of(settings().console))
     return _saved(lambda: incidents.open_incident(db(), current_actor(), form.title.data, detected, form.serious.data,
                                                   form.description.data or "", form.system_key.data or ""), context)
 

@@ -10,6 +10,8 @@ from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from console.common.text import bad_character
+from console.errors import ValidationFailed
 from console.settings import Settings
 
 csrf = CSRFProtect()
@@ -19,6 +21,23 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def init_input_checks(app: Flask) -> None:
+    """Refuse, naming the field, query-string and form values that cannot be stored (NUL, lone surrogates).
+
+    Registered after the login check, so an anonymous request is sent to the login page as before. API
+    bodies are JSON: console.api.envelope.json_body checks every string in them.
+    """
+
+    @app.before_request
+    def _storable_text():
+        fields = [request.args] if request.path.startswith("/api/") else [request.args, request.form]
+        for values in fields:
+            for name, value in values.items(multi=True):
+                problem = bad_character(name) or bad_character(value)
+                if problem:
+                    raise ValidationFailed(name if not bad_character(name) else "query", problem)
 
 
 def init_app(app: Flask, settings: Settings) -> None:

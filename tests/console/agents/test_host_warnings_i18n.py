@@ -34,11 +34,13 @@ def _warned(session_factory):
 
 def _status_title(page: str, host: str) -> str:
     row = re.search(rf'<tr><td><a href="/hosts/{host}">.*?</tr>', page, re.S).group(0)
-    return html_lib.unescape(re.search(r'data-testid="host-status" title="([^"]*)"', row).group(1))
+    title = html_lib.unescape(re.search(r'data-testid="host-status" title="([^"]*)"', row).group(1))
+    return title.replace("\u2068", "").replace("\u2069", "")  # the Unicode isolates around each name
 
 
 def _warnings_line(page: str) -> str:
-    return html_lib.unescape(re.search(r'data-testid="host-warnings">([^<]*)<', page).group(1))
+    line = re.search(r'data-testid="host-warnings">(.*?)</p>', page).group(1)
+    return html_lib.unescape(re.sub(r"</?bdi>", "", line))  # each name in its own <bdi>
 
 
 def test_warnings_are_codes_with_an_english_text(session_factory, synced):

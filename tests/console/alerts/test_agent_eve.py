@@ -7,7 +7,7 @@ import json
 from sqlalchemy import func, select
 
 from console.db import session_scope
-from console.models import Alert
+from console.models import Alert, AuditEvent
 from console.agents import enrolment as agent_service
 from console.access.actor import Actor
 from console.alerts.health import problem_totals
@@ -16,7 +16,7 @@ from probes.config import AgentSettings
 from probes.transport import Connection, signed_headers
 from tests.console.alerts.conftest import alert_lines, renumbered
 
-HOST = "dtnmt-web-01"
+HOST = "dtnmt-ids-01"  # in role_ids_sensor: only a sensor may ship alerts
 
 
 def _alerts(session_factory) -> int:
@@ -24,10 +24,10 @@ def _alerts(session_factory) -> int:
         return db.scalar(select(func.count()).select_from(Alert))
 
 
-def _agent(live_server, session_factory, tmp_path, eve):
+def _agent(live_server, session_factory, tmp_path, eve, host: str = HOST):
     with session_scope(session_factory) as db:
-        _row, token = agent_service.create_enrollment_token(db, Actor.cli(), HOST, hours=1)
-    settings = AgentSettings(state_dir=tmp_path / "agent", host_name=HOST, suricata_eve=eve, ship_eve=True,
+        _row, token = agent_service.create_enrollment_token(db, Actor.cli(), host, hours=1)
+    settings = AgentSettings(state_dir=tmp_path / "agent", host_name=host, suricata_eve=eve, ship_eve=True,
                              spool_max_bytes=1024 * 1024)
     enroll(settings, live_server.url, token)
     agent = Agent(settings, [])
@@ -83,3 +83,36 @@ def test_unsigned_or_forged_eve_batches_are_refused(live_server, session_factory
     stranger = signing.new_private_key()
     answer = Connection(live_server.url).post("/api/v1/alerts/eve", body, signed_headers(stranger, "nobody", body))
     assert answer.status == 401
+
+
+def test_an_agent_on_a_host_that_is_no_sensor_may_not_ship_alerts(live_server, session_factory, suricata_eve,
+                                                                   tmp_path):
+    """dtnmt-web-01 is a web server (not in role_ids_sensor, not in [rules] sensors): 403, audited, nothing stored."""
+    eve = tmp_path / "eve.json"
+    eve.write_bytes(suricata_eve.read_bytes())
+    agent = _agent(live_server, session_factory, tmp_path, eve, host="dtnmt-web-01")
+    agent.eve.collect()
+    result = agent.ship_eve()
+    assert result.sent == 0 and "403" in result.stopped_by and "no sensor" in result.stopped_by
+    assert _alerts(session_factory) == 0
+    with session_factory() as db:
+        event = db.scalars(select(AuditEvent).where(AuditEvent.action == "alerts.eve")).first()
+    assert event.outcome == "denied" and event.detail["reason"] == "not_a_sensor"
+    assert event.detail["host"] == "dtnmt-web-01"
+
+
+def test_a_host_named_by_rules_sensors_counts_as_a_sensor_without_the_inventory_role():
+    from types import SimpleNamespace
+
+    import pytest
+
+    from console.agents.enrolment import ReportRejected
+    from console.alerts.agent_batches import require_sensor
+    from rules.config import SensorConfig
+
+    agent = SimpleNamespace(host=SimpleNamespace(name="dtnmt-web-01", roles=["role_web_portal"]))
+    require_sensor(agent, [SensorConfig(name="edge", kind="ansible", host="dtnmt-web-01")])
+    require_sensor(agent, [SensorConfig(name="dtnmt-web-01")])  # a local sensor named like the host
+    with pytest.raises(ReportRejected) as refused:
+        require_sensor(agent, [SensorConfig(name="edge", kind="ansible", host="dtnmt-ids-01")])
+    assert refused.value.http_status == 403 and refused.value.reason == "not_a_sensor"

@@ -101,3 +101,41 @@ def test_token_from_the_shell_opens_the_api_and_revoking_closes_it(config_file, 
     token_id = created.stdout.split()[1]
     assert ops("token", "revoke", token_id, config=config_file).returncode == 0
     assert client.get("/metrics", headers=headers).status_code == 401
+
+
+def test_db_upgrade_and_check_times_name_rows_stamped_outside_the_window(config_file, engine):
+    """Issue 29: rows stored before the time window was enforced are named, not deleted, and not left to surprise."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import func, insert, select
+
+    from console.models import Alert
+
+    assert ops("db", "check-times", config=config_file).returncode == 0
+    late = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    with engine.begin() as connection:
+        connection.execute(insert(Alert).values(
+            event_at=late, sensor="s", gid=1, sid=9906003, rev=1, signature="x", category="", severity=1,
+            src_ip="198.18.20.10", dest_ip="198.18.20.44", proto="TCP", app_proto="", group_key="k", record="{}"))
+        alert_id = connection.scalar(select(Alert.id))
+    result = ops("db", "check-times", config=config_file)
+    assert result.returncode == 1
+    assert f"alerts.event_at: 1 row(s) outside the window, e.g. id {alert_id} (9999-12-31" in result.stderr
+    upgraded = ops("db", "upgrade", config=config_file)
+    assert upgraded.returncode == 0 and "alerts.event_at: 1 row(s) outside the window" in upgraded.stderr
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Alert)) == 1  # reported, never deleted
+
+
+def test_config_check_refuses_a_negative_future_limit(tmp_path):
+    bad = tmp_path / "ops.toml"
+    bad.write_text("[console]\nmax_future_hours = -1\n")
+    result = ops("config", "check", config=bad)
+    assert result.returncode == 2 and "console.max_future_hours" in result.stderr
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00+14:00", "1990-01-01T00:00+07:00", "9999-12-31T23:59-12:00"])
+def test_an_incident_time_outside_the_window_is_one_line_naming_the_option(config_file, engine, moment):
+    result = ops("incidents", "open", "--title", "Hostile time", "--detected-at", moment, config=config_file)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("ops: error: --detected-at: must be from 2000-01-01")
