@@ -3,9 +3,9 @@ documented error type carrying a location, never another exception.
 
 | parser | input | clean result | documented error (location) |
 |---|---|---|---|
-| console.common.time.parse_local_time | text typed in a filter, a form, the API, the CLI | None or an aware UTC datetime that can be shown in the console's zone | ValidationFailed (the field) |
-| console.alerts.eve_parse.parse_line | one EVE line (bytes) | Parsed whose time can be shown in the console's zone | Problem (kind; the ingest adds file:line) |
-| console.agents.host_reports.parse_report | an agent report's body | probes.report.Report | ReportRejected, 4xx (field where one is at fault) |
+| console.common.time.parse_local_time | text typed in a filter, a form, the API, the CLI | None or an aware UTC datetime inside the time window, shown in the console's zone without a raise | ValidationFailed (the field) |
+| console.alerts.eve_parse.parse_line | one EVE line (bytes) | Parsed whose time is inside the window | Problem (kind; the ingest adds file:line) |
+| console.agents.host_reports.parse_report | an agent report's body | probes.report.Report, collected_at inside the window | ReportRejected, 4xx (field where one is at fault) |
 | rules.parse.parse_file | a rule file's bytes | ParsedFile: every problem and left-out line names file:line | (none raised) |
 | console.inventory.reader.read_inventory | an inventory YAML file | Inventory | InventoryError (path, line where known) |
 | console.settings.load_settings | ops.toml | Settings | ConfigError (path, key or line where known) |
@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from console.agents.enrolment import ReportRejected
 from console.agents.host_reports import parse_report
 from console.alerts.eve_parse import Parsed, Problem, parse_line
-from console.common.time import parse_local_time
+from console.common.time import DEFAULT_WINDOW, parse_local_time
 from console.errors import ConfigError, InventoryError, ValidationFailed
 from console.inventory.reader import Inventory, read_inventory
 from console.settings import Settings, load_settings
@@ -64,6 +64,11 @@ def _shown(value: datetime) -> str:
     return value.astimezone(ZONE).isoformat()
 
 
+def _in_window(value: datetime) -> bool:
+    """Inside the documented window (not before 2000, at most [console] max_future_hours ahead)."""
+    return DEFAULT_WINDOW.bounds().holds(value)
+
+
 @BOUNDED
 @given(text=st.one_of(st.none(), time_texts))
 def test_parse_local_time_gives_a_utc_time_or_names_the_field(text):
@@ -73,7 +78,7 @@ def test_parse_local_time_gives_a_utc_time_or_names_the_field(text):
         assert exc.field == "since" and exc.message
         return
     if value is not None:
-        assert value.utcoffset().total_seconds() == 0
+        assert value.utcoffset().total_seconds() == 0 and _in_window(value)
         _shown(value)
 
 
@@ -119,7 +124,7 @@ def test_an_eve_line_is_a_row_or_a_named_problem(line):
         assert result.kind and isinstance(result.detail, str)
         return
     assert result.kind in ("alert", "context", "counted") and result.sensor
-    assert result.event_at.tzinfo is not None
+    assert result.event_at.tzinfo is not None and _in_window(result.event_at)
     _shown(result.event_at)
 
 
@@ -148,7 +153,7 @@ def test_an_agent_report_is_a_report_or_a_4xx_naming_what_is_wrong(body):
     except ReportRejected as exc:
         assert 400 <= exc.http_status < 500 and exc.reason and str(exc)
         return
-    assert isinstance(report, Report) and report.collected_at.tzinfo is not None
+    assert isinstance(report, Report) and report.collected_at.tzinfo is not None and _in_window(report.collected_at)
 
 
 rule_fragments = st.sampled_from([
