@@ -21,6 +21,8 @@ from console.models.remediation import RemediationState
 from console.models.users import Role
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# What console.common.text refuses at the edge (NUL, lone surrogates), said in every free string of the document.
+STORABLE_TEXT = r"^[^\u0000\ud800-\udfff]*$"  # regex escapes, not the characters (JSON cannot carry those)
 # Value sets the routes' operation blocks refer to ($ref), taken from the Python enums so they cannot drift apart.
 ENUMS = {
     "Role": [role.value for role in Role],
@@ -102,6 +104,26 @@ def _complete(operation: dict) -> None:
     for parameter in parameters:
         if parameter.get("in") == "query" and not parameter.get("required") and "allowEmptyValue" not in parameter:
             parameter["allowEmptyValue"] = True
+        _storable_strings(parameter.get("schema"))
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        _storable_strings(media.get("schema"))
+
+
+def _storable_strings(schema) -> None:
+    """A free string (no pattern, enum or format of its own) gets the pattern of text the console can store."""
+    if isinstance(schema, list):
+        for item in schema:
+            _storable_strings(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not {"pattern", "enum", "format"} & schema.keys():
+        schema["pattern"] = STORABLE_TEXT
+    for key in ("properties",):
+        for child in (schema.get(key) or {}).values():
+            _storable_strings(child)
+    for key in ("items", "additionalProperties", "allOf", "anyOf", "oneOf"):
+        _storable_strings(schema.get(key))
 
 
 @bp.get("/api/v1/openapi.json")
