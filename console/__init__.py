@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from console.common.limits import MAX_BODY_BYTES
 from console.settings import Settings, ensure_secret_key, load_settings
 from console.version import app_version
 
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
         REMEMBER_COOKIE_SECURE=settings.console.secure_cookies,
         PERMANENT_SESSION_LIFETIME=settings.console.session_lifetime_minutes * 60,
         WTF_CSRF_TIME_LIMIT=settings.console.session_lifetime_minutes * 60,
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         OPS_SETTINGS=settings,
         OPS_VERSION=app_version(),
     )

@@ -77,6 +77,7 @@ class SecuritySettings(_Section):
     ip_window_minutes: int = Field(15, ge=1, le=1440)
     min_password_length: int = Field(12, ge=8, le=128)
     api_token_days: int = Field(365, ge=1, le=3650)
+    max_tokens_per_user: int = Field(20, ge=1, le=1000)
 
 
 class MetricsSettings(_Section):

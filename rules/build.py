@@ -37,6 +37,12 @@ class Candidate:
     folder: Path
     rules: list[dict]
     messages: list[str] = field(default_factory=list)
+    left_out: list[dict] = field(default_factory=list)  # lines of the sources that are not in the candidate
+
+    @property
+    def refused(self) -> list[dict]:
+        """Rules left out for their content (not for their encoding): the service refuses these unless allowed."""
+        return [entry for entry in self.left_out if entry["kind"] == "refused"]
 
     @property
     def rules_path(self) -> Path:
@@ -114,12 +120,13 @@ def build(config: RulesConfig, cache: ParseCache | None = None, offline: bool = 
 
 
 def _build(config: RulesConfig, cache: ParseCache, offline: bool) -> Candidate:
-    messages, parsed, bundled_count = [], [], 0
+    messages, parsed, bundled_count, left_out = [], [], 0, []
     for source_file in source_files(config, offline, cache, messages):
         if source_file.label.endswith(IGNORED):
             continue
         result = cache.parse(source_file)
         messages += [f"error: {p}" for p in result.problems]
+        left_out += result.left_out
         parsed += result.rules
         bundled_count += len(result.rules) if source_file.source == sources.BUNDLED else 0
     if bundled_count:
@@ -136,7 +143,7 @@ def _build(config: RulesConfig, cache: ParseCache, offline: bool) -> Candidate:
     if flowbit_rules:
         messages.append(f"info: {len(flowbit_rules)} rules enabled (noalert) for flowbits other rules check")
     threshold_text, warnings = threshold.expand(config.threshold_file, rulemap)
-    return _write(config.var_dir, list(rulemap.values()), threshold_text, messages + warnings)
+    return _write(config.var_dir, list(rulemap.values()), threshold_text, messages + warnings, left_out)
 
 
 def _rule_map(parsed: list, messages: list[str]) -> dict:
@@ -155,7 +162,7 @@ def _rule_map(parsed: list, messages: list[str]) -> dict:
     return rulemap
 
 
-def _write(var_dir: Path, rules: list, threshold_text: str, messages: list[str]) -> Candidate:
+def _write(var_dir: Path, rules: list, threshold_text: str, messages: list[str], left_out: list[dict]) -> Candidate:
     var_dir.mkdir(parents=True, exist_ok=True)
     staging = var_dir / f".candidate-{uuid.uuid4().hex}"
     staging.mkdir()
@@ -167,13 +174,14 @@ def _write(var_dir: Path, rules: list, threshold_text: str, messages: list[str])
             manifest.append(manifest_entry(rule, number))
         (staging / RULES_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
         (staging / THRESHOLD_FILE).write_text(threshold_text, encoding="utf-8")
-        (staging / MANIFEST_FILE).write_text(json.dumps({"rules": manifest, "messages": messages}), encoding="utf-8")
+        (staging / MANIFEST_FILE).write_text(json.dumps({"rules": manifest, "messages": messages,
+                                                                  "left_out": left_out}), encoding="utf-8")
         target = var_dir / "candidate"
         publish(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Candidate(target, manifest, messages)
+    return Candidate(target, manifest, messages, left_out)
 
 
 def manifest_entry(rule, out_line: int) -> dict:

@@ -12,12 +12,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from console.common.time import iso
 from console.common.paging import get_or_404
-from console.errors import NotFound, PermissionDenied, ValidationFailed
+from console.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from console.models.users import ApiToken, Role, User
 from console.models.base import utcnow
 from console.access import audit
@@ -33,9 +33,13 @@ def token_digest(token: str) -> str:
 
 
 def create_token(
-    session: Session, actor: Actor, name: str, role: Role | str | None, days: int, owner: str | None = None
+    session: Session, actor: Actor, name: str, role: Role | str | None, days: int, owner: str | None = None,
+    max_live: int | None = None,
 ) -> tuple[ApiToken, str]:
-    """Issue a token (for the actor, or for `owner` when an admin asks); returns (row, token shown once)."""
+    """Issue a token (for the actor, or for `owner` when an admin asks); returns (row, token shown once).
+
+    `max_live` ([security] max_tokens_per_user) caps the owner's live tokens: one more is a Conflict (409).
+    """
     require(actor, "tokens.manage")
     if owner and owner != actor.username:
         require(actor, "users.manage")
@@ -45,6 +49,8 @@ def create_token(
     name = (name or "").strip()
     if not name or len(name) > 128:
         raise ValidationFailed("name", "give the token a name of 1-128 characters")
+    if any(char == "\x00" or "\ud800" <= char <= "\udfff" for char in name):
+        raise ValidationFailed("name", "must not hold NUL or lone surrogate characters")
     try:
         role = Role(role) if role else user.role
     except ValueError:
@@ -53,6 +59,12 @@ def create_token(
         raise PermissionDenied(f"a {user.role.value} user may not hold a token of role {role.value}")
     if not 1 <= days <= 3650:
         raise ValidationFailed("days", "must be between 1 and 3650")
+    if max_live is not None:
+        live = session.scalar(select(func.count(ApiToken.id)).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow()))
+        if live >= max_live:
+            raise Conflict(f"{user.username} holds {live} live tokens, the most [security] max_tokens_per_user "
+                           "allows: revoke one first")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user_id=user.id, name=name, role=role, token_hash=token_digest(token),

@@ -14,7 +14,7 @@ import re
 
 from sqlalchemy.orm import Session
 
-from console.errors import ValidationFailed
+from console.errors import Conflict, ValidationFailed
 from console.access.users import user_exists
 from console.models.alerts import AlertComment, AlertGroup, AlertStatus
 from console.models.base import utcnow
@@ -142,7 +142,7 @@ def propose_false_positive(session: Session, actor: Actor, group_id: int, kind: 
         raise ValidationFailed("track", "must be by_src or by_dst")
     group = get_group(session, group_id)
     if group.fp_status == "applied":
-        raise ValidationFailed("kind", f"group {group.id} already has an applied suppression")
+        raise Conflict(f"group {group.id} already has an applied suppression")
     proposal = suppression_line(group, kind, track, network if kind == "suppress" else "")
     group.false_positive, group.fp_kind, group.fp_status = True, kind, "proposed"
     group.fp_proposal, group.fp_message, group.fp_version = proposal, "", None
@@ -156,7 +156,7 @@ def confirm_false_positive(session: Session, actor: Actor, group_id: int, reason
     require(actor, "alerts.triage")
     group = get_group(session, group_id)
     if group.fp_status not in ("proposed", "pending", "failed"):
-        raise ValidationFailed("false_positive", f"group {group.id} has no proposal to confirm")
+        raise Conflict(f"group {group.id} has no proposal to confirm")
     proposed = _PROPOSED_IP.search(group.fp_proposal or "")
     track = proposed.group(1) if proposed else "by_dst" if "track by_dst" in group.fp_proposal else "by_src"
     ip = proposed.group(2) if proposed else group.src_ip if track == "by_src" else group.dest_ip

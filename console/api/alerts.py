@@ -222,6 +222,7 @@ def alert_group_false_positive(group_id: int):
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
+        409: {description: "The group already has an applied suppression"}
     """
     require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
@@ -245,6 +246,7 @@ def alert_group_false_positive_confirm(group_id: int):
         200: {description: "status applied, failed or pending; version number"}
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
+        409: {description: "The group has no proposal to confirm (none made, or already applied)"}
     """
     require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)

@@ -12,6 +12,7 @@ from apispec_webframeworks.flask import FlaskPlugin
 from flask import current_app, jsonify
 
 from console.api import bp
+from console.common.limits import MAX_BODY_BYTES, MAX_REQUEST_LINE_BYTES
 from console.compliance.history import RESULTS
 from console.models.alerts import AlertStatus
 from console.models.inventory import HostStatus
@@ -20,6 +21,8 @@ from console.models.remediation import RemediationState
 from console.models.users import Role
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# What console.common.text refuses at the edge (NUL, lone surrogates), said in every free string of the document.
+STORABLE_TEXT = r"^[^\u0000\ud800-\udfff]*$"  # regex escapes, not the characters (JSON cannot carry those)
 # Value sets the routes' operation blocks refer to ($ref), taken from the Python enums so they cannot drift apart.
 ENUMS = {
     "Role": [role.value for role in Role],
@@ -51,8 +54,13 @@ def build_spec(app) -> dict:
     for name, text in (("BadRequest", "Bad input: errors[].field names it"),
                        ("Unauthorized", "No token, or an unknown, revoked or expired one"),
                        ("Forbidden", "The token's role may not do this"),
-                       ("NotFound", "No such object")):
-        spec.components.response(name, {"description": text, "content": {"application/json": {"schema": ERROR}}})
+                       ("NotFound", "No such object"),
+                       ("URITooLong", f"The request line (path and query string) is longer than "
+                                      f"{MAX_REQUEST_LINE_BYTES} bytes: answered by gunicorn, as text"),
+                       ("PayloadTooLarge", f"The body is larger than {MAX_BODY_BYTES} bytes (or the operation's "
+                                           "own, smaller limit)")):
+        content = {} if name == "URITooLong" else {"content": {"application/json": {"schema": ERROR}}}
+        spec.components.response(name, {"description": text, **content})
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint.startswith("api."):
             with app.test_request_context():
@@ -77,7 +85,8 @@ def _complete(operation: dict) -> None:
     """What holds for every operation, added here rather than repeated in each docstring.
 
     A secured operation can answer 401 (its token is missing, revoked or expired); one that reads a body, a query
-    or a header can answer 400 (json_body, int_arg and the filters name the bad field). An optional query argument
+    or a header can answer 400 (json_body, int_arg and the filters name the bad field). Every operation can get
+    414 from gunicorn (a request line over MAX_REQUEST_LINE_BYTES); one that takes a body, 413. An optional query argument
     sent empty (`?until=`) means "not given" everywhere (int_arg, the filters), so the document says it may be empty;
     an operation whose argument must not be empty says `allowEmptyValue: false` itself.
     """
@@ -89,9 +98,32 @@ def _complete(operation: dict) -> None:
     reads_input = "requestBody" in operation or any(p.get("in") in ("query", "header") for p in parameters)
     if reads_input and "400" not in codes:
         responses["400"] = {"$ref": "#/components/responses/BadRequest"}
+    responses.setdefault("414", {"$ref": "#/components/responses/URITooLong"})
+    if "requestBody" in operation and "413" not in codes:
+        responses["413"] = {"$ref": "#/components/responses/PayloadTooLarge"}
     for parameter in parameters:
         if parameter.get("in") == "query" and not parameter.get("required") and "allowEmptyValue" not in parameter:
             parameter["allowEmptyValue"] = True
+        _storable_strings(parameter.get("schema"))
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        _storable_strings(media.get("schema"))
+
+
+def _storable_strings(schema) -> None:
+    """A free string (no pattern, enum or format of its own) gets the pattern of text the console can store."""
+    if isinstance(schema, list):
+        for item in schema:
+            _storable_strings(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not {"pattern", "enum", "format"} & schema.keys():
+        schema["pattern"] = STORABLE_TEXT
+    for key in ("properties",):
+        for child in (schema.get(key) or {}).values():
+            _storable_strings(child)
+    for key in ("items", "additionalProperties", "allOf", "anyOf", "oneOf"):
+        _storable_strings(schema.get(key))
 
 
 @bp.get("/api/v1/openapi.json")

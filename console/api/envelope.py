@@ -17,8 +17,11 @@ def json_body(optional: bool = False) -> dict:
     """The request's JSON object; its nesting is bounded before it is parsed, and every string in it
     (keys too) is one the database can store: a NUL or a lone surrogate is a 400 naming the field.
 
-    With `optional`, an empty body is {} (actions whose fields all have defaults).
+    With `optional`, an empty body is {} (actions whose fields all have defaults). The body is then checked
+    against its operation's schema in the API document (console/api/contract.py): enums, types, lengths.
     """
+    from console.api.contract import check_body
+
     raw = request.get_data(cache=True)
     if optional and not raw.strip(b" \t\r\n"):  # JSON's whitespace; a form feed is not an empty body
         return {}
@@ -27,7 +30,9 @@ def json_body(optional: bool = False) -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationFailed("body", "expected a JSON object with Content-Type: application/json")
-    return check_json(body)
+    check_json(body)
+    check_body(body)
+    return body
 
 
 def text_field(body: dict, name: str, required: bool = True, default: str = "") -> str:

@@ -67,7 +67,8 @@ def rules_version(number: int):
       summary: Get a ruleset version and its diff
       parameters: [{name: number, in: path, required: true, schema: {type: integer}}]
       responses:
-        200: {description: "The version and changes[] (kind: added, removed, modified, enabled, disabled)"}
+        200: {description: "The version, left_out[] (source lines it was built without: file, line, sid, kind
+          (encoding or refused), reason) and changes[] (kind: added, removed, modified, enabled, disabled)"}
         404: {$ref: "#/components/responses/NotFound"}
     """
     require(current_actor(), "view")
@@ -108,19 +109,24 @@ def rules_build():
         content:
           application/json:
             schema: {type: object, properties: {reason: {type: string, description: "Kept to its first 200 characters"},
-                                              offline: {type: boolean}}}
+                                              offline: {type: boolean},
+                                              allow_refused: {type: boolean, description: "Build without the rules
+                                                the parser refused (they are listed in the version's left_out)"}}}
       responses:
         201: {description: "Built: version_number and messages"}
-        422: {description: "Refused: messages name file, line and sid; the active version stays"}
+        422: {description: "Refused (suricata -T, or a rule the parser refused without allow_refused): messages
+          name file, line and sid; the active version stays"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
     require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
     offline = body.get("offline", False)
-    if not isinstance(offline, bool):
-        raise ValidationFailed("offline", "must be true or false")
+    allow_refused = body.get("allow_refused", False)
+    for name, value in (("offline", offline), ("allow_refused", allow_refused)):
+        if not isinstance(value, bool):
+            raise ValidationFailed(name, "must be true or false")
     outcome = service.build_version(db(), current_actor(), reason=text_field(body, "reason", False)[:200],
-                                    offline=offline)
+                                    offline=offline, allow_refused=allow_refused)
     if not outcome.ok:
         keep_on_error()  # the refused build is on record; the active version stays
         errors = [{"code": "build_refused", "message": m} for m in outcome.messages if not m.startswith("info")]

@@ -41,16 +41,18 @@ def tokens_create():
                 role: {$ref: "#/components/schemas/Role"}
                 days: {type: integer, minimum: 1, maximum: 3650}
       responses:
-        201: {description: "Created"}
+        201: {description: "Created; expires after `days`, by default [security] api_token_days"}
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
+        409: {description: "The user holds [security] max_tokens_per_user live tokens already"}
     """
     body = json_body()
     days = body.get("days", settings().security.api_token_days)
     if not isinstance(days, int) or isinstance(days, bool):
         raise ValidationFailed("days", "must be a whole number")
     row, token = tokens.create_token(db(), current_actor(), text_field(body, "name"),
-                                     text_field(body, "role", required=False) or None, days)
+                                     text_field(body, "role", required=False) or None, days,
+                                     max_live=settings().security.max_tokens_per_user)
     return ok({**tokens.token_as_dict(row), "token": token}, 201)
 
 

@@ -32,12 +32,18 @@ def _finish(outcome: service.BuildOutcome) -> None:
 @rules.command("update")
 @click.option("--offline", is_flag=True, help="Use the last download of URL sources instead of fetching.")
 @click.option("--reason", default="", help="A note kept with the version.")
+@click.option("--allow-refused", is_flag=True,
+              help="Build without the rules the parser refused (listed, and kept in the version's record).")
 @click.pass_obj
-def update(ctx, offline: bool, reason: str) -> None:
-    """Read the sources, apply the policy, check with suricata -T; on success a new active version."""
+def update(ctx, offline: bool, reason: str, allow_refused: bool) -> None:
+    """Read the sources, apply the policy, check with suricata -T; on success a new active version.
+
+    A rule the parser refuses (too long, a syntax error) refuses the update (exit 4) unless --allow-refused;
+    lines that are not UTF-8 are left out as suricata-update leaves them out.
+    """
     with ctx.session() as session:
         outcome = service.build_version(session, Actor.cli(), config=ctx.settings.rules, offline=offline,
-                                        reason=reason)
+                                        reason=reason, allow_refused=allow_refused)
     _finish(outcome)
 
 
@@ -47,11 +53,24 @@ def versions_(ctx) -> None:
     """Versions, newest first, with their counts."""
     with ctx.session() as session:
         click.echo(f"{'VERSION':>7}  {'BUILT (UTC)':<16}  {'TOTAL':>6} {'ENABLED':>7} {'ADDED':>6} {'REMOVED':>7} "
-                   f"{'MODIFIED':>8}  ACTIVE")
+                   f"{'MODIFIED':>8} {'LEFT OUT':>8}  ACTIVE")
         for row in service.list_versions(session, limit=1000):
             click.echo(f"{row.number:>7}  {row.built_at:%Y-%m-%d %H:%M}  {row.rules_total:>6} {row.rules_enabled:>7} "
-                       f"{row.rules_added:>6} {row.rules_removed:>7} {row.rules_modified:>8}  "
-                       f"{'*' if row.is_active else ''}")
+                       f"{row.rules_added:>6} {row.rules_removed:>7} {row.rules_modified:>8} "
+                       f"{len(row.left_out or []):>8}  {'*' if row.is_active else ''}")
+
+
+@rules.command("left-out")
+@click.argument("number", type=int)
+@click.pass_obj
+def left_out(ctx, number: int) -> None:
+    """The source lines version NUMBER was built without, and why."""
+    with ctx.session() as session:
+        entries = list(service.get_version(session, number).left_out or [])
+    for entry in entries:
+        sid = f"sid {entry['sid']}" if entry.get("sid") is not None else "no sid"
+        click.echo(f"{entry['kind']:<8} {entry['file']}:{entry['line']} {sid}: {entry['reason']}")
+    click.echo(f"{len(entries)} lines left out of version {number}")
 
 
 @rules.command("diff")

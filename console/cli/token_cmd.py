@@ -29,7 +29,7 @@ def create(ctx, owner: str, name: str, role: str | None, days: int | None) -> No
     """Issue a token and print it once; only its digest is stored."""
     with ctx.session() as session:
         row, secret = tokens.create_token(session, Actor.cli(), name, role, days or ctx.settings.security.api_token_days,
-                                          owner=owner)
+                                          owner=owner, max_live=ctx.settings.security.max_tokens_per_user)
         summary = f"token {row.id} ({row.name}, role {row.role.value}) for {owner}, expires {row.expires_at:%Y-%m-%d}"
     click.echo(summary)
     click.echo(f"token (shown once): {secret}")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 MAX_JSON_DEPTH = 64  # no request body of ours nests deeper; a report's own limit is tighter
+MAX_BODY_BYTES = 16 * 1024 * 1024  # Flask's MAX_CONTENT_LENGTH: a larger body is 413 before any view reads it
+# gunicorn's limit_request_line (its default): a request line longer than this (method, path, query string
+# and protocol) is answered 414 by gunicorn itself, in text, before the console sees it
+MAX_REQUEST_LINE_BYTES = 4094
 
 
 def json_nesting(body: bytes) -> int:

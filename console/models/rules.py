@@ -30,6 +30,9 @@ class RulesetVersion(Base):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     note: Mapped[str] = mapped_column(String(255), default="")
     messages: Mapped[list] = mapped_column(JSON, default=list)
+    # Source lines not in this version ({file, line, sid, kind, reason}; kind "encoding" or "refused"):
+    # a refused rule is left out only when the build was told to allow it (`ops rules update --allow-refused`).
+    left_out: Mapped[list] = mapped_column(JSON, default=list)
 
     changes: Mapped[list["RulesetChange"]] = relationship(back_populates="version", cascade="all, delete-orphan")
 

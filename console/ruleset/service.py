@@ -28,7 +28,7 @@ from console.access.actor import Actor
 from console.access.permissions import require
 from rules import build, threshold, validate, versions
 from rules.config import RulesConfig
-from rules.errors import RulesetError
+from rules.errors import RulesetError, where
 from rules.files import atomic_write
 from rules.parse import ParseCache
 
@@ -57,16 +57,22 @@ def rules_config(session: Session | None = None, config: RulesConfig | None = No
 
 
 def build_version(session: Session, actor: Actor, *, config: RulesConfig | None = None, offline: bool = False,
-                  reason: str = "", skip_unchanged: bool = False) -> BuildOutcome:
+                  reason: str = "", skip_unchanged: bool = False, allow_refused: bool = False) -> BuildOutcome:
     """Build, validate with suricata -T, and on success store and activate a new numbered version.
 
     With skip_unchanged (the scheduled update), a build whose rules are those of the active version stores
     nothing: BuildOutcome(ok, the active number, ["no change ..."]).
+
+    A source rule the parser refused (too long, a syntax error: rules/parse.py) refuses the build, unless
+    `allow_refused` or the active version was built without that same rule already (someone allowed it then;
+    a suppression must not fail on it afterwards). Lines that are not UTF-8 are left out as suricata-update
+    leaves them out and never refuse a build. Either way the version records what it was built without.
     """
     require(actor, "rules.manage")
     cfg = rules_config(session, config)
     try:
         candidate = build.build(cfg, PARSE_CACHE, offline=offline)
+        _refuse_left_out(session, candidate, allow_refused)
         verdict = validate.validate(cfg.suricata, cfg.suricata_yaml, candidate.folder, candidate.rules,
                                     cfg.validate_timeout_seconds)
     except RulesetError as exc:
@@ -92,6 +98,21 @@ def build_version(session: Session, actor: Actor, *, config: RulesConfig | None 
     return BuildOutcome(True, row.number, candidate.messages)
 
 
+def _left_out_key(entry: dict) -> tuple:
+    return entry["file"], entry["sid"] if entry.get("sid") is not None else entry["line"], entry["reason"]
+
+
+def _refuse_left_out(session: Session, candidate, allow_refused: bool) -> None:
+    """RulesetError naming each refused rule that no one allowed (see build_version)."""
+    active = active_version(session)
+    allowed_before = {_left_out_key(e) for e in (active.left_out or [])} if active is not None else set()
+    refused = [e for e in candidate.refused if _left_out_key(e) not in allowed_before]
+    if refused and not allow_refused:
+        details = [f"error: {where(e['file'], e['line'], e['sid'])}{e['reason']}" for e in refused]
+        raise RulesetError(f"{len(refused)} rule(s) refused and left out; fix the source, or build without them "
+                           "with --allow-refused (API: allow_refused)", details=details)
+
+
 def _announce_refused(session: Session, reason: str, details: list[str]) -> None:
     """A build that was not activated told to people (console/notify), in the transaction of its audit record."""
     active = active_version(session)
@@ -115,7 +136,8 @@ def _store_version(session: Session, actor: Actor, cfg: RulesConfig, candidate, 
     versions.store(cfg.var_dir, candidate.folder, number)
     row = RulesetVersion(number=number, built_by=actor.username[:64], rules_total=counts.total,
                          rules_enabled=counts.enabled, rules_added=counts.added, rules_removed=counts.removed,
-                         rules_modified=counts.modified, note=reason[:255], messages=candidate.messages[:500])
+                         rules_modified=counts.modified, note=reason[:255], messages=candidate.messages[:500],
+                         left_out=candidate.left_out[:1000])
     row.changes = [RulesetChange(gid=c.gid, sid=c.sid, kind=c.kind, msg=c.msg, source=c.source) for c in changes]
     session.add(row)
     _activate(session, cfg, row)
@@ -247,6 +269,6 @@ def version_as_dict(row: RulesetVersion) -> dict:
     return {"number": row.number, "built_at": iso(row.built_at), "built_by": row.built_by,
             "total": row.rules_total, "enabled": row.rules_enabled, "added": row.rules_added,
             "removed": row.rules_removed, "modified": row.rules_modified, "active": row.is_active,
-            "activated_at": iso(row.activated_at), "note": row.note}
+            "activated_at": iso(row.activated_at), "note": row.note, "left_out": list(row.left_out or [])}
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask_babel import gettext as _
 
 from console.common.time import window_of
-from console.errors import ValidationFailed
+from console.errors import Conflict, ValidationFailed
 from console.access import users
 from console.alerts import triage as alerts_triage
 from console.alerts.enrich import Enricher
@@ -68,7 +68,7 @@ def _act(group_id: int | None, action, success: str):
         return redirect(target)
     try:
         action()
-    except ValidationFailed as exc:
+    except (ValidationFailed, Conflict) as exc:
         db().rollback()
         flash(str(exc), "error")
         return redirect(target)

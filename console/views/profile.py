@@ -53,7 +53,7 @@ def create_token():
     if not form.validate_on_submit():
         return _page(token_form=form, status=400)
     _row, token = tokens.create_token(db(), current_actor(), form.name.data, form.role.data or None,
-                                      form.days.data)
+                                      form.days.data, max_live=settings().security.max_tokens_per_user)
     return _page(new_token=token)
 
 

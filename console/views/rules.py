@@ -39,7 +39,8 @@ def _posted() -> bool:
 @permission_required("rules.manage")
 def build():
     if _posted():
-        outcome = service.build_version(db(), current_actor(), reason=request.form.get("reason", "")[:200])
+        outcome = service.build_version(db(), current_actor(), reason=request.form.get("reason", "")[:200],
+                                        allow_refused=request.form.get("allow_refused") == "1")
         if outcome.ok:
             flash(_("Version %(number)s built, validated and active.", number=outcome.version_number), "success")
         else:

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -98,3 +99,60 @@ def test_metrics_add_up_across_gunicorn_workers(served, config_file):
                if line.startswith("ops_http_requests_total{") and 'endpoint="api.healthz"' in line]
     assert sum(healthz) >= 21  # the wait_for probe plus 20, whichever worker served them
     assert "ops_hosts{status=\"active\"} 27.0" in body
+
+
+def _serve(config, log_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "console.cli", "--config", str(config), "console", "serve", "--port", str(port)],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _wait_for_socket(path: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not path.is_socket():
+        time.sleep(0.1)
+    assert path.is_socket(), f"no control socket at {path}"
+
+
+def _control_answers(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(5)
+        client.connect(str(path))
+    return True
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_two_consoles_on_one_machine_each_keep_their_own_gunicorn_control_socket(config_file, tmp_path):
+    """Issue 29 defect 9: gunicorn's default control socket is one per user ($HOME/.gunicorn/gunicorn.ctl)."""
+    assert ops(config_file, "db", "upgrade").returncode == 0
+    second = tmp_path / "second" / "ops.toml"
+    second.parent.mkdir()
+    second.write_text(config_file.read_text().replace(str(tmp_path / "var"), str(tmp_path / "second" / "var")))
+    servers = []
+    try:
+        first_server, first_base = _serve(config_file, tmp_path / "first.log")
+        servers.append(first_server)
+        wait_for(f"{first_base}/healthz")
+        first_socket = tmp_path / "var" / "gunicorn.ctl"
+        _wait_for_socket(first_socket)
+        second_server, second_base = _serve(second, tmp_path / "second.log")
+        servers.append(second_server)
+        wait_for(f"{second_base}/healthz")
+        second_socket = tmp_path / "second" / "var" / "gunicorn.ctl"
+        _wait_for_socket(second_socket)
+        # the second console's start left the first one's socket in place, and both still answer
+        assert first_socket.is_socket() and _control_answers(first_socket)
+        assert _control_answers(second_socket)
+        # the request-line limit the API document's 414 states (console.common.limits.MAX_REQUEST_LINE_BYTES)
+        with pytest.raises(urllib.error.HTTPError) as too_long:
+            urllib.request.urlopen(f"{first_base}/api/v1/hosts?q={'a' * 4100}", timeout=10)
+        assert too_long.value.code == 414
+    finally:
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)

@@ -103,3 +103,22 @@ def test_the_api_takes_a_network_and_names_a_bad_one(client, make_user, session_
     assert answer.status_code == 200 and answer.json["data"]["proposal"].endswith("ip 198.18.200.0/24")
     refused = client.post(url, json={"network": "198.18.21.0/24"}, headers=headers)
     assert refused.status_code == 400 and refused.json["errors"][0]["field"] == "network"
+
+
+def test_false_positive_state_conflicts_are_409_and_documented(client, make_user, session_factory, groups):  # noqa: F811
+    """Issue 29 defect 7: they answered 400."""
+    from console.access import tokens
+    from console.access.actor import Actor
+    from console.db import session_scope
+    from console.models import Role
+
+    make_user("officer", "security_officer")
+    with session_scope(session_factory) as db:
+        token = tokens.create_token(db, Actor("officer", Role.security_officer), "soc", None, 30)[1]
+    headers = {"Authorization": f"Bearer {token}"}
+    confirm = client.post(f"/api/v1/alerts/groups/{groups[WEB]}/false-positive/confirm", json={}, headers=headers)
+    assert confirm.status_code == 409 and "no proposal" in confirm.json["errors"][0]["message"]
+    document = client.get("/api/v1/openapi.json", headers=headers).json
+    for path in ("/api/v1/alerts/groups/{group_id}/false-positive",
+                 "/api/v1/alerts/groups/{group_id}/false-positive/confirm"):
+        assert "409" in document["paths"][path]["post"]["responses"], path

@@ -260,3 +260,25 @@ def test_login_page_language_can_be_chosen_before_login(client):
     client.post("/login/language", data={"locale": "vi", "csrf_token": token})
     html = client.get("/login").get_data(as_text=True)
     assert "Đăng nhập" in html and "Tên đăng nhập" in html
+
+
+def test_an_auditor_walks_every_get_route_without_a_5xx(app, client, make_user, session_factory, synced):
+    """Every GET rule of app.url_map (pages and API, so a page a later issue adds is walked too) as an auditor:
+    signed in for the pages, with a bearer token for /api/v1. Sample ids need not exist (404 is an answer)."""
+    from console.access import tokens
+    from console.access.actor import Actor
+    from console.db import session_scope
+    from console.models import Role
+
+    make_user("reader", "auditor")
+    with session_scope(session_factory) as db:
+        token = tokens.create_token(db, Actor("reader", Role.auditor), "walk", None, 1)[1]
+    assert login(client, "reader").status_code == 302
+    routes = get_rules(app, lambda endpoint: endpoint in PUBLIC_PAGES or endpoint in ("auth.logout",))
+    assert len(routes) > 60 and ("overview.index", "/") in routes
+    for endpoint, path in routes:
+        headers = {"Authorization": f"Bearer {token}"} if endpoint.startswith("api.") else {}
+        answer = client.get(path, headers=headers)
+        assert answer.status_code < 500, (endpoint, path, answer.status_code)
+        if endpoint.startswith("api.") and endpoint not in ("api.openapi", "api.healthz"):
+            assert answer.status_code != 401, (endpoint, path)  # the token was taken: the route itself answered
