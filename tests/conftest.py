@@ -31,7 +31,7 @@ EXTERNAL_FIXTURES = LAB_FIXTURES | {"postgres", "upsd", "slapd", "snmp_ups", "su
                                     "task_worker", "run_now", "rsyslog", "smtp_server", "live_console"}
 # Run first: with pytest-xdist the longest tests start while the short ones fill the other workers,
 # so no worker is left with a lab run at the end (longest-first scheduling).
-SLOW_FIRST = ("lab", "browser", "external")
+SLOW_FIRST = ("lab", "browser", "schemathesis", "external")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
@@ -71,8 +71,13 @@ def _mark_tiers(item) -> None:
     used = set(getattr(item, "fixturenames", ()))
     if used & LAB_FIXTURES:
         item.add_marker(pytest.mark.lab)
-    if used & EXTERNAL_FIXTURES or any(item.get_closest_marker(mark) for mark in ("lab", "browser", "postgres")):
+    if used & EXTERNAL_FIXTURES or any(item.get_closest_marker(mark) for mark in ("lab", "browser", "postgres", "schemathesis")):
         item.add_marker(pytest.mark.external)
+    if item.get_closest_marker("lab") and item.get_closest_marker("xdist_group") is None:
+        # Lab hosts share this machine's daemons' state (their Debian packages, /run, the kernel's audit
+        # connection, /var/run/lynis.pid): labs of several workers at once made second runs of site.yml and
+        # the agent and console roles fail. They run one after another on one worker, beside the rest.
+        item.add_marker(pytest.mark.xdist_group("lab-hosts"))
     if item.get_closest_marker("xdist_group") is None and _uses_module_fixture(item):
         item.add_marker(pytest.mark.xdist_group(f"module:{item.module.__name__}"))
 

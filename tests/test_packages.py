@@ -47,6 +47,9 @@ from probes.collectors import updates as updates_collector
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "install-debian-packages.sh"
 ROLES = ROOT / "playbooks" / "roles"
+# Roles the demo never runs: ops_console installs the console on a department's server (playbooks/console.yml),
+# whose own package list brings nginx and openssl there; its lab test installs nginx with the test packages.
+NOT_IN_THE_DEMO = {"ops_console"}
 LAB_CODE = ROOT / "console" / "lab"
 SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MODULES = {"command", "ansible.builtin.command", "shell", "ansible.builtin.shell"}
@@ -198,7 +201,7 @@ def task_programs(task: dict, defaults: dict) -> list[str]:
 
 def role_programs() -> list[Program]:
     programs = []
-    for role in sorted(p for p in ROLES.iterdir() if p.is_dir()):
+    for role in sorted(p for p in ROLES.iterdir() if p.is_dir() and p.name not in NOT_IN_THE_DEMO):
         defaults_file = role / "defaults" / "main.yml"
         defaults = yaml.safe_load(defaults_file.read_text()) if defaults_file.exists() else {}
         for path, inherited in role_task_files(role):

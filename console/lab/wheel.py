@@ -13,6 +13,7 @@ pip from the controller's configured package index.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -64,8 +65,11 @@ def agent_wheel(var_dir: Path, source_root: Path = SOURCE_ROOT) -> Path:
             raise LabError(f"building the agent wheel failed: {result.stderr.strip()[-500:]}")
         target.mkdir(parents=True, exist_ok=True)
         final = target / built[0].name
-        shutil.copy(built[0], final.with_suffix(".tmp"))
-        final.with_suffix(".tmp").replace(final)
+        # A temporary name of this build's own: labs made at once (the demo and a test, or the tests'
+        # parallel workers) may build the same wheel, and the last rename wins with identical bytes.
+        partial = target / f".{final.name}.{os.getpid()}.tmp"
+        shutil.copy(built[0], partial)
+        partial.replace(final)
         return final
 
 

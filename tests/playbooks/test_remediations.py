@@ -29,9 +29,9 @@ EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 FIRST, SECOND = "lab-host-01", "lab-host-02"
 
 
-# LOG-01 starts auditd, and the kernel takes one audit daemon per machine: with pytest-xdist this module
-# (its lab is module-scoped too) runs on one worker, never beside another test that starts auditd.
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("kernel-audit")]
+# LOG-01 starts auditd, and the kernel takes one audit daemon per machine: as a lab test this module runs in
+# the xdist group "lab-hosts" (tests/conftest.py), never beside another lab that could start auditd.
+pytestmark = pytest.mark.lab
 
 
 @pytest.fixture(scope="module")

@@ -47,7 +47,8 @@ def test_directory_down_says_unreachable_and_local_admin_still_signs_in(client, 
 
 
 def test_a_nul_in_the_user_name_is_refused_not_a_server_error(client):
-    """PostgreSQL text cannot hold NUL: the name is logged escaped, and the answer is the usual refusal."""
+    """PostgreSQL text cannot hold NUL: the form is refused at the edge (400 naming the field), never a 500."""
     for name in ("alice\x00", "admin\x00)(uid=*"):
         response = post_login(client, name, "whatever-password")
-        assert response.status_code == 401
+        assert response.status_code == 400
+        assert "username" in response.get_data(as_text=True)

@@ -136,5 +136,6 @@ def test_api_refuses_auditor_and_names_the_bad_field(client, token_for):
     bad_limit = client.post("/api/v1/jobs", headers=staff, json={"playbook": "hello.yml", "limit": "zzz"})
     assert bad_limit.status_code == 400 and bad_limit.json["errors"][0]["field"] == "limit"
     bad_vars = client.post("/api/v1/jobs", headers=staff, json={"playbook": "hello.yml", "extra_vars": {"a": 1}})
-    assert bad_vars.status_code == 400 and bad_vars.json["errors"][0]["field"] == "extra_vars"
+    # The body is checked against the API document first, which names the value inside: extra_vars.a.
+    assert bad_vars.status_code == 400 and bad_vars.json["errors"][0]["field"].startswith("extra_vars")
     assert client.get("/api/v1/jobs/999", headers=staff).status_code == 404
