@@ -34,9 +34,8 @@ EXTERNAL_FIXTURES = LAB_FIXTURES | {"postgres", "upsd", "slapd", "snmp_ups", "su
 SLOW_FIRST = ("lab", "browser", "schemathesis", "external")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    """Deselect PostgreSQL variants of browser and `sqlite_only` tests; mark tiers; keep set-ups on one worker.
+    """Deselect PostgreSQL variants of browser and `sqlite_only` tests; mark tiers; put slow tests first.
 
     Browser tests drive pages, not the database: they run on SQLite only.
     Every page's queries run on both databases in the HTTP-level tests (the
@@ -48,10 +47,8 @@ def pytest_collection_modifyitems(config, items):
 
     Tiers (docs/testing.md): a test is marked `lab` and `external` from the
     fixtures it uses; modules that run a program in the test body mark
-    themselves `external`. Tests that share a module-scoped fixture (a lab
-    provisioned once, a server started once) are put in one xdist group named
-    after their module, so pytest-xdist (`--dist loadgroup`) runs them on one
-    worker and the set-up is made once, not once per worker.
+    themselves `external`. pytest-xdist runs with `--dist loadfile`: a file's
+    tests share one worker, so a module-scoped set-up is made once.
     """
     chosen, dropped = [], []
     for item in items:
@@ -73,21 +70,6 @@ def _mark_tiers(item) -> None:
         item.add_marker(pytest.mark.lab)
     if used & EXTERNAL_FIXTURES or any(item.get_closest_marker(mark) for mark in ("lab", "browser", "postgres", "schemathesis")):
         item.add_marker(pytest.mark.external)
-    if item.get_closest_marker("lab") and item.get_closest_marker("xdist_group") is None:
-        # Lab hosts share this machine's daemons' state (their Debian packages, /run, the kernel's audit
-        # connection, /var/run/lynis.pid): labs of several workers at once made second runs of site.yml and
-        # the agent and console roles fail. They run one after another on one worker, beside the rest.
-        item.add_marker(pytest.mark.xdist_group("lab-hosts"))
-    if item.get_closest_marker("xdist_group") is None and _uses_module_fixture(item):
-        item.add_marker(pytest.mark.xdist_group(f"module:{item.module.__name__}"))
-
-
-def _uses_module_fixture(item) -> bool:
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(definition.scope in ("module", "class", "package")
-               for definitions in info.name2fixturedefs.values() for definition in definitions)
 
 
 @pytest.fixture(scope="session")

@@ -38,8 +38,6 @@ def start_when_free(collector: LynisCollector, limit: float) -> None:
         time.sleep(1)
 
 
-# Lynis holds /var/run/lynis.pid, one run per machine: the real runs share one xdist worker.
-@pytest.mark.xdist_group("lynis-pid-file")
 def test_real_lynis_run_gives_a_bounded_section_from_its_report_file(tmp_path):
     collector = LynisCollector(tmp_path, interval_hours=24, timeout_seconds=RUN_LIMIT)
     try:
