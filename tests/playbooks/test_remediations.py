@@ -29,8 +29,8 @@ EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 FIRST, SECOND = "lab-host-01", "lab-host-02"
 
 
-# LOG-01 starts auditd, and the kernel takes one audit daemon per machine: as a lab test this module runs in
-# the xdist group "lab-hosts" (tests/conftest.py), never beside another lab that could start auditd.
+# LOG-01 starts auditd, and the kernel takes one audit daemon per machine: no other test starts one (the
+# lab's baseline does not), so this module may run beside other labs (docs/testing.md).
 pytestmark = pytest.mark.lab
 
 

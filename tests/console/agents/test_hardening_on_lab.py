@@ -38,7 +38,7 @@ def one_host_lab(tmp_path):
 
 
 # Lynis holds /var/run/lynis.pid, one run per machine: this lab agent's run waits for the other real run
-# (tests/probes/test_lynis_run.py) if that one holds it; as a lab test it runs in the group "lab-hosts".
+# (tests/probes/test_lynis_run.py) if that one holds it, and that one waits for this.
 def test_a_lab_hosts_agent_ships_its_lynis_run_and_pending_updates(one_host_lab):
     lab, console = one_host_lab
     token = console.enrollment_token(uses=1)
