@@ -51,6 +51,8 @@ def test_security_officer_reads_coverage_filters_and_opens_an_endpoints_history(
     make_user("lan", "security_officer")
     log_in(page, live_server.url, "lan")
     page.get_by_role("link", name="Endpoints").click()
+    # The filters are htmx's: a change made before its deferred script has run would send no request.
+    page.wait_for_load_state()
     expect(page.get_by_test_id("coverage-figure")).to_contain_text("%")
     expect(page.get_by_test_id("servers-without-ksc")).to_contain_text("dtnmt-bak-01")
     expect(page.get_by_test_id("unmanaged-table")).to_contain_text("198.18.20.230")

@@ -39,6 +39,9 @@ def wait_for(url: str, seconds: float = 30) -> None:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
+        except urllib.error.HTTPError as error:  # an answer that is not 200 yet: close its response
+            error.close()
+            time.sleep(0.2)
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer within {seconds}s")
@@ -151,6 +154,7 @@ def test_two_consoles_on_one_machine_each_keep_their_own_gunicorn_control_socket
         # the request-line limit the API document's 414 states (console.common.limits.MAX_REQUEST_LINE_BYTES)
         with pytest.raises(urllib.error.HTTPError) as too_long:
             urllib.request.urlopen(f"{first_base}/api/v1/hosts?q={'a' * 4100}", timeout=10)
+        too_long.value.close()  # the error holds the response and its socket
         assert too_long.value.code == 414
     finally:
         for server in servers:
