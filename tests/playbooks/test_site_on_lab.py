@@ -1,4 +1,6 @@
-"""site.yml, every role, over real SSH against a 3-host lab: check mode, a real run, a no-change run.
+"""site.yml, every role, over real SSH against a 3-host lab: a real run, a no-change run, ruleset updates.
+
+Check mode on new hosts has its own lab in test_site_check_mode.py, so the two run on two workers at once.
 
 The lab deals the estate's roles out in turn: lab-host-01 is the IDS sensor
 (and the console host), lab-host-02 the UPS monitor, lab-host-03 a web portal.
@@ -45,19 +47,6 @@ def site_vars(console: LabConsole, rules_dir: Path, rules: str, version: str, to
 
 def root_of(lab: Lab, name: str) -> Path:
     return Path(lab.host(name).install_root)
-
-
-def test_check_mode_on_new_hosts_predicts_changes_and_writes_nothing(site_lab):
-    lab, console, rules = site_lab
-
-    result = lab.run_playbook("site.yml", site_vars(console, rules, RULES_V1, "v1", "enr_check_only"), check=True)
-
-    assert result.status == "successful", result.stats
-    assert result.hosts_with("changed") == {host.name for host in lab.hosts}
-    for host in lab.hosts:
-        root = Path(host.install_root)
-        assert not (root / "etc/nftables.conf").exists()
-        assert not (root / "etc/ops-agent/ops.toml").exists()
 
 
 def test_site_runs_every_role_on_the_lab(site_lab):
