@@ -50,7 +50,9 @@ def agent() -> None:
 
 @agent.command("enroll")
 @click.option("--console", "console_url", required=True, help="The console's URL, e.g. https://ops.example:8080")
-@click.option("--token", required=True, help="A one-time enrolment token from the console (ops fleet enroll-token).")
+@click.option("--token", required=True, envvar="OPS_AGENT_ENROLLMENT_TOKEN", show_envvar=True,
+              help="A one-time enrolment token from the console (ops fleet enroll-token); from the environment, "
+                   "it stays out of the process list.")
 @click.option("--ca-file", default="", help="CA certificate that signed the console's TLS certificate.")
 @click.option("--pin-sha256", default="", help="Pin the console's certificate by its SHA-256 (hex).")
 @click.option("--host", "host", default="", help="Inventory name of this host (default: [agent] host_name, "

@@ -73,6 +73,11 @@ class ConsoleLab:
     def run_console_playbook(self, check: bool = False):
         return self.lab.run_playbook("console.yml", self.extravars, limit=self.console_host.name, check=check)
 
+    def log_tail(self, lines: int = 80) -> str:
+        """The end of the installed console's logs (gunicorn, the task worker, the scheduler), for a failure."""
+        return "\n".join(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+                         for log in sorted((self.root / "var/log/ops-console").glob("*.log")))
+
     def ops(self, *args: str, stdin: str = "") -> str:
         """The installed `ops` command (the role's wrapper), run in lab-host-01's namespace."""
         result = subprocess.run(["ip", "netns", "exec", self.console_host.namespace,
@@ -148,6 +153,8 @@ def test_agents_on_two_other_lab_hosts_enrol_over_https_and_a_browser_trusting_t
                       "ops_agent_ca_file": "{{ ops_install_root }}/etc/ssl/ops-console-ca.pem"},
         limit=",".join(sorted(names)))
 
+    if result.status != "successful":
+        print(console_lab.log_tail())  # shown with the failure
     assert result.status == "successful", (result.stats, _failures(result))
     assert last_reports(console_lab.database_url, names) == names
     console_lab.ops("user", "add", "thu", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
