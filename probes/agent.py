@@ -134,17 +134,22 @@ def _optional_collectors(settings: AgentSettings) -> list:
     return found
 
 
-def collect_report(collectors: list, host: str, interval_seconds: int) -> dict:
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def collect_report(collectors: list, host: str, interval_seconds: int, now=_utc_now) -> dict:
     """One report; a collector that fails becomes an error entry, the rest still report.
 
     A collector with nothing new this time (Lynis between runs) returns None: its section is left out.
+    now: the clock that stamps collected_at (a test's clock stands in for a wait).
     """
     report = {
         "schema_version": 1,
         "report_id": str(uuid.uuid4()),
         "host": host,
         "agent_version": __version__,
-        "collected_at": datetime.now(timezone.utc).isoformat(),
+        "collected_at": now().isoformat(),
         "interval_seconds": interval_seconds,
         "errors": [],
     }
@@ -193,8 +198,8 @@ def flush(spool: Spool, conn: Connection, state: AgentState, key, endpoint: str 
 
 
 class Agent:
-    def __init__(self, settings: AgentSettings, collectors: list | None = None):
-        self.settings = settings
+    def __init__(self, settings: AgentSettings, collectors: list | None = None, clock=_utc_now):
+        self.settings, self.clock = settings, clock
         self.state, self.key = load_state(settings.state_dir)
         self.collectors = collectors if collectors is not None else build_collectors(settings)
         self.spool = Spool(settings.state_dir / "spool", settings.spool_max_bytes)
@@ -207,7 +212,7 @@ class Agent:
             self.eve = EveShipper(settings.suricata_eve, settings.state_dir, settings.spool_max_bytes)
 
     def run_once(self) -> FlushResult:
-        report = collect_report(self.collectors, self.state.host, self.settings.interval_seconds)
+        report = collect_report(self.collectors, self.state.host, self.settings.interval_seconds, self.clock)
         self.spool.put(report["report_id"], json.dumps(report).encode())
         result = flush(self.spool, self.conn, self.state, self.key)
         if self.eve is not None and not result.stopped_by:

@@ -35,6 +35,8 @@ pytestmark = [pytest.mark.lab, pytest.mark.browser]
 
 SNMP_RULE = "OPS SNMP request with community public from outside"
 HTTP_SID, SNMP_SID = live_traffic.SIDS["http_admin"], live_traffic.SIDS["snmp_public"]
+SSH_SID = live_traffic.SIDS["ssh_syn"]
+SECOND_SSH_CLIENT = "198.18.200.13"  # outside (console.lab.traffic.OUTSIDE_NETWORK), new to the SSH rule's threshold
 ARRIVAL_SECONDS = 90
 
 
@@ -86,6 +88,12 @@ def alert_count(console: LabConsole, sid: int) -> int:
         return db.scalar(select(func.count()).select_from(Alert).where(Alert.sid == sid, Alert.sensor == "lab-host-01"))
 
 
+def eve_alerts(lab, sid: int) -> int:
+    """Alerts of one rule in the sensor's own EVE log (lab-host-01's Suricata)."""
+    eve = Path(lab.hosts[0].install_root) / "var/log/suricata/eve.json"
+    return sum(1 for line in eve.read_text().splitlines() if f'"signature_id":{sid},' in line)
+
+
 def wait_until(condition, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -99,6 +107,7 @@ def test_traffic_alert_false_positive_suppression_deploy_and_silence(live_lab, p
 
     live_traffic.inject(lab.state)
     wait_until(lambda: alert_count(console, SNMP_SID) >= 1, ARRIVAL_SECONDS, "the sensor's SNMP alert in the console")
+    assert eve_alerts(lab, SNMP_SID) >= 1  # the sensor's EVE log, read again after the suppression below
 
     log_in(page, console.url, "lan")
     page.get_by_role("link", name="Alerts", exact=True).click()
@@ -128,11 +137,17 @@ def test_traffic_alert_false_positive_suppression_deploy_and_silence(live_lab, p
     assert version_on_sensor.read_text().strip() == "2"
 
     snmp_before, http_before = alert_count(console, SNMP_SID), alert_count(console, HTTP_SID)
-    live_traffic.inject(lab.state)
+    ssh_before, eve_snmp_before = alert_count(console, SSH_SID), eve_alerts(lab, SNMP_SID)
+    # The SSH scan comes after the SNMP request on the wire; from a source new to its rule's threshold (one
+    # alert per source a minute), it alerts again: once that alert is in, the sensor has seen the SNMP request.
+    live_traffic.inject(lab.state, ssh_client=SECOND_SSH_CLIENT)
     wait_until(lambda: alert_count(console, HTTP_SID) > http_before, ARRIVAL_SECONDS,
                "the second round's HTTP alert (the sensor still watching)")
-    time.sleep(6)  # one more agent interval: a late SNMP alert would have been shipped by now
+    wait_until(lambda: alert_count(console, SSH_SID) > ssh_before, ARRIVAL_SECONDS,
+               "the second round's SSH scan alert, sent after its SNMP request")
     assert alert_count(console, SNMP_SID) == snmp_before
+    # Suricata wrote no SNMP alert for it either (the suppression, not a delay in shipping).
+    assert eve_alerts(lab, SNMP_SID) == eve_snmp_before
 
     # The inbox: the second round's HTTP alert is there, the suppressed SNMP group has no new alert.
     page.get_by_role("link", name="Alerts", exact=True).click()

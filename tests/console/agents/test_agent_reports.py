@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -76,19 +75,26 @@ def test_console_down_30s_loses_nothing_and_stores_nothing_twice(live_server, en
                                                                  session_factory):
     settings = agent_settings(tmp_path)
     enroll(settings, live_server.url, enrollment_token())
-    agent = Agent(settings, [Quick()])
+    # The agent's clock: each run is one 6 s interval later, so five runs while the console is down span 30 s
+    # of collected reports without the test waiting 30 s.
+    clock = [datetime.now(timezone.utc) - timedelta(seconds=36)]
+    agent = Agent(settings, [Quick()], clock=lambda: clock[0])
     assert agent.run_once().sent == 1
     live_server.stop()
-    down_since = time.monotonic()
     for _ in range(5):
+        clock[0] += timedelta(seconds=6)
         result = agent.run_once()
         assert result.sent == 0 and result.stopped_by
     assert result.waiting == 5
-    time.sleep(max(0.0, 30 - (time.monotonic() - down_since)))
     live_server.start()
+    clock[0] += timedelta(seconds=6)
     result = agent.run_once()
     assert (result.sent, result.waiting) == (6, 0)
     assert stored_reports(session_factory) == 7
+    with session_factory() as db:
+        stamps = sorted(db.scalars(select(HostReport.collected_at)))
+    # the outage's reports kept their own times: 7 reports 6 s apart, 36 s in all
+    assert len(set(stamps)) == 7 and (stamps[-1] - stamps[0]).total_seconds() == pytest.approx(36, abs=0.01)
     # The same report arriving again (say, after a lost answer) is acknowledged, not stored.
     with session_factory() as db:
         payload = db.scalars(select(HostReport)).first().payload
