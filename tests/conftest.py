@@ -14,7 +14,7 @@ import pytest
 from console import create_app, migrate
 from console.db import make_engine, make_session_factory, session_scope
 from console.models import Role
-from console.access import users
+from console.access import tokens, users
 from console.access.actor import Actor
 from console.settings import load_settings
 from tests.fixtures.postgres import PostgresCluster
@@ -219,6 +219,19 @@ def make_user(session_factory, settings):
         with session_scope(session_factory) as db:
             users.create_user(db, Actor.cli(), settings.security, username, role, password=PASSWORD)
         return username
+
+    return make
+
+
+@pytest.fixture
+def token_for(make_user, session_factory):
+    """A bearer token of a new user with the given role."""
+
+    def make(role: str, username: str | None = None) -> dict:
+        name = make_user(username or f"api{role.replace('_', '')}", role)
+        with session_scope(session_factory) as db:
+            _row, token = tokens.create_token(db, Actor(name, Role(role)), "test", None, 30)
+        return {"Authorization": f"Bearer {token}"}
 
     return make
 

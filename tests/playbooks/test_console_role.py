@@ -28,7 +28,6 @@ import shutil
 import ssl
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest

@@ -31,7 +31,6 @@ from probes.collectors.lynis import parse_report
 from probes.collectors.updates import SEEN_FILE, UpdatesCollector
 from probes.config import AgentSettings
 from tests.conftest import csrf_token
-from tests.console.web.test_api import token_for  # noqa: F401 (fixture)
 from tests.probes.test_lynis_report import recorded
 
 HOST = "dtnmt-web-01"

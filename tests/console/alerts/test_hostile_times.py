@@ -8,12 +8,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, insert, select
 
-from console.access import tokens
-from console.access.actor import Actor
 from console.alerts.health import problem_totals
 from console.alerts.ingest import ingest_files
 from console.db import session_scope
-from console.models import Alert, AlertGroup, ContextEvent, Role
+from console.models import Alert, AlertGroup, ContextEvent
 
 LATE = "9999-12-31T23:59:59.000000+0000"
 
@@ -24,17 +22,6 @@ def eve_alert(timestamp: str = "2026-01-01T10:00:00.000000+0000", sid: int = 990
               "alert": {"signature_id": sid, "gid": 1, "rev": 1, "signature": "OPS hostile test", "severity": 2}}
     record.update(fields)
     return json.dumps(record).encode()
-
-
-@pytest.fixture
-def api_token(make_user, session_factory):
-    def make(role: str) -> dict:
-        name = make_user(f"api{role.replace('_', '')}", role)
-        with session_scope(session_factory) as db:
-            _row, token = tokens.create_token(db, Actor(name, Role(role)), "test", None, 30)
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
 
 
 def _count(factory, model) -> int:
@@ -85,8 +72,8 @@ def test_a_row_stamped_9999_already_stored_does_not_break_the_inbox_or_its_group
     "/api/v1/alerts/chart?since=0001-01-01&until=2026-12-01",
     "/api/v1/alerts/chart?since=0001-01-01T00:00:00%2B00:00&until=9999-12-31T00:00:00%2B00:00",
 ])
-def test_extreme_dates_in_api_filters_answer_400_naming_the_field(client, api_token, path):
-    response = client.get(path, headers=api_token("auditor"))
+def test_extreme_dates_in_api_filters_answer_400_naming_the_field(client, token_for, path):
+    response = client.get(path, headers=token_for("auditor"))
     assert response.status_code == 400, response.get_data(as_text=True)
     error = response.get_json()["errors"][0]
     assert error["field"] in ("since", "until") and "2000-01-01" in error["message"]
@@ -99,11 +86,11 @@ def test_extreme_dates_in_page_filters_answer_400(logged_in, path):
     assert response.status_code == 400 and "2000-01-01" in response.get_data(as_text=True)
 
 
-def test_the_widest_chart_the_window_allows_stays_within_the_bucket_limit(client, api_token, factory, tmp_path):
+def test_the_widest_chart_the_window_allows_stays_within_the_bucket_limit(client, token_for, factory, tmp_path):
     eve = tmp_path / "eve.json"
     eve.write_bytes(eve_alert("2000-01-01T00:30:00.000000+0000") + b"\n" + eve_alert(sid=9906002) + b"\n")
     ingest_files(factory, [eve], "sensor-a", 50, 65536)
-    headers = api_token("auditor")
+    headers = token_for("auditor")
     response = client.get("/api/v1/alerts/chart?since=2000-01-01T00:00:00%2B00:00", headers=headers)
     assert response.status_code == 200
     data = response.get_json()["data"]

@@ -13,7 +13,10 @@ from click.testing import CliRunner
 from console.backup.database import table_counts
 from console.backup.filesets import file_sets
 from console.cli import main
-from console.db import session_scope
+from console import migrate
+from console.db import make_engine, make_session_factory, session_scope
+from console.inventory.sync import sync_inventory
+from console.settings import load_settings
 from console.access import tokens
 from console.access.actor import Actor
 from console.agents import enrolment as agent_service
@@ -24,6 +27,7 @@ from probes.collectors.health import HealthCollector
 from probes.config import AgentSettings
 from tests.console.alerts.conftest import suricata_eve  # noqa: F401  (the session's Suricata EVE)
 
+REPO = Path(__file__).resolve().parents[3]
 HOST = "dtnmt-ids-01"  # a sensor (role_ids_sensor): only sensors may ship EVE
 
 
@@ -32,6 +36,27 @@ class Quick:
 
     def collect(self):
         return HealthCollector(cpu_interval=0).collect()
+
+
+def console_config(path: Path, database_url: str, var_dir: Path, extra: str = "") -> Path:
+    """A console's ops.toml at `path`: the shipped inventory, the database and var/ given; `extra` appended."""
+    path.write_text(f'[console]\nsecret_key = "test-secret-key-not-for-production"\ndefault_locale = "en"\n'
+                    f'[database]\nurl = "{database_url}"\n[paths]\nvar_dir = "{var_dir}"\n'
+                    f'[inventory]\npath = "{REPO / "inventory"}"\n' + extra)
+    return path
+
+
+def prepared_console(config: Path):
+    """The console of `config` migrated and its inventory synced: (settings, engine, session factory, an
+    enrolment token for HOST)."""
+    settings = load_settings(config)
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    factory = make_session_factory(engine, settings)
+    with session_scope(factory) as db:
+        sync_inventory(db, Actor.cli(), settings.inventory)
+        _row, token = agent_service.create_enrollment_token(db, Actor.cli(), HOST, hours=1)
+    return settings, engine, factory, token
 
 
 def ops(config_file: Path, *args: str):

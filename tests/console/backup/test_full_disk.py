@@ -16,20 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from console import create_app, migrate
-from console.access.actor import Actor
-from console.agents import enrolment
-from console.db import make_engine, make_session_factory, session_scope
-from console.inventory.sync import sync_inventory
+from console import create_app
 from console.models import Alert, HostReport
-from console.settings import load_settings
 from probes.agent import Agent, enroll
 from probes.config import AgentSettings
 from tests.conftest import LiveServer
 from tests.console.alerts.conftest import alert_lines
-from tests.console.backup.conftest import HOST, Quick, ops
+from tests.console.backup.conftest import HOST, Quick, console_config, ops, prepared_console
 
-REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -66,18 +60,9 @@ def count(factory, column) -> int:
 
 def test_full_disk_refuses_backup_and_ingest_clearly_and_loses_nothing_acknowledged(small_disk, tmp_path,
                                                                                   suricata_eve):
-    config = tmp_path / "ops.toml"
     var = small_disk / "var"
-    config.write_text(f'[console]\nsecret_key = "test-secret-key-not-for-production"\ndefault_locale = "en"\n'
-                      f'[database]\nurl = "sqlite:///{var / "ops.db"}"\n[paths]\nvar_dir = "{var}"\n'
-                      f'[inventory]\npath = "{REPO / "inventory"}"\n')
-    settings = load_settings(config)
-    engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
-    factory = make_session_factory(engine, settings)
-    with session_scope(factory) as db:
-        sync_inventory(db, Actor.cli(), settings.inventory)
-        _row, token = enrolment.create_enrollment_token(db, Actor.cli(), HOST, hours=1)
+    config = console_config(tmp_path / "ops.toml", f"sqlite:///{var / 'ops.db'}", var)
+    settings, engine, factory, token = prepared_console(config)
     app = create_app(settings)
     server = LiveServer(app).start()
     try:

@@ -10,26 +10,19 @@ everything: every report and every alert exactly once.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from console import create_app, migrate
-from console.access.actor import Actor
-from console.agents import enrolment
-from console.db import make_engine, make_session_factory, session_scope
-from console.inventory.sync import sync_inventory
+from console import create_app
 from console.models import Alert, HostReport
-from console.settings import load_settings
 from probes.agent import Agent, enroll
 from probes.config import AgentSettings
 from tests.conftest import LiveServer
 from tests.console.alerts.conftest import alert_lines, renumbered
-from tests.console.backup.conftest import HOST, Quick, ops
+from tests.console.backup.conftest import HOST, Quick, console_config, ops, prepared_console
 from tests.fixtures.postgres import PostgresCluster
 
-REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -52,19 +45,10 @@ def test_postgres_restart_loses_no_report_and_no_alert_and_the_console_recovers(
     half = len(lines) // 2
     shipped.write_bytes(b"\n".join(lines[:half]) + b"\n")
     followed.write_bytes(b"\n".join(other[:half]) + b"\n")
-    config = tmp_path / "ops.toml"
-    config.write_text(f'[console]\nsecret_key = "test-secret-key-not-for-production"\ndefault_locale = "en"\n'
-                      f'[database]\nurl = "{own_cluster.new_database()}"\n[paths]\nvar_dir = "{tmp_path / "var"}"\n'
-                      f'[inventory]\npath = "{REPO / "inventory"}"\n'
-                      f'[alerts]\neve_files = ["{followed}"]\nsensor_name = "ids-followed"\n'
-                      f'poll_interval_seconds = 0.05\n')
-    settings = load_settings(config)
-    engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
-    factory = make_session_factory(engine, settings)
-    with session_scope(factory) as db:
-        sync_inventory(db, Actor.cli(), settings.inventory)
-        _row, token = enrolment.create_enrollment_token(db, Actor.cli(), HOST, hours=1)
+    config = console_config(tmp_path / "ops.toml", own_cluster.new_database(), tmp_path / "var",
+                            f'[alerts]\neve_files = ["{followed}"]\nsensor_name = "ids-followed"\n'
+                            f'poll_interval_seconds = 0.05\n')
+    settings, engine, factory, token = prepared_console(config)
     app = create_app(settings)
     server = LiveServer(app).start()
     client = app.test_client()

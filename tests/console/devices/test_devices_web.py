@@ -9,7 +9,6 @@ from console.db import session_scope
 from console.models import AuditEvent
 from console.settings import load_settings
 from tests.conftest import csrf_token
-from tests.console.web.test_api import token_for  # noqa: F401  (fixture)
 from tests.console.tasks.fixtures import task_id_of, task_worker, wait_task  # noqa: F401  (fixture)
 from tests.fixtures.sophos_api import PASSWORD, USERNAME
 

@@ -8,24 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from console.db import session_scope
-from console.models import AuditEvent, Job, Role
+from console.models import AuditEvent, Job
 from console.jobs import service as jobs
-from console.access import tokens
 from console.access.actor import Actor
 from tests.conftest import csrf_token
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-def token_for(make_user, session_factory):
-    def make(role: str) -> dict:
-        name = make_user(f"api{role.replace('_', '')}", role)
-        with session_scope(session_factory) as db:
-            _row, token = tokens.create_token(db, Actor(name, Role(role)), "test", None, 30)
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
 
 
 def wait_ended(session_factory, job_id: int) -> Job:

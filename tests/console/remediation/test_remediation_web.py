@@ -156,20 +156,6 @@ def test_pages_need_a_login(client):
     assert client.get("/remediation/1").status_code == 302
 
 
-@pytest.fixture
-def token_for(make_user, session_factory):
-    from console.access import tokens
-    from console.models.users import Role
-
-    def make(role: str, username: str) -> dict:
-        make_user(username, role)
-        with session_scope(session_factory) as db:
-            _row, token = tokens.create_token(db, Actor(username, Role(role)), "test", None, 30)
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
-
-
 def test_the_api_starts_approves_and_applies_with_the_same_rules(client, token_for, failing, session_factory, settings):
     staff, officer = token_for("it_staff", "tuan"), token_for("security_officer", "sofia")
     refused = client.post("/api/v1/remediations", json={"control_id": "TST-02", "hosts": ["web-a"]}, headers=officer)

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
-from console.db import session_scope
-from console.models import AuditEvent, Role
-from console.access import tokens
-from console.access.actor import Actor
+from console.models import AuditEvent
 from tests.conftest import csrf_token
-
-
-@pytest.fixture
-def api_token(make_user, session_factory):
-    def make(role: str) -> dict:
-        name = make_user(f"rules{role.replace('_', '')}", role)
-        with session_scope(session_factory) as db:
-            _row, token = tokens.create_token(db, Actor(name, Role(role)), "test", None, 30)
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
 
 
 def post_form(client, page: str, action: str, data: dict | None = None):
@@ -90,8 +75,8 @@ def test_search_filters_rules_of_the_active_version(logged_in):
     assert "EICAR" in page and "SSH brute force" not in page
 
 
-def test_api_build_diff_rollback_and_status(client, api_token):
-    headers = api_token("security_officer")
+def test_api_build_diff_rollback_and_status(client, token_for):
+    headers = token_for("security_officer")
     first = client.post("/api/v1/rules/build", json={"reason": "first"}, headers=headers)
     assert first.status_code == 201 and first.json["data"]["version_number"] == 1
     assert client.put("/api/v1/rules/policy/disable.conf", json={"text": "9100003\n9100004\n"},
@@ -109,8 +94,8 @@ def test_api_build_diff_rollback_and_status(client, api_token):
     assert found["total"] == 1 and found["data"][0]["classtype"] == "attempted-admin"
 
 
-def test_api_refuses_a_broken_build_with_sid_and_file(client, api_token, rules_config):
-    headers = api_token("admin")
+def test_api_refuses_a_broken_build_with_sid_and_file(client, token_for, rules_config):
+    headers = token_for("admin")
     (rules_config.local_dir / "typo.rules").write_text(
         'alert tcp any any -> any 80 (msg:"typo"; conten:"x"; sid:9100401; rev:1;)\n')
     response = client.post("/api/v1/rules/build", json={}, headers=headers)
@@ -119,8 +104,8 @@ def test_api_refuses_a_broken_build_with_sid_and_file(client, api_token, rules_c
     assert any("local/typo.rules:1: sid 9100401: Suricata:" in m for m in response.json["data"]["messages"])
 
 
-def test_api_auditor_cannot_write_policy(client, api_token, rules_config):
-    headers = api_token("auditor")
+def test_api_auditor_cannot_write_policy(client, token_for, rules_config):
+    headers = token_for("auditor")
     response = client.put("/api/v1/rules/policy/disable.conf", json={"text": "1\n"}, headers=headers)
     assert response.status_code == 403
     assert "9100003" in (rules_config.policy_dir / "disable.conf").read_text()

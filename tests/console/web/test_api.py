@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
@@ -10,19 +9,6 @@ from console.db import session_scope
 from console.models import ApiToken, AuditEvent, Role, User
 from console.access import tokens
 from console.access.actor import Actor
-
-
-@pytest.fixture
-def token_for(make_user, session_factory):
-    """A bearer token of a new user with the given role."""
-
-    def make(role: str, username: str | None = None) -> dict:
-        name = make_user(username or f"api{role.replace('_', '')}", role)
-        with session_scope(session_factory) as db:
-            _row, token = tokens.create_token(db, Actor(name, Role(role)), "test", None, 30)
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
 
 
 def test_api_without_token_is_401_json_and_audited(client, session_factory):

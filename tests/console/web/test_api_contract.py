@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.console.web.test_api import token_for  # noqa: F401 (fixture)
 from tests.console.web.test_hardening import HUGE
 
 

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from console.models import AuditEvent
-from tests.console.web.test_api import token_for  # noqa: F401 (fixture)
 
 # These authenticate themselves (an enrolment token, a signed body): no role is involved.
 AGENT_ENDPOINTS = {"api.agents_enroll", "api.reports_ingest", "api.alerts_eve_ingest"}
