@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from console.models import Agent, Host, HostReport
-from tests.fixtures.lab import Lab, LabConsole
+from tests.fixtures.lab import LabConsole, lab_with_console
 
 pytestmark = pytest.mark.lab  # lab hosts: network namespaces with their own sshd
 
@@ -21,15 +21,8 @@ REPORT_WAIT_SECONDS = 90
 
 @pytest.fixture(scope="module")
 def agent_lab(tmp_path_factory):
-    lab = Lab(3)
-    console = None
-    try:
-        console = LabConsole(lab, tmp_path_factory.mktemp("console"))
+    with lab_with_console(3, tmp_path_factory.mktemp("console")) as (lab, console):
         yield lab, console
-    finally:
-        if console is not None:
-            console.stop()
-        lab.down()
 
 
 def agent_vars(console: LabConsole, token: str = "") -> dict:

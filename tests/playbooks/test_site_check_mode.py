@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.lab import Lab, LabConsole
+from tests.fixtures.lab import lab_with_console
 from tests.playbooks.test_site_on_lab import RULES_V1, site_vars
 
 pytestmark = pytest.mark.lab  # lab hosts: network namespaces with their own sshd
@@ -18,15 +18,8 @@ pytestmark = pytest.mark.lab  # lab hosts: network namespaces with their own ssh
 
 @pytest.fixture(scope="module")
 def site_lab(tmp_path_factory):
-    lab = Lab(3)
-    console = None
-    try:
-        console = LabConsole(lab, tmp_path_factory.mktemp("console"))
+    with lab_with_console(3, tmp_path_factory.mktemp("console")) as (lab, console):
         yield lab, console, tmp_path_factory.mktemp("rules")
-    finally:
-        if console is not None:
-            console.stop()
-        lab.down()
 
 
 def test_check_mode_on_new_hosts_predicts_changes_and_writes_nothing(site_lab):

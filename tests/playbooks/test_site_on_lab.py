@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.lab import Lab, LabConsole
+from tests.fixtures.lab import Lab, LabConsole, lab_with_console
 
 pytestmark = pytest.mark.lab  # lab hosts: network namespaces with their own sshd
 
@@ -25,16 +25,8 @@ RULES_V2 = RULES_V1 + 'alert tcp any any -> $HOME_NET 80 (msg:"OPS lab http"; si
 
 @pytest.fixture(scope="module")
 def site_lab(tmp_path_factory):
-    lab = Lab(3)
-    console = None
-    try:
-        console = LabConsole(lab, tmp_path_factory.mktemp("console"))
-        rules = tmp_path_factory.mktemp("rules")
-        yield lab, console, rules
-    finally:
-        if console is not None:
-            console.stop()
-        lab.down()
+    with lab_with_console(3, tmp_path_factory.mktemp("console")) as (lab, console):
+        yield lab, console, tmp_path_factory.mktemp("rules")
 
 
 def site_vars(console: LabConsole, rules_dir: Path, rules: str, version: str, token: str = "") -> dict:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from console.agents import hardening
 from console.models import Host
 from console.models.agents import LynisRun
-from tests.fixtures.lab import Lab, LabConsole
+from tests.fixtures.lab import lab_with_console
 
 pytestmark = pytest.mark.lab  # lab hosts: network namespaces with their own sshd
 
@@ -26,15 +26,8 @@ LYNIS_WAIT_SECONDS = 900
 
 @pytest.fixture
 def one_host_lab(tmp_path):
-    lab = Lab(1)
-    console = None
-    try:
-        console = LabConsole(lab, tmp_path / "console")
+    with lab_with_console(1, tmp_path / "console") as (lab, console):
         yield lab, console
-    finally:
-        if console is not None:
-            console.stop()
-        lab.down()
 
 
 # Lynis holds /var/run/lynis.pid, one run per machine: this lab agent's run waits for the other real run
