@@ -16,8 +16,14 @@ UplinkDown = Callable[[object, str], bool | None]
 _resolver: list[UplinkDown] = []
 
 
-def configured_uplinks(settings) -> set[str]:
-    """Names of the `[[devices]]` of kind "uplink" in the settings."""
+def configured_uplinks(settings) -> set[str] | None:
+    """Names of the `[[devices]]` of kind "uplink"; None while the devices area has no such kind (names unchecked)."""
+    from typing import get_args
+
+    from console.devices.connectors.config import DeviceConfig
+
+    if "uplink" not in get_args(DeviceConfig.model_fields["kind"].annotation):
+        return None
     return {device.name for device in getattr(settings, "devices", []) if getattr(device, "kind", "") == "uplink"}
 
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 import json
 import sys
 
+HOST = "portal.example.test"
+# The HTTPS servers of the `servers` fixture: which certificate each port shows (tls12-only: the valid one, TLS 1.2 at
+# most); port 80 is plain HTTP.
+PORTS = {"valid": 443, "expiring": 8441, "expired": 8442, "wrong-name": 8443, "untrusted": 8444, "short-leaf": 8445,
+         "tls12-only": 8446}
+
 # One process, one HTTP(S) server per entry of the JSON in argv[1]: {"port", "cert", "key", "max_version"}.
 # Paths: / answers 200 with a Vietnamese page, /error 500, /slow after 3 s, /big 8 MiB, /drip one byte every
 # 0.2 s for a minute.

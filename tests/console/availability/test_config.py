@@ -79,8 +79,6 @@ def test_a_good_declaration_loads_with_its_checks_dependencies_and_thresholds(tm
      "depends on 'dsn', which is no service"),
     ('name = "dns"\nunit', 'name = "dns"\ndepends_on = ["portal"]\nunit', 'depends_on = ["portal"]',
      "availability.services[0].depends_on", "dependency cycle: dns -> portal -> dns"),
-    ('depends_on = ["dns"]', 'depends_on = ["uplink:isp-a"]', 'depends_on = ["uplink:isp-a"]',
-     "availability.services[1].depends_on", "depends on uplink 'isp-a', which no uplink device is named"),
     ('expect = ["198.18.0.80"]\n', '', '[[availability.services.checks]]', "availability.services[0].checks[0]",
      "a dns check needs expect"),
     ('name = "cert"', 'name = "home"', 'name = "home"', "availability.services[1].checks[1].name",
@@ -104,3 +102,20 @@ def test_a_maintenance_window_naming_no_service_is_refused_at_its_line(tmp_path)
     assert result.returncode == 2
     number = line_of(path, 'services = ["portl"]')
     assert f"{path}:{number}: availability.maintenance[0].services: no service named 'portl'" in result.stderr
+
+
+def test_a_dependency_on_an_uplink_no_device_is_named_is_refused_at_its_line(tmp_path, monkeypatch):
+    """Uplink names come from the devices area (availability.uplinks.configured_uplinks); here it knows isp-b."""
+    from console.availability import uplinks
+    from console.errors import ConfigError
+
+    monkeypatch.setattr(uplinks, "configured_uplinks", lambda settings: {"isp-b"})
+    path = write(tmp_path, GOOD.replace('depends_on = ["dns"]', 'depends_on = ["dns", "uplink:isp-a"]'))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    number = line_of(path, 'depends_on = ["dns", "uplink:isp-a"]')
+    assert str(caught.value) == (f"{path}:{number}: "
+                                 "availability.services[1].depends_on: depends on uplink 'isp-a', which no uplink "
+                                 "device is named")
+    ok = write(tmp_path, GOOD.replace('depends_on = ["dns"]', 'depends_on = ["dns", "uplink:isp-b"]'))
+    assert load_settings(ok).availability.service("portal").uplink_dependencies() == ["isp-b"]
