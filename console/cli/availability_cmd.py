@@ -47,3 +47,38 @@ def check(ctx) -> None:
 
     ran = runner.run_due(ctx.session_factory(), ctx.settings)
     click.echo(f"{ran} checks ran")
+
+
+@availability.command("report")
+@click.option("--month", required=True, callback=lambda _ctx, _param, value: _month(value),
+              help="The month, YYYY-MM, in the console's time zone.")
+@click.option("--format", "fmt", type=click.Choice(["html", "csv"]), default="html", show_default=True)
+@click.option("--language", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the HTML report.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True, help="The file to write.")
+@click.pass_obj
+def report_(ctx, month: str, fmt: str, language: str, output: str) -> None:
+    """The month's availability per service against its SLA target, with every outage; maintenance left out."""
+    from pathlib import Path
+
+    from console.availability import report
+
+    with ctx.session() as session:
+        figures = report.monthly(session, ctx.settings, month)
+    path = report.write(figures, fmt, Path(output), language)
+    for item in figures["services"]:
+        uptime = "-" if item["uptime_percent"] is None else f"{item['uptime_percent']:.2f} %"
+        flag = "" if item["met"] else f"  below the target of {item['sla_target_percent']} %"
+        click.echo(f"{item['name']:<24} {uptime:>9}  {len(item['outages'])} outages{flag}")
+    click.echo(f"written: {path}")
+
+
+def _month(value: str):
+    """A bad month is a usage error (exit 2), said as the option's."""
+    from console.availability import report
+    from console.errors import ValidationFailed
+
+    try:
+        return report.parse_month(value)
+    except ValidationFailed as exc:
+        raise click.BadParameter(exc.message) from None
