@@ -181,7 +181,7 @@ class ServiceConfig(_Strict):
 
 
 class MaintenanceConfig(_Strict):
-    """One `[[availability.maintenance]]` table: a one-off window (starts, ends) or a weekly one (weekdays, at, minutes).
+    """One `[[availability.maintenance]]` table: one-off (starts, ends) or weekly (weekdays, at, minutes).
 
     Times without a zone are in the console's zone ([console] timezone).
     """
@@ -269,8 +269,8 @@ class AvailabilitySettings(_Strict):
                     found.append(("services", index, None, "depends_on", "a service cannot depend on itself"))
             for uplink in service.uplink_dependencies():
                 if uplinks is not None and uplink not in uplinks:
-                    found.append(("services", index, None, "depends_on", f"depends on uplink {uplink!r}, which no uplink "
-                                  "device is named"))
+                    found.append(("services", index, None, "depends_on",
+                                  f"depends on uplink {uplink!r}, which no uplink device is named"))
         cycle = self.cycle()
         if cycle and not found:
             index = names.index(cycle[0])

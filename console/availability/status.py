@@ -74,3 +74,27 @@ def overview(session: Session, settings, now: datetime | None = None) -> dict:
             "not_up": [{"name": item["name"], "label": item["label"], "state": item["state"], "parent": item["parent"]}
                        for item in services if item["state"] not in ("up",)][:10],
             "certificate": {"service": nearest[1], "days_left": nearest[0]} if nearest else None}
+
+
+def metric_families(session: Session) -> list:
+    """Prometheus gauges for /metrics: each service's state (1 for the state it is in), response time, certificate."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    settings = session.info.get("ops_settings")
+    if settings is None or not settings.availability.services:
+        return []
+    state = GaugeMetricFamily("ops_availability_service_state", "1 for the state each service is in now",
+                              labels=["service", "state"])
+    response = GaugeMetricFamily("ops_availability_response_ms", "The slowest HTTP check's last answer, ms",
+                                 labels=["service"])
+    days = GaugeMetricFamily("ops_availability_certificate_days_left",
+                             "Days until the nearest leaf certificate of the service's TLS checks expires",
+                             labels=["service"])
+    for item in services_status(session, settings):
+        for name in STATES:
+            state.add_metric([item["name"], name], 1 if item["state"] == name else 0)
+        if item["response_ms"] is not None:
+            response.add_metric([item["name"]], item["response_ms"])
+        if item["certificate_days_left"] is not None:
+            days.add_metric([item["name"]], item["certificate_days_left"])
+    return [state, response, days]

@@ -95,3 +95,11 @@ def test_ops_availability_status_exits_1_while_a_service_is_down(config_file, ch
     lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
     assert " down " in lines["proxy"] and "unreachable: proxy down" in lines["land-db"]
     assert lines["cert"].split()[:4] == ["cert", "degraded", "-", "5"]
+
+
+def test_metrics_show_each_service_state_and_certificate_days(client, token_for, checked):  # noqa: F811
+    text = client.get("/metrics", headers=token_for("auditor")).get_data(as_text=True)
+    assert 'ops_availability_service_state{service="proxy",state="down"} 1.0' in text
+    assert 'ops_availability_service_state{service="proxy",state="up"} 0.0' in text
+    assert 'ops_availability_service_state{service="portal",state="unreachable"} 1.0' in text
+    assert 'ops_availability_certificate_days_left{service="cert"} 5.0' in text
