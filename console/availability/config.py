@@ -212,7 +212,7 @@ class AvailabilitySettings(_Strict):
     failures_before_down: int = Field(3, ge=1, le=100)
     # A certificate this many days or fewer from expiry is announced, once per step. Default: [30, 14, 7].
     certificate_warn_days: list[int] = [30, 14, 7]
-    # Raw results are kept this many days. Default: 30.
+    # Raw results are kept this many days, then rolled up per check and hour. Default: 30.
     raw_retention_days: int = Field(30, ge=1, le=3650)
     # Checks run at once by the scheduler's round (threads). Default: 16.
     parallel_checks: int = Field(16, ge=1, le=256)

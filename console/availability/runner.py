@@ -1,5 +1,9 @@
 """The check runner: run the checks that are due, keep their results raw, and move the services' states on.
 
+Raw results are kept [availability] raw_retention_days, then rolled up per
+check and hour (runs, failures, degraded, response times) so a year of
+1-minute checks stays small.
+
 `run_due` is what the console's scheduler calls every few seconds (never a
 web request): it reads which checks are due in one short transaction, runs
 them in threads outside any transaction (each bounded by its own timeout),
@@ -20,7 +24,7 @@ from sqlalchemy.orm import Session
 from console.availability import states
 from console.availability.checks import CheckResult, run_check
 from console.db import session_scope
-from console.models.availability import AvailabilityCheckState, AvailabilityResult
+from console.models.availability import AvailabilityCheckState, AvailabilityHourly, AvailabilityResult
 from console.models.base import utcnow
 
 log = logging.getLogger("ops.availability")
@@ -75,7 +79,40 @@ def record(session: Session, settings, results: list[tuple[str, object, CheckRes
     prune(session, settings, now)
 
 
-def prune(session: Session, settings, now: datetime) -> int:
-    """Raw results older than [availability] raw_retention_days removed."""
+ROLLUP_BATCH = 5000
+
+
+def prune(session: Session, settings, now: datetime, batch: int = ROLLUP_BATCH) -> int:
+    """Raw results older than [availability] raw_retention_days rolled up per check and hour, then removed.
+
+    At most `batch` rows a round, oldest first, so a year of backlog drains over rounds in short transactions.
+    Returns how many raw rows went.
+    """
     cutoff = now - timedelta(days=settings.availability.raw_retention_days)
-    return session.execute(delete(AvailabilityResult).where(AvailabilityResult.checked_at < cutoff)).rowcount or 0
+    rows = session.execute(
+        select(AvailabilityResult.id, AvailabilityResult.service, AvailabilityResult.check_name,
+               AvailabilityResult.checked_at, AvailabilityResult.outcome, AvailabilityResult.response_ms)
+        .where(AvailabilityResult.checked_at < cutoff).order_by(AvailabilityResult.checked_at).limit(batch)).all()
+    if not rows:
+        return 0
+    hours: dict[tuple, AvailabilityHourly] = {}
+    for _id, service, check_name, checked_at, outcome, response_ms in rows:
+        key = (service, check_name, checked_at.replace(minute=0, second=0, microsecond=0))
+        hourly = hours.get(key) or session.get(AvailabilityHourly, key)
+        if hourly is None:
+            hourly = AvailabilityHourly(service=key[0], check_name=key[1], hour=key[2], runs=0, failures=0,
+                                        degraded=0, response_ms_sum=0.0, response_ms_count=0)
+            session.add(hourly)
+        hours[key] = hourly
+        hourly.runs += 1
+        hourly.failures += outcome == "fail"
+        hourly.degraded += outcome == "degraded"
+        if response_ms is not None:
+            hourly.response_ms_sum += response_ms
+            hourly.response_ms_count += 1
+            hourly.response_ms_max = max(hourly.response_ms_max or 0.0, response_ms)
+    session.flush()
+    ids = [row[0] for row in rows]
+    for start in range(0, len(ids), 500):
+        session.execute(delete(AvailabilityResult).where(AvailabilityResult.id.in_(ids[start:start + 500])))
+    return len(ids)

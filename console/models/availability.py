@@ -39,6 +39,22 @@ class AvailabilityResult(Base):
     facts: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class AvailabilityHourly(Base):
+    """Results older than [availability] raw_retention_days, rolled up per check and hour (UTC) before removal."""
+
+    __tablename__ = "availability_hourly"
+
+    service: Mapped[str] = mapped_column(String(64), primary_key=True)
+    check_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    degraded: Mapped[int] = mapped_column(Integer, default=0)
+    response_ms_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    response_ms_count: Mapped[int] = mapped_column(Integer, default=0)
+    response_ms_max: Mapped[float | None] = mapped_column(Float, default=None)
+
+
 class AvailabilityCheckState(Base):
     __tablename__ = "availability_check_states"
 

@@ -1,4 +1,4 @@
-"""availability: check results kept raw, check and service states, outages (issue 31, service checks)
+"""availability: check results kept raw then rolled up per hour, check and service states, outages (issue 31, service checks)
 
 Revision ID: 0018
 Revises: 0017
@@ -32,6 +32,18 @@ def upgrade() -> None:
         batch.create_index('ix_availability_results_service_check_at', ['service', 'check_name', 'checked_at'],
                            unique=False)
         batch.create_index('ix_availability_results_checked_at', ['checked_at'], unique=False)
+    op.create_table('availability_hourly',
+    sa.Column('service', sa.String(length=64), nullable=False),
+    sa.Column('check_name', sa.String(length=64), nullable=False),
+    sa.Column('hour', console.models.base.UTCDateTime(), nullable=False),
+    sa.Column('runs', sa.Integer(), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('degraded', sa.Integer(), nullable=False),
+    sa.Column('response_ms_sum', sa.Float(), nullable=False),
+    sa.Column('response_ms_count', sa.Integer(), nullable=False),
+    sa.Column('response_ms_max', sa.Float(), nullable=True),
+    sa.PrimaryKeyConstraint('service', 'check_name', 'hour', name=op.f('pk_availability_hourly'))
+    )
     op.create_table('availability_check_states',
     sa.Column('service', sa.String(length=64), nullable=False),
     sa.Column('check_name', sa.String(length=64), nullable=False),
@@ -73,4 +85,5 @@ def downgrade() -> None:
     op.drop_table('availability_outages')
     op.drop_table('availability_service_states')
     op.drop_table('availability_check_states')
+    op.drop_table('availability_hourly')
     op.drop_table('availability_results')

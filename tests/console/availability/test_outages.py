@@ -203,3 +203,24 @@ def test_services_behind_a_down_uplink_are_unreachable_in_one_message_per_uplink
     assert {shown[name] for name in ("proxy", "portal", "one-stop", "land-db")} == {("unreachable", "uplink:isp-a")}
     assert [m.kind for m in told] == ["service.unreachable"]
     assert told[0].subject == "[high] 4 services unreachable: isp-a down"
+
+
+def test_results_older_than_the_raw_retention_are_rolled_up_per_hour(session_factory, settings, servers):
+    from console.models.availability import AvailabilityHourly
+
+    start = T0 - timedelta(days=40)
+    for minutes in (0, 1, 2, 61):  # three rounds in one hour, one in the next
+        runner.run_due(session_factory, settings, start + timedelta(minutes=minutes))
+    with session_scope(session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(AvailabilityResult)) == 20
+        assert runner.prune(session, settings, T0, batch=7) == 7  # a round removes at most its batch
+    with session_scope(session_factory) as session:
+        while runner.prune(session, settings, T0, batch=7):
+            pass
+    with session_scope(session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(AvailabilityResult)) == 0
+        rows = {(row.service, row.hour): row for row in session.scalars(select(AvailabilityHourly))}
+    first, second = start.replace(minute=0), start.replace(minute=0) + timedelta(hours=1)
+    assert (rows[("proxy", first)].runs, rows[("proxy", second)].runs) == (3, 1)
+    assert rows[("cert", first)].degraded == 3 and rows[("proxy", first)].failures == 0
+    assert rows[("portal", first)].response_ms_count == 3 and rows[("portal", first)].response_ms_max > 0
