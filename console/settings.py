@@ -275,6 +275,26 @@ def _check_availability(path: Path, text: str, settings: Settings) -> None:
         raise ConfigError(path, message, key=f"{where}.{key}", line=table_line(text, index, check, key))
 
 
+def check_availability_groups(settings: Settings) -> None:
+    """`ops config check`: each service's unit and information system is a group of the inventory (ConfigError at
+    its line if not). Only the check reads the inventory for this; the console does not need it to run checks."""
+    services = settings.availability.services
+    if not any(service.unit or service.system for service in services):
+        return
+    from console.inventory.reader import read_inventory
+
+    groups = set(read_inventory(settings.inventory.path, settings.inventory.unit_group,
+                                settings.inventory.role_group).groups)
+    path = settings.source or default_config_path()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    for index, service in enumerate(services):
+        for key in ("unit", "system"):
+            name = getattr(service, key)
+            if name and name not in groups:
+                raise ConfigError(path, f"no group {name!r} in the inventory ({settings.inventory.path})",
+                                  key=f"availability.services[{index}].{key}", line=table_line(text, index, None, key))
+
+
 def check_secret_references(settings: Settings, environ=None) -> None:
     """`ops config check`: every credential reference resolves here; ConfigError naming the table and key if not.
 

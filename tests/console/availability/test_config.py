@@ -3,6 +3,8 @@ the file, the exact line and the key, exit 2, before anything runs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from console.settings import load_settings
@@ -44,9 +46,12 @@ failures_before_down = 5
 """
 
 
+INVENTORY = Path(__file__).resolve().parents[3] / "inventory"
+
+
 def write(tmp_path, text: str):
     path = tmp_path / "ops.toml"
-    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/ops.db"\n' + text)
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/ops.db"\n[inventory]\npath = "{INVENTORY}"\n' + text)
     return path
 
 
@@ -83,6 +88,8 @@ def test_a_good_declaration_loads_with_its_checks_dependencies_and_thresholds(tm
      "a dns check needs expect"),
     ('name = "cert"', 'name = "home"', 'name = "home"', "availability.services[1].checks[1].name",
      "check name 'home' is used twice"),
+    ('system = "system_internal_network"', 'system = "system_intranet"', 'system = "system_intranet"',
+     "availability.services[0].system", "no group 'system_intranet' in the inventory"),
 ])
 def test_bad_availability_input_names_file_line_and_key_exit_2(tmp_path, old, new, needle, where, message):
     assert old in GOOD
