@@ -224,3 +224,29 @@ def test_results_older_than_the_raw_retention_are_rolled_up_per_hour(session_fac
     assert (rows[("proxy", first)].runs, rows[("proxy", second)].runs) == (3, 1)
     assert rows[("cert", first)].degraded == 3 and rows[("proxy", first)].failures == 0
     assert rows[("portal", first)].response_ms_count == 3 and rows[("portal", first)].response_ms_max > 0
+
+
+def test_a_dependent_still_down_when_its_parent_is_back_is_announced_on_its_own(session_factory, settings, servers):
+    net, _ = servers
+    only_443 = "table inet t {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 443 drop\n }\n}\n"
+    runner.run_due(session_factory, settings, T0)
+    net.nft(DROP_ALL)
+    try:
+        for minutes in (1, 2):
+            runner.run_due(session_factory, settings, T0 + timedelta(minutes=minutes))
+        net.nft("flush ruleset")
+        net.nft(only_443)  # the proxy (port 80) is back; the portal's own check now targets 443
+        settings = settings.model_copy(update={"availability": settings.availability.model_copy(update={
+            "services": [s.model_copy(update={"checks": [s.checks[0].model_copy(update={
+                "url": s.checks[0].url.replace("http://", "https://")})]})
+                if s.name == "portal" else s for s in settings.availability.services]})})
+        runner.run_due(session_factory, settings, T0 + timedelta(minutes=30))
+        runner.run_due(session_factory, settings, T0 + timedelta(minutes=31))
+    finally:
+        net.nft("flush ruleset")
+    shown = states(session_factory, settings, T0)
+    assert (shown["proxy"], shown["portal"], shown["land-db"]) == (("up", ""), ("down", ""), ("up", ""))
+    told = [(m.kind, m.subject) for m in messages(session_factory) if m.kind.startswith("service.")]
+    assert told == [("service.down", "[high] Service Reverse proxy is down"),
+                    ("service.up", "[informational] Service Reverse proxy is back up"),
+                    ("service.down", "[high] Service portal is down")]
