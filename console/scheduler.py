@@ -19,6 +19,9 @@ stale, an incident deadline), and the daily digest goes out at digest_at.
 Remediations (console/remediation) are moved on every REMEDIATION_SECONDS:
 a check or apply job that ended, a verification whose hosts have reported.
 
+Service checks ([[availability.services]]): every AVAILABILITY_TICK_SECONDS the
+checks that are due run in threads (console/availability/runner.py).
+
 Directory accounts ([auth.ldap] enabled) are looked up again every
 recheck_minutes: who left every mapped group loses tokens and sessions.
 """
@@ -171,6 +174,18 @@ def recheck_directory(settings: Settings, factory=None):
 
 
 REMEDIATION_SECONDS = 10
+AVAILABILITY_TICK_SECONDS = 5
+
+
+def check_availability(settings: Settings, factory=None) -> int:
+    """The service checks that are due, run off any request (console/availability/runner.py); how many ran."""
+    from console.availability import runner
+
+    factory = factory or make_session_factory(make_engine(settings.database_url), settings)
+    ran = runner.run_due(factory, settings)
+    if ran:
+        log.debug("availability: %s checks ran", ran)
+    return ran
 
 
 def advance_remediations(settings: Settings, factory=None, catalog=None) -> int:
@@ -215,6 +230,9 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
     if settings.endpoints.configured:
         scheduler.add_job(sync_endpoints, "interval", minutes=1, args=[settings, factory], id="endpoints-sync",
                           max_instances=1, coalesce=True)
+    if settings.availability.services:
+        scheduler.add_job(check_availability, "interval", seconds=AVAILABILITY_TICK_SECONDS, args=[settings, factory],
+                          id="availability-checks", max_instances=1, coalesce=True)
     poll = device_poller()
     if poll is not None:
         scheduler.add_job(poll_devices, "interval", minutes=1, args=[settings, poll], id="devices-poll",

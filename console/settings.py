@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from console.access.directory.config import AuthSettings
+from console.availability.config import AvailabilitySettings, maintenance_line, table_line
 from console.devices.connectors.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
 from console.endpoints.config import EndpointsSettings
 from console.errors import ConfigError
@@ -177,6 +178,7 @@ class Settings(_Section):
     compliance: ComplianceSettings = ComplianceSettings()
     notify: NotifySettings = NotifySettings()
     auth: AuthSettings = AuthSettings()
+    availability: AvailabilitySettings = AvailabilitySettings()
     source: Path | None = None
 
     @property
@@ -216,6 +218,7 @@ def load_settings(path: Path | str | None = None, environ: dict | None = None) -
         raise _config_error(path, text, exc) from None
     _check_devices(path, text, settings.devices)
     _check_notify(path, text, settings.notify)
+    _check_availability(path, text, settings)
     return _resolve(settings, path.resolve().parent, path.resolve())
 
 
@@ -258,6 +261,38 @@ def _check_devices(path: Path, text: str, devices: list[DeviceConfig]) -> None:
 def _check_notify(path: Path, text: str, notify: NotifySettings) -> None:
     for table, index, key, message in notify.problems():
         raise ConfigError(path, message, key=f"{table}[{index}].{key}", line=find_table_line(text, table, index, key))
+
+
+def _check_availability(path: Path, text: str, settings: Settings) -> None:
+    """Names used twice, dependencies on nothing, a dependency cycle: at the line of the table that says it."""
+    from console.availability.uplinks import configured_uplinks
+
+    for table, index, check, key, message in settings.availability.problems(configured_uplinks(settings)):
+        if table == "maintenance":
+            raise ConfigError(path, message, key=f"availability.maintenance[{index}].{key}",
+                              line=maintenance_line(text, index, key))
+        where = f"availability.services[{index}]" + (f".checks[{check}]" if check is not None else "")
+        raise ConfigError(path, message, key=f"{where}.{key}", line=table_line(text, index, check, key))
+
+
+def check_availability_groups(settings: Settings) -> None:
+    """`ops config check`: each service's unit and information system is a group of the inventory (ConfigError at
+    its line if not). Only the check reads the inventory for this; the console does not need it to run checks."""
+    services = settings.availability.services
+    if not any(service.unit or service.system for service in services):
+        return
+    from console.inventory.reader import read_inventory
+
+    groups = set(read_inventory(settings.inventory.path, settings.inventory.unit_group,
+                                settings.inventory.role_group).groups)
+    path = settings.source or default_config_path()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    for index, service in enumerate(services):
+        for key in ("unit", "system"):
+            name = getattr(service, key)
+            if name and name not in groups:
+                raise ConfigError(path, f"no group {name!r} in the inventory ({settings.inventory.path})",
+                                  key=f"availability.services[{index}].{key}", line=table_line(text, index, None, key))
 
 
 def check_secret_references(settings: Settings, environ=None) -> None:
@@ -323,6 +358,8 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
         return _table_error(path, text, f"notify.{loc[1]}", loc[2:], first)
     if loc[0] == "auth":
         return _auth_error(path, text, loc, first)
+    if loc[0] == "availability" and len(loc) > 2 and loc[1] in ("services", "maintenance") and loc[2].isdigit():
+        return _availability_error(path, text, loc, first)
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key (check its spelling and section)"
@@ -347,6 +384,25 @@ def _table_error(path: Path, text: str, table: str, loc: list[str], first: dict)
         message = f"{message} (got {first['input']!r})"
     key = f"{table}[{index}]" + (f".{field}" if field else "")
     return ConfigError(path, message, key=key, line=find_table_line(text, table, index, field))
+
+
+def _availability_error(path: Path, text: str, loc: list[str], first: dict) -> ConfigError:
+    """`availability.services[1].checks[0].url`, at the line of that key in that nested table."""
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling)"
+    elif first["type"] not in ("missing", "value_error"):
+        message = f"{message} (got {first['input']!r})"
+    index = int(loc[2])
+    if loc[1] == "maintenance":
+        field = loc[3] if len(loc) > 3 else None
+        return ConfigError(path, message, key=f"availability.maintenance[{index}]" + (f".{field}" if field else ""),
+                           line=maintenance_line(text, index, field))
+    check = int(loc[4]) if len(loc) > 4 and loc[3] == "checks" and loc[4].isdigit() else None
+    field = (loc[5] if len(loc) > 5 else None) if check is not None else (loc[3] if len(loc) > 3 else None)
+    key = f"availability.services[{index}]" + (f".checks[{check}]" if check is not None else "")
+    key += f".{field}" if field else ""
+    return ConfigError(path, message, key=key, line=table_line(text, index, check, field))
 
 
 def find_key_line(text: str, loc: list[str]) -> int | None:
@@ -419,6 +475,7 @@ def _resolve(settings: Settings, base: Path, source: Path) -> Settings:
             "notify": settings.notify.model_copy(update={"channels": [
                 c.model_copy(update={"ca_file": _absolute(c.ca_file, base)}) if c.ca_file else c
                 for c in settings.notify.channels]}),
+            "availability": settings.availability.resolved(base),
             "source": source,
         }
     )

@@ -28,7 +28,8 @@ pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.snmpd", "tests.fixtures.
 # fixture) is marked `external`, one that brings up lab hosts `lab` too. `make check` leaves them out.
 LAB_FIXTURES = {"make_lab", "lab", "lab_console"}
 EXTERNAL_FIXTURES = LAB_FIXTURES | {"postgres", "upsd", "slapd", "snmp_ups", "suricata_eve", "clamd",
-                                    "task_worker", "run_now", "rsyslog", "smtp_server", "live_console"}
+                                    "task_worker", "run_now", "rsyslog", "smtp_server", "live_console",
+                                    "service_net", "module_service_net"}  # tests/fixtures/service_net.py
 # Run first: with pytest-xdist the longest tests start while the short ones fill the other workers,
 # so no worker is left with a lab run at the end (longest-first scheduling).
 SLOW_FIRST = ("lab", "browser", "schemathesis", "external")

@@ -14,6 +14,7 @@ from flask import current_app, jsonify
 from console.api import bp
 from console.common.limits import MAX_BODY_BYTES, MAX_REQUEST_LINE_BYTES
 from console.compliance.history import RESULTS
+from console.models.availability import SERVICE_STATES
 from console.models.alerts import AlertStatus
 from console.models.inventory import HostStatus
 from console.models.jobs import JobState
@@ -31,7 +32,26 @@ ENUMS = {
     "HostStatus": [status.value for status in HostStatus],
     "AlertStatus": [status.value for status in AlertStatus],
     "ResultValue": list(RESULTS),
+    "ServiceState": list(SERVICE_STATES),
 }
+
+_NUMBER = {"type": "number", "nullable": True}
+_TEXT = {"type": "string", "nullable": True}
+AVAILABILITY_SERVICE = {"type": "object", "properties": {
+    "name": {"type": "string"}, "label": {"type": "string"}, "unit": _TEXT, "system": _TEXT,
+    "state": {"$ref": "#/components/schemas/ServiceState"}, "cause": _TEXT, "parent": _TEXT,
+    "detail": {"type": "string"}, "since": {"type": "string", "format": "date-time", "nullable": True},
+    "sla_target_percent": {"type": "number"}, "depends_on": {"type": "array", "items": {"type": "string"}},
+    "response_ms": _NUMBER, "certificate_days_left": {"type": "integer", "nullable": True},
+    "checks": {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "kind": {"type": "string", "enum": ["http", "tls", "dns", "tcp", "icmp"]},
+        "target": {"type": "string"}, "interval_seconds": {"type": "integer"},
+        "outcome": {"type": "string", "enum": ["ok", "degraded", "fail"], "nullable": True},
+        "detail": {"type": "string"}, "response_ms": _NUMBER, "failures_in_a_row": {"type": "integer"},
+        "checked_at": {"type": "string", "format": "date-time", "nullable": True},
+        "certificate_days_left": {"type": "integer", "nullable": True}, "tls_version": _TEXT,
+        "loss_percent": _NUMBER}}},
+}}
 
 
 def build_spec(app) -> dict:
@@ -51,6 +71,7 @@ def build_spec(app) -> dict:
     })
     for name, values in ENUMS.items():
         spec.components.schema(name, {"type": "string", "enum": values})
+    spec.components.schema("AvailabilityService", AVAILABILITY_SERVICE)
     for name, text in (("BadRequest", "Bad input: errors[].field names it"),
                        ("Unauthorized", "No token, or an unknown, revoked or expired one"),
                        ("Forbidden", "The token's role may not do this"),

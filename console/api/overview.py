@@ -7,6 +7,7 @@ from datetime import date, datetime
 from console.access.permissions import require
 from console.agents import host_reports
 from console.alerts import health as alert_health
+from console.availability import status as availability
 from console.api import bp
 from console.api.envelope import ok
 from console.compliance import history
@@ -51,6 +52,7 @@ def overview():
         "compliance": history.overview(session),
         "alerts": alert_health.overview(session),
         "devices": devices.overview(session, settings().devices),
+        "availability": availability.overview(session, settings()),
         "rules": ruleset.ruleset_status(session),
         "jobs": jobs.overview(session),
         "incidents": incidents.open_deadlines(session),

@@ -60,8 +60,9 @@ def _register_all() -> None:
                    tasks_cmd, lab_cmd, notify_cmd):
         module.register(main)
     auth_cmd.register(main)
-    from console.cli import endpoints_cmd
+    from console.cli import availability_cmd, endpoints_cmd
 
+    availability_cmd.register(main)
     endpoints_cmd.register(main)
     main.add_command(agent)
 

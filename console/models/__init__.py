@@ -4,6 +4,8 @@ from console.models.agents import Agent, EnrollmentToken, HostReport
 from console.models.alerts import (Alert, AlertComment, AlertGroup, AlertStatus, ContextEvent, EventCounter,
                                    IngestCheckpoint, IngestProblem)
 from console.models.audit import AuditEvent
+from console.models.availability import (AvailabilityCheckState, AvailabilityHourly, AvailabilityOutage,
+                                         AvailabilityResult, AvailabilityServiceState)
 from console.models.compliance import ComplianceLock, ComplianceResult, ComplianceRun, ComplianceWaiver
 from console.models.base import Base
 from console.models.devices import Device, DeviceState
@@ -18,7 +20,8 @@ from console.models.tasks import Task, TaskState
 from console.models.rules import RuleDeployment, RulesetChange, RulesetVersion, RuleTestRun
 from console.models.users import ApiToken, LoginSession, Role, User
 
-__all__ = ["AddressFeedMark", "Endpoint", "EndpointObservation", "EndpointSync", "SeenAddress", "Agent", "Alert", "AlertComment", "AlertGroup", "AlertStatus", "ApiToken", "AuditEvent", "Base",
+__all__ = ["AddressFeedMark", "Endpoint", "EndpointObservation", "EndpointSync", "SeenAddress", "Agent", "Alert", "AlertComment", "AlertGroup", "AlertStatus", "ApiToken", "AuditEvent", "AvailabilityCheckState",
+           "AvailabilityHourly", "AvailabilityOutage", "AvailabilityResult", "AvailabilityServiceState", "Base",
            "ComplianceLock", "ComplianceResult", "ComplianceRun", "ComplianceWaiver", "ContextEvent", "Device",
            "DeviceState", "EnrollmentToken", "EventCounter", "Host", "HostReport", "HostStatus", "IngestCheckpoint",
            "Incident", "Remediation", "RemediationState", "IngestProblem", "InformationSystem", "InventoryGroup", "Job", "JobEvent", "JobHostLock",

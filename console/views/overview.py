@@ -15,6 +15,7 @@ from flask_babel import format_datetime, get_locale, get_timezone
 from console.access import audit
 from console.agents import host_reports
 from console.alerts import health as alert_health
+from console.availability import status as availability
 from console.compliance import history
 from console.compliance.systems import service as systems
 from console.devices import service as devices
@@ -65,6 +66,7 @@ def tiles() -> dict:
         "alerts_chart": _chart([datetime.fromisoformat(at) for at in alerts["per_hour"]["labels"]],
                                alerts["per_hour"]["values"], "dd/MM HH:mm"),
         "devices": devices.overview(session, settings().devices),
+        "availability": availability.overview(session, settings()),
         "ruleset": ruleset.ruleset_status(session),
         "jobs": jobs.overview(session),
         "incidents": incidents.open_deadlines(session),

@@ -63,6 +63,9 @@ class EstateCollector:
         for channel, state, count in delivery_counts(self.session):
             deliveries.add_metric([channel, state], count)
         yield deliveries
+        from console.availability.status import metric_families as availability_families
+
+        yield from availability_families(self.session)
 
 
 def exposition(session) -> bytes:

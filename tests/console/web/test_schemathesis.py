@@ -80,8 +80,8 @@ PARTS = {
     "rules": r"^/api/v1/rules",
     "compliance": r"^/api/v1/(compliance|remediations|systems)",
     "alerts-agents": r"^/api/v1/(alerts|audit|overview|reports|agents|enrollment-tokens|hardening|inventory)",
-    "estate-access": r"^(/api/v1/(hosts|jobs|notifications|users|endpoints|devices|tokens|me|tasks|openapi)|"
-                     r"/healthz|/metrics)",
+    "estate-access": r"^(/api/v1/(hosts|jobs|notifications|users|endpoints|devices|availability|tokens|me|tasks|"
+                     r"openapi)|/healthz|/metrics)",
 }
 EXCLUDED = {("post", "/api/v1/jobs"), ("post", "/api/v1/rules/deploy")}
 
