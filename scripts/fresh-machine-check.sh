@@ -174,6 +174,17 @@ cp -a "$BASE" "$ROOTFS"
 branch=$(git -C "$SOURCE" rev-parse --abbrev-ref HEAD)
 git clone -q --branch "$branch" "$SOURCE" "$ROOTFS$CLONE"
 commit=$(git -C "$ROOTFS$CLONE" rev-parse --short HEAD)
+# This machine reaches PyPI and npm through a TLS-inspecting egress whose CA it trusts
+# (/usr/local/share/ca-certificates): the chroot trusts it too, and pip and npm are pointed at the
+# system bundle as they are here. Not a step of the demo: a real machine's egress needs none of it.
+egress_env=()
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$ROOTFS/usr/local/share/ca-certificates/"
+    chroot "$ROOTFS" update-ca-certificates >/dev/null
+    bundle=/etc/ssl/certs/ca-certificates.crt
+    egress_env=(PIP_CERT=$bundle REQUESTS_CA_BUNDLE=$bundle SSL_CERT_FILE=$bundle NODE_EXTRA_CA_CERTS=$bundle
+                npm_config_cafile=$bundle)
+fi
 say "fresh rootfs $ROOTFS, clone of $branch at $commit in $CLONE"
 [[ -z "$(git -C "$SOURCE" status --porcelain --untracked-files=no)" ]] \
     || say "note: $SOURCE has uncommitted changes; the clone checks only what is committed"
@@ -187,7 +198,7 @@ mount_rootfs
 start=$SECONDS
 say "make demo (OPS_DEMO_PORT=$PORT), output in $LOG"
 setsid chroot "$ROOTFS" /usr/bin/env -i HOME=/root PATH="$CHROOT_PATH" LANG=C.UTF-8 TERM=dumb \
-    OPS_DEMO_PORT="$PORT" bash -c "cd $CLONE && exec make demo" >"$LOG" 2>&1 </dev/null &
+    "${egress_env[@]}" OPS_DEMO_PORT="$PORT" bash -c "cd $CLONE && exec make demo" >"$LOG" 2>&1 </dev/null &
 demo_pid=$!
 
 hosts_at="" alerts_at="" console_at="" lab_hosts=3 reporting=0 alerts=0 sensors=""
@@ -228,7 +239,7 @@ done
 grep -E "demo step '|failed|Error|error:" "$LOG" | head -40 || true
 {
     echo "fresh-machine check of $branch at $commit, $(date -u +'%Y-%m-%d %H:%M UTC')"
-    echo "console answering: ${console_at:-never} s after make demo started"
+    echo "console answering: ${console_at:+$console_at s after make demo started}${console_at:-never}"
     echo "lab hosts reporting ($reporting of $lab_hosts): ${hosts_at:-not within $DEADLINE} s"
     echo "first live IDS alert ($alerts alerts, sensors $sensors): ${alerts_at:-not within $DEADLINE} s"
 } | tee "$RESULT"
