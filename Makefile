@@ -37,8 +37,8 @@ $(STAMPS)/venv: pyproject.toml | $(STAMPS)/debian-base
 	$(BIN)/pip install --quiet -e '.[test]'
 	@mkdir -p $(STAMPS) && touch $@
 
-$(ASSETS): package.json package-lock.json scripts/vendor-assets.sh | $(STAMPS)/debian-base
-	bash scripts/vendor-assets.sh
+$(ASSETS): package.json package-lock.json scripts/vendor-assets.py | $(STAMPS)/debian-base
+	/usr/bin/python3 scripts/vendor-assets.py
 	touch $@
 
 $(MO): console/translations/vi/LC_MESSAGES/messages.po | $(STAMPS)/venv
