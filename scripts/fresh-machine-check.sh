@@ -34,6 +34,7 @@
 #   FRESH_DIR (default /var/tmp/ops-fresh-machine), FRESH_PORT (default 18480, the demo's
 #   OPS_DEMO_PORT), FRESH_DEADLINE (default 600 s), FRESH_MIRROR (default: this machine's Debian mirror).
 set -euo pipefail
+{  # read to the closing brace before anything runs
 
 FRESH_DIR=${FRESH_DIR:-/var/tmp/ops-fresh-machine}
 PORT=${FRESH_PORT:-18480}
@@ -169,7 +170,10 @@ done
 [[ -d "$BASE" ]] || build_base
 
 [[ -z "$(mounted_under "$ROOTFS")" ]] || die "mounts under $ROOTFS: $(mounted_under "$ROOTFS" | tr '\n' ' ')"
-rm -rf "$ROOTFS"
+if [[ -d "$ROOTFS" ]]; then  # an earlier check's rootfs, deleted in the background (tens of thousands of files)
+    mv "$ROOTFS" "$ROOTFS.old.$$"
+    nohup rm -rf "$ROOTFS.old.$$" >/dev/null 2>&1 &
+fi
 cp -a "$BASE" "$ROOTFS"
 branch=$(git -C "$SOURCE" rev-parse --abbrev-ref HEAD)
 git clone -q --branch "$branch" "$SOURCE" "$ROOTFS$CLONE"
@@ -214,8 +218,8 @@ while (( SECONDS - start < DEADLINE )); do
         console_at=$elapsed
         say "the console answers after ${elapsed} s"
     fi
-    reporting=$(in_chroot bash -c "cd $CLONE && .venv/bin/ops fleet list 2>/dev/null" \
-        | awk '$1 ~ /^lab-host-/ && $3 != "-" {n++} END {print n+0}' || echo 0)
+    reporting=$({ in_chroot bash -c "cd $CLONE && .venv/bin/ops fleet list 2>/dev/null" || true; } \
+        | awk '$1 ~ /^lab-host-/ && $3 != "-" {n++} END {print n+0}')
     if [[ -z "$hosts_at" ]] && (( reporting >= lab_hosts )); then
         hosts_at=$elapsed
         say "all $lab_hosts lab hosts report after ${elapsed} s"
@@ -244,3 +248,5 @@ grep -E "demo step '|failed|Error|error:" "$LOG" | head -40 || true
     echo "first live IDS alert ($alerts alerts, sensors $sensors): ${alerts_at:-not within $DEADLINE} s"
 } | tee "$RESULT"
 [[ -n "$hosts_at" && -n "$alerts_at" ]]
+exit
+}
