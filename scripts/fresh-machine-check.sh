@@ -102,7 +102,8 @@ stop_chroot_processes() {
     for signal in TERM KILL; do
         pids=$(chroot_pids)
         [[ -z "$pids" ]] && return 0
-        say "stopping the chroot's processes with SIG$signal: $(echo $pids)"
+        say "stopping the chroot's processes with SIG$signal:"
+        for pid in $pids; do echo "  $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-160)"; done
         kill -s "$signal" $pids 2>/dev/null || true
         for _ in $(seq 1 20); do [[ -z "$(chroot_pids)" ]] && return 0; sleep 0.5; done
     done
@@ -243,6 +244,18 @@ print(count, sensors or '-')
 done
 
 grep -E "demo step '|failed|Error|error:|fatal:" "$LOG" | head -40 || true
+# What else a newcomer should see: Lynis runs of the lab hosts, and what the alerts are.
+extra=$(in_chroot bash -c "cd $CLONE && [ -f var/ops.db ] && .venv/bin/python -c \"
+import sqlite3
+db = sqlite3.connect('file:var/ops.db?mode=ro', uri=True, timeout=5)
+try:
+    lynis = db.execute('select count(*) from lynis_runs').fetchone()[0]
+    names = [row[0] for row in db.execute('select distinct signature from alerts order by 1')]
+except sqlite3.Error as error:
+    print(error)
+else:
+    print(f'{lynis} Lynis runs; alert signatures: ' + '; '.join(names))
+\"" 2>/dev/null || echo "-")
 if [[ -n "$hosts_at" && -n "$alerts_at" ]] && (( hosts_at <= DEADLINE && alerts_at <= DEADLINE )); then
     verdict="pass: lab hosts reporting and live IDS alerts within $DEADLINE s"
 else
@@ -253,6 +266,7 @@ fi
     echo "console answering: ${console_at:-never} (s after make demo started)"
     echo "lab hosts reporting ($reporting of $lab_hosts): ${hosts_at:-not within $WATCH} (s)"
     echo "first live IDS alert ($alerts alerts, sensors $sensors): ${alerts_at:-not within $WATCH} (s)"
+    echo "also seen: $extra"
     echo "verdict: $verdict"
 } | tee "$RESULT"
 [[ "$verdict" == pass* ]]
