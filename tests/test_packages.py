@@ -87,7 +87,7 @@ AGENT_PROGRAMS = {
 # file resolves to its package with `dpkg -S` like a program. A program check cannot see them: python3 is
 # there, and `python3 -m venv` still fails without python3-venv's ensurepip.
 DEBIAN_MODULES = {
-    "ensurepip": "make setup: python3 -m venv .venv (Makefile)",
+    "ensurepip": "make demo-setup: python3 -m venv .venv (Makefile)",
     "venv": "ops_agent: python3 -m venv --system-site-packages (the agents' venvs on the lab hosts)",
     "pip": "the lab's agent wheel (/usr/bin/python3 -m pip wheel, console/lab/wheel.py) and its install into "
            "the agent's venv (ops_agent: venv/bin/python -m pip install; the venv has no pip of its own)",
