@@ -46,7 +46,6 @@ wanted=("${base[@]}")
 if [[ "${1:-base}" == "test" ]]; then
     wanted+=("${test[@]}")
 fi
-command -v npm >/dev/null 2>&1 || wanted+=(npm)
 
 # Suricata 7 is not in bookworm main: it comes from bookworm-backports, the
 # same Debian archive with the same signing key. The archive's address is read
