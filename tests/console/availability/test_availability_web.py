@@ -13,7 +13,6 @@ from console.models.base import utcnow
 from tests.conftest import csrf_token, login
 from tests.console.availability.test_outages import DROP_ALL, NOTIFY, services
 from tests.console.cli.test_cli import ops
-from tests.console.web.test_api import token_for  # noqa: F401  (fixture)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from console.db import session_scope
 from console.endpoints import service
 from console.lab.ksc import USERNAME
 from tests.console.cli.test_cli import ops
-from tests.console.web.test_api import token_for  # noqa: F401  (fixture)
 from tests.fixtures.ksc_replay import PASSWORD
 
 

@@ -10,7 +10,7 @@ from console.db import session_scope
 from console.errors import Conflict, NotFound, ValidationFailed
 from console.models import AuditEvent
 from console.ruleset import bulk, service
-from tests.console.ruleset.test_console import api_token, post_form  # noqa: F401  (fixture)
+from tests.console.ruleset.test_console import post_form
 
 EXTRA = "".join(
     f'alert tcp $EXTERNAL_NET any -> $HOME_NET {port} (msg:"OPS BULK probe of port {port}"; flow:to_server; '
@@ -167,13 +167,13 @@ def _token(client):
     return csrf_token(client.get("/rules/versions").get_data(as_text=True))
 
 
-def test_api_bulk_refuses_auditor_first_then_checks_and_builds(client, api_token, session_factory, admin_actor,
+def test_api_bulk_refuses_auditor_first_then_checks_and_builds(client, token_for, session_factory, admin_actor,
                                                                active):  # noqa: F811
     with session_scope(session_factory) as db:
         assert service.build_version(db, admin_actor, config=active).ok
-    refused = client.post("/api/v1/rules/bulk", json={"nonsense": True}, headers=api_token("auditor"))
+    refused = client.post("/api/v1/rules/bulk", json={"nonsense": True}, headers=token_for("auditor"))
     assert refused.status_code == 403
-    officer = api_token("security_officer")
+    officer = token_for("security_officer")
     no_reason = client.post("/api/v1/rules/bulk", json={"action": "disable", "sids": [9100101]}, headers=officer)
     assert no_reason.status_code == 400 and no_reason.get_json()["errors"][0]["field"] == "reason"
     both = client.post("/api/v1/rules/bulk", json={"action": "disable", "reason": "x", "sids": [9100101],

@@ -11,7 +11,6 @@ from console.models import RuleDeployment
 from console.ruleset import service
 from rules.config import SensorConfig
 from tests.conftest import csrf_token
-from tests.console.ruleset.test_console import api_token  # noqa: F401  (fixture)
 from tests.console.tasks.fixtures import task_id_of, task_worker, wait_task  # noqa: F401  (fixture)
 
 
@@ -55,12 +54,12 @@ def test_deploy_from_the_page_returns_at_once_and_the_failed_push_shows_its_reas
 
 
 def test_api_deploy_answers_202_and_refuses_unknown_sensors_at_once(client, session_factory, admin_actor,
-                                                                   api_token, task_worker):  # noqa: F811
-    headers = api_token("security_officer")
+                                                                   token_for, task_worker):  # noqa: F811
+    headers = token_for("security_officer")
     with session_scope(session_factory) as db:
         assert service.build_version(db, admin_actor).ok
     assert client.post("/api/v1/rules/deploy", headers=headers, json={"sensors": ["nope"]}).status_code == 404
-    assert client.post("/api/v1/rules/deploy", headers=api_token("auditor")).status_code == 403
+    assert client.post("/api/v1/rules/deploy", headers=token_for("auditor")).status_code == 403
     queued = client.post("/api/v1/rules/deploy", headers=headers, json={"sensors": ["ids-down"]})
     assert queued.status_code == 202
     wait_task(session_factory, queued.get_json()["data"]["id"])
