@@ -1,4 +1,4 @@
-"""`ops devices`: the devices the console polls itself (UPS over NUT or SNMP, the Sophos firewall)."""
+"""`ops devices`: the devices the console polls itself (console/devices/kinds: UPS, firewall, uplink, room)."""
 
 from __future__ import annotations
 
@@ -48,11 +48,4 @@ def poll(ctx, name: str | None) -> None:
 
 
 def _detail(item) -> str:
-    if item.status != "ok":
-        return item.reason or ""
-    fields = item.fields
-    if item.kind == "ups":
-        return (f"{' '.join(fields.get('status_flags') or [])} charge {fields.get('battery_charge_percent')}% "
-                f"runtime {fields.get('battery_runtime_seconds')} s load {fields.get('load_percent')}%")
-    wan = ", ".join((fields.get("admin_services") or {}).get("WAN", [])) or "none"
-    return f"firmware {fields.get('firmware_version')} rules {len(fields.get('firewall_rules') or [])} admin on WAN: {wan}"
+    return devices.summary(item)
