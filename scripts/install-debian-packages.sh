@@ -28,7 +28,8 @@ test=(
     postgresql-client-15   # pg_dump, pg_restore, psql: `ops db backup|restore` on PostgreSQL (tests/console/backup)
     clamav clamav-daemon
     iptables               # the agent's firewall reading falls back to iptables-save (firewall tests)
-    snmpd snmp             # SNMP UPS-MIB connector tests
+    snmpd snmp             # SNMP UPS-MIB connector tests; the uplink tests' router reports IF-MIB counters
+    iputils-ping           # ping -f: real traffic over the uplink tests' veth lines
     openssh-server         # lab hosts: one sshd per network namespace
     poppler-utils          # pdftotext reads the PDF reports back
     rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)

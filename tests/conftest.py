@@ -21,14 +21,15 @@ from tests.fixtures.postgres import PostgresCluster
 
 PASSWORD = "correct horse battery staple"
 pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.snmpd", "tests.fixtures.sophos_api", "tests.fixtures.rules",
-                  "tests.fixtures.lab"]
+                  "tests.fixtures.lab", "tests.fixtures.router"]
 
 
 # Fixtures that start a real server or program: a test that uses one (directly or through another
 # fixture) is marked `external`, one that brings up lab hosts `lab` too. `make check` leaves them out.
 LAB_FIXTURES = {"make_lab", "lab", "lab_console"}
 EXTERNAL_FIXTURES = LAB_FIXTURES | {"postgres", "upsd", "slapd", "snmp_ups", "suricata_eve", "clamd",
-                                    "task_worker", "run_now", "rsyslog", "smtp_server", "live_console"}
+                                    "task_worker", "run_now", "rsyslog", "smtp_server", "live_console",
+                                    "router_uplinks", "snmpsim_room"}
 # Run first: with pytest-xdist the longest tests start while the short ones fill the other workers,
 # so no worker is left with a lab run at the end (longest-first scheduling).
 SLOW_FIRST = ("lab", "browser", "schemathesis", "external")

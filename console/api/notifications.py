@@ -48,7 +48,8 @@ def notifications_list():
           schema:
             type: string
             enum: [compliance.run_failed, compliance.newly_failing, host.stale, host.antivirus_off,
-                   host.signatures_old, ups.on_battery, ups.low_battery, ups.online, firewall.unreachable, ids.alert,
+                   host.signatures_old, ups.on_battery, ups.low_battery, ups.online, firewall.unreachable,
+                   uplink.down, uplink.up, uplink.failover, ids.alert,
                    rules.build_refused, sensor.rules_failed, job.failed, incident.deadline_near, incident.overdue,
                    notify.digest, notify.test]
         - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807},

@@ -85,9 +85,9 @@ class DeviceKind:
 
 
 def _load() -> dict[str, DeviceKind]:
-    from console.devices.kinds import firewall, ups
+    from console.devices.kinds import firewall, ups, uplink
 
-    return {module.KIND.name: module.KIND for module in (ups, firewall)}
+    return {module.KIND.name: module.KIND for module in (ups, firewall, uplink)}
 
 
 KINDS: dict[str, DeviceKind] = _load()
