@@ -21,7 +21,7 @@ from tests.fixtures.postgres import PostgresCluster
 
 PASSWORD = "correct horse battery staple"
 pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.snmpd", "tests.fixtures.sophos_api", "tests.fixtures.rules",
-                  "tests.fixtures.lab", "tests.fixtures.router"]
+                  "tests.fixtures.lab", "tests.fixtures.router", "tests.fixtures.snmpsim"]
 
 
 # Fixtures that start a real server or program: a test that uses one (directly or through another

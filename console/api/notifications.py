@@ -49,7 +49,8 @@ def notifications_list():
             type: string
             enum: [compliance.run_failed, compliance.newly_failing, host.stale, host.antivirus_off,
                    host.signatures_old, ups.on_battery, ups.low_battery, ups.online, firewall.unreachable,
-                   uplink.down, uplink.up, uplink.failover, ids.alert,
+                   uplink.down, uplink.up, uplink.failover, room.temperature_out_of_range,
+                   room.humidity_out_of_range, room.temperature_rising, room.in_range, ids.alert,
                    rules.build_refused, sensor.rules_failed, job.failed, incident.deadline_near, incident.overdue,
                    notify.digest, notify.test]
         - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807},

@@ -74,6 +74,21 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     _kind("uplink.failover", _l("Uplink failed over"),
           _l("Traffic moved from uplink %(from_device)s to %(to_device)s"),
           _l("The traffic of %(group)s now goes through uplink %(to_device)s instead of %(from_device)s.")),
+    _kind("room.temperature_out_of_range", _l("Server room temperature out of range"),
+          _l("Server room %(device)s: %(temperature)s °C"),
+          _l("The temperature of server room %(device)s is %(temperature)s °C, outside its range of "
+             "%(temperature_min)s to %(temperature_max)s °C.")),
+    _kind("room.humidity_out_of_range", _l("Server room humidity out of range"),
+          _l("Server room %(device)s: humidity %(humidity)s %%"),
+          _l("The humidity of server room %(device)s is %(humidity)s %%, outside its range of "
+             "%(humidity_min)s to %(humidity_max)s %%.")),
+    _kind("room.temperature_rising", _l("Server room heating up"),
+          _l("Server room %(device)s is heating up: +%(rise)s °C in %(minutes)s minutes"),
+          _l("The temperature of server room %(device)s rose by %(rise)s °C within %(minutes)s minutes, to "
+             "%(temperature)s °C: is its air conditioning running?")),
+    _kind("room.in_range", _l("Server room back within range"),
+          _l("Server room %(device)s is back within its range"),
+          _l("Server room %(device)s is back within its range: %(temperature)s °C, humidity %(humidity)s %%.")),
     _kind("ids.alert", _l("IDS alert"),
           _l("IDS: %(signature)s (%(count)s alerts)"),
           _l("Sensor %(sensor)s: %(count)s alerts of severity %(severity_name)s for \"%(signature)s\" (sid %(sid)s), "

@@ -85,9 +85,9 @@ class DeviceKind:
 
 
 def _load() -> dict[str, DeviceKind]:
-    from console.devices.kinds import firewall, ups, uplink
+    from console.devices.kinds import firewall, room, ups, uplink
 
-    return {module.KIND.name: module.KIND for module in (ups, firewall, uplink)}
+    return {module.KIND.name: module.KIND for module in (ups, firewall, uplink, room)}
 
 
 KINDS: dict[str, DeviceKind] = _load()
