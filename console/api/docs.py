@@ -14,6 +14,7 @@ from flask import current_app, jsonify
 from console.api import bp
 from console.common.limits import MAX_BODY_BYTES, MAX_REQUEST_LINE_BYTES
 from console.compliance.history import RESULTS
+from console.devices.kinds import KINDS as DEVICE_KINDS
 from console.models.alerts import AlertStatus
 from console.models.inventory import HostStatus
 from console.models.jobs import JobState
@@ -31,6 +32,7 @@ ENUMS = {
     "HostStatus": [status.value for status in HostStatus],
     "AlertStatus": [status.value for status in AlertStatus],
     "ResultValue": list(RESULTS),
+    "DeviceKind": list(DEVICE_KINDS),
 }
 
 

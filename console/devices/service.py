@@ -330,6 +330,20 @@ def overview(session: Session, configs: list[DeviceConfig] | None = None) -> dic
     return lines
 
 
+def parse_kind(value: str | None) -> str | None:
+    """A device kind filter from user input: empty is None (all), a kind no module declares a ValidationFailed."""
+    value = (value or "").strip()
+    if value and value not in kinds.KINDS:
+        raise ValidationFailed("kind", f"must be one of {', '.join(kinds.KINDS)}")
+    return value or None
+
+
+def kinds_shown() -> list[dict]:
+    """The kinds in the order pages show them: name, overview_key and label (a message id to translate)."""
+    return [{"name": kind.name, "overview_key": kind.overview_key, "label": kind.label}
+            for kind in kinds.KINDS.values()]
+
+
 def summary(item: DeviceEvidence) -> str:
     """One plain line of the device's state (`ops devices list`): its kind's summary, or the reason."""
     if item.status != "ok":

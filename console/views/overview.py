@@ -65,6 +65,7 @@ def tiles() -> dict:
         "alerts_chart": _chart([datetime.fromisoformat(at) for at in alerts["per_hour"]["labels"]],
                                alerts["per_hour"]["values"], "dd/MM HH:mm"),
         "devices": devices.overview(session, settings().devices),
+        "device_kinds": devices.kinds_shown(),
         "ruleset": ruleset.ruleset_status(session),
         "jobs": jobs.overview(session),
         "incidents": incidents.open_deadlines(session),

@@ -36,7 +36,8 @@ def test_the_commented_examples_in_the_shipped_ops_toml_are_valid(tmp_path):
     examples = "\n".join(re.sub(r"^# ?", "", line) for line in block)
     settings = load_settings(write(tmp_path, examples))
     assert [(d.name, d.connector, d.effective_port) for d in settings.devices] == [
-        ("ups-server-room", "nut", 3493), ("ups-land-registration", "snmp", 161), ("xg210", "sophos", 4444)]
+        ("ups-server-room", "nut", 3493), ("ups-land-registration", "snmp", 161), ("xg210", "sophos", 4444),
+        ("uplink-vnpt", "snmp", 161), ("room-main", "snmp", 161)]
 
 
 def test_unknown_key_names_file_line_and_device(tmp_path):
