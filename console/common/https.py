@@ -1,4 +1,4 @@
-"""One bounded, pinned HTTPS client for the console's connectors (Sophos XML API, Kaspersky Security Center).
+"""One bounded, pinned HTTPS client: the Sophos XML API, Kaspersky Security Center and the webhook channel use it.
 
 What every caller relies on:
 
@@ -8,8 +8,14 @@ What every caller relies on:
   it), or the system CAs. The name checked and sent as SNI is `server_name`, else the host.
 - One deadline bounds a whole exchange (connect, handshake, request, the full answer), not each read;
   an answer is refused past `max_answer_bytes` (at its Content-Length when it declares one).
-- The connection is kept alive between requests; one the server closed is opened again once.
-- Failures are `HttpsError` with a reason a person acts on, naming host:port, never a header or body.
+- The connection is kept alive between requests; a reused one the server closed is opened again once
+  (a request on a fresh connection is never sent twice).
+- Failures are `HttpsError` with a reason a person acts on, naming host:port, never a header or body;
+  `cause` is the exception behind it, for a caller that words failures its own way.
+
+A caller with its own TLS rules passes `context` (the notify channels' context checks name and pin in
+its handshake); `tls=False` is plain HTTP (a webhook on http://); `truncate=True` keeps the first
+`max_answer_bytes` of a longer answer instead of refusing it.
 """
 
 from __future__ import annotations
@@ -28,9 +34,13 @@ DEFAULT_MAX_ANSWER_BYTES = 8 * 1024 * 1024
 
 
 class HttpsError(OpsError):
-    """The exchange failed; `str()` is the reason (it starts with host:port)."""
+    """The exchange failed; `str()` is the reason (it starts with host:port), `cause` the exception behind it."""
 
     http_status = 502
+
+    def __init__(self, message: str, cause: BaseException | None = None):
+        super().__init__(message)
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -45,12 +55,14 @@ class HttpsClient:
     """HTTPS to one server: `with HttpsClient(...) as client: client.request("POST", path, body, headers)`."""
 
     def __init__(self, host: str, port: int, *, timeout: float, ca_file: Path | str | None = None,
-                 pin_sha256: str = "", server_name: str = "", max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES):
+                 pin_sha256: str = "", server_name: str = "", max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+                 context: ssl.SSLContext | None = None, tls: bool = True, truncate: bool = False):
         self.host, self.port, self.timeout = host, port, timeout
         self.ca_file, self.pin, self.server_name = ca_file, pin_sha256, server_name or host
-        self.max_answer_bytes = max_answer_bytes
+        self.max_answer_bytes, self.context, self.tls, self.truncate = max_answer_bytes, context, tls, truncate
         self.where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        self.conn: _Connection | None = None
+        self.conn: http.client.HTTPConnection | None = None
+        self.served = 0  # answers read on the current connection
 
     def __enter__(self) -> "HttpsClient":
         return self
@@ -65,24 +77,28 @@ class HttpsClient:
     def connect(self, deadline: float | None = None) -> None:
         """Connect and verify (CA or pin) now; a request connects by itself when it needs to."""
         deadline = deadline or time.monotonic() + self.timeout
-        self.conn = _Connection(self.host, self.port, self.timeout, tls_context(self.ca_file, self.pin),
-                                self.server_name, deadline)
+        self.served = 0
+        if self.tls:
+            self.conn = _Connection(self.host, self.port, self.timeout,
+                                    self.context or tls_context(self.ca_file, self.pin), self.server_name, deadline)
+        else:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             self.conn.connect()
         except ssl.SSLCertVerificationError as exc:
             self.close()
-            raise HttpsError(f"{self.where}: certificate not trusted ({exc.verify_message})") from None
-        except (TimeoutError, socket.timeout):
+            raise HttpsError(f"{self.where}: certificate not trusted ({exc.verify_message})", exc) from None
+        except (TimeoutError, socket.timeout) as exc:
             self.close()
-            raise HttpsError(f"{self.where}: no complete answer within {self.timeout:g} s") from None
+            raise HttpsError(f"{self.where}: no complete answer within {self.timeout:g} s", exc) from None
         except OSError as exc:
             self.close()
-            raise HttpsError(f"{self.where}: {exc.strerror or exc or type(exc).__name__}") from None
-        if self.pin:
+            raise HttpsError(f"{self.where}: {exc.strerror or exc or type(exc).__name__}", exc) from None
+        if self.pin and self.tls:
             seen = hashlib.sha256(self.conn.sock.getpeercert(binary_form=True) or b"").hexdigest()
             if seen != self.pin:
                 self.close()
-                raise HttpsError(f"{self.where}: certificate sha256 {seen} does not match the pinned one")
+                raise HttpsError(f"{self.where}: certificate sha256 {seen} does not match the pinned one", None)
 
     def request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None) -> Answer:
         """One request and its whole answer within the timeout; any status is an Answer, not an error."""
@@ -97,31 +113,33 @@ class HttpsClient:
                 _remaining(sock, deadline)
                 response = self.conn.getresponse()
                 data = self._read_bounded(response, sock, deadline)
+                self.served += 1
                 return Answer(response.status, response.reason or "", dict(response.getheaders()), data)
-            except (TimeoutError, socket.timeout):
+            except (TimeoutError, socket.timeout) as exc:
                 self.close()
-                raise HttpsError(f"{self.where}: no complete answer within {self.timeout:g} s") from None
+                raise HttpsError(f"{self.where}: no complete answer within {self.timeout:g} s", exc) from None
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                reused = self.served > 0
                 self.close()
-                if attempt == 2:  # a kept-alive connection the server closed is opened again once
-                    raise HttpsError(f"{self.where}: {exc or type(exc).__name__}") from None
                 self.conn = None
+                if attempt == 2 or not reused:  # only a kept-alive connection the server closed is opened again
+                    raise HttpsError(f"{self.where}: {exc or type(exc).__name__}", exc) from None
             except http.client.IncompleteRead as exc:
                 self.close()
-                raise HttpsError(f"{self.where}: the answer was cut short ({len(exc.partial)} bytes received)") \
-                    from None
+                raise HttpsError(f"{self.where}: the answer was cut short ({len(exc.partial)} bytes received)",
+                                 exc) from None
             except HttpsError:
                 raise
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
                 reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-                raise HttpsError(f"{self.where}: {reason}") from None
+                raise HttpsError(f"{self.where}: {reason}", exc) from None
         raise AssertionError("unreachable")
 
     def _read_bounded(self, response, sock, deadline: float) -> bytes:
         limit = self.max_answer_bytes
         declared = response.getheader("Content-Length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        if declared and declared.isdigit() and int(declared) > limit and not self.truncate:
             self.close()
             raise HttpsError(f"{self.where}: answer of {declared} bytes is larger than the limit of {limit} bytes")
         chunks, size = [], 0
@@ -134,6 +152,9 @@ class HttpsClient:
             size += len(chunk)
             if size > limit:
                 self.close()
+                if self.truncate:
+                    chunks.append(chunk)
+                    return b"".join(chunks)[:limit]
                 raise HttpsError(f"{self.where}: answer larger than the limit of {limit} bytes")
             chunks.append(chunk)
 
