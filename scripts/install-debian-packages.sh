@@ -14,6 +14,7 @@ base=(
     lynis python3-apt      # the agents' Lynis audits and pending security updates (demo lab hosts and tests)
     nftables               # ops_firewall loads each lab host's ruleset (nft); the agents read it back
     ethtool                # the IDS sensor's capture interface runs with segmentation offloads off
+    fping                  # round-trip time and loss to an uplink's ISP gateway (devices kind uplink)
 )
 # Daemons the demo's lab runs once per lab host, as plain processes in the
 # host's network namespace: chronyd -x (ops_baseline) and auditd (the LOG-01

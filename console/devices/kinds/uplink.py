@@ -13,13 +13,20 @@ Which uplink carries the traffic: among the uplinks of a `group` (default: the s
 the only one that is up, or the busiest one above `idle_bps`; while they are all idle the carrier
 stays what it was. When the carrier changes, that is a failover, announced once; an uplink going down
 and coming back up are announced as they turn.
+
+Round-trip time and loss to the ISP's gateway (`gateway`), when set: Debian's fping sends `ping_count`
+echo requests from the console (`fping -C`), so the answer comes over this uplink's line.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import shutil
+import subprocess
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from console.devices.kinds import DeviceKind
 
@@ -53,6 +60,18 @@ class Options(BaseModel):
     interface: str = Field(min_length=1, max_length=64)  # its ifName (or ifDescr) on the router
     group: str = Field("", max_length=64)  # uplinks that back each other up; default: the same router address
     idle_bps: int = Field(8000, ge=0, le=10**12)  # below this the uplink carries nothing worth the name
+    gateway: str = ""  # the ISP's gateway on this line: round-trip time and loss with fping; "" = none
+    ping_count: int = Field(5, ge=1, le=20)
+
+    @field_validator("gateway")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if value:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise ValueError(f"not an IP address (got {value[:60]!r})") from None
+        return value
 
 
 def read(config) -> dict:
@@ -67,6 +86,7 @@ def read(config) -> dict:
         raise ConnectorError(f"snmp {config.address}: interface {config.options.interface!r} has no 64-bit "
                              "ifHCInOctets/ifHCOutOctets (IF-MIB ifXTable, SNMP v2c or v3)")
     return {
+        **gateway_fields(config.options.gateway, config.options.ping_count),
         "interface": config.options.interface, "if_index": int(index),
         "oper_status": OPER_STATUS.get(values["ifOperStatus"], "unknown"),
         "admin_status": ADMIN_STATUS.get(values.get("ifAdminStatus"), "unknown"),
@@ -75,6 +95,39 @@ def read(config) -> dict:
         "speed_mbps": values.get("ifHighSpeed") or None,
         "sys_uptime_cs": values.get("sysUpTime"), "discontinuity_cs": values.get("ifCounterDiscontinuityTime"),
     }
+
+
+FPING_LINE = re.compile(r"^\S+\s+:\s+((?:\d+(?:\.\d+)?|-)(?:\s+(?:\d+(?:\.\d+)?|-))*)$")
+
+
+def gateway_fields(gateway: str, count: int) -> dict:
+    """rtt_ms (mean of the answered probes) and loss_percent to `gateway`, by fping; {} with no gateway."""
+    if not gateway:
+        return {}
+    fping = shutil.which("fping")
+    if fping is None:
+        return {"gateway": gateway, "rtt_ms": None, "loss_percent": None,
+                "gateway_reason": "fping is not installed (Debian package fping)"}
+    try:
+        done = subprocess.run([fping, "-C", str(count), "-q", "-p", "200", "-t", "1000", "-r", "0", gateway],
+                              capture_output=True, text=True, timeout=count * 0.2 + 5)
+    except subprocess.TimeoutExpired:
+        return {"gateway": gateway, "rtt_ms": None, "loss_percent": None, "gateway_reason": "fping did not finish"}
+    return {"gateway": gateway, **parse_fping(done.stderr, count)}
+
+
+def parse_fping(output: str, count: int) -> dict:
+    """fping -C's summary line, `<address> : 0.41 0.39 - 0.40` (a dash is a lost probe). Pure."""
+    for line in output.splitlines():
+        found = FPING_LINE.match(line.strip())
+        if not found:
+            continue
+        probes = found.group(1).split()[:count]
+        times = [float(value) for value in probes if re.fullmatch(r"\d+(\.\d+)?", value)]
+        lost = count - len(times)
+        return {"rtt_ms": round(sum(times) / len(times), 2) if times else None,
+                "loss_percent": round(100 * lost / count, 1)}
+    return {"rtt_ms": None, "loss_percent": None, "gateway_reason": (output.strip() or "no answer from fping")[:200]}
 
 
 def _find_interface(config, snmp) -> str:
@@ -201,6 +254,8 @@ def summary(item) -> str:
     fields = item.fields
     line = (f"{fields.get('interface')} {fields.get('oper_status')} in {format_bps(fields.get('in_bps'))} "
             f"out {format_bps(fields.get('out_bps'))} errors {fields.get('in_errors')}/{fields.get('out_errors')}")
+    if fields.get("gateway"):
+        line += f" rtt {fields.get('rtt_ms')} ms loss {fields.get('loss_percent')}%"
     return line + (" carrying" if fields.get("carrying") else "")
 
 
@@ -219,6 +274,8 @@ def overview_item(item) -> dict:
             "state": item.fields.get("oper_status", "unknown") if ok else "unknown",
             "carrying": bool(item.fields.get("carrying")) if ok else False,
             "in_bps": item.fields.get("in_bps") if ok else None, "out_bps": item.fields.get("out_bps") if ok else None,
+            "rtt_ms": item.fields.get("rtt_ms") if ok else None,
+            "loss_percent": item.fields.get("loss_percent") if ok else None,
             "reason": item.reason, "collected_at": item.collected_at}
 
 

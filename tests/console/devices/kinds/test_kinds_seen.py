@@ -32,6 +32,8 @@ address = "{router_uplinks.address}"
 community = "env:TEST_ROUTER_COMMUNITY"
 interface = "wan1"
 group = "wan"
+gateway = "{router_uplinks.gateway(1)}"
+ping_count = 2
 
 [[devices]]
 name = "room-a"
@@ -63,6 +65,7 @@ def test_devices_page_device_page_and_overview_show_uplinks_and_rooms(polled, lo
     assert "Server room" in page and "22.0 °C (within range) · 45.0 % (within range)" in page
     uplink = client.get("/devices/uplink-vnpt").get_data(as_text=True)
     assert 'data-testid="uplink-status">up · administratively up' in uplink
+    assert "ms · loss 0.0 %" in uplink  # the round trip to the ISP's gateway, by fping
     room = client.get("/devices/room-a").get_data(as_text=True)
     assert "22.0 °C · within range (15.0–26.0 °C) · APC probe 1" in room
     overview = client.get("/").get_data(as_text=True)
@@ -98,6 +101,6 @@ def test_ops_devices_poll_and_list_by_kind(settings, config_file):
     rooms = ops("devices", "list", "--kind", "room", config=config_file).stdout.splitlines()
     assert len(rooms) == 2 and rooms[1].startswith("room-a") and "22.0 C (ok) 45.0% RH (ok)" in rooms[1]
     uplinks = ops("devices", "list", "--kind", "uplink", config=config_file).stdout.splitlines()
-    assert len(uplinks) == 2 and "wan1 up in - out - errors 0/0" in uplinks[1]
+    assert len(uplinks) == 2 and "wan1 up in - out - errors 0/0 rtt " in uplinks[1] and "loss 0.0%" in uplinks[1]
     wrong = ops("devices", "list", "--kind", "toaster", config=config_file)
     assert wrong.returncode != 0 and "must be one of ups, firewall, uplink, room" in wrong.stderr

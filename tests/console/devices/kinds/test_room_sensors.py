@@ -54,7 +54,7 @@ def apc_walk(temperature: int, humidity: int = 45, units: int = 1, status: int =
 def room_config(sim, community: str, **options) -> DeviceConfig:
     options.setdefault("temperature", {"source": "apc_probe", "index": 1})
     return DeviceConfig(name=f"room-{community}", kind="room", connector="snmp", address="127.0.0.1", port=sim.port,
-                        community=f"env:ROOM_{community.upper()}", timeout_seconds=3, **options)
+                        community=f"env:ROOM_{community.upper()}", timeout_seconds=6, **options)
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.devices.kinds.uplink import carrier, counter_delta, rates
+from console.devices.kinds.uplink import carrier, counter_delta, parse_fping, rates
 
 WRAP = 2**64
 
@@ -55,3 +55,9 @@ def test_the_carrier_is_the_only_uplink_up_or_the_busy_one_and_none_while_all_id
     assert carrier([("a", down), ("b", up_idle)], 8000) == "b"
     assert carrier([("a", up_idle), ("b", up_idle)], 8000) is None
     assert carrier([("a", None), ("b", down)], 8000) is None
+
+
+def test_fping_summary_gives_the_mean_round_trip_and_the_loss():
+    assert parse_fping("198.18.1.2 : 0.41 0.39 - 0.40\n", 4) == {"rtt_ms": 0.4, "loss_percent": 25.0}
+    assert parse_fping("198.18.1.2 : - - -\n", 3) == {"rtt_ms": None, "loss_percent": 100.0}
+    assert parse_fping("198.18.1.2: error while sending ping: No route to host\n", 3)["loss_percent"] is None

@@ -1,5 +1,5 @@
 """Two uplinks of a real router (a network namespace whose snmpd reports its veth interfaces' IF-MIB counters):
-traffic measured from real packets, a cut line seen as down, the failover to the other uplink and the way back,
+traffic measured from real packets, round-trip time and loss to the ISP's gateway by fping, a cut line seen as down, the failover to the other uplink and the way back,
 each told once. Poll times are given (`now`), so rates need no waiting."""
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def community(monkeypatch):
 
 def uplinks(router) -> list[DeviceConfig]:
     common = {"kind": "uplink", "connector": "snmp", "address": router.address, "community": "env:TEST_ROUTER_COMMUNITY",
-              "group": "wan", "timeout_seconds": 3}
-    return [DeviceConfig(name="uplink-vnpt", interface="wan1", **common),
+              "group": "wan", "timeout_seconds": 6}
+    return [DeviceConfig(name="uplink-vnpt", interface="wan1", gateway=router.gateway(1), ping_count=3, **common),
             DeviceConfig(name="uplink-viettel", interface="wan2", **common)]
 
 
@@ -71,6 +71,8 @@ def test_traffic_outage_failover_and_back_on_a_real_router(session, router_uplin
     assert [r.status for r in devices.poll_all(session, configs, now=t0)] == ["ok", "ok"]
     first = {item.name: item.fields for item in devices.latest_states(session)}
     assert first["uplink-vnpt"]["oper_status"] == "up" and first["uplink-vnpt"]["in_bps"] is None
+    assert first["uplink-vnpt"]["loss_percent"] == 0.0 and 0 < first["uplink-vnpt"]["rtt_ms"] < 100
+    assert "rtt_ms" not in first["uplink-viettel"]  # no gateway configured: no fping
 
     # Real traffic over wan1: 300 echo requests of 1200 bytes come back as 300 replies into wan1.
     before = int(router.snmpget(f"{IF_HC_IN}.{wan1}"))
@@ -90,6 +92,7 @@ def test_traffic_outage_failover_and_back_on_a_real_router(session, router_uplin
     devices.poll_all(session, configs, now=t0 + timedelta(seconds=120))
     state = {item.name: item.fields for item in devices.latest_states(session)}
     assert state["uplink-vnpt"]["oper_status"] in ("down", "lowerLayerDown")
+    assert (state["uplink-vnpt"]["loss_percent"], state["uplink-vnpt"]["rtt_ms"]) == (100.0, None)
     assert (state["uplink-vnpt"]["carrying"], state["uplink-viettel"]["carrying"]) == (False, True)
     assert told(session) == [
         ("uplink.down", "[high] Uplink uplink-vnpt is down"),
