@@ -242,8 +242,12 @@ def _announce(session: Session, polled: list[Polled], configs: list[DeviceConfig
     events = []
     for kind in kinds.KINDS.values():
         mine = [item for item in polled if item.config.kind == kind.name]
-        if mine:
+        if not mine:
+            continue
+        try:
             events += kind.announce(session, mine, context)
+        except Exception:  # a kind's bug must not stop the states of this poll from being stored
+            log.exception("device kind %s failed to announce this poll", kind.name)
     if events:
         notify_events.emit_all(session, events)
 
