@@ -353,7 +353,7 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
     loc = [str(part) for part in first["loc"]]
     key = ".".join(loc)
     if loc[0] == "devices" and len(loc) > 1 and loc[1].isdigit():
-        return _table_error(path, text, "devices", loc[1:], first)
+        return _table_error(path, text, "devices", _kind_key(loc[1:]), first)
     if loc[:2] in (["notify", "channels"], ["notify", "rules"]) and len(loc) > 2 and loc[2].isdigit():
         return _table_error(path, text, f"notify.{loc[1]}", loc[2:], first)
     if loc[0] == "auth":
@@ -366,6 +366,13 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
     elif "input" in first and first["type"] != "missing" and not _is_secret(loc):
         message = f"{message} (got {first['input']!r})"
     return ConfigError(path, message, key=key, line=find_key_line(text, loc))
+
+
+def _kind_key(loc: list[str]) -> list[str]:
+    """A device kind's own key is validated in `options.<kind>.<key>`; the user wrote it as `<key>`."""
+    if len(loc) > 2 and loc[1] == "options":
+        return [loc[0], *loc[3:]]
+    return loc
 
 
 def _is_secret(loc: list[str]) -> bool:

@@ -14,7 +14,7 @@ base=(
     lynis python3-apt      # the agents' Lynis audits and pending security updates (demo lab hosts and tests)
     nftables               # ops_firewall loads each lab host's ruleset (nft); the agents read it back
     ethtool                # the IDS sensor's capture interface runs with segmentation offloads off
-    fping                  # availability ICMP checks: round-trip time and loss (console/availability/checks/icmp.py)
+    fping                  # ICMP round-trip time and loss: availability checks, an uplink's ISP gateway
 )
 # Daemons the demo's lab runs once per lab host, as plain processes in the
 # host's network namespace: chronyd -x (ops_baseline) and auditd (the LOG-01
@@ -29,7 +29,8 @@ test=(
     postgresql-client-15   # pg_dump, pg_restore, psql: `ops db backup|restore` on PostgreSQL (tests/console/backup)
     clamav clamav-daemon
     iptables               # the agent's firewall reading falls back to iptables-save (firewall tests)
-    snmpd snmp             # SNMP UPS-MIB connector tests
+    snmpd snmp             # SNMP UPS-MIB connector tests; the uplink tests' router reports IF-MIB counters
+    iputils-ping           # ping -f: real traffic over the uplink tests' veth lines
     openssh-server         # lab hosts: one sshd per network namespace
     poppler-utils          # pdftotext reads the PDF reports back
     rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)

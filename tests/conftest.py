@@ -21,7 +21,7 @@ from tests.fixtures.postgres import PostgresCluster
 
 PASSWORD = "correct horse battery staple"
 pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.snmpd", "tests.fixtures.sophos_api", "tests.fixtures.rules",
-                  "tests.fixtures.lab"]
+                  "tests.fixtures.lab", "tests.fixtures.router", "tests.fixtures.snmpsim"]
 
 
 # Fixtures that start a real server or program: a test that uses one (directly or through another
@@ -29,7 +29,8 @@ pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.snmpd", "tests.fixtures.
 LAB_FIXTURES = {"make_lab", "lab", "lab_console"}
 EXTERNAL_FIXTURES = LAB_FIXTURES | {"postgres", "upsd", "slapd", "snmp_ups", "suricata_eve", "clamd",
                                     "task_worker", "run_now", "rsyslog", "smtp_server", "live_console",
-                                    "service_net", "module_service_net"}  # tests/fixtures/service_net.py
+                                    "service_net", "module_service_net",  # tests/fixtures/service_net.py
+                                    "router_uplinks", "snmpsim_room"}  # tests/fixtures/router.py, snmpsim.py
 # Run first: with pytest-xdist the longest tests start while the short ones fill the other workers,
 # so no worker is left with a lab run at the end (longest-first scheduling).
 SLOW_FIRST = ("lab", "browser", "schemathesis", "external")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import request
+
 from console.api import bp
 from console.api.envelope import int_arg, ok
 from console.devices import service as devices
@@ -12,21 +14,33 @@ from console.web.runtime import db, settings
 
 @bp.get("/api/v1/devices")
 def devices_list():
-    """Every configured device (UPS, firewall) with its latest state.
+    """Every configured device (UPS, firewall, uplink, server room) with its latest state.
     ---
     get:
       summary: List devices and their latest state
       description: >
-        status is 'ok' or 'unknown' (with reason). For a UPS, fields has the agent's UPS keys
-        (status_flags as NUT tokens, battery_charge_percent, battery_runtime_seconds, load_percent,
-        input_voltage, test_result, test_date, model, manufacturer); for the Sophos firewall
-        firmware_version, admin_services {zone: [service]}, firewall_rules and ips_policies.
+        status is 'ok' or 'unknown' (with reason); summary is the state in one line. fields by kind:
+        ups: the agent's UPS keys (status_flags as NUT tokens, battery_charge_percent, battery_runtime_seconds,
+        load_percent, input_voltage, test_result, test_date, model, manufacturer).
+        firewall (Sophos): firmware_version, admin_services {zone: [service]}, firewall_rules and ips_policies.
+        uplink (IF-MIB): interface, if_index, oper_status (up, down, lowerLayerDown, ...), admin_status,
+        in_bps and out_bps (since the previous poll; null on the first poll or after a counter reset,
+        counter_reset true), in_errors, out_errors and their *_delta since the previous poll, speed_mbps,
+        carrying (this uplink carries its group's traffic).
+        room: temperature_c, humidity_percent, temperature_state and humidity_state (ok, high, low),
+        temperature_range and humidity_range [min, max], rise_c within rise_minutes, rising (the early warning),
+        temperature_source and humidity_source.
+      parameters:
+        - {name: kind, in: query, schema: {$ref: "#/components/schemas/DeviceKind"}, description: "Only this kind"}
       responses:
         200: {description: "Devices"}
+        400: {$ref: "#/components/responses/BadRequest"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
     require(current_actor(), "view")
-    return ok([devices.evidence_as_dict(item) for item in devices.configured_states(db(), settings().devices)])
+    kind = devices.parse_kind(request.args.get("kind"))
+    return ok([{**devices.evidence_as_dict(item), "summary": devices.summary(item)}
+               for item in devices.configured_states(db(), settings().devices) if kind in (None, item.kind)])
 
 
 @bp.get("/api/v1/devices/<name>")

@@ -15,6 +15,7 @@ from console.api import bp
 from console.common.limits import MAX_BODY_BYTES, MAX_REQUEST_LINE_BYTES
 from console.compliance.history import RESULTS
 from console.models.availability import SERVICE_STATES
+from console.devices.kinds import KINDS as DEVICE_KINDS
 from console.models.alerts import AlertStatus
 from console.models.inventory import HostStatus
 from console.models.jobs import JobState
@@ -33,6 +34,7 @@ ENUMS = {
     "AlertStatus": [status.value for status in AlertStatus],
     "ResultValue": list(RESULTS),
     "ServiceState": list(SERVICE_STATES),
+    "DeviceKind": list(DEVICE_KINDS),
 }
 
 _NUMBER = {"type": "number", "nullable": True}

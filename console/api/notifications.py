@@ -48,7 +48,9 @@ def notifications_list():
           schema:
             type: string
             enum: [compliance.run_failed, compliance.newly_failing, host.stale, host.antivirus_off,
-                   host.signatures_old, ups.on_battery, ups.low_battery, ups.online, firewall.unreachable, ids.alert,
+                   host.signatures_old, ups.on_battery, ups.low_battery, ups.online, firewall.unreachable,
+                   uplink.down, uplink.up, uplink.failover, room.temperature_out_of_range,
+                   room.humidity_out_of_range, room.temperature_rising, room.in_range, ids.alert,
                    rules.build_refused, sensor.rules_failed, job.failed, incident.deadline_near, incident.overdue,
                    service.down, service.up, service.unreachable, certificate.expiring, certificate.expired,
                    notify.digest, notify.test]

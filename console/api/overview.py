@@ -34,7 +34,9 @@ def overview():
         counts, trend (the last 30 runs, oldest first) and top_failing (the 5 controls failing on most targets).
         alerts: unreviewed alert groups (status new) by severity, and per_hour {labels: [hour start, UTC], values}
         over the last 7 days. devices: ups [{name, state: on_line|on_battery|low_battery|unknown,
-        runtime_seconds, charge_percent}] and firewalls [{name, reachable}]. rules: the active version and
+        runtime_seconds, charge_percent}], firewalls [{name, reachable}], uplinks [{name, interface,
+        state: up|down|lowerLayerDown|unknown|..., carrying, in_bps, out_bps}] and rooms [{name,
+        state: ok|rising|out_of_range|unknown, temperature_c, humidity_percent, rising}]. rules: the active version and
         each sensor's version and rules_failed. jobs: running, queued, failed and error in the last 24 h.
         incidents: open (serious, a notice still to send), overdue and the most urgent with their next
         deadline and seconds_left (negative once overdue). systems: each information system's level and

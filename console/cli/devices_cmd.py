@@ -1,4 +1,4 @@
-"""`ops devices`: the devices the console polls itself (UPS over NUT or SNMP, the Sophos firewall)."""
+"""`ops devices`: the devices the console polls itself (console/devices/kinds: UPS, firewall, uplink, room)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ def devices_group() -> None:
 
 
 @devices_group.command("list")
+@click.option("--kind", default=None, help="Only this kind (ups, firewall, uplink, room).")
 @click.pass_obj
-def list_(ctx) -> None:
-    """Every configured device with its last state."""
+def list_(ctx, kind: str | None) -> None:
+    """Every configured device with its last state (uplinks: status, traffic, errors; rooms: temperature, humidity)."""
+    kind = devices.parse_kind(kind)
     with ctx.session() as session:
         devices.sync_devices(session, Actor.cli(), ctx.settings.devices)
-        states = devices.latest_states(session)
+        states = [item for item in devices.latest_states(session) if kind in (None, item.kind)]
     click.echo(f"{'DEVICE':<20} {'KIND':<9} {'VIA':<7} {'STATUS':<8} {'LAST STATE (UTC)':<17} DETAIL")
     for item in states:
         when = f"{item.collected_at:%Y-%m-%d %H:%M}" if item.collected_at else "-"
@@ -48,11 +50,4 @@ def poll(ctx, name: str | None) -> None:
 
 
 def _detail(item) -> str:
-    if item.status != "ok":
-        return item.reason or ""
-    fields = item.fields
-    if item.kind == "ups":
-        return (f"{' '.join(fields.get('status_flags') or [])} charge {fields.get('battery_charge_percent')}% "
-                f"runtime {fields.get('battery_runtime_seconds')} s load {fields.get('load_percent')}%")
-    wan = ", ".join((fields.get("admin_services") or {}).get("WAN", [])) or "none"
-    return f"firmware {fields.get('firmware_version')} rules {len(fields.get('firewall_rules') or [])} admin on WAN: {wan}"
+    return devices.summary(item)

@@ -27,7 +27,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from console.common.time import iso
-from console.devices import connectors
+from console.devices import connectors, kinds
+from console.devices.kinds import PollContext, Polled
 from console.devices.connectors.config import DeviceConfig
 from console.errors import NotFound, ValidationFailed
 from console.access.actor import Role
@@ -49,7 +50,7 @@ RETENTION_DAYS = 90
 @dataclass(frozen=True)
 class DeviceEvidence:
     name: str
-    kind: str  # ups, firewall
+    kind: str  # a name of console.devices.kinds.KINDS
     connector: str  # nut, snmp, sophos
     host_names: tuple[str, ...]
     collected_at: datetime | None
@@ -132,14 +133,18 @@ def _upsert(session: Session, row: Device | None, config: DeviceConfig, result: 
         result.unchanged.append(config.name)
 
 
-def poll_all(session: Session, settings_or_configs, actor: Actor = SCHEDULER) -> list[PollResult]:
-    """Poll every configured device (in parallel, each bounded by its timeout); one state row each."""
+def poll_all(session: Session, settings_or_configs, actor: Actor = SCHEDULER,
+             now: datetime | None = None) -> list[PollResult]:
+    """Poll every configured device (in parallel, each bounded by its timeout); one state row each.
+
+    `now` is the poll's time (default: the clock); rates and rises are computed against it."""
     configs = _configs(settings_or_configs)
-    return _poll(session, configs, actor, retention_days=_retention_days(settings_or_configs))
+    return _poll(session, configs, actor, retention_days=_retention_days(settings_or_configs), now=now)
 
 
 def poll_due(session: Session, settings, now: datetime | None = None) -> list[PollResult]:
     """Poll the devices whose interval_seconds has elapsed since their last poll (or never polled)."""
+    clock = now
     now = now or utcnow()
     configs = _configs(settings)
     last = dict(session.execute(select(Device.name, Device.last_polled_at)).all())
@@ -147,7 +152,7 @@ def poll_due(session: Session, settings, now: datetime | None = None) -> list[Po
            or now - last[c.name] >= timedelta(seconds=c.interval_seconds)]
     if not due:
         return []
-    return _poll(session, due, SCHEDULER, all_configs=configs, retention_days=_retention_days(settings))
+    return _poll(session, due, SCHEDULER, all_configs=configs, retention_days=_retention_days(settings), now=clock)
 
 
 def require_configured(settings_or_configs, name: str) -> DeviceConfig:
@@ -158,12 +163,13 @@ def require_configured(settings_or_configs, name: str) -> DeviceConfig:
     raise NotFound(f"device {name!r} is not configured in ops.toml [[devices]]")
 
 
-def poll_one(session: Session, actor: Actor, settings_or_configs, name: str) -> PollResult:
+def poll_one(session: Session, actor: Actor, settings_or_configs, name: str,
+             now: datetime | None = None) -> PollResult:
     """Poll one device now (the 'poll now' task the console queues, `ops devices poll --device`)."""
     require(actor, "devices.poll")
     configs = [require_configured(settings_or_configs, name)]
     result = _poll(session, configs, actor, all_configs=_configs(settings_or_configs),
-                   retention_days=_retention_days(settings_or_configs))[0]
+                   retention_days=_retention_days(settings_or_configs), now=now)[0]
     audit.record(session, actor, "devices.poll", "device", name, status=result.status)
     return result
 
@@ -178,62 +184,77 @@ def _retention_days(settings_or_configs) -> int:
 
 
 def _poll(session: Session, configs: list[DeviceConfig], actor: Actor, all_configs=None,
-          retention_days: int = RETENTION_DAYS) -> list[PollResult]:
-    """Sync the configuration (host names unchecked: a typo must not stop polling), read, store."""
-    _sync(session, actor, all_configs if all_configs is not None else configs)
+          retention_days: int = RETENTION_DAYS, now: datetime | None = None) -> list[PollResult]:
+    """Sync the configuration (host names unchecked: a typo must not stop polling), read, derive, announce, store."""
+    every = all_configs if all_configs is not None else configs
+    _sync(session, actor, every)
     rows = {row.name: row for row in session.scalars(select(Device))}
     with ThreadPoolExecutor(max_workers=PARALLEL_POLLS) as pool:
         readings = list(pool.map(_read, configs))
+    clock = now or utcnow()
+    polled = [_derived(session, rows[config.name], config, reading, clock) for config, reading in zip(configs, readings)]
+    _announce(session, polled, every, clock)
     results = []
-    for config, (status, reason, fields) in zip(configs, readings):
-        now = utcnow()
-        session.add(DeviceState(device_id=rows[config.name].id, collected_at=now, status=status, reason=reason,
-                                state=fields))
-        rows[config.name].last_polled_at = now
-        results.append(PollResult(config.name, status, reason, now))
+    for item in polled:
+        collected_at = now or utcnow()
+        session.add(DeviceState(device_id=rows[item.config.name].id, collected_at=collected_at, status=item.status,
+                                reason=item.reason, state=item.fields))
+        rows[item.config.name].last_polled_at = collected_at
+        results.append(PollResult(item.config.name, item.status, item.reason, collected_at))
     session.flush()
-    _announce(session, configs, readings)
-    purge_states(session, retention_days)
+    purge_states(session, retention_days, now=now)
     return results
 
 
-def _announce(session: Session, configs: list[DeviceConfig], readings: list[tuple]) -> None:
-    """A UPS going on battery, on low battery or back on line, a firewall no longer answering: told once, when it starts
-    (console/notify), in this poll's transaction."""
-    units = host_units(session)
+def _derived(session: Session, device: Device, config: DeviceConfig, reading: tuple, now: datetime) -> Polled:
+    """The reading with what its kind derives from the device's earlier states (rates, rises)."""
+    status, reason, fields = reading
+    kind = kinds.get(config.kind)
+    minutes = max(kind.history_minutes(config), 0)
+    history = _ok_history(session, device, now - timedelta(minutes=minutes)) if minutes else []
+    previous = _ok_history(session, device, None, limit=1)
+    previous_fields = previous[-1][1] if previous else None
+    if status == "ok":
+        try:
+            fields = json.loads(json.dumps(kind.derive(config, dict(fields), history, now), default=str))
+        except Exception:  # a kind's bug must not stop the other devices
+            log.exception("device kind %s failed to derive the state of %s", config.kind, config.name)
+            status, reason, fields = "unknown", "state error: cannot derive the device's state", {}
+    return Polled(config, status, reason, fields, previous_fields)
+
+
+def _ok_history(session: Session, device: Device, since: datetime | None, limit: int = 500) -> list[tuple]:
+    """(collected_at, fields) of the device's 'ok' states since `since`, oldest first."""
+    query = select(DeviceState.collected_at, DeviceState.state).where(DeviceState.device_id == device.id,
+                                                                     DeviceState.status == "ok")
+    if since is not None:
+        query = query.where(DeviceState.collected_at >= since)
+    rows = session.execute(query.order_by(DeviceState.id.desc()).limit(limit)).all()
+    return [(when, dict(state or {})) for when, state in reversed(rows)]
+
+
+def _announce(session: Session, polled: list[Polled], configs: list[DeviceConfig], now: datetime) -> None:
+    """Each kind tells what turned in this poll (console/notify), in this poll's transaction."""
+    read_now = {item.config.name for item in polled}
+    latest = {item.name: item.fields for item in latest_states(session)
+              if item.name not in read_now and item.status == "ok"}
+    context = PollContext(configs=configs, latest_fields=latest, units=host_units(session), now=now)
     events = []
-    for config, (status, reason, fields) in zip(configs, readings):
-        unit = next((units[host] for host in config.hosts if units.get(host)), None)
-        base = {"unit": unit, "link": f"/devices/{config.name}"}
-        hosts = ", ".join(config.hosts) or "-"
-        if config.kind == "firewall":
-            down = status != "ok"
-            if notify_events.changed(session, f"firewall.unreachable:{config.name}", down) and down:
-                events.append(notify_events.Event("firewall.unreachable", f"device:{config.name}", "high",
-                                                  {"device": config.name, "reason": reason or "?"}, **base))
+    for kind in kinds.KINDS.values():
+        mine = [item for item in polled if item.config.kind == kind.name]
+        if not mine:
             continue
-        if status != "ok":
-            continue  # unknown says nothing about the power
-        flags = set(fields.get("status_flags") or [])
-        params = {"device": config.name, "hosts": hosts, "charge": fields.get("battery_charge_percent", "?"),
-                  "runtime_minutes": _minutes(fields.get("battery_runtime_seconds"))}
-        on_battery, low = bool(flags & {"OB", "LB"}), "LB" in flags
-        if notify_events.changed(session, f"ups.on_battery:{config.name}", on_battery):
-            kind, severity = ("ups.on_battery", "high") if on_battery else ("ups.online", "info")
-            events.append(notify_events.Event(kind, f"device:{config.name}", severity, params, **base))
-        if notify_events.changed(session, f"ups.low_battery:{config.name}", low) and low:
-            events.append(notify_events.Event("ups.low_battery", f"device:{config.name}", "critical", params, **base))
+        try:
+            events += kind.announce(session, mine, context)
+        except Exception:  # a kind's bug must not stop the states of this poll from being stored
+            log.exception("device kind %s failed to announce this poll", kind.name)
     if events:
         notify_events.emit_all(session, events)
 
 
-def _minutes(seconds) -> str:
-    return f"{seconds / 60:.0f}" if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else "?"
-
-
 def _read(config: DeviceConfig) -> tuple[str, str | None, dict]:
     try:
-        fields = connectors.read(config)
+        fields = kinds.get(config.kind).read(config)
     except connectors.ConnectorError as exc:
         return "unknown", str(exc)[:500], {}
     except Exception as exc:  # a connector bug must not stop the other devices
@@ -299,23 +320,37 @@ def evidence_as_dict(item: DeviceEvidence) -> dict:
 
 
 def overview(session: Session, configs: list[DeviceConfig] | None = None) -> dict:
-    """Each UPS on line, on battery or low battery (with runtime left) and each firewall reachable or not.
+    """One list per kind (its `overview_key`: ups, firewalls, uplinks, rooms), each item the kind's Overview line.
 
     The devices ops.toml configures (`configured_states`, as the Devices page lists them), or with no
-    configs the stored ones (`latest_states`); a handful of rows. A UPS or firewall whose last poll
-    failed or that was never polled is 'unknown' / not reachable, with the reason.
+    configs the stored ones (`latest_states`); a handful of rows. A device whose last poll failed or
+    that was never polled is 'unknown' / not reachable, with the reason.
     """
-    ups, firewalls = [], []
+    lines: dict[str, list] = {kind.overview_key: [] for kind in kinds.KINDS.values()}
     for item in (latest_states(session) if configs is None else configured_states(session, configs)):
-        if item.kind == "ups":
-            flags = set(item.fields.get("status_flags") or []) if item.status == "ok" else set()
-            state = ("unknown" if item.status != "ok" else "low_battery" if "LB" in flags
-                     else "on_battery" if "OB" in flags else "on_line")
-            ups.append({"name": item.name, "state": state, "reason": item.reason,
-                        "runtime_seconds": item.fields.get("battery_runtime_seconds") if item.status == "ok" else None,
-                        "charge_percent": item.fields.get("battery_charge_percent") if item.status == "ok" else None,
-                        "collected_at": item.collected_at})
-        else:
-            firewalls.append({"name": item.name, "reachable": item.status == "ok", "reason": item.reason,
-                              "collected_at": item.collected_at})
-    return {"ups": ups, "firewalls": firewalls}
+        kind = kinds.KINDS.get(item.kind)
+        if kind is not None:  # a kind no module declares any more: its stored rows are not shown
+            lines[kind.overview_key].append(kind.overview_item(item))
+    return lines
+
+
+def parse_kind(value: str | None) -> str | None:
+    """A device kind filter from user input: empty is None (all), a kind no module declares a ValidationFailed."""
+    value = (value or "").strip()
+    if value and value not in kinds.KINDS:
+        raise ValidationFailed("kind", f"must be one of {', '.join(kinds.KINDS)}")
+    return value or None
+
+
+def kinds_shown() -> list[dict]:
+    """The kinds in the order pages show them: name, overview_key and label (a message id to translate)."""
+    return [{"name": kind.name, "overview_key": kind.overview_key, "label": kind.label}
+            for kind in kinds.KINDS.values()]
+
+
+def summary(item: DeviceEvidence) -> str:
+    """One plain line of the device's state (`ops devices list`): its kind's summary, or the reason."""
+    if item.status != "ok":
+        return item.reason or ""
+    kind = kinds.KINDS.get(item.kind)
+    return kind.summary(item) if kind else ""

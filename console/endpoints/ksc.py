@@ -27,15 +27,12 @@ is base64-encoded into the header as the API wants, never logged or put in a rea
 from __future__ import annotations
 
 import base64
-import hashlib
-import http.client
 import json
 import socket
-import ssl
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from console.common.https import HttpsClient, HttpsError
 from console.common.secrets import SecretError, resolve
 from console.errors import OpsError
 
@@ -91,7 +88,9 @@ class KscClient:
     def __init__(self, config):
         self.config = config
         self.where = f"KSC {config.address}:{config.port}"
-        self.conn: http.client.HTTPSConnection | None = None
+        self.https = HttpsClient(config.address, config.port, timeout=config.timeout_seconds, ca_file=config.ca_file,
+                                 pin_sha256=config.pin_sha256, server_name=config.tls_server_name or config.address,
+                                 max_answer_bytes=config.max_answer_bytes)
         self.token = ""
 
     def __enter__(self) -> "KscClient":
@@ -104,8 +103,7 @@ class KscClient:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.conn is not None:
-            self.conn.close()
+        self.https.close()
 
     def find(self, method: str, fields: tuple[str, ...]) -> list[dict]:
         """Every item of a Find* call, read chunk by chunk through ChunkAccessor, the accessor released after."""
@@ -175,89 +173,21 @@ class KscClient:
         return answer
 
     def _connect(self) -> None:
-        config = self.config
-        self.conn = _Connection(config.address, config.port, config.timeout_seconds, _tls_context(config),
-                                config.tls_server_name or config.address)
         try:
-            self.conn.connect()
-        except ssl.SSLCertVerificationError as exc:
-            raise KscError(f"{self.where}: certificate not trusted ({exc.verify_message})") from None
-        except (TimeoutError, socket.timeout):
-            raise KscError(f"{self.where}: no connection within {config.timeout_seconds:g} s") from None
-        except OSError as exc:
-            raise KscError(f"{self.where}: {exc.strerror or exc}") from None
-        if config.pin_sha256:
-            seen = hashlib.sha256(self.conn.sock.getpeercert(binary_form=True) or b"").hexdigest()
-            if seen != config.pin_sha256:
-                raise KscError(f"{self.where}: certificate sha256 {seen} does not match the pinned one")
+            self.https.connect()
+        except HttpsError as exc:
+            raise KscError(f"KSC {exc}") from None
 
     def _post(self, path: str, params: dict, headers: dict) -> tuple[int, bytes]:
+        """One call through the console's bounded, pinned HTTPS client (console/common/https.py), kept alive."""
         body = json.dumps(params).encode()
-        deadline = time.monotonic() + self.config.timeout_seconds
-        for attempt in (1, 2):
-            try:
-                if self.conn.sock is None:
-                    self._connect()
-                _remaining(self.conn.sock, deadline)
-                self.conn.request("POST", path, body=body, headers={
-                    "Content-Type": "application/json", "Accept": "application/json", **headers})
-                sock = self.conn.sock  # http.client lets go of it once the answer says "Connection: close"
-                response = self.conn.getresponse()
-                return response.status, self._read_bounded(response, sock, deadline)
-            except (TimeoutError, socket.timeout):
-                self.conn.close()
-                raise KscError(f"{self.where}: {path.rsplit('/', 1)[-1]}: no complete answer within "
-                               f"{self.config.timeout_seconds:g} s") from None
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-                self.conn.close()
-                if attempt == 2:  # a kept-alive connection the server closed is opened again once
-                    raise KscError(f"{self.where}: {path.rsplit('/', 1)[-1]}: {exc}") from None
-            except http.client.IncompleteRead as exc:
-                self.conn.close()
-                raise KscError(f"{self.where}: {path.rsplit('/', 1)[-1]}: the answer was cut short "
-                               f"({len(exc.partial)} bytes received)") from None
-            except (OSError, http.client.HTTPException) as exc:
-                self.conn.close()
-                raise KscError(f"{self.where}: {getattr(exc, 'strerror', None) or exc or type(exc).__name__}") from None
-        raise AssertionError("unreachable")
-
-    def _read_bounded(self, response, sock, deadline: float) -> bytes:
-        limit = self.config.max_answer_bytes
-        declared = response.getheader("Content-Length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            self.conn.close()
-            raise KscError(f"{self.where}: answer of {declared} bytes is larger than the limit of {limit} bytes")
-        chunks, size = [], 0
-        while True:
-            _remaining(sock, deadline)
-            chunk = response.read1(65536)
-            if not chunk:
-                response.close()  # complete: the kept-alive connection may send the next call
-                return b"".join(chunks)
-            size += len(chunk)
-            if size > limit:
-                self.conn.close()
-                raise KscError(f"{self.where}: answer larger than the limit of {limit} bytes")
-            chunks.append(chunk)
-
-
-class _Connection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, timeout: float, tls: ssl.SSLContext, server_name: str):
-        super().__init__(host, port, timeout=timeout, context=tls)
-        self.tls, self.server_name = tls, server_name
-
-    def connect(self) -> None:
-        http.client.HTTPConnection.connect(self)
-        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
-
-
-def _tls_context(config) -> ssl.SSLContext:
-    if config.pin_sha256:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE  # the pin, checked before the login is sent, is the verification
-        return context
-    return ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
+        try:
+            answer = self.https.request("POST", path, body, {"Content-Type": "application/json",
+                                                             "Accept": "application/json", **headers})
+        except HttpsError as exc:
+            raise KscError(f"KSC {exc}".replace(f"{self.https.where}: ", f"{self.https.where}: "
+                                                f"{path.rsplit('/', 1)[-1]}: ", 1)) from None
+        return answer.status, answer.body
 
 
 def _password(config) -> str:
@@ -267,14 +197,6 @@ def _password(config) -> str:
         return resolve(config.password)
     except SecretError as exc:
         raise KscError(str(exc)) from None
-
-
-def _remaining(sock, deadline: float) -> None:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError
-    if sock is not None:
-        sock.settimeout(left)
 
 
 def chunk_items(answer: dict, where: str) -> list[dict]:

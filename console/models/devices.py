@@ -1,4 +1,4 @@
-"""Devices polled by the console's connectors (UPS units, the firewall) and their states.
+"""Devices polled by the console's connectors (UPS units, the firewall, uplinks, server rooms) and their states.
 
 A device that leaves ops.toml is marked not present, never deleted, so its
 states stay readable. States are kept for [reports] retention_days, and the
@@ -20,7 +20,7 @@ class Device(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # ups, firewall
+    kind: Mapped[str] = mapped_column(String(16))  # a kind of console.devices.kinds: ups, firewall, uplink, room
     connector: Mapped[str] = mapped_column(String(16))  # nut, snmp, sophos
     address: Mapped[str] = mapped_column(String(255))
     port: Mapped[int] = mapped_column(Integer)

@@ -1,4 +1,4 @@
-"""Devices the console polls itself (UPS units, the firewall): their last state, history and 'poll now'.
+"""Devices the console polls itself (UPS units, the firewall, uplinks, server rooms): last state, history, 'poll now'.
 
 'Poll now' queues a background task (console.tasks): a slow or unreachable device never holds the request.
 """
@@ -20,7 +20,7 @@ bp = Blueprint("devices", __name__, url_prefix="/devices")
 @bp.get("/")
 def index():
     states = devices.configured_states(db(), settings().devices)
-    return render_template("devices/index.html", states=states, form=ActionForm())
+    return render_template("devices/index.html", states=states, form=ActionForm(), kind_labels=_kind_labels())
 
 
 @bp.get("/<name>")
@@ -28,7 +28,13 @@ def detail(name: str):
     device = devices.get_device(db(), name)
     history = devices.recent_states(db(), device, limit=50)
     latest = devices.evidence(device, history[0] if history else None)
-    return render_template("devices/detail.html", device=device, latest=latest, history=history, form=ActionForm())
+    return render_template("devices/detail.html", device=device, latest=latest, history=history, form=ActionForm(),
+                           kind_labels=_kind_labels())
+
+
+def _kind_labels() -> dict[str, str]:
+    """Each kind's name in the reader's language (the registry holds message ids)."""
+    return {kind["name"]: _(kind["label"]) for kind in devices.kinds_shown()}
 
 
 @bp.post("/<name>/poll")

@@ -67,6 +67,7 @@ def tiles() -> dict:
                                alerts["per_hour"]["values"], "dd/MM HH:mm"),
         "devices": devices.overview(session, settings().devices),
         "availability": availability.overview(session, settings()),
+        "device_kinds": devices.kinds_shown(),
         "ruleset": ruleset.ruleset_status(session),
         "jobs": jobs.overview(session),
         "incidents": incidents.open_deadlines(session),

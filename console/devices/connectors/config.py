@@ -17,25 +17,32 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from console.common.secrets import check_pin_sha256, check_reference
+from console.devices.kinds import KINDS
 
 SECRET_FIELDS = ("password", "community", "auth_key", "priv_key")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 DEFAULT_PORTS = {"nut": 3493, "snmp": 161, "sophos": 4444}
-CONNECTORS_OF = {"ups": ("nut", "snmp"), "firewall": ("sophos",)}
+# The keys of each kind's own model (console/devices/kinds/<kind>.py), told apart by `kind`.
+KindOptions = Annotated[Union[tuple(kind.options for kind in KINDS.values())], Field(discriminator="kind")]
 
 
 class DeviceConfig(BaseModel):
-    """One `[[devices]]` table; unknown keys are refused like everywhere in ops.toml."""
+    """One `[[devices]]` table; unknown keys are refused like everywhere in ops.toml.
+
+    The keys every device has and the connectors' keys are fields here; the keys of the device's kind
+    are validated by that kind's `options` model and kept in `options` (errors name them as written,
+    `devices[2].interface`, not by this nesting).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    kind: Literal["ups", "firewall"]
+    kind: str
     connector: Literal["nut", "snmp", "sophos"]
     address: str = Field(min_length=1, max_length=255)
     port: int = Field(0, ge=0, le=65535)  # 0: the connector's usual port
@@ -58,6 +65,26 @@ class DeviceConfig(BaseModel):
     ca_file: Path | None = None
     pin_sha256: str = ""
     tls_server_name: str = ""
+    # the kind's own keys
+    options: KindOptions
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_keys(cls, data: Any) -> Any:
+        """Keys that are not common or connector keys belong to the kind: moved into `options`."""
+        if not isinstance(data, dict) or "options" in data:
+            return data
+        common = {key: value for key, value in data.items() if key in cls.model_fields}
+        common["options"] = {"kind": data.get("kind"),
+                             **{key: value for key, value in data.items() if key not in cls.model_fields}}
+        return common
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in KINDS:
+            raise ValueError(f"unknown device kind {value!r}; the kinds are {', '.join(KINDS)}")
+        return value
 
     @field_validator("name")
     @classmethod
@@ -71,9 +98,9 @@ class DeviceConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "DeviceConfig":
-        if self.connector not in CONNECTORS_OF[self.kind]:
-            raise ValueError(f"a {self.kind} is read with {' or '.join(CONNECTORS_OF[self.kind])}, "
-                             f"not {self.connector}")
+        connectors = KINDS[self.kind].connectors
+        if self.connector not in connectors:
+            raise ValueError(f"a {self.kind} is read with {' or '.join(connectors)}, not {self.connector}")
         for problem in _missing(self):
             raise ValueError(problem)
         return self

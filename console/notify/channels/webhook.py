@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import time
 from datetime import timezone
 from urllib.parse import urlsplit
 
+from console.common.https import HttpsClient, HttpsError
 from console.notify.channels import DeliveryError, Message
 from console.notify.channels import tls
 
@@ -76,28 +76,29 @@ def send(channel, message: Message) -> str:
     request_headers = headers(message, payload, secret)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        if parts.scheme == "https":
-            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=tls.context(channel, host))
-        else:
-            conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        context = tls.context(channel, host) if parts.scheme == "https" else None
     except DeliveryError as exc:
         raise DeliveryError(tls.clip(str(exc), *hidden)) from None
+    # The console's bounded HTTPS client (console/common/https.py) with the channels' TLS rules (name and pin
+    # checked in the handshake): the whole exchange within timeout_seconds, the answer's first 64 KiB kept.
+    client = HttpsClient(host, port, timeout=timeout, context=context, tls=context is not None,
+                         server_name=channel.tls_server_name or host, max_answer_bytes=MAX_ANSWER_BYTES,
+                         truncate=True)
     try:
-        conn.request("POST", path, body=payload, headers=request_headers)
-        response = conn.getresponse()
-        answer = response.read(MAX_ANSWER_BYTES)
+        response = client.request("POST", path, payload, request_headers)
     except DeliveryError as exc:  # the pin
         raise DeliveryError(tls.clip(str(exc), *hidden)) from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise DeliveryError(tls.clip(tls.network_reason(exc, where, timeout), *hidden)) from None
+    except HttpsError as exc:
+        raise DeliveryError(tls.clip(tls.network_reason(exc.cause or exc, where, timeout), *hidden)) from None
     finally:
-        conn.close()
+        client.close()
+    answer = response.body
     status = f"HTTP {response.status}"
     if 200 <= response.status < 300:
         return status
     status += f" {response.reason}".rstrip()
     if 300 <= response.status < 400:
-        location = response.getheader("Location", "")
+        location = next((value for key, value in response.headers.items() if key.lower() == "location"), "")
         raise DeliveryError(tls.clip(f"{status}: redirects are not followed; set url to where it points"
                                      f"{' (' + location[:200] + ')' if location else ''}", *hidden))
     snippet = tls.printable(answer.decode("utf-8", "replace"))[:200]

@@ -36,7 +36,8 @@ def test_the_commented_examples_in_the_shipped_ops_toml_are_valid(tmp_path):
     examples = "\n".join(re.sub(r"^# ?", "", line) for line in block)
     settings = load_settings(write(tmp_path, examples))
     assert [(d.name, d.connector, d.effective_port) for d in settings.devices] == [
-        ("ups-server-room", "nut", 3493), ("ups-land-registration", "snmp", 161), ("xg210", "sophos", 4444)]
+        ("ups-server-room", "nut", 3493), ("ups-land-registration", "snmp", 161), ("xg210", "sophos", 4444),
+        ("uplink-vnpt", "snmp", 161), ("room-main", "snmp", 161)]
 
 
 def test_unknown_key_names_file_line_and_device(tmp_path):
@@ -90,3 +91,19 @@ def test_secret_references_resolve_and_errors_name_only_the_reference(tmp_path):
         resolve("env:NOPE", {})
     with pytest.raises(SecretError, match="cannot be read"):
         resolve(f"file:{tmp_path / 'missing'}")
+
+
+def test_an_unknown_kind_is_refused_at_its_line_by_ops_config_check(tmp_path):
+    """Before the registry, any kind that was not a firewall was read as a UPS."""
+    from tests.console.cli.test_cli import ops
+
+    path = write(tmp_path, f'[database]\nurl = "sqlite:///{tmp_path}/ops.db"\n\n' + UPS.replace('"ups"', '"toaster"'))
+    result = ops("config", "check", config=path)
+    assert result.returncode == 2, result.stdout
+    assert f"{path}:6: devices[0].kind: unknown device kind 'toaster'; the kinds are ups, firewall" \
+        in result.stderr.strip()
+
+
+def test_a_kind_key_on_the_wrong_kind_is_an_unknown_key_at_its_line(tmp_path):
+    message = error_of(tmp_path, UPS + 'interface = "eth1"\n')
+    assert message.endswith(":6: devices[0].interface: unknown key (check its spelling)")

@@ -12,7 +12,7 @@ from console.devices.connectors.config import DeviceConfig
 from tests.fixtures.snmpd import COMMUNITY, UPS, V3_AUTH, V3_PRIV, V3_USER, free_udp_port
 
 
-def v2c(port: int, timeout: float = 3) -> DeviceConfig:
+def v2c(port: int, timeout: float = 8) -> DeviceConfig:  # snmpd runs a python3 `pass` script per object: slow on a busy machine
     return DeviceConfig(name="ups-snmp", kind="ups", connector="snmp", address="127.0.0.1", port=port,
                         community="env:TEST_UPS_COMMUNITY", timeout_seconds=timeout)
 
@@ -61,7 +61,7 @@ def test_ups_on_bypass_and_objects_the_card_lacks_are_none(snmp_ups):
 def test_snmp_v3_auth_priv_reads_the_ups(snmp_ups):
     device = DeviceConfig(name="ups-v3", kind="ups", connector="snmp", address="127.0.0.1", port=snmp_ups.port,
                           snmp_version="3", username=V3_USER, auth_key="env:TEST_UPS_AUTH",
-                          priv_key="env:TEST_UPS_PRIV", timeout_seconds=3)
+                          priv_key="env:TEST_UPS_PRIV", timeout_seconds=8)
     assert snmp.read(device)["status_flags"] == ["OL"]
 
 
