@@ -1,8 +1,8 @@
 """Checks of the department's services (HTTP, TLS, DNS, TCP, ICMP), their outages, dependencies and maintenance.
 
 What other areas and the web layers may call: `status.services_status/overview/metric_families`,
-`runner.run_due` (the scheduler), `report.monthly/write`, `uplinks.register` (the devices area's answer to
-"is uplink X down?"). docs/availability.md describes the area.
+`runner.run_due` (the scheduler), `report.monthly/write`. A service that depends on an uplink asks the devices
+area's newest poll (`uplinks.uplink_down` -> `devices.service.uplink_down`). docs/availability.md describes the area.
 """
 
 __all__ = ["config", "checks", "report", "runner", "status", "uplinks"]

@@ -4,8 +4,8 @@ A service may declare `depends_on = ["uplink:isp-a"]`. The uplinks themselves
 (an interface on the router, read over SNMP IF-MIB) belong to the devices
 area; this module only asks it two things: which uplink names exist (for
 `ops config check`) and whether one is down now (for "unreachable: <uplink>
-down"). Until the devices area registers its answer with `register`, no
-uplink is known to be down.
+down"). The answer is the devices area's newest poll of the uplink
+(`devices.service.uplink_down`); `register` puts another answer in its place.
 """
 
 from __future__ import annotations
@@ -17,13 +17,7 @@ _resolver: list[UplinkDown] = []
 
 
 def configured_uplinks(settings) -> set[str] | None:
-    """Names of the `[[devices]]` of kind "uplink"; None while the devices area has no such kind (names unchecked)."""
-    from typing import get_args
-
-    from console.devices.connectors.config import DeviceConfig
-
-    if "uplink" not in get_args(DeviceConfig.model_fields["kind"].annotation):
-        return None
+    """Names of the `[[devices]]` of kind "uplink" (console.devices.kinds)."""
     return {device.name for device in getattr(settings, "devices", []) if getattr(device, "kind", "") == "uplink"}
 
 
@@ -33,7 +27,9 @@ def register(resolver: UplinkDown) -> None:
 
 
 def uplink_down(session, name: str) -> bool:
-    """True when the registered resolver says the uplink is down; False when up, unknown or none is registered."""
-    if not _resolver:
-        return False
-    return bool(_resolver[0](session, name))
+    """True when the uplink is down by its newest poll; False when up or not known."""
+    if _resolver:
+        return bool(_resolver[0](session, name))
+    from console.devices import service as devices
+
+    return bool(devices.uplink_down(session, name))

@@ -285,6 +285,18 @@ def latest_states(session: Session) -> list[DeviceEvidence]:
     return [evidence(device, state) for device, state in rows]
 
 
+def uplink_down(session: Session, name: str) -> bool | None:
+    """Whether the uplink device `name` is down by its newest poll: True (its interface is not up), False (up), or
+    None (no such uplink, never polled, or the last poll could not read the router: not known to be down)."""
+    newest = session.execute(
+        select(DeviceState).join(Device, Device.id == DeviceState.device_id)
+        .where(Device.name == name, Device.kind == "uplink", Device.present.is_(True))
+        .order_by(DeviceState.id.desc()).limit(1)).scalar_one_or_none()
+    if newest is None or newest.status != "ok":
+        return None
+    return (newest.state or {}).get("oper_status") != "up"
+
+
 def configured_states(session: Session, configs: list[DeviceConfig]) -> list[DeviceEvidence]:
     """latest_states for the devices ops.toml configures now, also those not yet in the DB (read-only)."""
     stored = {item.name: item for item in latest_states(session)}

@@ -173,9 +173,10 @@ def test_an_expired_certificate_is_announced_once_as_expired(config_file, sessio
     assert [m.kind for m in messages(session_factory) if m.kind == "service.down"] == ["service.down"]
 
 
-def test_services_behind_a_down_uplink_are_unreachable_in_one_message_per_uplink(config_file, servers):
-    """The uplink's state comes from the devices area through availability.uplinks.register; here the test answers
-    for it, the services' own checks fail for real (their namespace drops them)."""
+def test_services_behind_a_down_uplink_are_unreachable_in_one_message_per_uplink(config_file, servers, monkeypatch):
+    """The uplink's state comes from the devices area (test_uplinks.py reads it from a poll); here the test answers
+    for it through availability.uplinks.register, the services' own checks fail for real (their namespace drops
+    them)."""
     from console.availability import uplinks
     from console.db import make_engine, make_session_factory
     from console.migrate import upgrade
@@ -189,6 +190,7 @@ def test_services_behind_a_down_uplink_are_unreachable_in_one_message_per_uplink
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = make_session_factory(engine, settings)
+    monkeypatch.setattr(uplinks, "_resolver", [])  # the registration ends with the test
     uplinks.register(lambda session, name: name == "isp-a")
     net.nft(DROP_ALL)
     try:
