@@ -230,6 +230,20 @@ def test_a_failing_migration_brings_the_previous_version_back_on_its_backup(upgr
         engine.dispose()
 
 
+def test_a_wheel_whose_name_gives_no_version_is_refused_before_anything_changes(upgrade_lab):
+    renamed = upgrade_lab.work / "ops-console-latest.whl"
+    renamed.write_bytes(upgrade_lab.wheel_a.read_bytes())
+    link = upgrade_lab.venv_link()
+
+    result = upgrade_lab.run(renamed)
+
+    assert result.status == "failed"
+    failures = " ".join(_failures(result))
+    assert "ops_console_wheel must be a wheel named" in failures and "ops-console-latest.whl" in failures, failures
+    assert upgrade_lab.venv_link() == link
+    assert upgrade_lab.healthz()[1]["version"] == VERSION_B
+
+
 def _failures(result) -> list[str]:
     return [str(e["event_data"].get("res", {}).get("msg", "")) + str(e["event_data"].get("res", {}).get("stderr", ""))
             for e in result.events if e.get("event") == "runner_on_failed"]
