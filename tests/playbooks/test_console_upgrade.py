@@ -215,6 +215,11 @@ def test_a_failing_migration_brings_the_previous_version_back_on_its_backup(upgr
     assert 'failed at "Bring the database schema to the new version (ops db upgrade)"' in failures, failures
     assert "no_such_column" in failures and f"{VERSION_B} runs again" in failures, failures
     assert f"restored from the backup {backups[-1]} " in failures, failures
+    # B's own `ops db restore` put the backup back (PostgreSQL had also rolled the failed migration back).
+    restored = [e["event_data"]["res"].get("stdout", "") for e in result.events if e.get("event") == "runner_on_ok"
+                and e["event_data"].get("task") == "Restore the backup with the previous version (ops db restore)"]
+    assert len(restored) == 1 and str(backups[-1]) in restored[0], restored
+    assert f"by Ops Console {VERSION_B})" in restored[0], restored
     assert upgrade_lab.healthz() == (200, {"status": "ok", "database": "ok", "version": VERSION_B})
     assert upgrade_lab.venv_link() == link
     assert upgrade_lab.data() == before  # "lan", added after the upgrade to B, came back with the backup
