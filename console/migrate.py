@@ -15,6 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, column, func, inspect, or_, select, table
+from sqlalchemy.exc import SQLAlchemyError
 
 from console.common.time import DEFAULT_WINDOW, TimeWindow
 
@@ -37,6 +38,31 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
         command.upgrade(alembic_config(connection), revision)
         after = MigrationContext.configure(connection).get_current_revision()
     return before, after
+
+
+class UpgradeFailed(OpsError):
+    """A migration failed: the schema is left at the revision it names (the console refuses to serve it)."""
+
+    exit_code = 2
+
+
+def upgrade_or_explain(engine: Engine) -> tuple[str | None, str | None]:
+    """`upgrade`, with a failing migration reported as UpgradeFailed: the error's first line and where the schema is.
+
+    On PostgreSQL the failed upgrade is rolled back whole (one transaction); the message says where the schema is.
+    """
+    try:
+        return upgrade(engine)
+    except Exception as exc:  # a migration's own error, of any kind: SQL, data, code
+        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:300]
+        try:
+            now = current_revision(engine) or "none (empty)"
+        except SQLAlchemyError:
+            now = "unknown (the database could not be read)"
+        raise UpgradeFailed(f"the schema upgrade to revision {head_revision(engine)} failed: "
+                            f"{type(exc).__name__}: {reason}; the database is at revision {now}, which this version "
+                            f"of the console refuses to serve until `ops db upgrade` succeeds (or restore a backup made by "
+                            f"the previous version with that version: docs/backup.md)") from exc
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -22,8 +22,11 @@ def db() -> None:
 @db.command("upgrade")
 @click.pass_obj
 def upgrade(ctx) -> None:
-    """Bring the schema to the newest revision; does nothing when already there."""
-    before, after = migrate.upgrade(ctx.engine)
+    """Bring the schema to the newest revision; does nothing when already there.
+
+    A migration that fails is one line naming the error and the revision the database is left at (exit 2).
+    """
+    before, after = migrate.upgrade_or_explain(ctx.engine)
     if before == after:
         click.echo(f"database already at revision {after}")
     else:

@@ -40,6 +40,18 @@ def source_digest(source_root: Path = SOURCE_ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
+def copy_source(dest: Path, source_root: Path = SOURCE_ROOT) -> Path:
+    """Copy what the wheel is built from (pyproject.toml, README.md, console/, probes/, rules/) to a new folder
+    `dest`, and return it: a tree to build from, or to change first (another version of the package)."""
+    dest = Path(dest)
+    dest.mkdir(parents=True)
+    for name in TOP_FILES:
+        shutil.copy(source_root / name, dest / name)
+    for part in PARTS:
+        shutil.copytree(source_root / part, dest / part, ignore=IGNORED)
+    return dest
+
+
 def agent_wheel(var_dir: Path, source_root: Path = SOURCE_ROOT) -> Path:
     """The wheel for the current source, built if not there yet."""
     target = Path(var_dir).resolve() / "lab" / "wheels" / source_digest(source_root)
@@ -47,12 +59,7 @@ def agent_wheel(var_dir: Path, source_root: Path = SOURCE_ROOT) -> Path:
     if found:
         return found[0]
     with tempfile.TemporaryDirectory(prefix="ops-lab-wheel-") as temp:
-        copy = Path(temp) / "src"
-        copy.mkdir()
-        for name in TOP_FILES:
-            shutil.copy(source_root / name, copy / name)
-        for part in PARTS:
-            shutil.copytree(source_root / part, copy / part, ignore=IGNORED)
+        copy = copy_source(Path(temp) / "src", source_root)
         out = Path(temp) / "out"
         try:
             result = subprocess.run([BUILD_PYTHON, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",

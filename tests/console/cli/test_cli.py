@@ -139,3 +139,29 @@ def test_an_incident_time_outside_the_window_is_one_line_naming_the_option(confi
     result = ops("incidents", "open", "--title", "Hostile time", "--detected-at", moment, config=config_file)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("ops: error: --detected-at: must be from 2000-01-01")
+
+
+def test_a_failing_migration_is_one_line_naming_the_error_and_the_revision_left(config_file, tmp_path):
+    from console import migrate
+    from console.lab.wheel import copy_source
+
+    assert ops("db", "upgrade", config=config_file).returncode == 0
+    head = migrate.head_revision(None)
+    # A copy of this source with one more migration that fails half-way (its column added, then a bad query).
+    tree = copy_source(tmp_path / "src")
+    (tree / "console/migrations/versions/9999_broken.py").write_text(
+        '"""A migration that fails (test)"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+        f"revision = '9999'\ndown_revision = '{head}'\nbranch_labels = None\ndepends_on = None\n\n\n"
+        "def upgrade() -> None:\n    op.add_column('users', sa.Column('broken_test', sa.Integer()))\n"
+        "    op.execute('SELECT no_such_column FROM users')\n")
+
+    result = subprocess.run([*OPS, "--config", str(config_file), "db", "upgrade"], capture_output=True, text=True,
+                            cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, timeout=120)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith("ops: error: the schema upgrade to revision 9999 failed: ")
+    assert "no_such_column" in lines[0]
+    # The revision the database is left at is named: the one before the broken migration.
+    assert f"the database is at revision {head}, " in lines[0]
