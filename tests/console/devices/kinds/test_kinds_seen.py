@@ -12,7 +12,6 @@ from console.devices import service as devices
 from console.models import User
 from console.settings import load_settings
 from tests.console.cli.test_cli import ops
-from tests.console.web.test_api import token_for  # noqa: F401  (fixture)
 from tests.fixtures.router import COMMUNITY
 from tests.console.devices.kinds.test_room_sensors import apc_walk
 
