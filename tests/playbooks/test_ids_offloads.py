@@ -23,6 +23,8 @@ import pytest
 from console.lab import network as lab_network
 from tests.fixtures.lab import Lab
 
+pytestmark = pytest.mark.lab  # a lab host (a network namespace with its own sshd) and a real Suricata
+
 OFFLOADS = ("generic-receive-offload", "large-receive-offload", "tcp-segmentation-offload",
             "generic-segmentation-offload")
 PORT = 5001  # in the lab host's own network namespace

@@ -38,6 +38,7 @@ def start_when_free(collector: LynisCollector, limit: float) -> None:
         time.sleep(1)
 
 
+@pytest.mark.external  # runs the real Lynis (about a minute of CPU)
 def test_real_lynis_run_gives_a_bounded_section_from_its_report_file(tmp_path):
     collector = LynisCollector(tmp_path, interval_hours=24, timeout_seconds=RUN_LIMIT)
     try:

@@ -79,6 +79,7 @@ def host_id(session) -> int:
     return active_host(session, HOST).id
 
 
+@pytest.mark.external  # reads this machine's apt cache in a child process (python-apt)
 def test_agent_ships_lynis_and_updates_once_and_the_console_keeps_them(shipping_agent, session_factory, tmp_path):
     updates = UpdatesCollector(tmp_path / "agent", python=sys.executable)
     agent = shipping_agent(fresh_lynis(), updates)
@@ -116,6 +117,7 @@ def run_controls(session_factory) -> dict[str, ComplianceResult]:
     return outcome.run_id, {row.control_id: row for row in rows}
 
 
+@pytest.mark.external  # reads this machine's apt cache in a child process (python-apt)
 def test_controls_judge_the_index_the_warnings_and_the_pending_updates(shipping_agent, session_factory, tmp_path):
     state = tmp_path / "agent"
     updates = UpdatesCollector(state, python=sys.executable)

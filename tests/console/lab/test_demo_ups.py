@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from console.devices.connectors import ConnectorError, nut
 from console.devices.connectors.config import DeviceConfig
 from console.lab.ups import write_device_file
@@ -69,6 +71,7 @@ def gone(pid: int) -> bool:
         return True
 
 
+@pytest.mark.external  # starts NUT upsd with dummy-ups (ops lab ups)
 def test_demo_ups_goes_on_battery_low_battery_and_back_on_line(tmp_path):
     port = free_port()
     config = write_config(tmp_path, port)
