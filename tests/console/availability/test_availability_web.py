@@ -13,7 +13,6 @@ from console.models.base import utcnow
 from tests.conftest import csrf_token, login
 from tests.console.availability.test_outages import DROP_ALL, NOTIFY, services
 from tests.console.cli.test_cli import ops
-from tests.console.web.test_api import token_for  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -63,7 +62,7 @@ def test_the_page_needs_a_sign_in(client):
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
 
 
-def test_the_api_lists_services_with_their_checks_and_one_by_name(client, token_for, checked):  # noqa: F811
+def test_the_api_lists_services_with_their_checks_and_one_by_name(client, token_for, checked):
     headers = token_for("auditor")
     data = client.get("/api/v1/availability", headers=headers).json["data"]
     by_name = {item["name"]: item for item in data}
