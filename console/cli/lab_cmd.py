@@ -280,8 +280,8 @@ SERVICE_NAMES = click.argument("services", nargs=-1, type=click.Choice(["web", "
 def services_group() -> None:
     """The department's services on a lab's bridge (needs root): web (HTTP), dns (dnsmasq), motcua (HTTPS).
 
-    They run in the namespace ops-lab-<lab>-services at 198.19.<lab>.250; motcua's certificate, from the
-    lab's own CA, expires 5 days after `up` made it, and motcua needs dns to answer (see docs/availability.md).
+    They run in the namespace ops-lab-<lab>-services at 198.19.<lab>.200; motcua's certificate, from the
+    lab's own CA, expires 5 days and a half after `up` made it, and motcua needs dns to answer (see docs/availability.md).
     """
 
 
@@ -300,8 +300,8 @@ def services_up(ctx, services: tuple[str, ...], name: str, config_out: str | Non
     for service in services or lab_services.SERVICES:
         click.echo(f"lab {name}: {service} on {running.address}:{lab_services.PORTS[service]} "
                    f"(pid {running.pids[service]})")
-    click.echo(f"motcua's certificate ({lab_services.PORTAL_NAME}) expires {lab_services.CERT_DAYS} days after it "
-               f"was made; the lab's CA: {running.ca_file}")
+    click.echo(f"motcua's certificate ({lab_services.PORTAL_NAME}) expires {lab_services.CERT_DAYS} days and a half "
+               f"after it was made; the lab's CA: {running.ca_file}")
     if config_out:
         path = _write_services_config(ctx, running, config_out)
         click.echo(f"console configuration with the lab's services: {path} (OPS_CONFIG={path})")

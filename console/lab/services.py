@@ -6,7 +6,7 @@
     availability_toml(load(var_dir, "demo"))  # the [[availability.services]] tables that check them
 
 The servers live in a namespace of their own on the lab's bridge,
-`ops-lab-<lab>-services` at 198.19.<lab>.250 (the lab's hosts are .11 to .110,
+`ops-lab-<lab>-services` at 198.19.<lab>.200 (the lab's hosts are .11 to .110,
 and provisioning loads each host's firewall, which this namespace does not
 have), so `ops lab down` also stops them and removes it:
 
@@ -43,7 +43,7 @@ from console.lab.errors import LabError
 from console.lab.state import LabState, lab_dir, link_prefix, load as load_lab, namespace_prefix
 
 DNSMASQ = "/usr/sbin/dnsmasq"
-ADDRESS_OCTET = 250
+ADDRESS_OCTET = 200  # hosts are .11-.110; live_traffic uses .240 (a laptop) and .250 (no one holds it)
 ZONE = "stnmt.lab"
 WEB_NAME = f"www.{ZONE}"
 PORTAL_NAME = f"motcua.{ZONE}"

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from console.availability import runner
 from console.availability.states import shown_states
 from console.db import make_session_factory, session_scope
-from console.lab import network
+from console.lab import live_traffic, network
 from console.lab import services as lab_services
 from console.models.availability import AvailabilityCheckState
 from console.models.base import utcnow
@@ -65,6 +65,8 @@ def test_the_demo_services_are_up_a_certificate_near_expiry_warns_and_stopping_o
                     f'[database]\nurl = "{db_url}"\n[paths]\nvar_dir = "{lab.var_dir}"\n' + MAILBOX)
     ops(base, "lab", "services", "up", "--name", lab.name, "--write-config", str(tmp_path / "ops-demo.toml"))
     settings = load_settings(tmp_path / "ops-demo.toml")
+    # Not the address the live IDS traffic is sent to (console/lab/live_traffic.py: no one may hold that one).
+    assert lab_services.load(lab.var_dir, lab.name).address not in live_traffic.lab_addresses(lab.state)
     assert [service.name for service in settings.availability.services] == ["web", "dns", "motcua"]
     factory = make_session_factory(engine, settings)
     now = utcnow()
