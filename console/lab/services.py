@@ -108,13 +108,21 @@ def up(var_dir: Path, lab: str, names: list[str] | None = None, today: datetime 
     if os.geteuid() != 0:
         raise LabError("the lab's services run in a network namespace: run it as root")
     state = _lab(var_dir, lab)
-    services = load(var_dir, lab) or _make(state, folder(var_dir, lab), today)
-    for name in names:
-        if _running(services, name):
-            continue
-        services.pids[name] = _start(services, name)
-        services.save()
-        _wait_listening(services, name)
+    services = load(var_dir, lab)
+    fresh = services is None
+    try:
+        if services is None:
+            services = _make(state, folder(var_dir, lab), today)
+        for name in names:
+            if _running(services, name):
+                continue
+            services.pids[name] = _start(services, name)
+            services.save()
+            _wait_listening(services, name)
+    except BaseException:
+        if fresh:  # nothing half-made: what this call made goes again
+            down(var_dir, lab)
+        raise
     return services
 
 

@@ -62,8 +62,11 @@ def test_the_demo_services_are_up_a_certificate_near_expiry_warns_and_stopping_o
     lab = make_lab(1)
     base = tmp_path / "ops.toml"
     base.write_text(f'[console]\nsecret_key = "test-secret-key-not-for-production"\ndefault_locale = "en"\n'
-                    f'[database]\nurl = "{db_url}"\n[paths]\nvar_dir = "{lab.var_dir}"\n' + MAILBOX)
+                    f'[database]\nurl = "{db_url}"\n[paths]\nvar_dir = "{lab.var_dir}"\n'
+                    f'[inventory]\npath = "{REPO / "inventory"}"\n' + MAILBOX)
     ops(base, "lab", "services", "up", "--name", lab.name, "--write-config", str(tmp_path / "ops-demo.toml"))
+    # What the demo's console reads passes `ops config check` (its units and systems are the inventory's groups).
+    ops(tmp_path / "ops-demo.toml", "config", "check")
     settings = load_settings(tmp_path / "ops-demo.toml")
     # Not the address the live IDS traffic is sent to (console/lab/live_traffic.py: no one may hold that one).
     assert lab_services.load(lab.var_dir, lab.name).address not in live_traffic.lab_addresses(lab.state)
