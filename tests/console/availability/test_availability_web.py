@@ -42,6 +42,8 @@ def test_the_page_shows_each_service_state_response_time_and_certificate_days(lo
     html = page.get_data(as_text=True)
     assert 'data-testid="state-proxy">down</span>' in html
     assert html.count(">unreachable: proxy down</span>") == 3
+    assert 'data-testid="depends-portal">depends on proxy</small>' in html  # shown whatever the parent's state
+    assert 'data-testid="depends-proxy"' not in html
     assert 'data-testid="state-cert">degraded</span>' in html
     assert 'data-testid="certificate-cert">5 days left</td>' in html
     assert 'href="/availability/"' in html  # in the navigation
@@ -54,6 +56,7 @@ def test_the_page_in_vietnamese(client, make_user, checked):
     html = client.get("/availability/").get_data(as_text=True)
     assert "<h1>Tính sẵn sàng</h1>" in html
     assert html.count(">không truy cập được: proxy ngừng hoạt động</span>") == 3
+    assert 'data-testid="depends-portal">phụ thuộc vào proxy</small>' in html
     assert 'data-testid="certificate-cert">còn 5 ngày</td>' in html
 
 
