@@ -9,9 +9,9 @@ OPS := $(BIN)/ops
 MO := console/translations/vi/LC_MESSAGES/messages.mo
 ASSETS := console/static/vendor/.stamp
 
-.PHONY: demo test check setup serve messages clean wheelhouse
+.PHONY: demo test check setup demo-setup serve messages clean wheelhouse
 
-demo: setup
+demo: demo-setup
 	bash scripts/demo.sh
 
 test: setup $(STAMPS)/debian-test
@@ -21,7 +21,11 @@ test: setup $(STAMPS)/debian-test
 check: setup
 	bash scripts/run-tests.sh --check $(PYTEST_ARGS)
 
-setup: $(STAMPS)/debian-base $(STAMPS)/venv $(ASSETS) $(MO)
+# What the demo runs; `setup` adds the test tools (pytest, Playwright, ansible-lint, ...) to the venv.
+# On a fresh machine the demo does not wait for them (scripts/fresh-machine-check.sh).
+demo-setup: $(STAMPS)/debian-base $(STAMPS)/venv $(ASSETS) $(MO)
+
+setup: demo-setup $(STAMPS)/venv-test
 
 $(STAMPS)/debian-base: scripts/install-debian-packages.sh
 	bash scripts/install-debian-packages.sh base
@@ -34,11 +38,15 @@ $(STAMPS)/debian-test: scripts/install-debian-packages.sh
 $(STAMPS)/venv: pyproject.toml | $(STAMPS)/debian-base
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/venv-test: pyproject.toml $(STAMPS)/venv
 	$(BIN)/pip install --quiet -e '.[test]'
 	@mkdir -p $(STAMPS) && touch $@
 
-$(ASSETS): package.json package-lock.json scripts/vendor-assets.sh | $(STAMPS)/debian-base
-	bash scripts/vendor-assets.sh
+$(ASSETS): package.json package-lock.json scripts/vendor-assets.py | $(STAMPS)/debian-base
+	/usr/bin/python3 scripts/vendor-assets.py
 	touch $@
 
 $(MO): console/translations/vi/LC_MESSAGES/messages.po | $(STAMPS)/venv

@@ -46,7 +46,6 @@ wanted=("${base[@]}")
 if [[ "${1:-base}" == "test" ]]; then
     wanted+=("${test[@]}")
 fi
-command -v npm >/dev/null 2>&1 || wanted+=(npm)
 
 # Suricata 7 is not in bookworm main: it comes from bookworm-backports, the
 # same Debian archive with the same signing key. The archive's address is read
@@ -106,16 +105,22 @@ if (( ${#missing[@]} )); then
     echo "installing Debian packages: ${missing[*]}"
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-if (( ${#missing_backports[@]} )); then
-    echo "installing from bookworm-backports: ${missing_backports[*]}"
-    apt-get install -y -qq --no-install-recommends -t bookworm-backports "${missing_backports[@]}"
-fi
-if (( ${#missing_quiet[@]} )); then
-    echo "installing Debian packages, their daemons left stopped: ${missing_quiet[*]}"
+refuse_daemon_starts() {
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
         printf '#!/bin/sh\n# install-debian-packages.sh: no daemon starts while it installs\nexit 101\n' > /usr/sbin/policy-rc.d
         chmod 755 /usr/sbin/policy-rc.d
         trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     fi
+}
+if (( ${#missing_backports[@]} )); then
+    # The demo and the tests run Suricata as their own processes; a machine-wide suricata.service would
+    # sniff this machine's own interface: its start is refused too.
+    echo "installing from bookworm-backports, its daemon left stopped: ${missing_backports[*]}"
+    refuse_daemon_starts
+    apt-get install -y -qq --no-install-recommends -t bookworm-backports "${missing_backports[@]}"
+fi
+if (( ${#missing_quiet[@]} )); then
+    echo "installing Debian packages, their daemons left stopped: ${missing_quiet[*]}"
+    refuse_daemon_starts
     apt-get install -y -qq --no-install-recommends "${missing_quiet[@]}"
 fi

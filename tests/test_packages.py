@@ -16,7 +16,9 @@
   starts with a program's absolute path (run through `ip netns exec`), and NUT's programs named to
   `_binary(...)`, with module-level string constants resolved;
 - the agents on the lab hosts and the controller: the collectors' programs (AGENT_PROGRAMS, from
-  their modules' constants where they have one) and what Ansible runs on the controller.
+  their modules' constants where they have one) and what Ansible runs on the controller;
+- the modules of Debian's python3 that the demo runs with `-m` or that the agents' venvs import from it
+  (DEBIAN_MODULES), by the file python3 finds each in.
 
 Each program's path is resolved to its package with `dpkg -S` (the merged-/usr twin path too); the
 package must be in the base lists or pulled in by one of them (Depends/Pre-Depends of the installed
@@ -81,6 +83,22 @@ AGENT_PROGRAMS = {
     "ssh": "Ansible's connection to the lab hosts (controller)",
     "sha1sum": "ops_agent's lookup('pipe', 'sha1sum ...') on the controller",
 }
+
+# Modules of Debian's python3 the demo runs (`python3 -m ...`) or imports there, each with its users: a module
+# file resolves to its package with `dpkg -S` like a program. A program check cannot see them: python3 is
+# there, and `python3 -m venv` still fails without python3-venv's ensurepip.
+DEBIAN_MODULES = {
+    "ensurepip": "make demo-setup: python3 -m venv .venv (Makefile)",
+    "venv": "ops_agent: python3 -m venv --system-site-packages (the agents' venvs on the lab hosts)",
+    "pip": "the lab's agent wheel (/usr/bin/python3 -m pip wheel, console/lab/wheel.py) and its install into "
+           "the agent's venv (ops_agent: venv/bin/python -m pip install; the venv has no pip of its own)",
+    "setuptools": "the agent wheel's build backend (pip wheel --no-build-isolation, console/lab/wheel.py)",
+    "wheel": "the agent wheel's build (bdist_wheel, console/lab/wheel.py)",
+    "psutil": "the agents' venvs see Debian's python3-psutil (the wheel is installed --no-deps)",
+    "click": "the agents' venvs see Debian's python3-click",
+    "cryptography": "the agents' venvs see Debian's python3-cryptography",
+}
+DEBIAN_PYTHON = "/usr/bin/python3"
 
 
 @dataclass(frozen=True)
@@ -272,6 +290,22 @@ def all_programs() -> list[Program]:
     return role_programs() + lab_programs() + [Program(name, where) for name, where in AGENT_PROGRAMS.items()]
 
 
+def module_files() -> list[Program]:
+    """DEBIAN_MODULES as the files Debian's python3 imports them from (isolated: no user site, no PYTHON*)."""
+    script = ("import importlib.util, sys\n"
+              "for name in sys.argv[1:]:\n"
+              "    spec = importlib.util.find_spec(name)\n"
+              "    print(name, spec.origin if spec and spec.origin else '-')\n")
+    done = subprocess.run([DEBIAN_PYTHON, "-I", "-c", script, *DEBIAN_MODULES], capture_output=True, text=True,
+                          timeout=60, check=True)
+    files = []
+    for line in done.stdout.splitlines():
+        name, origin = line.split(" ", 1)
+        where = f"python module {name}: {DEBIAN_MODULES[name]}"
+        files.append(Program(origin if origin != "-" else f"/nonexistent/python3-module-{name}", where))
+    return files
+
+
 # --- programs to packages ----------------------------------------------------------------------------
 
 def candidates(name: str) -> list[str]:
@@ -368,6 +402,21 @@ def test_the_reading_finds_what_the_demo_is_known_to_run():
 def test_every_program_the_demo_runs_comes_from_a_base_package():
     problems = missing_from_base(SCRIPT.read_text(), all_programs())
     assert not problems, "\n".join(problems)
+
+
+def test_every_python_module_the_demo_runs_comes_from_a_base_package():
+    problems = missing_from_base(SCRIPT.read_text(), module_files())
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("left_out, module", [("python3-venv", "ensurepip"), ("python3-pip", "pip")])
+def test_a_base_list_without_a_needed_python_module_is_caught(left_out, module):
+    # On a fresh Debian 12 `python3 -m venv` fails without python3-venv although python3 is there.
+    text = SCRIPT.read_text()
+    assert left_out in script_lists(text)["base"]
+    cut = re.sub(rf"(?<=[\s(]){re.escape(left_out)}(?=[\s)])", "", text, count=1)
+    problems = missing_from_base(cut, module_files())
+    assert any(problem.startswith("/") and f"python module {module}:" in problem for problem in problems), problems
 
 
 @pytest.mark.parametrize("left_out, program", [("chrony", "chronyd"), ("nftables", "nft"), ("ethtool", "ethtool"),
