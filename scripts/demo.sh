@@ -56,7 +56,7 @@ $OPS rules versions | grep -qE '^ +[0-9]' || $OPS rules update --reason "make de
     || step_failed "build the IDS rules" "run .venv/bin/ops rules update and read its messages" \
         "a ruleset: the lab sensor gets none, so no live alerts"
 
-lab_console=""
+lab_console="" services_ready=""
 if (( LAB_HOSTS > 0 )); then
     $OPS lab down --name demo >/dev/null  # what an earlier demo left
     if $OPS lab up "$LAB_HOSTS" --name demo --console-port "$PORT"; then
@@ -68,9 +68,10 @@ if (( LAB_HOSTS > 0 )); then
         # $DEMO_CONFIG: ops.toml plus their [[availability.services]] tables (ops.toml itself is left as shipped).
         if $OPS lab services up --name demo --write-config "$DEMO_CONFIG"; then
             export OPS_CONFIG="$PWD/$DEMO_CONFIG"
+            services_ready=1
         else
             step_failed "start the lab's services (ops lab services up)" \
-                "install dnsmasq-base (scripts/install-debian-packages.sh base), then make demo again" \
+                "read its message above (dnsmasq comes from scripts/install-debian-packages.sh base), then make demo again" \
                 "the services on the Availability page"
         fi
     else
@@ -89,7 +90,7 @@ fi
 
 console="" tasks_worker="" agent="" mailbox="" ups="" scheduler="" traffic="" ksc=""
 # Ctrl-C or a TERM ends the demo (not only the step it is in); leaving, it stops what it started and removes the lab.
-trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT
+trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true; rm -f "$DEMO_CONFIG"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -212,7 +213,7 @@ echo "notifications: $MAIL_DIR/new/ ($mails messages); open one with: less $MAIL
 $OPS compliance systems
 $OPS compliance dossier system_land_procedures --format pdf,html || true
 echo "systems and their levels: $URL/compliance/systems/ (dossier: $URL/compliance/systems/system_land_procedures/dossier.pdf?lang=vi)"
-if [[ -n "${OPS_CONFIG:-}" ]]; then
+if [[ -n "$services_ready" ]]; then
     echo "the department's services (web, dns, motcua): $URL/availability/; a service fails with"
     echo "  .venv/bin/ops lab services down --name demo web   (down after 3 checks, 15 s apart; back: ... up --name demo web)"
 fi
