@@ -14,6 +14,9 @@
 # demo-mailbox); as root, a UPS to play with (`ops lab ups start`, NUT upsd on
 # 127.0.0.1:13493, the [[devices]] table demo-ups); `ops scheduler run` sends
 # the outbox, polls the devices and looks for stale hosts.
+# As root, the department's services run on the lab's bridge (`ops lab services up --name demo`: web,
+# dns, motcua with a certificate expiring in 5 days); the console reads them from ops.demo.toml, which is
+# ops.toml plus their [[availability.services]] tables, shown on the Availability page.
 # OPS_DEMO_PORT (default 8080) moves the console to another port.
 # Every step that fails says which step, what to do, and what the demo goes
 # on without; the lab hosts are said to report only once the console has their reports.
@@ -26,6 +29,7 @@ URL=http://127.0.0.1:$PORT
 LAB_HOSTS=${OPS_DEMO_LAB_HOSTS:-3}
 REPORT_WAIT_SECONDS=240  # the lab's agents report within a minute of their start
 MAIL_DIR=var/demo-mail
+DEMO_CONFIG=ops.demo.toml  # ops.toml plus the lab's services (next to ops.toml: its relative paths hold)
 UPS_PORT=13493
 [[ $(id -u) -eq 0 ]] || LAB_HOSTS=0
 
@@ -43,6 +47,7 @@ port_answers() {
     .venv/bin/python -c "import socket, sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=1).close()" "$1" 2>/dev/null
 }
 
+rm -f "$DEMO_CONFIG"  # an earlier demo's: its lab's addresses are gone
 $OPS db upgrade
 $OPS inventory sync
 $OPS user bootstrap
@@ -51,13 +56,24 @@ $OPS rules versions | grep -qE '^ +[0-9]' || $OPS rules update --reason "make de
     || step_failed "build the IDS rules" "run .venv/bin/ops rules update and read its messages" \
         "a ruleset: the lab sensor gets none, so no live alerts"
 
-lab_console=""
+lab_console="" services_ready=""
 if (( LAB_HOSTS > 0 )); then
     $OPS lab down --name demo >/dev/null  # what an earlier demo left
     if $OPS lab up "$LAB_HOSTS" --name demo --console-port "$PORT"; then
         $OPS lab sync-inventory --name demo
         # Jobs (the rules deploy to lab-sensor, playbook runs) reach the lab's hosts through this inventory.
         export OPS_INVENTORY_PATH="$PWD/var/lab/demo-with-estate"
+        # The department's services on the lab's bridge, for the Availability page: web (HTTP), dns (dnsmasq)
+        # and motcua (HTTPS, its certificate expiring in 5 days, needing dns). The console reads them from
+        # $DEMO_CONFIG: ops.toml plus their [[availability.services]] tables (ops.toml itself is left as shipped).
+        if $OPS lab services up --name demo --write-config "$DEMO_CONFIG"; then
+            export OPS_CONFIG="$PWD/$DEMO_CONFIG"
+            services_ready=1
+        else
+            step_failed "start the lab's services (ops lab services up)" \
+                "read its message above (dnsmasq comes from scripts/install-debian-packages.sh base), then make demo again" \
+                "the services on the Availability page"
+        fi
     else
         step_failed "make the lab (ops lab up)" \
             "run scripts/install-debian-packages.sh base as root, then .venv/bin/ops lab down --name demo and make demo again" \
@@ -74,7 +90,7 @@ fi
 
 console="" tasks_worker="" agent="" mailbox="" ups="" scheduler="" traffic="" ksc=""
 # Ctrl-C or a TERM ends the demo (not only the step it is in); leaving, it stops what it started and removes the lab.
-trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true' EXIT
+trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true; rm -f "$DEMO_CONFIG"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -197,6 +213,10 @@ echo "notifications: $MAIL_DIR/new/ ($mails messages); open one with: less $MAIL
 $OPS compliance systems
 $OPS compliance dossier system_land_procedures --format pdf,html || true
 echo "systems and their levels: $URL/compliance/systems/ (dossier: $URL/compliance/systems/system_land_procedures/dossier.pdf?lang=vi)"
+if [[ -n "$services_ready" ]]; then
+    echo "the department's services (web, dns, motcua): $URL/availability/; a service fails with"
+    echo "  .venv/bin/ops lab services down --name demo web   (down after 3 checks, 15 s apart; back: ... up --name demo web)"
+fi
 if [[ -n "$ups_ready" ]]; then
     echo "a power cut: .venv/bin/ops lab ups on-battery (then low-battery, online), and watch $URL/ (Devices tile)"
     echo "  and the mailbox $MAIL_DIR/new/; the console reads the UPS every 30 s (now: .venv/bin/ops devices poll --device demo-ups)"

@@ -15,6 +15,7 @@ base=(
     nftables               # ops_firewall loads each lab host's ruleset (nft); the agents read it back
     ethtool                # the IDS sensor's capture interface runs with segmentation offloads off
     fping                  # ICMP round-trip time and loss: availability checks, an uplink's ISP gateway
+    dnsmasq-base           # the demo's DNS service (ops lab services) and the DNS check tests' test zones
 )
 # Daemons the demo's lab runs once per lab host, as plain processes in the
 # host's network namespace: chronyd -x (ops_baseline) and auditd (the LOG-01
@@ -35,7 +36,6 @@ test=(
     poppler-utils          # pdftotext reads the PDF reports back
     rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)
     slapd ldap-utils       # directory sign-in tests: a slapd of their own on a loopback port (the service stays off)
-    dnsmasq-base           # availability DNS check tests: a dnsmasq of their own serves a test zone in a namespace
     libnss3-tools          # certutil: the console role's lab test makes chromium trust the role's CA (NSS database)
 )
 # nginx: the console role's lab test starts one in a lab host's namespace

@@ -12,8 +12,9 @@
   false on every lab host (LAB_NEVER below, each checked against the lab inventory's host variables);
   programs under a templated path are the project's own (the agent's venv), not Debian's;
 - the lab itself (console/lab/*.py, read with `ast`): the first argument of `run(...)` calls
-  (console.lab.commands), the first item of a list given to `subprocess.run/Popen`, and NUT's
-  programs named to `_binary(...)`, with module-level string constants resolved;
+  (console.lab.commands), the first item of a list given to `subprocess.run/Popen`, any list that
+  starts with a program's absolute path (run through `ip netns exec`), and NUT's programs named to
+  `_binary(...)`, with module-level string constants resolved;
 - the agents on the lab hosts and the controller: the collectors' programs (AGENT_PROGRAMS, from
   their modules' constants where they have one) and what Ansible runs on the controller;
 - the modules of Debian's python3 that the demo runs with `-m` or that the agents' venvs import from it
@@ -251,6 +252,14 @@ def lab_programs() -> list[Program]:
                 return constants.get(node.id)
             return None
 
+        # A list starting with a program's absolute path (a module constant such as DNSMASQ = "/usr/sbin/dnsmasq"),
+        # wherever it is built: a command run through `ip netns exec NS *command` (console/lab/services.py).
+        for node in ast.walk(tree):
+            if isinstance(node, ast.List) and node.elts and isinstance(node.elts[0], ast.Name):
+                found = text(node.elts[0])
+                if found and found.startswith("/"):
+                    programs.append(Program(found, f"{path.relative_to(ROOT)}:{node.lineno}"))
+
         # `command = [PROGRAM, ...]` then `subprocess.run(command)`: the list's first item, by variable name.
         lists = {node.targets[0].id: node.value.elts[0] for node in ast.walk(tree)
                  if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
@@ -385,7 +394,7 @@ def test_the_lab_conditions_left_out_are_false_on_every_lab_host():
 def test_the_reading_finds_what_the_demo_is_known_to_run():
     names = {os.path.basename(p.name) for p in all_programs()}
     assert {"chronyd", "nft", "suricata", "suricatasc", "sshd", "start-stop-daemon", "auditd", "auditctl", "ip",
-            "ssh-keygen", "ethtool", "dummy-ups", "upsd", "lynis", "chronyc"} <= names
+            "ssh-keygen", "ethtool", "dummy-ups", "upsd", "lynis", "chronyc", "dnsmasq"} <= names
     # systemd-only, KESL-only and signature-only tasks are not the lab's
     assert not {"augenrules", "kesl-control", "clamd", "clamonacc", "visudo"} & names
 
@@ -410,7 +419,8 @@ def test_a_base_list_without_a_needed_python_module_is_caught(left_out, module):
     assert any(problem.startswith("/") and f"python module {module}:" in problem for problem in problems), problems
 
 
-@pytest.mark.parametrize("left_out, program", [("chrony", "chronyd"), ("nftables", "nft"), ("ethtool", "ethtool")])
+@pytest.mark.parametrize("left_out, program", [("chrony", "chronyd"), ("nftables", "nft"), ("ethtool", "ethtool"),
+                                                     ("dnsmasq-base", "dnsmasq")])
 def test_a_base_list_without_a_needed_package_is_caught(left_out, program):
     # What main's list did: chrony and nftables only in the test list (issue 28).
     text = SCRIPT.read_text()

@@ -269,3 +269,103 @@ def ksc_command(ctx, port: int, workstations: int) -> None:
     finally:
         replay.server.server_close()
     click.echo("demo KSC stopped")
+
+
+# --- the department's services, for the Availability page --------------------------------------------------------
+
+SERVICE_NAMES = click.argument("services", nargs=-1, type=click.Choice(["web", "dns", "motcua"]))
+
+
+@lab_group.group("services")
+def services_group() -> None:
+    """The department's services on a lab's bridge (needs root): web (HTTP), dns (dnsmasq), motcua (HTTPS).
+
+    They run in the namespace ops-lab-<lab>-services at 198.19.<lab>.200; motcua's certificate, from the
+    lab's own CA, expires 5 days and a half after `up` made it, and motcua needs dns to answer (see docs/availability.md).
+    """
+
+
+@services_group.command("up")
+@SERVICE_NAMES
+@NAME_OPTION
+@click.option("--write-config", "config_out", type=click.Path(dir_okay=False), default=None,
+              help="Also write this console configuration: the current one plus the [[availability.services]] "
+                   "tables that check the lab's services (next to the current file: its relative paths stay right).")
+@click.pass_obj
+def services_up(ctx, services: tuple[str, ...], name: str, config_out: str | None) -> None:
+    """Start the lab's services (default all) that are not running; a stopped one starts again."""
+    from console.lab import services as lab_services
+
+    running = lab_services.up(ctx.settings.paths.var_dir, name, list(services) or None)
+    for service in services or lab_services.SERVICES:
+        click.echo(f"lab {name}: {service} on {running.address}:{lab_services.PORTS[service]} "
+                   f"(pid {running.pids[service]})")
+    click.echo(f"motcua's certificate ({lab_services.PORTAL_NAME}) expires {lab_services.CERT_DAYS} days and a half "
+               f"after it was made; the lab's CA: {running.ca_file}")
+    if config_out:
+        path = _write_services_config(ctx, running, config_out)
+        click.echo(f"console configuration with the lab's services: {path} (OPS_CONFIG={path})")
+
+
+def _write_services_config(ctx, running, config_out: str):
+    import os
+    from pathlib import Path
+
+    from console.lab import services as lab_services
+    from console.lab.errors import LabError
+    from console.settings import default_config_path, load_settings
+
+    source = Path(ctx.settings.source or default_config_path()).resolve()
+    target = Path(config_out).resolve()
+    if target.parent != source.parent:
+        raise LabError(f"{target}: write it in {source.parent}, the folder of {source.name}, whose relative paths "
+                       "it keeps")
+    if target == source:
+        raise LabError(f"{target}: that is the configuration it starts from; name another file")
+    base = source.read_text(encoding="utf-8") if source.exists() else ""
+    text = base.rstrip("\n") + "\n" + lab_services.availability_toml(running)
+    temp = target.with_name(f".{target.name}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    try:
+        load_settings(temp)  # what the console will read: refused here, by line, rather than at its start
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    os.replace(temp, target)
+    return target
+
+
+@services_group.command("down")
+@SERVICE_NAMES
+@NAME_OPTION
+@click.pass_obj
+def services_down(ctx, services: tuple[str, ...], name: str) -> None:
+    """Stop the named services (a service fails: the console sees it down), or all and remove their namespace."""
+    from console.lab import services as lab_services
+
+    var_dir = ctx.settings.paths.var_dir
+    if services:
+        stopped = lab_services.stop(var_dir, name, list(services))
+        for service in services:
+            click.echo(f"lab {name}: {service} " + ("stopped" if service in stopped else "was not running"))
+        click.echo(f"start again: ops lab services up --name {name} {' '.join(services)}")
+        return
+    removed = lab_services.down(var_dir, name)
+    click.echo(f"lab {name}: services removed ({len(removed)} items)" if removed else
+               f"lab {name}: no services to remove")
+
+
+@services_group.command("status")
+@NAME_OPTION
+@click.pass_obj
+def services_status(ctx, name: str) -> None:
+    """Whether each of the lab's services runs."""
+    from console.lab import services as lab_services
+
+    running = lab_services.load(ctx.settings.paths.var_dir, name)
+    if running is None:
+        click.echo(f"lab {name}: no services (ops lab services up --name {name})")
+        return
+    for service, alive in lab_services.status(ctx.settings.paths.var_dir, name).items():
+        click.echo(f"  {service}  {running.address}:{lab_services.PORTS[service]}  "
+                   f"{'running' if alive else 'STOPPED'}")

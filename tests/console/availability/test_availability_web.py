@@ -42,6 +42,8 @@ def test_the_page_shows_each_service_state_response_time_and_certificate_days(lo
     html = page.get_data(as_text=True)
     assert 'data-testid="state-proxy">down</span>' in html
     assert html.count(">unreachable: proxy down</span>") == 3
+    assert 'data-testid="depends-portal">depends on proxy</small>' in html  # shown whatever the parent's state
+    assert 'data-testid="depends-proxy"' not in html
     assert 'data-testid="state-cert">degraded</span>' in html
     assert 'data-testid="certificate-cert">5 days left</td>' in html
     assert 'href="/availability/"' in html  # in the navigation
@@ -54,6 +56,7 @@ def test_the_page_in_vietnamese(client, make_user, checked):
     html = client.get("/availability/").get_data(as_text=True)
     assert "<h1>Tính sẵn sàng</h1>" in html
     assert html.count(">không truy cập được: proxy ngừng hoạt động</span>") == 3
+    assert 'data-testid="depends-portal">phụ thuộc vào proxy</small>' in html
     assert 'data-testid="certificate-cert">còn 5 ngày</td>' in html
 
 
@@ -62,7 +65,7 @@ def test_the_page_needs_a_sign_in(client):
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
 
 
-def test_the_api_lists_services_with_their_checks_and_one_by_name(client, token_for, checked):  # noqa: F811
+def test_the_api_lists_services_with_their_checks_and_one_by_name(client, token_for, checked):
     headers = token_for("auditor")
     data = client.get("/api/v1/availability", headers=headers).json["data"]
     by_name = {item["name"]: item for item in data}
