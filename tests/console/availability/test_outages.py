@@ -183,6 +183,7 @@ def test_services_behind_a_down_uplink_are_unreachable_in_one_message_per_uplink
     from console.settings import load_settings
 
     net, _ = servers
+    monkeypatch.setattr(uplinks, "configured_uplinks", lambda settings: {"isp-a"})  # a [[devices]] uplink's name
     text = config_file.read_text()
     config_file.write_text(text.replace('name = "proxy"\nlabel = "Reverse proxy"',
                                         'name = "proxy"\nlabel = "Reverse proxy"\ndepends_on = ["uplink:isp-a"]'))

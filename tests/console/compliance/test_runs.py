@@ -126,12 +126,12 @@ def test_waiver_shows_as_waived_then_lapses_by_itself_and_every_change_is_audite
     admin = Actor("alice", Actor.cli().role, "198.18.40.2")
     with session_factory() as session:
         waiver = compliance_waivers.create(session, admin, catalog, "FW-02", IDS, "sensor needs open input until the "
-                                           "new VLAN exists", utcnow() + timedelta(seconds=2))
+                                           "new VLAN exists", utcnow() + timedelta(minutes=5))
         session.commit()
         waiver_id = waiver.id
     waived = compliance_runs.execute(session_factory, Actor.cli(), catalog).run_id
     assert results_of(session_factory, waived)[("FW-02", IDS)] == "waived"
-    later = utcnow() + timedelta(seconds=3)  # the run's clock, past the waiver's end
+    later = utcnow() + timedelta(minutes=5, seconds=1)  # the run's clock, past the waiver's end (the report is still fresh)
     lapsed = compliance_runs.execute(session_factory, Actor.cli(), catalog, now=later).run_id
     assert results_of(session_factory, lapsed)[("FW-02", IDS)] == "fail"
     with session_factory() as session:
