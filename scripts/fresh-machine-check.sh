@@ -56,6 +56,9 @@ say() { echo "[fresh-machine $(date -u +%H:%M:%S)] $*"; }
 die() { echo "fresh-machine-check: $*" >&2; exit 2; }
 
 [[ $(id -u) -eq 0 ]] || die "run as root (debootstrap, chroot, mounts)"
+# debootstrap is this check's own tool, not the demo's: installed here when missing.
+command -v debootstrap >/dev/null || { say "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; } \
+    || die "cannot install debootstrap (apt-get install debootstrap)"
 
 if [[ -z "${FRESH_IN_NAMESPACE:-}" ]]; then
     # Everything below runs in a private mount namespace: its mounts die with it and never show here.

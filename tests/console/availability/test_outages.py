@@ -15,24 +15,10 @@ from console.db import session_scope
 from console.models.availability import AvailabilityOutage, AvailabilityResult
 from console.models.notify import NotifyDelivery
 from tests.console.availability.servers import HOST, PORTS
+from tests.fixtures.notify_config import syslog_rule
 
 T0 = datetime(2026, 12, 7, 1, 0, tzinfo=timezone.utc)  # 08:00 in Hanoi
-NOTIFY = """
-[notify]
-console_url = "https://ops.example.test"
-
-[[notify.channels]]
-name = "siem"
-kind = "syslog"
-host = "127.0.0.1"
-language = "en"
-
-[[notify.rules]]
-name = "all"
-events = ["*"]
-channels = ["siem"]
-throttle_minutes = 0
-"""
+NOTIFY = syslog_rule(throttle_minutes=0, console_url="https://ops.example.test")
 DROP_ALL = "table inet t {\n chain input {\n  type filter hook input priority 0;\n  tcp dport { 80, 443 } drop\n }\n}\n"
 
 

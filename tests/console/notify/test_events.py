@@ -19,23 +19,9 @@ from console.notify import watch
 from tests.console.compliance.helpers import enrol, ingest, report
 from tests.console.overview import helpers
 from tests.fixtures.nut import DEVICE
+from tests.fixtures.notify_config import syslog_rule
 
-EVERYTHING = """
-[notify]
-console_url = "https://ops.example.test"
-
-[[notify.channels]]
-name = "siem"
-kind = "syslog"
-host = "127.0.0.1"
-language = "en"
-
-[[notify.rules]]
-name = "all"
-events = ["*"]
-channels = ["siem"]
-throttle_minutes = 60
-"""
+EVERYTHING = syslog_rule(throttle_minutes=60, console_url="https://ops.example.test")
 
 
 @pytest.fixture

@@ -17,19 +17,9 @@ from console.tasks import work
 from rules import sources
 from rules.sources import Source
 from tests.rules.conftest import THIRD_PARTY, make_tarball
+from tests.fixtures.notify_config import syslog_rule
 
-NOTIFY = """
-[[notify.channels]]
-name = "siem"
-kind = "syslog"
-host = "127.0.0.1"
-language = "en"
-
-[[notify.rules]]
-name = "rules"
-events = ["rules.build_refused"]
-channels = ["siem"]
-"""
+NOTIFY = syslog_rule(events=("rules.build_refused",), name="rules")
 
 
 @pytest.fixture

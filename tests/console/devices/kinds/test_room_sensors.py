@@ -28,21 +28,11 @@ from console.models.base import utcnow
 from console.models.notify import NotifyDelivery
 from console.settings import load_settings
 from tests.fixtures.snmpsim import real_walk
+from tests.fixtures.notify_config import syslog_rule
 
 APC = "1.3.6.1.4.1.318.1.1.10.2.3.2.1"
 GENERIC = "1.3.6.1.4.1.32473.1.1.0"
-NOTIFY = """
-[[notify.channels]]
-name = "siem"
-kind = "syslog"
-host = "127.0.0.1"
-language = "en"
-
-[[notify.rules]]
-name = "all"
-events = ["*"]
-channels = ["siem"]
-"""
+NOTIFY = syslog_rule()
 
 
 def apc_walk(temperature: int, humidity: int = 45, units: int = 1, status: int = 2) -> list[str]:

@@ -16,19 +16,9 @@ from console.devices.kinds import uplink
 from console.models.base import utcnow
 from console.models.notify import NotifyDelivery
 from tests.fixtures.router import COMMUNITY
+from tests.fixtures.notify_config import syslog_rule
 
-NOTIFY = """
-[[notify.channels]]
-name = "siem"
-kind = "syslog"
-host = "127.0.0.1"
-language = "en"
-
-[[notify.rules]]
-name = "all"
-events = ["*"]
-channels = ["siem"]
-"""
+NOTIFY = syslog_rule()
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
 IF_OPER = "1.3.6.1.2.1.2.2.1.8"
 
