@@ -3,11 +3,9 @@ its OpenAPI operation."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from console.access.permissions import require
 from console.api import bp
-from console.api.envelope import ok
+from console.api.envelope import ok, plain
 from console.availability import status
 from console.errors import NotFound
 from console.web.auth import current_actor
@@ -40,7 +38,7 @@ def availability_list():
         401: {$ref: "#/components/responses/Unauthorized"}
     """
     require(current_actor(), "view")
-    return ok(_plain(status.services_status(db(), settings())))
+    return ok(plain(status.services_status(db(), settings())))
 
 
 @bp.get("/api/v1/availability/<name>")
@@ -67,14 +65,4 @@ def availability_detail(name: str):
     found = [item for item in status.services_status(db(), settings()) if item["name"] == name]
     if not found:
         raise NotFound(f"no service named {name!r} in [[availability.services]]")
-    return ok(_plain(found[0]))
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return value
+    return ok(plain(found[0]))

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import jsonify, request
 
 from console.common.limits import MAX_JSON_DEPTH, json_nesting
 from console.common.text import check_json
 from console.errors import ValidationFailed
+
+
+def plain(value):
+    """Times as ISO 8601 text, all the way down (dict keys as text), for an answer built from plain data."""
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
 
 
 def ok(data, status: int = 200, **extra):

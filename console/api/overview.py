@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from console.access.permissions import require
 from console.agents import host_reports
 from console.alerts import health as alert_health
 from console.availability import status as availability
 from console.api import bp
-from console.api.envelope import ok
+from console.api.envelope import ok, plain
 from console.compliance import history
 from console.compliance.systems import service as systems
 from console.devices import service as devices
@@ -60,15 +58,4 @@ def overview():
         "incidents": incidents.open_deadlines(session),
         "systems": systems.overview(session),
     }
-    return ok(_plain(data))
-
-
-def _plain(value):
-    """Times as ISO 8601 text, all the way down."""
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return value
+    return ok(plain(data))
