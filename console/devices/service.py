@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from console.common.time import iso
 from console.devices import connectors, kinds
 from console.devices.kinds import PollContext, Polled
-from console.devices.connectors.config import DeviceConfig
+from console.devices.config import DeviceConfig
 from console.errors import NotFound, ValidationFailed
 from console.access.actor import Role
 from console.inventory.hosts import active_host_names, host_units

@@ -9,8 +9,6 @@ is rolled back queues nothing. The caller commits, as everywhere.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
-
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,22 +23,10 @@ from console.models.base import utcnow
 from console.models.tasks import Task, TaskState
 from console.settings import Settings
 from console.tasks import queue
+from console.tasks.registry import KINDS
 
 __all__ = ["KINDS", "Task", "TaskState", "submit", "claim_once", "get_task", "list_tasks", "task_as_dict"]
 
-
-@dataclass(frozen=True)
-class Kind:
-    permission: str
-    description: str
-
-
-KINDS = {
-    "compliance.run": Kind("compliance.run", "a compliance run of every control"),
-    "devices.poll": Kind("devices.poll", "poll one device"),
-    "rules.deploy": Kind("rules.manage", "deploy the active ruleset to sensors"),
-    "rules.update": Kind("rules.manage", "update the url sources, build, validate and deploy a changed ruleset"),
-}
 _PENDING = "ops_tasks_pending"
 
 
