@@ -18,12 +18,9 @@ from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
+from console.common.i18n import _l
+
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
-
-
-def _l(text: str) -> str:
-    """Marks a message for extraction (babel.cfg's keyword _l); translated when a reason is said."""
-    return text
 
 
 # Every field the shipped controls read, by the name a reader knows it by.

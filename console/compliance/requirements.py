@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from console.compliance.catalog import CatalogError, Text, _line, _read, load_catalog, parse_yaml_file
 
+__all__ = ["cached_frameworks"]
+
 BUILT_IN = Path(__file__).resolve().parent / "frameworks"
 FRAMEWORKS = ("legacy-85", "current-331")
 LEVELS = (1, 2, 3, 4, 5)

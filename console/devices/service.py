@@ -40,6 +40,8 @@ from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
 
+__all__ = ["latest_states", "uplink_down"]
+
 log = logging.getLogger(__name__)
 SCHEDULER = Actor(username="system:devices", role=Role.admin, client_addr="local", via="scheduler")
 MAX_STATE_BYTES = 256 * 1024

@@ -15,7 +15,10 @@ from zoneinfo import ZoneInfo
 
 from babel.support import Translations
 
-from console.notify.kinds import KINDS, SEVERITY_NAMES, _l
+from console.common.i18n import _l
+from console.notify.kinds import KINDS, SEVERITY_NAMES
+
+__all__ = ["bilingual", "severity_name"]
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 MAX_LINES = 50

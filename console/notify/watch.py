@@ -20,7 +20,7 @@ from console.incidents.service import open_deadlines
 from console.inventory.hosts import active_hosts
 from console.models.base import utcnow
 from console.notify.events import Event, active_conditions, changed, emit_all
-from console.notify.kinds import _l
+from console.common.i18n import _l
 from console.notify.messages import bilingual
 
 _HostRef = namedtuple("_HostRef", "id")
