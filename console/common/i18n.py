@@ -1,13 +1,30 @@
-"""The one translation marker for code without Flask (the areas): `_l("text")` marks a message id.
+"""Translation for code without Flask (the areas): the one marker `_l` and the one catalogue loader.
 
-`make messages` extracts it (babel.cfg's keyword `_l`); the text stays English here and is translated where
-it is said: a page (flask_babel), a notification (console/notify/messages.py), a reason
-(console/compliance/reasons.py). The web layers use flask_babel's lazy_gettext under the same name.
+`_l("text")` marks a message id: `make messages` extracts it (babel.cfg's keyword `_l`); the text stays
+English here and is translated where it is said: a page (flask_babel), a notification
+(console/notify/messages.py), a reason (console/compliance/reasons.py), a report (compliance, availability).
+The web layers use flask_babel's lazy_gettext under the same name. `translations(language)` is the compiled
+catalogue of console/translations (English: the message ids themselves).
 """
 
 from __future__ import annotations
 
-__all__ = ["_l"]
+from functools import lru_cache
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+__all__ = ["TRANSLATIONS", "_l", "translations"]
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+@lru_cache(maxsize=8)
+def translations(language: str) -> NullTranslations:
+    """The catalogue of `language` ("vi", "en"), loaded once per process; English and unknown: the ids as they are."""
+    if language == "en":
+        return NullTranslations()
+    return Translations.load(str(TRANSLATIONS), [language], domain="messages")
 
 
 def _l(text: str) -> str:

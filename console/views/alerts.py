@@ -19,7 +19,7 @@ from console.alerts.query import (STATUSES, chart_series, comments, flow_context
                                            list_groups, parse_filter)
 from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_posted
 from console.web.runtime import db, settings
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
@@ -64,8 +64,7 @@ def _act(group_id: int | None, action, success: str):
     target = url_for("alerts.group", group_id=group_id) if group_id else request.form.get("next") or url_for("alerts.index")
     if not target.startswith("/alerts"):
         target = url_for("alerts.index")
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired. Try again."), "error")
+    if not form_posted():
         return redirect(target)
     try:
         action()

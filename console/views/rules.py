@@ -12,7 +12,7 @@ from console.ruleset import service
 from console.common.paging import MAX_ID, page, parse_id
 from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_expired, form_posted
 from console.web.runtime import db
 from rules.errors import RulesetError
 
@@ -29,10 +29,7 @@ def index():
 
 
 def _posted() -> bool:
-    if ActionForm().validate_on_submit():
-        return True
-    flash(_("The form expired. Try again."), "error")
-    return False
+    return form_posted()
 
 
 @bp.post("/build")
@@ -179,7 +176,7 @@ def policy(name: str):
 def _save_policy(name: str):
     text = request.form.get("text", "")
     if not _posted():
-        return text, _("The form expired. Try again.")
+        return text, form_expired()
     try:
         ops.write_policy(db(), current_actor(), name, text)
     except RulesetError as exc:
