@@ -34,12 +34,19 @@ def submit(session: Session, actor: Actor, kind: str, params: dict | None = None
            settings: Settings | None = None) -> Task:
     """Record a task for `actor` (who must hold the kind's permission) and queue it when the session commits."""
     task = _new(session, actor, kind, params)
-    audit.record(session, actor, "task.start", "task", str(task.id), kind=kind, params=task.params)
+    audit.record(session, actor, "task.start", "task", str(task.id), kind=kind, params=_for_audit(task.params))
     settings = settings or session.info.get("ops_settings")
     if settings is None:
         raise ValueError("tasks.submit needs the console's settings (session.info['ops_settings'])")
     _queue_after_commit(session, settings, task.id)
     return task
+
+
+def _for_audit(params: dict, most: int = 100) -> dict:
+    """The task's parameters for its audit record: a long list (a bulk edit's 50,000 sids) as its first `most`
+    items and its length (the task's own row keeps it whole)."""
+    return {key: value[:most] + [f"... {len(value)} in all"] if isinstance(value, list) and len(value) > most
+            else value for key, value in params.items()}
 
 
 def claim_once(factory: sessionmaker[Session], actor: Actor, kind: str, params: dict, dedupe_key: str) -> int | None:
