@@ -1,6 +1,6 @@
 """Incidents announce their own conditions: a 24 h / 72 h deadline near or past (NĐ 331/2026 Điều 31.2.d).
 
-Registered with the notifications' minute look (console/notify/watch.py, register_look): the watcher only
+Registered with the notifications' minute look (console/notify/looks.py, run by watch.py): the watcher only
 runs it; what a deadline is and when it is near stays here. console/wiring.py imports this module.
 """
 
@@ -10,9 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from console.incidents.service import open_deadlines
 from console.notify.events import Event
-from console.notify.watch import register_look
+from console.notify.looks import register_look
 
 DEADLINE_LABELS = {"first_notice": "24 h", "full_report": "72 h"}
 
@@ -20,6 +19,8 @@ DEADLINE_LABELS = {"first_notice": "24 h", "full_report": "72 h"}
 def deadline_events(session: Session, settings, now: datetime, turned) -> list[Event]:
     """incident.deadline_near within [notify] incident_warn_hours of a deadline, incident.overdue past it; once
     each (`turned`: the condition just started)."""
+    from console.incidents.service import open_deadlines
+
     warn = timedelta(hours=settings.notify.incident_warn_hours)
     events = []
     for item in open_deadlines(session, now, limit=1000)["items"]:

@@ -5,4 +5,4 @@ sends it from the scheduler process; channels/ speaks to the servers;
 kinds.py and messages.py say it in the recipient's language.
 """
 
-__all__ = ["events", "kinds", "messages", "watch"]
+__all__ = ["events", "kinds", "looks", "messages"]

@@ -1,5 +1,5 @@
 """What no single write reveals, looked at every minute by the scheduler: hosts gone stale, antivirus off or out of date,
-sensors failing rules; and what the areas registered (register_look): incident deadlines near or past.
+sensors failing rules; and what the areas registered (looks.register_look): incident deadlines near or past.
 
 Each is a condition per host or incident (console/notify/events.changed):
 announced when it starts, once, and again only after it has ended. The
@@ -15,25 +15,17 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy.orm import Session
 
 from console.agents import host_reports
+from console.common.i18n import _l
 from console.compliance.systems.service import systems_by_host
 from console.inventory.hosts import active_hosts
 from console.models.base import utcnow
 from console.notify.events import Event, active_conditions, changed, emit_all
-from console.common.i18n import _l
+from console.notify.looks import LOOKS
 from console.notify.messages import bilingual
 
-__all__ = ["register_look"]
+__all__ = ["look", "turned"]
 
 _HostRef = namedtuple("_HostRef", "id")
-# Conditions the areas announce themselves, looked at each minute: look(session, settings, now, turned) -> events,
-# where turned(session, key, active, now) says whether the condition `key` just started (register_look).
-_LOOKS: list = []
-
-
-def register_look(look) -> None:
-    """An area's own look at its conditions (console/incidents/conditions.py): the watcher only runs it."""
-    if look not in _LOOKS:
-        _LOOKS.append(look)
 
 
 def look(session: Session, settings, now: datetime | None = None) -> int:
@@ -41,7 +33,7 @@ def look(session: Session, settings, now: datetime | None = None) -> int:
     now = now or utcnow()
     session.info["ops_notify_active"] = active_conditions(session, "")
     events = _host_events(session, settings, now)
-    for area_look in _LOOKS:
+    for area_look in LOOKS:  # what the areas registered (console/notify/looks.py)
         events += area_look(session, settings, now, turned)
     return emit_all(session, events, now) if events else 0
 
