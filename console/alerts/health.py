@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from console.models.alerts import Alert, AlertGroup, AlertStatus, EventCounter, IngestProblem
 
+__all__ = ["alert_pipeline_status"]
+
 HIGH_SEVERITY = 1  # Suricata severity 1 is the highest
 
 

@@ -22,6 +22,8 @@ from console.models.alerts import Alert, AlertComment, AlertGroup, AlertStatus, 
 from console.alerts.eve_parse import address_key
 from console.inventory.hosts import get_host
 
+__all__ = ["get_alert"]
+
 STATUSES = [status.value for status in AlertStatus]
 MAX_TEXT = 200
 

@@ -26,6 +26,8 @@ from console.models.base import utcnow
 from console.alerts.eve_parse import Parsed, Problem, address_key, parse_line
 from console.common.time import DEFAULT_WINDOW, TimeBounds, TimeWindow
 
+__all__ = ["addresses_seen"]
+
 MAX_DETAIL = 1000
 
 

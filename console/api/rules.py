@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import jsonify, request
+from flask import request
 
 from console.common.time import iso
 from console.api import bp
@@ -16,7 +16,6 @@ from console.access.permissions import require
 from console.common.paging import page
 from console.web.auth import current_actor
 from console.web.runtime import db
-from console.web.unit_of_work import keep_on_error
 
 
 def _status_dict(state: dict) -> dict:
@@ -112,11 +111,17 @@ def rules_build():
                                               offline: {type: boolean},
                                               allow_refused: {type: boolean, description: "Build without the rules
                                                 the parser refused (they are listed in the version's left_out)"}}}
+      description: >
+        Answers 202 at once with the task ("rules.build"; suricata -T takes seconds to a minute); poll its
+        status_url (GET /api/v1/tasks/{task_id}). Done: result has ok, version_number and messages. A refused
+        build (suricata -T, or a rule the parser refused without allow_refused) ends failed: error and
+        result.messages name file, line and sid; the active version stays.
       responses:
-        201: {description: "Built: version_number and messages"}
-        422: {description: "Refused (suricata -T, or a rule the parser refused without allow_refused): messages
-          name file, line and sid; the active version stays"}
+        202:
+          description: "The queued task, with status_url (also in the Location header)"
+          headers: {Location: {schema: {type: string}, description: "The task's status URL"}}
         403: {$ref: "#/components/responses/Forbidden"}
+        422: {$ref: "#/components/responses/BadRequest"}
     """
     require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
@@ -125,13 +130,12 @@ def rules_build():
     for name, value in (("offline", offline), ("allow_refused", allow_refused)):
         if not isinstance(value, bool):
             raise ValidationFailed(name, "must be true or false")
-    outcome = service.build_version(db(), current_actor(), reason=text_field(body, "reason", False)[:200],
-                                    offline=offline, allow_refused=allow_refused)
-    if not outcome.ok:
-        keep_on_error()  # the refused build is on record; the active version stays
-        errors = [{"code": "build_refused", "message": m} for m in outcome.messages if not m.startswith("info")]
-        return jsonify({"success": False, "errors": errors, "data": asdict(outcome)}), 422
-    return ok(asdict(outcome), 201)
+    from console.api.tasks import accepted
+    from console.tasks import service as tasks
+
+    return accepted(tasks.submit(db(), current_actor(), "rules.build",
+                                 {"reason": text_field(body, "reason", False)[:200], "offline": offline,
+                                  "allow_refused": allow_refused}))
 
 
 @bp.post("/api/v1/rules/versions/<int:number>/rollback")
@@ -233,7 +237,10 @@ def rules_bulk():
         disable.conf, enable.conf or drop.conf under one comment naming you and the reason, then one build
         validated with suricata -T makes one new version carrying them all. Rules already in that state are
         skipped. With `expected` (the count the search showed), a filter that now matches another number of
-        rules is refused (409). The build runs in the request, as POST /api/v1/rules/build does.
+        rules is refused (409). The choice is checked at once (400, 404, 409); the build then runs in a task
+        ("rules.bulk"), as POST /api/v1/rules/build does: the answer is 202 with its status_url. Done, the
+        task's result has action, changed, skipped, version_number and messages; a refused build ends failed
+        with the messages naming file, line and sid, and the policy files and the active version stay.
       requestBody:
         required: true
         content:
@@ -262,14 +269,17 @@ def rules_bulk():
                 - {required: [sids]}
                 - {required: [filter]}
       responses:
-        201: {description: "Built: action, changed, skipped, version_number and messages"}
+        202:
+          description: "The queued task, with status_url (also in the Location header)"
+          headers: {Location: {schema: {type: string}, description: "The task's status URL"}}
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "No active version, every chosen rule already in that state, or the count changed"}
-        422: {description: "Build refused: messages name file, line and sid; policy files and active version stay"}
     """
+    from console.api.tasks import accepted
     from console.ruleset import bulk
+    from console.tasks import service as tasks
 
     require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     body = json_body()
@@ -283,14 +293,12 @@ def rules_bulk():
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)
                                  or not 0 <= expected <= 2**31 - 1):
         raise ValidationFailed("expected", "must be a whole number from 0 to 2147483647")
-    outcome = bulk.bulk_change(db(), current_actor(), action=text_field(body, "action"),
-                               reason=text_field(body, "reason"), sids=body["sids"] if has_sids else None,
-                               rule_filter=rule_filter, expected=expected)
-    if not outcome.ok:
-        keep_on_error()  # the refused build is on record; the policy files were put back
-        errors = [{"code": "build_refused", "message": m} for m in outcome.messages if not m.startswith("info")]
-        return jsonify({"success": False, "errors": errors, "data": asdict(outcome)}), 422
-    return ok(asdict(outcome), 201)
+    action, reason = text_field(body, "action"), text_field(body, "reason")
+    bulk.plan(db(), current_actor(), action=action, reason=reason,
+                        sids=body["sids"] if has_sids else None, rule_filter=rule_filter, expected=expected)
+    choice = {"sids": sorted({int(sid) for sid in body["sids"]})} if has_sids else {
+        "filter": rule_filter.as_dict(), "expected": expected}
+    return accepted(tasks.submit(db(), current_actor(), "rules.bulk", {"action": action, "reason": reason} | choice))
 
 
 @bp.get("/api/v1/rules/sources")

@@ -65,6 +65,9 @@ def _register_all() -> None:
     availability_cmd.register(main)
     endpoints_cmd.register(main)
     main.add_command(agent)
+    from console.wiring import register_areas
+
+    register_areas()
 
 
 _register_all()

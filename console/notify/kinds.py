@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.common.i18n import _l
 
-def _l(text: str) -> str:
-    """Marks a message id for extraction; translated when a message is rendered."""
-    return text
+__all__ = ["SEVERITIES", "suricata_severity"]
 
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")

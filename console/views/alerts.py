@@ -17,8 +17,9 @@ from console.alerts.export import group_as_dict, groups_csv, iter_groups
 from console.alerts.health import event_counters, problem_counts
 from console.alerts.query import (STATUSES, chart_series, comments, flow_context, get_group, group_events,
                                            list_groups, parse_filter)
+from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_posted
 from console.web.runtime import db, settings
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
@@ -63,8 +64,7 @@ def _act(group_id: int | None, action, success: str):
     target = url_for("alerts.group", group_id=group_id) if group_id else request.form.get("next") or url_for("alerts.index")
     if not target.startswith("/alerts"):
         target = url_for("alerts.index")
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired. Try again."), "error")
+    if not form_posted():
         return redirect(target)
     try:
         action()
@@ -123,9 +123,17 @@ def false_positive(group_id: int):
 @bp.post("/groups/<int:group_id>/false-positive/confirm")
 @permission_required("alerts.triage")
 def confirm_false_positive(group_id: int):
+    """Mark the proposal pending and queue its build (console/alerts/tasks.py); the task page follows it."""
     reason = request.form.get("reason", "")
-    return _act(group_id, lambda: alerts_triage.confirm_false_positive(db(), current_actor(), group_id, reason),
-                _("Sent to the rule manager."))
+    found = {}
+
+    def queue():
+        alerts_triage.mark_confirm_pending(db(), current_actor(), group_id)
+        found["task"] = tasks.submit(db(), current_actor(), "alerts.false_positive",
+                                     {"group_id": group_id, "reason": reason[:500]})
+
+    answer = _act(group_id, queue, _("Sent to the rule manager."))
+    return redirect(url_for("tasks.detail", task_id=found["task"].id)) if "task" in found else answer
 
 
 @bp.post("/bulk")

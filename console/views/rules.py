@@ -12,7 +12,7 @@ from console.ruleset import service
 from console.common.paging import MAX_ID, page, parse_id
 from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_expired, form_posted
 from console.web.runtime import db
 from rules.errors import RulesetError
 
@@ -29,24 +29,19 @@ def index():
 
 
 def _posted() -> bool:
-    if ActionForm().validate_on_submit():
-        return True
-    flash(_("The form expired. Try again."), "error")
-    return False
+    return form_posted()
 
 
 @bp.post("/build")
 @permission_required("rules.manage")
 def build():
+    """Queue a build (console.tasks): suricata -T takes seconds to a minute; the task page follows it."""
     if _posted():
-        outcome = service.build_version(db(), current_actor(), reason=request.form.get("reason", "")[:200],
-                                        allow_refused=request.form.get("allow_refused") == "1")
-        if outcome.ok:
-            flash(_("Version %(number)s built, validated and active.", number=outcome.version_number), "success")
-        else:
-            flash(_("Build refused; the active version stays in force."), "error")
-        for message in outcome.messages[:30]:
-            flash(message, "error" if message.startswith("error") else "info")
+        task = tasks.submit(db(), current_actor(), "rules.build",
+                            {"reason": request.form.get("reason", "")[:200],
+                             "allow_refused": request.form.get("allow_refused") == "1"})
+        flash(_("Build queued: this page shows its progress."), "success")
+        return redirect(url_for("tasks.detail", task_id=task.id))
     return redirect(url_for("rules.index"))
 
 
@@ -110,7 +105,8 @@ def search():
 def bulk():
     """Disable, enable or drop the ticked rules, the page's rules or every rule matching the filter: one build.
 
-    The build runs in the request, as "Build and validate" does (suricata -T, seconds to a minute).
+    The choice is checked here (a bad one answers at once, on the search page); the build runs in a task
+    (console.tasks), whose page follows it, as "Build and validate" does.
     """
     form = request.form
     rule_filter = rules_bulk.parse_filter(form)
@@ -123,30 +119,20 @@ def bulk():
         flash(_("Tick at least one rule, or choose all rules on this page or all matching the filter."), "error")
         return redirect(target)
     expected = form.get("expected", "")
+    if scope == "filter":
+        choice = {"filter": rule_filter.as_dict(), "expected": int(expected) if expected.isdigit() else None}
+    else:
+        choice = {"sids": sids}
     try:
-        if scope == "filter":
-            outcome = rules_bulk.bulk_change(db(), current_actor(), action=action, reason=reason,
-                                             rule_filter=rule_filter,
-                                             expected=int(expected) if expected.isdigit() else None)
-        else:
-            outcome = rules_bulk.bulk_change(db(), current_actor(), action=action, reason=reason, sids=sids)
+        rules_bulk.plan(db(), current_actor(), action=action, reason=reason, sids=choice.get("sids"),
+                        rule_filter=rule_filter if scope == "filter" else None, expected=choice.get("expected"))
     except (ValidationFailed, NotFound, Conflict, RulesetError) as exc:
         db().rollback()
         flash(str(exc), "error")
         return redirect(target)
-    if outcome.ok:
-        done = {"disable": _("%(count)s rules disabled: version %(number)s built, validated and active.",
-                             count=outcome.changed, number=outcome.version_number),
-                "enable": _("%(count)s rules enabled: version %(number)s built, validated and active.",
-                            count=outcome.changed, number=outcome.version_number),
-                "drop": _("%(count)s rules made drop rules: version %(number)s built, validated and active.",
-                          count=outcome.changed, number=outcome.version_number)}
-        flash(done[outcome.action], "success")
-    else:
-        flash(_("Build refused; the active version stays in force."), "error")
-    for message in outcome.messages[:30]:
-        flash(message, "error" if message.startswith("error") else "info")
-    return redirect(target)
+    task = tasks.submit(db(), current_actor(), "rules.bulk", {"action": action, "reason": reason} | choice)
+    flash(_("Build queued: this page shows its progress."), "success")
+    return redirect(url_for("tasks.detail", task_id=task.id))
 
 
 @bp.route("/sources", methods=["GET", "POST"])
@@ -190,7 +176,7 @@ def policy(name: str):
 def _save_policy(name: str):
     text = request.form.get("text", "")
     if not _posted():
-        return text, _("The form expired. Try again.")
+        return text, form_expired()
     try:
         ops.write_policy(db(), current_actor(), name, text)
     except RulesetError as exc:

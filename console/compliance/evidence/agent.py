@@ -22,6 +22,8 @@ from console.compliance.conditions import as_datetime
 from console.compliance.evidence import Evidence
 from console.models.base import utcnow
 
+__all__ = ["latest"]
+
 NO_REPORT = "no report from this host's agent yet"
 DEFAULT_HARDENING_THRESHOLD = 55
 
