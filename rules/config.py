@@ -21,12 +21,17 @@ class SensorConfig(BaseModel):
     kind "ansible": `host` is an inventory host; the console runs `playbook`
     (site.yml) with --tags ids_sensor --limit host as a job, whose ids_sensor
     role copies the files (suricata -T first), reloads and reports the counts.
+
+    mode "ids": Suricata watches a copy of the traffic (a mirror port); drop.conf's drop rules reach it as
+    alert rules. mode "ips": Suricata is inline (af-packet copy-mode ips or NFQUEUE, the ops_ids_sensor
+    role) and drop rules block.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["local", "ansible"] = "local"
+    mode: Literal["ids", "ips"] = "ids"
     rules_file: Path = Path("/var/lib/suricata/rules/suricata.rules")
     threshold_file: Path = Path("/etc/suricata/threshold.config")
     socket: Path = Path("/run/suricata/suricata-command.socket")

@@ -20,7 +20,7 @@ from console.access.actor import Actor
 from console.access.permissions import require
 from console.ruleset.deploy_ansible import AnsibleTarget
 from console.ruleset.service import active_version, get_version, rules_config
-from rules import deploy, policy, sources, testing, versions
+from rules import deploy, modes, policy, sources, testing, versions
 from rules.build import RULES_FILE, THRESHOLD_FILE, read_manifest
 from rules.config import RulesConfig
 from rules.errors import RulesetError
@@ -53,7 +53,7 @@ def deploy_active(session: Session, actor: Actor, *, sensors: list[str] | None =
     for index, sensor in enumerate(chosen, start=1):
         if progress is not None:
             progress(f"{index}/{len(chosen)} {sensor.name}")
-        results.append(_target(sensor, session, actor).push(folder, active.number))
+        results.append(_target(sensor, session, actor).push(modes.folder_for(folder, sensor.mode), active.number))
     for sensor, result in zip(chosen, results):
         session.add(RuleDeployment(sensor=sensor.name, version_number=active.number, deployed_by=actor.username[:64],
                                    status="ok" if result.ok else "failed", rules_loaded=result.rules_loaded,
