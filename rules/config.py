@@ -64,6 +64,9 @@ class RulesConfig(BaseModel):
     # Local time (HH:MM) of the daily update of url sources by `ops scheduler run`; "" = none.
     update_at: str = Field("", pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9])?$")
     sensors: list[SensorConfig] = []
+    # "Would have blocked": before a deploy to an IPS sensor, the stored alerts of this many days are
+    # counted for the version's new or changed drop rules (console/ruleset/preview.py).
+    would_block_days: int = Field(7, ge=1, le=365)
 
     @field_validator("sensors")
     @classmethod

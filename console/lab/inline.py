@@ -80,10 +80,14 @@ class InlinePath:
         """suricata.yaml for the sensor (`ips`: af-packet copy-mode ips between wan and lan; `ids`: tap only)."""
         (self.folder / "log").mkdir(parents=True, exist_ok=True)
         (self.folder / "suricata.rules").write_text(rules, encoding="utf-8")
+        threshold = self.folder / "threshold.config"
+        if not threshold.exists():
+            threshold.write_text("", encoding="utf-8")
         document = yaml.safe_load(offline_yaml("[198.18.252.0/30]"))
         document.update({
             "default-log-dir": str(self.folder / "log"),
             "default-rule-path": str(self.folder), "rule-files": ["suricata.rules"],
+            "threshold-file": str(threshold),
             "af-packet": inline_af_packet(mode),
             "runmode": "workers",
             "unix-command": {"enabled": True, "filename": str(self.folder / "suricata.socket")},

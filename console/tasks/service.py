@@ -39,6 +39,7 @@ KINDS = {
     "compliance.run": Kind("compliance.run", "a compliance run of every control"),
     "devices.poll": Kind("devices.poll", "poll one device"),
     "rules.deploy": Kind("rules.manage", "deploy the active ruleset to sensors"),
+    "alerts.allow": Kind("rules.manage", "allow a blocked alert group's traffic on the IPS sensors (build, deploy)"),
     "rules.update": Kind("rules.manage", "update the url sources, build, validate and deploy a changed ruleset"),
 }
 _PENDING = "ops_tasks_pending"

@@ -168,8 +168,16 @@ def rules_update(settings: Settings, factory, actor: Actor, params: dict, progre
     return found
 
 
+def alerts_allow(settings: Settings, factory, actor: Actor, params: dict, progress: Progress) -> dict:
+    """One click from a blocked alert: a pass rule built, validated and deployed to the IPS sensors."""
+    from console.alerts import allow
+
+    return allow.allow_and_deploy(factory, actor, int(params["group"]), params.get("scope", "source"),
+                                  params.get("network", ""), progress=lambda text: progress(text, final=True))
+
+
 RUNNERS = {"compliance.run": compliance_run, "devices.poll": device_poll, "rules.deploy": rules_deploy,
-           "rules.update": rules_update}
+           "rules.update": rules_update, "alerts.allow": alerts_allow}
 
 
 def nightly_key(day: date) -> str:
