@@ -32,6 +32,9 @@ class SensorConfig(BaseModel):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["local", "ansible"] = "local"
     mode: Literal["ids", "ips"] = "ids"
+    # ips: how Suricata is inline, and so what traffic does when it stops. af-packet (copy-mode ips between
+    # two interfaces) fails closed: traffic stops. nfqueue (nftables queue with bypass) fails open.
+    ips_method: Literal["af-packet", "nfqueue"] = "af-packet"
     rules_file: Path = Path("/var/lib/suricata/rules/suricata.rules")
     threshold_file: Path = Path("/etc/suricata/threshold.config")
     socket: Path = Path("/run/suricata/suricata-command.socket")
@@ -67,6 +70,8 @@ class RulesConfig(BaseModel):
     # "Would have blocked": before a deploy to an IPS sensor, the stored alerts of this many days are
     # counted for the version's new or changed drop rules (console/ruleset/preview.py).
     would_block_days: int = Field(7, ge=1, le=365)
+    # An IPS sensor whose kernel drops more than this share of packets (agent's report) is a critical event.
+    ips_kernel_drop_percent_max: float = Field(1.0, ge=0, le=100)
 
     @field_validator("sensors")
     @classmethod

@@ -22,6 +22,7 @@ from console.models.base import utcnow
 from console.notify.events import Event, active_conditions, changed, emit_all
 from console.notify.kinds import _l
 from console.notify.messages import bilingual
+from console.ruleset import health as ips_health
 
 _HostRef = namedtuple("_HostRef", "id")
 DEADLINE_LABELS = {"first_notice": "24 h", "full_report": "72 h"}
@@ -42,6 +43,7 @@ def _host_events(session: Session, settings, now: datetime) -> list[Event]:
     conditions = host_reports.conditions(session, [_HostRef(host.id) for host in hosts])
     payloads = host_reports.latest_payloads(session, [host.id for host in hosts])
     systems = systems_by_host(session)
+    inline = ips_health.ips_sensors_by_host(settings.rules)
     max_age = timedelta(days=settings.notify.signature_max_age_days)
     events = []
     for host in hosts:
@@ -57,6 +59,9 @@ def _host_events(session: Session, settings, now: datetime) -> list[Event]:
             continue  # an old report says nothing about now
         events += _antivirus_events(session, host.name, payload, max_age, now, context)
         events += _sensor_events(session, host.name, payload, now, context)
+        if host.name in inline:
+            events += _ips_events(session, inline[host.name], host.name, payload, now, context,
+                                  settings.rules.ips_kernel_drop_percent_max)
     return events
 
 
@@ -114,6 +119,18 @@ def _sensor_events(session, host: str, payload: dict, now: datetime, context: di
                       {"host": host, "failed": failed, "loaded": sensor.get("rules_loaded"),
                        "version": sensor.get("ruleset_version")}, **{**context, "link": "/rules/"})]
     return []
+
+
+def _ips_events(session, sensor, host: str, payload: dict, now: datetime, context: dict, drop_max: float) -> list:
+    """An IPS sensor that stops inspecting: critical, and the message says what traffic does meanwhile."""
+    seen = ips_health.problem(payload.get("sensor"), drop_max)
+    if not (_turned(session, f"sensor.ips_down:{host}", seen is not None, now) and seen is not None):
+        return []
+    reason = {language: text % seen[1] if seen[1] else text for language, text in bilingual(seen[0]).items()}
+    effect = bilingual(ips_health.EFFECTS[ips_health.fails(sensor)])
+    return [Event("sensor.ips_down", f"sensor:{host}", "critical",
+                  {"sensor": sensor.name, "host": host, "reason": reason, "effect": effect},
+                  **{**context, "link": "/"})]
 
 
 def _incident_events(session: Session, settings, now: datetime) -> list[Event]:
