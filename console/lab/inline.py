@@ -73,6 +73,16 @@ class InlinePath:
                 run("ip", "-n", namespace, "link", "set", link, "up")
         return self
 
+    def bridge(self, up: bool = True) -> None:
+        """Join wan and lan with a plain Linux bridge in the sensor namespace (the path without Suricata), or undo it."""
+        if up:
+            self.exec(self.sensor, "ip", "link", "add", "br0", "type", "bridge")
+            for link in ("wan", "lan"):
+                self.exec(self.sensor, "ip", "link", "set", link, "master", "br0")
+            self.exec(self.sensor, "ip", "link", "set", "br0", "up")
+        else:
+            self.exec(self.sensor, "ip", "link", "delete", "br0")
+
     def exec(self, namespace: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
         return run("ip", "netns", "exec", namespace, *argv, check=check)
 
@@ -100,7 +110,7 @@ class InlinePath:
         path.write_text("%YAML 1.1\n---\n" + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         return path
 
-    def start_suricata(self, rules: str, mode: str = "ips") -> None:
+    def start_suricata(self, rules: str, mode: str = "ips", timeout: float = START_SECONDS) -> None:
         config = self.write_config(rules, mode)
         log = open(self.folder / "suricata.out", "wb")
         self.suricata = subprocess.Popen(
@@ -109,14 +119,14 @@ class InlinePath:
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
         suricata_log = self.folder / "log" / "suricata.log"
-        deadline = time.monotonic() + START_SECONDS
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.suricata.poll() is not None:
                 raise LabError(f"suricata exited: {(self.folder / 'suricata.out').read_text()[-800:]}")
             if suricata_log.exists() and "engine started" in suricata_log.read_text(errors="replace").lower():
                 return
             time.sleep(0.1)
-        raise LabError(f"suricata did not start within {START_SECONDS} s")
+        raise LabError(f"suricata did not start within {timeout:g} s")
 
     def stop_suricata(self) -> None:
         if self.suricata is not None and self.suricata.poll() is None:
