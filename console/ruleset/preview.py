@@ -59,6 +59,15 @@ class Preview:
                 "systems": self.systems, "needs_approval": self.needs_approval}
 
 
+def where_rules_block(session: Session, number: int, *, config: RulesConfig | None = None) -> dict:
+    """The version's blocking rules and where they block: {sids, blocks_on: [IPS sensors], alerts_on: [IDS]}."""
+    cfg = rules_config(session, config)
+    folder = versions.folder(cfg.var_dir, number)
+    sids = sorted(modes.blocking_sids(read_manifest(folder))) if folder.exists() else []
+    return {"sids": sids, "blocks_on": [s.name for s in cfg.sensors if s.mode == "ips"],
+            "alerts_on": [s.name for s in cfg.sensors if s.mode == "ids"]}
+
+
 def new_blocking_sids(new: dict, old: dict | None) -> list[int]:
     """Sids of `new`'s blocking rules that `old` (a manifest, or None) did not block with the same text."""
     before = {(r["gid"], r["sid"]): r["digest"] for r in (old or {}).get("rules", [])

@@ -127,7 +127,7 @@ def version(number: int):
     else:
         changes, title_from = service.changes_of(db(), number), number - 1 if number > 1 else None
     return render_template("rules/version.html", version=row, changes=changes, diff_from=title_from,
-                           form=ActionForm())
+                           blocking=preview.where_rules_block(db(), number), form=ActionForm())
 
 
 @bp.post("/versions/<int:number>/rollback")

@@ -121,3 +121,6 @@ def test_the_deploy_page_shows_the_preview_and_refuses_the_deploy_until_approved
     officer.post("/rules/deploy/approve/ips-inline", data={"csrf_token": csrf_token(page)})
     page = officer.get("/rules/deploy/preview").get_data(as_text=True)
     assert "a second person must approve it" in page and 'data-testid="approved"' not in page
+    version = officer.get("/rules/versions/2").get_data(as_text=True)
+    assert "1 drop rules (SIDs 9100001) block on the IPS sensors: ips-inline; the IDS sensors alert on them: " \
+           "ids-mirror." in version
