@@ -55,15 +55,16 @@ def test_an_action_other_than_blocked_or_allowed_is_refused_naming_the_field():
     assert refused.value.field == "action"
 
 
-def bearer(session_factory, make_user) -> dict:
+def bearer(session_factory, make_user, role: str = "auditor", username: str = "api-auditor") -> dict:
+    """An Authorization header with a new API token of a new user of `role`."""
     from console.access import tokens
     from console.access.actor import Actor
     from console.access.users import get_user
     from console.db import session_scope
 
-    make_user("api-auditor", "auditor")
+    make_user(username, role)
     with session_scope(session_factory) as db:
-        user = get_user(db, "api-auditor")
+        user = get_user(db, username)
         _row, token = tokens.create_token(db, Actor(user.username, user.role, user_id=user.id), "test", None, 1)
     return {"Authorization": f"Bearer {token}"}
 

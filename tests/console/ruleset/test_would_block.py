@@ -124,3 +124,18 @@ def test_the_deploy_page_shows_the_preview_and_refuses_the_deploy_until_approved
     version = officer.get("/rules/versions/2").get_data(as_text=True)
     assert "1 drop rules (SIDs 9100001) block on the IPS sensors: ips-inline; the IDS sensors alert on them: " \
            "ids-mirror." in version
+
+
+def test_the_api_gives_the_preview_and_answers_409_to_a_deploy_not_yet_approved(client, two_versions,
+                                                                                 session_factory, make_user):
+    from tests.console.alerts.test_alert_action import bearer
+
+    headers = bearer(session_factory, make_user)
+    data = client.get("/api/v1/rules/deploy/preview", headers=headers).get_json()["data"]
+    assert data["version"] == 2
+    [seen] = data["previews"]
+    assert (seen["sensor"], seen["alerts"], seen["hosts"], seen["needs_approval"], seen["approval"]) == \
+        ("ips-inline", 8, {"dtnmt-web-01": 5}, True, None)
+    officer = bearer(session_factory, make_user, "security_officer", "api-officer")
+    refused = client.post("/api/v1/rules/deploy", json={}, headers=officer)
+    assert refused.status_code == 409 and "second person" in refused.get_json()["errors"][0]["message"]
