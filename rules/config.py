@@ -70,6 +70,9 @@ class RulesConfig(BaseModel):
     # "Would have blocked": before a deploy to an IPS sensor, the stored alerts of this many days are
     # counted for the version's new or changed drop rules (console/ruleset/preview.py).
     would_block_days: int = Field(7, ge=1, le=365)
+    # A group an IPS sensor blocked, of a rule added or changed in the last this many days, is told
+    # (ids.blocked_young_rule): someone checks it is no false block.
+    young_rule_days: int = Field(7, ge=1, le=365)
     # An IPS sensor whose kernel drops more than this share of packets (agent's report) is a critical event.
     ips_kernel_drop_percent_max: float = Field(1.0, ge=0, le=100)
 

@@ -50,7 +50,7 @@ def notifications_list():
             enum: [compliance.run_failed, compliance.newly_failing, host.stale, host.antivirus_off,
                    host.signatures_old, ups.on_battery, ups.low_battery, ups.online, firewall.unreachable,
                    uplink.down, uplink.up, uplink.failover, room.temperature_out_of_range,
-                   room.humidity_out_of_range, room.temperature_rising, room.in_range, ids.alert,
+                   room.humidity_out_of_range, room.temperature_rising, room.in_range, ids.alert, ids.blocked_young_rule,
                    rules.build_refused, sensor.rules_failed, sensor.ips_down, job.failed, incident.deadline_near, incident.overdue,
                    service.down, service.up, service.unreachable, certificate.expiring, certificate.expired,
                    notify.digest, notify.test]

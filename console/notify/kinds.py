@@ -93,6 +93,11 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
           _l("IDS: %(signature)s (%(count)s alerts)"),
           _l("Sensor %(sensor)s: %(count)s alerts of severity %(severity_name)s for \"%(signature)s\" (sid %(sid)s), "
              "from %(src)s to %(dest)s, first at %(first_seen)s, last at %(last_seen)s.")),
+    _kind("ids.blocked_young_rule", _l("Blocked by a new drop rule"),
+          _l("Blocked by a new rule: %(signature)s"),
+          _l("Sensor %(sensor)s blocked \"%(signature)s\" (sid %(sid)s, a rule changed on %(changed_at)s) from "
+             "%(src)s to %(dest)s, %(count)s times, first at %(first_seen)s. A false block cuts people off a "
+             "service: check it, and allow it from the group's page if it is one.")),
     _kind("rules.build_refused", _l("Ruleset build refused"),
           _l("Ruleset build refused: the active version stays"),
           _l("A new ruleset was not activated: %(reason)s. The sensors keep version %(active_version)s.")),

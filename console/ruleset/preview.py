@@ -28,7 +28,7 @@ from console.errors import Conflict, NotFound, PermissionDenied
 from console.inventory.hosts import host_names_at
 from console.alerts.query import alerts_by_pair
 from console.models.base import utcnow
-from console.models.rules import RuleDeployApproval
+from console.models.rules import RuleDeployApproval, RulesetChange, RulesetVersion
 from console.ruleset.service import get_version, rules_config, sensor_status
 from rules import modes, versions
 from rules.build import read_manifest
@@ -66,6 +66,20 @@ def where_rules_block(session: Session, number: int, *, config: RulesConfig | No
     sids = sorted(modes.blocking_sids(read_manifest(folder))) if folder.exists() else []
     return {"sids": sids, "blocks_on": [s.name for s in cfg.sensors if s.mode == "ips"],
             "alerts_on": [s.name for s in cfg.sensors if s.mode == "ids"]}
+
+
+def young_rules(session: Session, sids: set[int], since: datetime) -> dict[int, datetime]:
+    """{sid: when} of those sids added, changed or enabled by a version built since `since` (its newest such)."""
+    if not sids:
+        return {}
+    rows = session.execute(select(RulesetChange.sid, RulesetVersion.built_at)
+                           .join(RulesetVersion, RulesetVersion.id == RulesetChange.version_id)
+                           .where(RulesetChange.sid.in_(sorted(sids)), RulesetVersion.built_at >= since,
+                                  RulesetChange.kind.in_(("added", "modified", "enabled"))))
+    found: dict[int, datetime] = {}
+    for sid, built_at in rows:
+        found[sid] = max(found.get(sid, built_at), built_at)
+    return found
 
 
 def new_blocking_sids(new: dict, old: dict | None) -> list[int]:
