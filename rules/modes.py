@@ -3,7 +3,9 @@
 A version's ops.rules holds drop.conf's drops (and any rule written as `drop`) as `drop` rules: that file
 goes to IPS sensors unchanged. An IDS sensor reads a copy of the traffic and can block nothing, so it gets
 the same rules with the actions that block (drop, reject*) made `alert`: its EVE then says "allowed", which
-is what happened. The IDS copy lives in the version's folder (ids/ops.rules), written once, atomically.
+is what happened. The IDS copy lives in the version's folder (ids/ops.rules and threshold.config), written
+with the version (rules/versions.py, `store`); a version stored before sensors had modes gets it on its
+first deploy to an IDS sensor.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rules.files import atomic_write
 
 BLOCKING = re.compile(r"^(#\s*)?(drop|sdrop|reject|rejectsrc|rejectdst|rejectboth)(\s)", re.MULTILINE)
 MODES = ("ids", "ips")
+IDS_FOLDER = "ids"
 
 
 def as_ids(text: str) -> str:
@@ -27,12 +30,18 @@ def folder_for(version_folder: Path, mode: str) -> Path:
     """The folder whose ops.rules and threshold.config a sensor of `mode` gets."""
     if mode == "ips":
         return version_folder
-    target = version_folder / "ids"
+    target = version_folder / IDS_FOLDER
     if not (target / RULES_FILE).exists():
-        atomic_write(target / THRESHOLD_FILE, (version_folder / THRESHOLD_FILE).read_bytes())
-        source = (version_folder / RULES_FILE).read_text(encoding="utf-8")
-        atomic_write(target / RULES_FILE, as_ids(source).encode("utf-8"))
+        write_ids_copy(version_folder)
     return target
+
+
+def write_ids_copy(version_folder: Path) -> None:
+    """ids/ops.rules (blocking actions made alert) and ids/threshold.config beside a version's own files."""
+    target = version_folder / IDS_FOLDER
+    atomic_write(target / THRESHOLD_FILE, (version_folder / THRESHOLD_FILE).read_bytes())
+    source = (version_folder / RULES_FILE).read_text(encoding="utf-8")
+    atomic_write(target / RULES_FILE, as_ids(source).encode("utf-8"))
 
 
 def blocking_sids(manifest: dict) -> set[int]:

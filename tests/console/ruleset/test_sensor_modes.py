@@ -16,7 +16,7 @@ from console.ruleset import operations as ops
 from console.ruleset import service
 from console.errors import ConfigError
 from console.settings import load_settings
-from rules import deploy, modes
+from rules import deploy, modes, versions
 from rules.build import RULES_FILE
 from rules.config import SensorConfig
 
@@ -41,6 +41,7 @@ def test_an_ips_sensor_gets_drop_rules_and_an_ids_sensor_the_same_rules_as_alert
                SensorConfig(name="ips-inline", mode="ips", rules_file=tmp_path / "b.rules")]
     config = rules_config.model_copy(update={"sensors": sensors})
     assert service.build_version(session, admin_actor, config=config).ok
+    assert (versions.folder(config.var_dir, 1) / "ids" / RULES_FILE).is_file()  # written with the version
     monkeypatch.setitem(deploy.TARGETS, "local", KeepingTarget)
 
     results = ops.deploy_active(session, admin_actor, config=config)
