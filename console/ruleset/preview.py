@@ -84,8 +84,8 @@ def young_rules(session: Session, sids: set[int], since: datetime) -> dict[int, 
 
 def new_blocking_sids(new: dict, old: dict | None) -> list[int]:
     """Sids of `new`'s blocking rules that `old` (a manifest, or None) did not block with the same text."""
-    before = {(r["gid"], r["sid"]): r["digest"] for r in (old or {}).get("rules", [])
-              if r["sid"] in modes.blocking_sids(old or {})}
+    blocked_before = modes.blocking_sids(old or {})
+    before = {(r["gid"], r["sid"]): r["digest"] for r in (old or {}).get("rules", []) if r["sid"] in blocked_before}
     blocking = modes.blocking_sids(new)
     return sorted({r["sid"] for r in new.get("rules", [])
                    if r["sid"] in blocking and before.get((r["gid"], r["sid"])) != r["digest"]})
