@@ -87,3 +87,32 @@ def test_inbox_group_page_api_exports_and_overview_show_blocked(logged_in, store
     assert 'data-testid="alerts-blocked"' in overview
     assert "Attacks blocked by the inline sensors in 7 days: 1" in overview
     assert client.get("/api/v1/overview", headers=headers).get_json()["data"]["alerts"]["blocked_in_window"] == 1
+
+
+@pytest.mark.sqlite_only  # the page and its form; the task's own queries run on the inline path's console
+def test_allow_from_the_blocked_group_queues_one_task_for_officers_only(logged_in, stored, session_factory):
+    from console.models import Task
+    from tests.conftest import csrf_token
+
+    officer = logged_in("security_officer")
+    page = officer.get(f"/alerts/groups/{stored}").get_data(as_text=True)
+    assert 'data-testid="allow"' in page
+    token = csrf_token(page)
+    assert officer.post(f"/alerts/groups/{stored}/allow", data={"csrf_token": token, "scope": "everywhere"}
+                        ).status_code == 400
+    assert officer.post(f"/alerts/groups/{stored}/allow", data={"csrf_token": token, "scope": "source",
+                                                                 "network": "10.0.0.0/8"}).status_code == 400
+
+    sent = officer.post(f"/alerts/groups/{stored}/allow", data={"csrf_token": token, "scope": "source",
+                                                                "network": "198.18.201.0/24"})
+
+    assert sent.status_code == 302 and "/tasks/" in sent.headers["Location"]
+    with session_factory() as db:
+        [task] = db.scalars(select(Task).where(Task.kind == "alerts.allow")).all()
+        assert task.params == {"group": stored, "scope": "source", "network": "198.18.201.0/24"}
+    officer.post("/logout", data={"csrf_token": token})
+    auditor = logged_in("auditor")
+    page = auditor.get(f"/alerts/groups/{stored}").get_data(as_text=True)
+    assert 'data-testid="allow"' not in page
+    assert auditor.post(f"/alerts/groups/{stored}/allow", data={"csrf_token": csrf_token(page), "scope": "source"}
+                        ).status_code == 403
