@@ -17,4 +17,5 @@ def register_areas() -> None:
     import console.compliance.tasks  # noqa: F401
     import console.devices.tasks  # noqa: F401
     import console.incidents.conditions  # noqa: F401
+    import console.ruleset.conditions  # noqa: F401
     import console.ruleset.tasks  # noqa: F401

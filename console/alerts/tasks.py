@@ -27,3 +27,15 @@ def confirm_false_positive(settings, factory, actor, params: dict, progress) -> 
 
 register("alerts.false_positive", "alerts.triage", "confirm a false positive: a suppression or disable, one build",
          confirm_false_positive)
+
+
+def allow_blocked(settings, factory, actor, params: dict, progress) -> dict:
+    """One click from a blocked alert: a pass rule built, validated and deployed to the IPS sensors."""
+    from console.alerts import allow
+
+    return allow.allow_and_deploy(factory, actor, int(params["group"]), params.get("scope", "source"),
+                                  params.get("network", ""), progress=lambda text: progress(text, final=True))
+
+
+register("alerts.allow", "rules.manage",
+         "allow a blocked alert group's traffic on the IPS sensors (build, deploy)", allow_blocked)

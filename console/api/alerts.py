@@ -72,6 +72,7 @@ def alert_groups_list():
               - {type: string, pattern: '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2])$'}
         - {name: host, in: query, schema: {type: string, maxLength: 200}, description: "Inventory host name"}
         - {name: sensor, in: query, schema: {type: string, maxLength: 200}}
+        - {name: action, in: query, schema: {type: string, enum: [blocked, allowed]}, description: "Groups with an alert an inline sensor blocked, or let through"}
         - name: after
           in: query
           description: "'next' of the previous page: last_seen and id of its last group"

@@ -11,6 +11,7 @@ from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.errors import ValidationFailed
 from console.ruleset import operations as ops
+from console.ruleset import preview
 from console.ruleset import service
 from console.access.permissions import require
 from console.common.paging import page
@@ -175,6 +176,7 @@ def rules_deploy():
           headers: {Location: {schema: {type: string}, description: "The task's status URL"}}
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
+        409: {description: "New drop rules would have blocked inventory hosts on an IPS sensor: a second person's approval is missing"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
     from console.api.tasks import accepted
@@ -192,7 +194,37 @@ def rules_deploy():
     unknown = set(names or []) - {s.name for s in service.rules_config(db()).sensors}
     if unknown:
         raise NotFound(f"no sensor named {', '.join(sorted(unknown))} in [rules] sensors")
+    number = service.active_version(db()).number
+    preview.check_approved(db(), number, [p for p in preview.would_block(db(), number)
+                                          if names is None or p.sensor in names])
     return accepted(tasks.submit(db(), current_actor(), "rules.deploy", {"sensors": names}))
+
+
+@bp.get("/api/v1/rules/deploy/preview")
+def rules_deploy_preview():
+    """What the active version's new or changed drop rules would have blocked on each IPS sensor.
+    ---
+    get:
+      summary: Would have blocked
+      description: >
+        One entry per IPS sensor of [rules] sensors: the version it runs, the sids of the blocking rules new or
+        changed against it, and the stored alerts of those sids in the last [rules] would_block_days days: in
+        total, by source and destination (pairs, most first), by inventory host and by information system.
+        needs_approval: the deploy waits for a second person's approval (approval: who asked, who approved).
+      responses:
+        200: {description: "version, previews[]"}
+        401: {$ref: "#/components/responses/Unauthorized"}
+    """
+    require(current_actor(), "view")
+    active = service.active_version(db())
+    if active is None:
+        return ok({"version": None, "previews": []})
+    previews = []
+    for item in preview.would_block(db(), active.number):
+        asked = preview.approval(db(), active.number, item.sensor)
+        previews.append({**item.as_dict(), "approval": None if asked is None else {
+            "requested_by": asked.requested_by, "approved_by": asked.approved_by or None}})
+    return ok({"version": active.number, "previews": previews})
 
 
 @bp.get("/api/v1/rules/search")

@@ -117,3 +117,4 @@ def _sensor_events(session, host: str, payload: dict, now: datetime, context: di
                       {"host": host, "failed": failed, "loaded": sensor.get("rules_loaded"),
                        "version": sensor.get("ruleset_version")}, **{**context, "link": "/rules/"})]
     return []
+

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from console.common.time import window_of
 from console.errors import Conflict, ValidationFailed
 from console.access import users
+from console.alerts import allow as alerts_allow
 from console.alerts import triage as alerts_triage
 from console.alerts.enrich import Enricher
 from console.alerts.export import group_as_dict, groups_csv, iter_groups
@@ -118,6 +119,24 @@ def false_positive(group_id: int):
     return _act(group_id, lambda: alerts_triage.propose_false_positive(db(), current_actor(), group_id, kind, track,
                                                                        network),
                 _("Marked as a false positive. Check the proposed rule change, then confirm it."))
+
+
+@bp.post("/groups/<int:group_id>/allow")
+@permission_required("rules.manage")
+def allow(group_id: int):
+    """One click from a blocked alert: a pass rule for its source, destination or a network, built, validated and
+    deployed to the IPS sensors as one background task; the task's page, then this group's page, say when it is live.
+    """
+    scope, network = request.form.get("scope", "source"), request.form.get("network", "").strip()
+    if scope not in alerts_allow.SCOPES:
+        raise ValidationFailed("scope", "must be source or destination")
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired. Try again."), "error")
+        return redirect(url_for("alerts.group", group_id=group_id))
+    alerts_allow.allow_rule(get_group(db(), group_id), scope, network, alerts_allow.FIRST_SID)  # 400 before any change
+    task = tasks.submit(db(), current_actor(), "alerts.allow", {"group": group_id, "scope": scope, "network": network})
+    flash(_("Allow queued: the rule is built, validated and deployed to the IPS sensors."), "success")
+    return redirect(url_for("tasks.detail", task_id=task.id))
 
 
 @bp.post("/groups/<int:group_id>/false-positive/confirm")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from console.errors import Conflict, NotFound, ValidationFailed
+from console.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from console.ruleset import bulk as rules_bulk
+from console.ruleset import preview
 from console.ruleset import operations as ops
 from console.ruleset import service
 from console.common.paging import MAX_ID, page, parse_id
@@ -55,10 +56,54 @@ def deploy():
         elif not service.rules_config(db()).sensors:
             flash(_("No sensors are configured in [rules] sensors."), "error")
         else:
+            try:
+                _check_inline(service.active_version(db()).number)
+            except Conflict as exc:
+                flash(str(exc), "error")
+                return redirect(url_for("rules.deploy_preview"))
             task = tasks.submit(db(), current_actor(), "rules.deploy", {"sensors": None})
             flash(_("Deploy queued: this page shows its progress."), "success")
             return redirect(url_for("tasks.detail", task_id=task.id))
     return redirect(url_for("rules.index"))
+
+
+def _check_inline(number: int) -> None:
+    """Conflict when a drop would block inventory hosts' traffic on an IPS sensor without a second person's yes."""
+    preview.check_approved(db(), number, preview.would_block(db(), number))
+
+
+@bp.get("/deploy/preview")
+def deploy_preview():
+    """What the active version's new or changed drop rules would have blocked on each IPS sensor."""
+    active = service.active_version(db())
+    previews = preview.would_block(db(), active.number) if active else []
+    approvals = {p.sensor: preview.approval(db(), active.number, p.sensor) for p in previews}
+    return render_template("rules/deploy_preview.html", active=active, previews=previews, approvals=approvals,
+                           form=ActionForm())
+
+
+@bp.post("/deploy/request")
+@permission_required("rules.manage")
+def deploy_request():
+    if _posted():
+        active = service.active_version(db())
+        if active is not None:
+            preview.request_deploy(db(), current_actor(), active.number)
+            flash(_("Approval asked for: a second person approves the deploy on this page."), "success")
+    return redirect(url_for("rules.deploy_preview"))
+
+
+@bp.post("/deploy/approve/<sensor>")
+@permission_required("remediation.approve")
+def deploy_approve(sensor: str):
+    if _posted():
+        active = service.active_version(db())
+        try:
+            preview.approve_deploy(db(), current_actor(), active.number if active else 0, sensor[:64])
+            flash(_("Deploy to %(sensor)s approved.", sensor=sensor), "success")
+        except (Conflict, NotFound, PermissionDenied) as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("rules.deploy_preview"))
 
 
 @bp.get("/versions")
@@ -77,7 +122,7 @@ def version(number: int):
     else:
         changes, title_from = service.changes_of(db(), number), number - 1 if number > 1 else None
     return render_template("rules/version.html", version=row, changes=changes, diff_from=title_from,
-                           form=ActionForm())
+                           blocking=preview.where_rules_block(db(), number), form=ActionForm())
 
 
 @bp.post("/versions/<int:number>/rollback")
