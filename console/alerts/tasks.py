@@ -39,3 +39,13 @@ def allow_blocked(settings, factory, actor, params: dict, progress) -> dict:
 
 register("alerts.allow", "rules.manage",
          "allow a blocked alert group's traffic on the IPS sensors (build, deploy)", allow_blocked)
+
+
+def _register_preview_source() -> None:
+    from console.alerts.query import alerts_by_pair
+    from console.ruleset import preview
+
+    preview.register_source("alerts_by_pair", alerts_by_pair)
+
+
+_register_preview_source()

@@ -23,3 +23,14 @@ def compliance_run(settings, factory, actor, params: dict, progress) -> dict:
 
 
 register("compliance.run", "compliance.run", "a compliance run of every control", compliance_run)
+
+
+def _register_preview_source() -> None:
+    """The rule manager's would-have-blocked preview names the information systems a drop would touch."""
+    from console.compliance.systems.service import systems_by_host
+    from console.ruleset import preview
+
+    preview.register_source("systems_by_host", systems_by_host)
+
+
+_register_preview_source()

@@ -8,4 +8,4 @@ Other areas may call `service.ruleset_status`, `service.suppress` and `service.d
 The models in `console.models.rules` are this area's own.
 """
 
-__all__ = ["service"]
+__all__ = ["operations", "preview", "service"]

@@ -23,10 +23,8 @@ from sqlalchemy.orm import Session
 from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
-from console.compliance.systems.service import systems_by_host
 from console.errors import Conflict, NotFound, PermissionDenied
 from console.inventory.hosts import host_names_at
-from console.alerts.query import alerts_by_pair
 from console.models.base import utcnow
 from console.models.rules import RuleDeployApproval, RulesetChange, RulesetVersion
 from console.ruleset.service import get_version, rules_config, sensor_status
@@ -35,6 +33,26 @@ from rules.build import read_manifest
 from rules.config import RulesConfig
 
 TOP_PAIRS = 20
+
+# What the preview reads from the areas above the rule manager, registered by them (console/wiring.py imports
+# console/alerts/tasks.py and console/compliance/tasks.py): the stored alerts by (source, destination) pair, and
+# the information system of each inventory host. The rule manager imports neither area.
+SOURCES: dict = {}
+
+
+def register_source(name: str, function) -> None:
+    """name: "alerts_by_pair" (session, sids, since, until) -> [(source, destination, alerts)], or
+    "systems_by_host" (session) -> {host name: system key}."""
+    if name not in ("alerts_by_pair", "systems_by_host"):
+        raise ValueError(f"unknown preview source {name!r}")
+    SOURCES[name] = function
+
+
+def _source(name: str):
+    if name not in SOURCES:
+        raise RuntimeError(f"the would-have-blocked preview needs {name}, which its area registers at start "
+                           "(console.wiring.register_areas)")
+    return SOURCES[name]
 
 
 @dataclass
@@ -118,7 +136,7 @@ def _manifest(cfg: RulesConfig, number: int | None) -> dict | None:
 def _count(session: Session, preview: Preview, now: datetime) -> None:
     if not preview.sids:
         return
-    rows = alerts_by_pair(session, preview.sids, now - timedelta(days=preview.days), now)
+    rows = _source("alerts_by_pair")(session, preview.sids, now - timedelta(days=preview.days), now)
     names = host_names_at(session, {address for src, dest, _ in rows for address in (src, dest)})
     hosts: Counter = Counter()
     for src, dest, count in rows:
@@ -129,7 +147,7 @@ def _count(session: Session, preview: Preview, now: datetime) -> None:
     preview.pairs = [{"src_ip": src, "dest_ip": dest, "src_host": names.get(src), "dest_host": names.get(dest),
                       "alerts": count} for src, dest, count in ranked]
     preview.hosts = dict(sorted(hosts.items()))
-    system_of = systems_by_host(session)
+    system_of = _source("systems_by_host")(session)
     for host, count in preview.hosts.items():
         key = system_of.get(host)
         if key:

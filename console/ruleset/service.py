@@ -32,7 +32,7 @@ from rules.errors import RulesetError, where
 from rules.files import atomic_write
 from rules.parse import ParseCache
 
-__all__ = ["disable", "ruleset_status", "suppress"]
+__all__ = ["build_version", "disable", "rules_config", "ruleset_status", "suppress"]
 
 PARSE_CACHE = ParseCache()  # per process: parsed source files by content digest
 
