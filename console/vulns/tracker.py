@@ -98,7 +98,7 @@ def import_data(session: Session, actor: Actor, origin: str, releases: tuple[str
     if changes:
         inventory.rematch(session)
     row = VulnImport(data_date=data_date, origin=origin[:500], sha256=parsed.sha256, package_count=parsed.packages,
-                     entry_count=parsed.entries, changes=changes, imported_by=actor.name[:64])
+                     entry_count=parsed.entries, changes=changes, imported_by=actor.username[:64])
     session.add(row)
     session.flush()
     audit.record(session, actor, "vulns.import", "vuln_imports", str(row.id), origin=origin[:300],
@@ -159,9 +159,9 @@ def parse(path: Path, releases: set[str], name: str | None = None) -> _Parsed:
     except ijson.IncompleteJSONError as exc:
         where = f" after package {last!r}" if last else ""
         raise TrackerDataError(f"{name}: the JSON ends early or is broken{where} (truncated download?): "
-                               f"{str(exc)[:160]}") from None
+                               f"{_first_line(exc)}") from None
     except ijson.JSONError as exc:
-        raise TrackerDataError(f"{name}: not JSON: {str(exc)[:160]}") from None
+        raise TrackerDataError(f"{name}: not JSON: {_first_line(exc)}") from None
     except (EOFError, lzma.LZMAError, gzip.BadGzipFile, OSError) as exc:
         where = f" after package {last!r}" if last else ""
         raise TrackerDataError(f"{name}: the compressed file is broken{where} (truncated?): {exc}") from None
@@ -170,6 +170,10 @@ def parse(path: Path, releases: set[str], name: str | None = None) -> _Parsed:
     if not sources:
         raise TrackerDataError(f"{name}: no entry for the releases {', '.join(sorted(releases))}")
     return _Parsed(sources, cves, packages, entries, digest.hexdigest())
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:160]
 
 
 class _Hashing:
