@@ -158,8 +158,9 @@ def parse(path: Path, releases: set[str], name: str | None = None) -> _Parsed:
                 entries += _package(name, package, issues, releases, sources, cves)
     except ijson.IncompleteJSONError as exc:
         where = f" after package {last!r}" if last else ""
-        raise TrackerDataError(f"{name}: the JSON ends early or is broken{where} (truncated download?): "
-                               f"{_first_line(exc)}") from None
+        if "premature EOF" in str(exc) or "Incomplete JSON" in str(exc):
+            raise TrackerDataError(f"{name}: the JSON ends early{where} (truncated download?)") from None
+        raise TrackerDataError(f"{name}: not JSON{where}: {_first_line(exc)}") from None
     except ijson.JSONError as exc:
         raise TrackerDataError(f"{name}: not JSON: {_first_line(exc)}") from None
     except (EOFError, lzma.LZMAError, gzip.BadGzipFile, OSError) as exc:

@@ -1,0 +1,72 @@
+"""`ops vulns import`: the committed excerpt of the real tracker data, plain and compressed, once and again;
+a truncated or malformed file refused with the previous data kept."""
+
+from __future__ import annotations
+
+import gzip
+import lzma
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from console.cli import main
+from console.db import session_scope
+from console.models import AuditEvent
+from console.models.vulns import VulnCve, VulnImport, VulnSource
+
+EXCERPT = Path(__file__).resolve().parents[2] / "data" / "debian-security-tracker-excerpt.json"
+
+
+def ops(config_file, *args):
+    return CliRunner().invoke(main, ["-c", str(config_file), *args])
+
+
+def snapshot(session_factory) -> tuple:
+    with session_scope(session_factory) as db:
+        sources = sorted((r.release, r.source, r.digest, r.id) for r in db.scalars(select(VulnSource)))
+        cves = sorted((c.cve, c.description) for c in db.scalars(select(VulnCve)))
+        imports = db.scalar(select(func.count(VulnImport.id)))
+    return sources, cves, imports
+
+
+def test_a_second_import_of_the_same_data_changes_nothing_whatever_its_compression(config_file, engine,
+                                                                                   session_factory, tmp_path):
+    first = ops(config_file, "vulns", "import", str(EXCERPT))
+    assert first.exit_code == 0, first.output
+    assert "16 source packages" in first.output and "0 changes" not in first.output
+    data_before = snapshot(session_factory)[:2]
+    assert ("bookworm", "openssh") in {(r, s) for r, s, _d, _i in data_before[0]}
+    packed = tmp_path / "json.gz"
+    packed.write_bytes(gzip.compress(EXCERPT.read_bytes()))
+    xz = tmp_path / "json.xz"
+    xz.write_bytes(lzma.compress(EXCERPT.read_bytes()))
+    for again in (EXCERPT, packed, xz):
+        result = ops(config_file, "vulns", "import", str(again), "--date", "2026-12-01")
+        assert result.exit_code == 0, result.output
+        assert result.output.rstrip().endswith("0 changes"), result.output
+    assert snapshot(session_factory)[:2] == data_before
+    with session_scope(session_factory) as db:
+        assert db.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "vulns.import")) == 4
+
+
+DAMAGES = [
+    (lambda raw: raw[: len(raw) * 2 // 3], "ends early after package"),
+    (lambda raw: gzip.compress(raw)[:2000], "compressed file is broken"),
+    (lambda raw: raw.replace(b'"status": "resolved"', b'"status": "fixed"', 1), "status: 'fixed' is none of"),
+    (lambda raw: raw.replace(b'"urgency": "unimportant"', b'"urgency": 3', 1), "urgency: expected text"),
+    (lambda raw: b"<html>rate limited</html>", "not JSON"),
+]
+
+
+def test_a_broken_file_is_refused_naming_what_is_wrong_and_the_previous_data_stays(config_file, engine,
+                                                                                  session_factory, tmp_path):
+    assert ops(config_file, "vulns", "import", str(EXCERPT)).exit_code == 0
+    before = snapshot(session_factory)
+    for number, (damage, says) in enumerate(DAMAGES):
+        bad = tmp_path / f"json-{number}"
+        bad.write_bytes(damage(EXCERPT.read_bytes()))
+        result = ops(config_file, "vulns", "import", str(bad))
+        assert result.exit_code == 4, result.output
+        assert str(bad) in result.output and says in result.output, result.output
+        assert snapshot(session_factory) == before
