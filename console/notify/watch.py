@@ -22,6 +22,7 @@ from console.models.base import utcnow
 from console.notify.events import Event, active_conditions, changed, emit_all
 from console.notify.kinds import _l
 from console.notify.messages import bilingual
+from console.vulns.staleness import stale_events
 
 _HostRef = namedtuple("_HostRef", "id")
 DEADLINE_LABELS = {"first_notice": "24 h", "full_report": "72 h"}
@@ -32,6 +33,7 @@ def look(session: Session, settings, now: datetime | None = None) -> int:
     now = now or utcnow()
     session.info["ops_notify_active"] = active_conditions(session, "")
     events = _host_events(session, settings, now) + _incident_events(session, settings, now)
+    events += stale_events(session, settings, now)
     return emit_all(session, events, now) if events else 0
 
 

@@ -70,3 +70,19 @@ def test_a_broken_file_is_refused_naming_what_is_wrong_and_the_previous_data_sta
         assert result.exit_code == 4, result.output
         assert str(bad) in result.output and says in result.output, result.output
         assert snapshot(session_factory) == before
+
+
+def test_data_older_than_the_setting_is_announced_once_until_a_newer_import(session, settings, admin_actor):
+    from datetime import datetime, timedelta, timezone
+
+    from console.vulns import tracker
+    from console.vulns.staleness import stale_events
+
+    now = datetime.now(timezone.utc)
+    tracker.import_data(session, admin_actor, str(EXCERPT), settings.vulns.releases, now - timedelta(days=10))
+    first = stale_events(session, settings, now)
+    assert [(e.kind, e.params["age_days"], e.params["max_days"]) for e in first] == [("vulns.data_stale", 10, 7)]
+    assert stale_events(session, settings, now + timedelta(minutes=1)) == []  # once
+    tracker.import_data(session, admin_actor, str(EXCERPT), settings.vulns.releases, now)
+    assert stale_events(session, settings, now) == []
+    assert len(stale_events(session, settings, now + timedelta(days=8))) == 1  # stale again: said again
