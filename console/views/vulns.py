@@ -26,6 +26,7 @@ from console.web.forms import ActionForm
 from console.web.runtime import db, settings
 
 bp = Blueprint("vulns", __name__, url_prefix="/vulns")
+HOST_ROWS = 200  # a host page lists the first 200 (fixable and most urgent first); the filters reach the rest
 
 
 class CveWaiverForm(FlaskForm):
@@ -44,7 +45,8 @@ def _filters() -> tuple[queries.Filters, str]:
 def _common() -> dict:
     from flask_babel import get_locale
 
-    return {"data_status": queries.data_status(db(), settings().vulns.max_age_days), "state_labels": STATE_LABELS,
+    state_labels = {key: _(label) for key, label in STATE_LABELS.items()}  # translated once, not per row
+    return {"data_status": queries.data_status(db(), settings().vulns.max_age_days), "state_labels": state_labels,
             "urgencies": URGENCIES, "unit_names": unit_labels(db(), str(get_locale()))}
 
 
@@ -72,7 +74,7 @@ def host_context(host) -> dict:
     except ValidationFailed:
         filters = queries.Filters()
     return {"vulns_summary": queries.host_summary(db(), host.id), "vulns": queries.host_findings(db(), host.id, filters),
-            "vulns_filter": filters, "vulns_waiver_form": CveWaiverForm(), **_common()}
+            "vulns_filter": filters, "vulns_waiver_form": CveWaiverForm(), "vulns_shown": HOST_ROWS, **_common()}
 
 
 @bp.post("/hosts/<name>/waivers")

@@ -16,7 +16,7 @@ its first_seen_at.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -69,8 +69,12 @@ def release_entries(session: Session, release: str) -> dict[str, dict]:
     return dict(session.execute(query).all())
 
 
-def rematch(session: Session, host_ids: list[int] | None = None, now: datetime | None = None) -> int:
-    """Match these hosts (all with a package list when None) against the stored data; the findings written."""
+def rematch(session: Session, host_ids: list[int] | None = None, now: datetime | None = None,
+            tables: dict[str, dict] | None = None) -> int:
+    """Match these hosts (all with a package list when None) against the stored data; the number of findings.
+
+    `tables` ({release: {source: {CVE: entry}}}) spares reading back what an import has just parsed.
+    """
     now = now or utcnow()
     query = select(HostPackages.host_id, HostPackages.release, HostPackages.packages)
     if host_ids is not None:
@@ -81,9 +85,10 @@ def rematch(session: Session, host_ids: list[int] | None = None, now: datetime |
     estate = host_ids is None or len(host_ids) > 50
     findings: dict[int, list[Finding]] = {}
     for release, hosts in by_release.items():
-        if estate:
-            table = release_entries(session, release)
-            entries_of = table.get
+        if tables is not None:
+            entries_of = tables.get(release, {}).get
+        elif estate:
+            entries_of = release_entries(session, release).get
         else:
             entries_of = entries_reader(session, release)
         cache: dict = {}
@@ -93,18 +98,53 @@ def rematch(session: Session, host_ids: list[int] | None = None, now: datetime |
 
 
 def _replace(session: Session, findings: dict[int, list[Finding]], now: datetime) -> int:
+    """Bring host_vulns of these hosts to `findings`, writing only the difference; the number of findings.
+
+    An unchanged finding keeps its row; a changed one is updated in place (first_seen_at stays); a gone one
+    is deleted. Writes go through the driver's executemany: an estate's first match writes hundreds of
+    thousands of rows, and SQLAlchemy's per-row processing would triple the time.
+    """
     ids = list(findings)
-    first_seen: dict[tuple[int, str, str], datetime] = {}
+    known: dict[tuple[int, str, str], tuple] = {}
     for start in range(0, len(ids), CHUNK):
-        part = ids[start:start + CHUNK]
-        query = select(HostVuln.host_id, HostVuln.cve, HostVuln.source, HostVuln.first_seen_at).where(
-            HostVuln.host_id.in_(part))
-        first_seen.update({(h, c, s): at for h, c, s, at in session.execute(query)})
-        session.execute(delete(HostVuln).where(HostVuln.host_id.in_(part)))
-    rows = [{"host_id": host_id, "cve": f.cve, "source": f.source, "installed": f.installed, "state": f.state,
-             "fixed_version": f.fixed_version, "urgency": f.urgency, "note": f.note,
-             "first_seen_at": first_seen.get((host_id, f.cve, f.source), now)}
-            for host_id, found in findings.items() for f in found]
+        query = select(HostVuln.id, HostVuln.host_id, HostVuln.cve, HostVuln.source, HostVuln.installed,
+                       HostVuln.state, HostVuln.fixed_version, HostVuln.urgency,
+                       HostVuln.note).where(HostVuln.host_id.in_(ids[start:start + CHUNK]))
+        for row_id, host_id, cve, source, *values in session.execute(query):
+            known[(host_id, cve, source)] = (row_id, tuple(values))
+    changed, rows, total = [], [], 0
+    for host_id, found in findings.items():
+        total += len(found)
+        for f in found:
+            values = (f.installed, f.state, f.fixed_version, f.urgency, f.note)
+            old = known.pop((host_id, f.cve, f.source), None)
+            if old is None:
+                rows.append((host_id, f.cve, f.source, *values, now))
+            elif old[1] != values:
+                changed.append((*values, old[0]))
+    gone = [row_id for row_id, _values in known.values()]
+    for start in range(0, len(gone), CHUNK):
+        session.execute(delete(HostVuln).where(HostVuln.id.in_(gone[start:start + CHUNK])))
+    _write(session, rows, changed)
+    return total
+
+
+def _write(session: Session, rows: list[tuple], changed: list[tuple]) -> None:
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sqlite = connection.dialect.name == "sqlite"
+    insert_sql = (f"INSERT INTO host_vulns (host_id, cve, source, installed, state, fixed_version, urgency, note, "
+                  f"first_seen_at) VALUES ({', '.join([mark] * 9)})")
+    update_sql = (f"UPDATE host_vulns SET installed = {mark}, state = {mark}, fixed_version = {mark}, "
+                  f"urgency = {mark}, note = {mark} WHERE id = {mark}")
     for start in range(0, len(rows), CHUNK):
-        session.execute(HostVuln.__table__.insert(), rows[start:start + CHUNK])
-    return len(rows)
+        connection.exec_driver_sql(insert_sql, [(*row[:8], _stored_time(row[8], sqlite))
+                                                for row in rows[start:start + CHUNK]])
+    for start in range(0, len(changed), CHUNK):
+        connection.exec_driver_sql(update_sql, changed[start:start + CHUNK])
+
+
+def _stored_time(moment: datetime, sqlite: bool):
+    """As UTCDateTime stores it: naive UTC; on SQLite the text SQLAlchemy's DateTime writes."""
+    naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else naive

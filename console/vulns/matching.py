@@ -96,13 +96,13 @@ def _note(entry: list) -> str:
 
 
 def match_host(pairs: set[tuple[str, str]], entries_of, cache: dict | None = None) -> list[Finding]:
-    """The findings of one host from its (source, version) pairs; `entries_of(source)` gives {CVE: entry}.
+    """The findings of one host (in no order) from its (source, version) pairs; `entries_of(source)` gives {CVE: entry}.
 
     `cache` ((source, version) -> findings) is shared across the hosts of one release: an estate runs
     the same few versions of each package, so each pair is worked out once.
     """
     found: dict[tuple[str, str], Finding] = {}
-    for source, version in sorted(pairs):
+    for source, version in pairs:
         key = (source, version)
         results = cache.get(key) if cache is not None else None
         if results is None:
@@ -113,4 +113,4 @@ def match_host(pairs: set[tuple[str, str]], entries_of, cache: dict | None = Non
             known = found.get((finding.cve, source))
             if known is None or not is_at_least(finding.installed, known.installed):
                 found[(finding.cve, source)] = finding  # two kernels installed: the older one counts
-    return sorted(found.values(), key=lambda f: (f.cve, f.source))
+    return list(found.values())

@@ -157,21 +157,29 @@ class HostSummary:
 
 
 def host_summary(session: Session, host_id: int) -> HostSummary | None:
-    row = session.get(HostPackages, host_id)
+    query = select(HostPackages.release, HostPackages.package_count, HostPackages.listed_at, HostPackages.digest,
+                   HostPackages.reported_digest).where(HostPackages.host_id == host_id)  # not the list itself
+    row = session.execute(query).first()
     if row is None:
         return None
     counts = dict(session.execute(select(HostVuln.state, func.count()).where(HostVuln.host_id == host_id)
                                   .group_by(HostVuln.state)).all())
-    return HostSummary(row.release, row.package_count, row.listed_at, row.digest != row.reported_digest, counts)
+    release, count, listed_at, digest, reported = row
+    return HostSummary(release, count, listed_at, digest != reported, counts)
+
+
+FINDING_COLUMNS = (HostVuln.cve, HostVuln.source, HostVuln.installed, HostVuln.state, HostVuln.fixed_version,
+                   HostVuln.urgency, HostVuln.note)
 
 
 def host_findings(session: Session, host_id: int, filters: Filters | None = None) -> list[HostFinding]:
-    query = (select(HostVuln, VulnCve.description).outerjoin(VulnCve, VulnCve.cve == HostVuln.cve)
-             .join(Host, Host.id == HostVuln.host_id).where(HostVuln.host_id == host_id))
+    query = (select(*FINDING_COLUMNS, VulnCve.description, HostVuln.first_seen_at)
+             .outerjoin(VulnCve, VulnCve.cve == HostVuln.cve).join(Host, Host.id == HostVuln.host_id)
+             .where(HostVuln.host_id == host_id))
     query = (filters or Filters()).apply(query)
     waivers = active_waivers(session, [host_id])
-    found = [HostFinding(v.cve, v.source, v.installed, v.state, v.fixed_version, v.urgency, v.note, description or "",
-                         v.first_seen_at, waivers.get((host_id, v.cve))) for v, description in session.execute(query)]
+    found = [HostFinding(*row[:7], row[7] or "", row[8], waivers.get((host_id, row[0])))
+             for row in session.execute(query)]
     found.sort(key=_finding_order)
     return found
 

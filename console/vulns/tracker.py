@@ -96,7 +96,10 @@ def import_data(session: Session, actor: Actor, origin: str, releases: tuple[str
     data_date = date or modified or utcnow()
     changes = _store(session, parsed)
     if changes:
-        inventory.rematch(session)
+        tables: dict[str, dict] = {}
+        for (release, source), entries in parsed.sources.items():
+            tables.setdefault(release, {})[source] = entries
+        inventory.rematch(session, tables=tables)
     row = VulnImport(data_date=data_date, origin=origin[:500], sha256=parsed.sha256, package_count=parsed.packages,
                      entry_count=parsed.entries, changes=changes, imported_by=actor.username[:64])
     session.add(row)
