@@ -267,3 +267,34 @@ def totals(session: Session) -> dict:
         by_urgency[urgency] = by_urgency.get(urgency, 0) + count
     return {"findings": sum(by_state.values()), "by_state": by_state, "by_urgency": by_urgency,
             "fixable": by_state.get("fixable", 0)}
+
+
+def control_evidence(session: Session, host_ids: list[int], now: datetime | None = None) -> dict[int, dict]:
+    """{host_id: the `vulns` section of a compliance snapshot}, for hosts with a package list.
+
+    high_fixable_overdue: findings of high urgency with a fix available, first seen more than
+    `[vulns] fix_overdue_days` ago and not waived; data_age_days and max_age_days: the tracker data's age
+    and the setting (no data imported: data_age_days is None, the control is unknown).
+    """
+    from datetime import timedelta
+
+    now = now or utcnow()
+    settings = session.info.get("ops_settings")
+    vulns = getattr(settings, "vulns", None)
+    overdue_days = getattr(vulns, "fix_overdue_days", 30)
+    status = data_status(session, getattr(vulns, "max_age_days", 7), now)
+    listed = dict(session.execute(select(HostPackages.host_id, HostPackages.listed_at)
+                                  .where(HostPackages.host_id.in_(host_ids))).all())
+    cutoff = now - timedelta(days=overdue_days)
+    overdue: dict[int, int] = {}
+    query = (select(HostVuln.host_id, HostVuln.cve).where(HostVuln.host_id.in_(list(listed)),
+                                                          HostVuln.state == "fixable",
+                                                          HostVuln.urgency.startswith("high"),
+                                                          HostVuln.first_seen_at < cutoff))
+    waived = active_waivers(session, list(listed), now)
+    for host_id, cve in session.execute(query):
+        if (host_id, cve) not in waived:
+            overdue[host_id] = overdue.get(host_id, 0) + 1
+    return {host_id: {"listed_at": at.isoformat(), "high_fixable_overdue": overdue.get(host_id, 0),
+                      "fix_overdue_days": overdue_days, "data_age_days": status.age_days,
+                      "max_age_days": status.max_age_days} for host_id, at in listed.items()}

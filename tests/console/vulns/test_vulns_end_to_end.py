@@ -16,7 +16,9 @@ from console.agents import enrolment as agent_service
 from console.cli import main
 from console.db import session_scope
 from console.inventory.hosts import active_host
-from console.models import AuditEvent, HostReport
+from console.compliance import runs as compliance_runs
+from console.compliance.catalog import load_catalog
+from console.models import AuditEvent, ComplianceResult, HostReport
 from console.models.vulns import HostPackages, HostVuln
 from probes.agent import Agent, enroll
 from probes.collectors.packages import PackagesCollector
@@ -45,7 +47,8 @@ def test_a_hosts_reported_packages_are_matched_and_shown_everywhere(live_server,
         assert "packages" not in stored["packages"]  # the list is kept once, in host_packages
         assert db.scalars(select(HostVuln)).all() == []  # no tracker data yet
 
-    result = CliRunner().invoke(main, ["-c", str(config_file), "vulns", "import", str(EXCERPT), "--date", "2026-12-01"])
+    data_day = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()  # as a download of yesterday
+    result = CliRunner().invoke(main, ["-c", str(config_file), "vulns", "import", str(EXCERPT), "--date", data_day])
     assert result.exit_code == 0, result.output
 
     now[0] += 120
@@ -67,7 +70,7 @@ def test_a_hosts_reported_packages_are_matched_and_shown_everywhere(live_server,
     api = token_for("auditor")
     answer = client.get(f"/api/v1/vulns/hosts/{HOST}", headers=api).get_json()
     assert {f["cve"] for f in answer["data"]["findings"]} == UNFIXED
-    assert answer["data"]["data_status"]["data_date"].startswith("2026-12-01")
+    assert answer["data"]["data_status"]["data_date"].startswith(data_day)
     assert client.get("/api/v1/vulns?package=perl", headers=api).get_json()["data"]["cves"][0]["hosts"] == 1
     expires = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
     body = {"cve": "CVE-2024-2236", "reason": "RSA decryption not used on this host", "expires_at": expires}
@@ -82,3 +85,13 @@ def test_a_hosts_reported_packages_are_matched_and_shown_everywhere(live_server,
 
     cli = CliRunner().invoke(main, ["-c", str(config_file), "vulns", "host", HOST])
     assert cli.exit_code == 0 and "CVE-2024-2236" in cli.output and "waived" in cli.output, cli.output
+
+    # The controls: no high-urgency fix left uninstalled (this host has none), data of yesterday within 7 days,
+    # and unknown for hosts without a package list.
+    outcome = compliance_runs.execute(session_factory, Actor.cli(), load_catalog())
+    with session_scope(session_factory) as db:
+        results = {(r.control_id, r.target): r.result for r in db.scalars(
+            select(ComplianceResult).where(ComplianceResult.run_id == outcome.run_id,
+                                           ComplianceResult.control_id.in_(["SRV-09", "SRV-10"])))}
+    assert results[("SRV-09", HOST)] == "pass" and results[("SRV-10", HOST)] == "pass"
+    assert results[("SRV-09", "dtnmt-db-01")] == "unknown"
