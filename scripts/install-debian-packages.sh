@@ -37,6 +37,7 @@ test=(
     rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)
     slapd ldap-utils       # directory sign-in tests: a slapd of their own on a loopback port (the service stays off)
     libnss3-tools          # certutil: the console role's lab test makes chromium trust the role's CA (NSS database)
+    debsecan               # tests/console/vulns: the matching checked against Debian's own scanner, offline
 )
 # nginx: the console role's lab test starts one in a lab host's namespace
 # (tests/playbooks/test_console_role.py); none runs machine-wide, so it is
