@@ -13,7 +13,10 @@ from sqlalchemy import func, select
 from console.cli import main
 from console.db import session_scope
 from console.models import AuditEvent
-from console.models.vulns import VulnCve, VulnImport, VulnSource
+from console.models import Host
+from console.models.base import utcnow
+from console.models.vulns import HostPackages, HostVuln, VulnCve, VulnImport, VulnSource
+from probes.collectors.packages import read_status
 
 EXCERPT = Path(__file__).resolve().parents[2] / "data" / "debian-security-tracker-excerpt.json"
 
@@ -26,17 +29,33 @@ def snapshot(session_factory) -> tuple:
     with session_scope(session_factory) as db:
         sources = sorted((r.release, r.source, r.digest, r.id) for r in db.scalars(select(VulnSource)))
         cves = sorted((c.cve, c.description) for c in db.scalars(select(VulnCve)))
+        found = sorted((v.id, v.host_id, v.cve, v.state, v.first_seen_at) for v in db.scalars(select(HostVuln)))
         imports = db.scalar(select(func.count(VulnImport.id)))
-    return sources, cves, imports
+    return sources, cves, found, imports
+
+
+def a_host_with_this_machines_packages(session_factory) -> None:
+    """A host whose list is this machine's real dpkg status: the import's estate match has something to write."""
+    now = utcnow()
+    with session_scope(session_factory) as db:
+        host = Host(name="dtnmt-app-01", address="198.18.0.21")
+        db.add(host)
+        db.flush()
+        db.add(HostPackages(host_id=host.id, report_id="r", release="bookworm", digest="0" * 64, package_count=1,
+                            packages=read_status(Path("/var/lib/dpkg/status")), listed_at=now, reported_at=now,
+                            reported_digest="0" * 64))
 
 
 def test_a_second_import_of_the_same_data_changes_nothing_whatever_its_compression(config_file, engine,
                                                                                    session_factory, tmp_path):
+    a_host_with_this_machines_packages(session_factory)
     first = ops(config_file, "vulns", "import", str(EXCERPT))
     assert first.exit_code == 0, first.output
     assert "16 source packages" in first.output and "0 changes" not in first.output
-    data_before = snapshot(session_factory)[:2]
+    data_before = snapshot(session_factory)[:3]
     assert ("bookworm", "openssh") in {(r, s) for r, s, _d, _i in data_before[0]}
+    assert {cve for _id, _host, cve, _state, _at in data_before[2]} == {
+        "CVE-2011-4116", "CVE-2022-27943", "CVE-2024-2236", "CVE-2026-1757"}
     packed = tmp_path / "json.gz"
     packed.write_bytes(gzip.compress(EXCERPT.read_bytes()))
     xz = tmp_path / "json.xz"
@@ -45,7 +64,7 @@ def test_a_second_import_of_the_same_data_changes_nothing_whatever_its_compressi
         result = ops(config_file, "vulns", "import", str(again), "--date", "2026-12-01")
         assert result.exit_code == 0, result.output
         assert result.output.rstrip().endswith("0 changes"), result.output
-    assert snapshot(session_factory)[:2] == data_before
+    assert snapshot(session_factory)[:3] == data_before  # the matches too: same rows, same first_seen_at
     with session_scope(session_factory) as db:
         assert db.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "vulns.import")) == 4
 

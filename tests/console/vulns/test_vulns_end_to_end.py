@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -25,6 +26,12 @@ from probes.collectors.packages import PackagesCollector
 from probes.config import AgentSettings
 
 HOST = "dtnmt-web-01"
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    """SQLite only: the path is the same on PostgreSQL, whose writes test_tracker_import covers (time budget)."""
+    return f"sqlite:///{tmp_path / 'ops.db'}"
 EXCERPT = Path(__file__).resolve().parents[2] / "data" / "debian-security-tracker-excerpt.json"
 UNFIXED = {"CVE-2011-4116", "CVE-2022-27943", "CVE-2024-2236", "CVE-2026-1757"}
 
