@@ -11,6 +11,11 @@ without a Source field the source is the binary itself, same version.
 
 The release codename comes from /etc/os-release (VERSION_CODENAME).
 
+The reading happens in a short-lived child process (`python -m
+probes.collectors.packages`), as the pending-updates check does: parsing 1,500
+paragraphs leaves about 12 MB in the reader's heap, which the agent itself
+must not keep (it stays under 40 MB).
+
 The console keeps the last full list per host. The section carries the full
 list when it differs from the last one this agent sent, or once a day (a lost
 report or a console restored from backup catches up); otherwise only its
@@ -22,6 +27,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,14 +39,17 @@ OS_RELEASE = Path("/etc/os-release")
 SENT_FILE = "packages-sent.json"
 FULL_EVERY_SECONDS = 24 * 3600
 MAX_PACKAGES = 20000
+NICE = "/usr/bin/nice"
+TIMEOUT_SECONDS = 120
 
 
 class PackagesCollector:
     name = "packages"
 
     def __init__(self, state_dir: Path, interval_minutes: int = 60, status: Path = STATUS,
-                 os_release: Path = OS_RELEASE, clock=time.time):
+                 os_release: Path = OS_RELEASE, clock=time.time, python: str = sys.executable):
         self.state_dir = Path(state_dir)
+        self.python = python
         self.interval_seconds = interval_minutes * 60
         self.status, self.os_release = Path(status), Path(os_release)
         self.clock = clock
@@ -52,23 +62,38 @@ class PackagesCollector:
         self.last_checked = self.clock()
         if not self.status.exists():
             return None
-        packages = read_status(self.status)
-        release = read_codename(self.os_release)
-        digest = inventory_digest(release, packages)
-        section = {"release": release, "digest": digest, "count": len(packages)}
-        if self._must_send_full(digest):
-            section["packages"] = packages[:MAX_PACKAGES]
-            self._remember(digest)
+        known = self._sent_digest()
+        answer = self._read(known)
+        section = {"release": answer["release"], "digest": answer["digest"], "count": answer["count"]}
+        if answer["digest"] != known:
+            section["packages"] = answer["packages"][:MAX_PACKAGES]
+            self._remember(answer["digest"])
         return section
 
-    def _must_send_full(self, digest: str) -> bool:
+    def _read(self, known: str) -> dict:
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "LC_ALL": "C.UTF-8"}
+        command = [self.python, "-m", "probes.collectors.packages", str(self.status), str(self.os_release), known]
+        if Path(NICE).exists():
+            command = [NICE, "-n", "10", *command]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, env=env)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise CollectorFailed(f"reading {self.status}: {exc}") from None
+        if done.returncode != 0:
+            reason = done.stderr.strip().splitlines()
+            raise CollectorFailed((reason[-1] if reason else f"reading {self.status}: exit {done.returncode}")[:300])
+        return json.loads(done.stdout)
+
+    def _sent_digest(self) -> str:
+        """The digest of the last full list sent, while it is less than a day old; else "" (send the list)."""
         try:
             sent = json.loads((self.state_dir / SENT_FILE).read_text())
         except (OSError, ValueError):
-            return True
-        if not isinstance(sent, dict) or sent.get("digest") != digest:
-            return True
-        return not isinstance(sent.get("at"), (int, float)) or self.clock() - sent["at"] >= FULL_EVERY_SECONDS
+            return ""
+        if not isinstance(sent, dict) or not isinstance(sent.get("at"), (int, float)):
+            return ""
+        fresh = self.clock() - sent["at"] < FULL_EVERY_SECONDS
+        return str(sent.get("digest", "")) if fresh else ""
 
     def _remember(self, digest: str) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -141,3 +166,26 @@ def inventory_digest(release: str | None, packages: list[dict]) -> str:
     """sha256 of the release and the sorted list, in a canonical JSON form (the console recomputes it)."""
     text = json.dumps({"release": release, "packages": packages}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _child(status: str, os_release: str, known: str) -> int:
+    """`python -m probes.collectors.packages STATUS OS_RELEASE KNOWN_DIGEST`: print the section as JSON.
+
+    The list is left out when its digest is KNOWN_DIGEST.
+    """
+    try:
+        packages = read_status(Path(status))
+    except CollectorFailed as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    release = read_codename(Path(os_release))
+    digest = inventory_digest(release, packages)
+    answer = {"release": release, "digest": digest, "count": len(packages)}
+    if digest != known:
+        answer["packages"] = packages
+    print(json.dumps(answer))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(*(sys.argv[1:4] + [""] * (3 - len(sys.argv[1:4])))))
