@@ -298,3 +298,21 @@ def control_evidence(session: Session, host_ids: list[int], now: datetime | None
     return {host_id: {"listed_at": at.isoformat(), "high_fixable_overdue": overdue.get(host_id, 0),
                       "fix_overdue_days": overdue_days, "data_age_days": status.age_days,
                       "max_age_days": status.max_age_days} for host_id, at in listed.items()}
+
+
+def report_figures(session: Session) -> dict | None:
+    """The vulnerability figures of the run report and the annual report, as of now; None before any import."""
+    settings = session.info.get("ops_settings")
+    status = data_status(session, getattr(getattr(settings, "vulns", None), "max_age_days", 7))
+    if not status.imported:
+        return None
+    figures = totals(session)
+    hosts = session.scalar(select(func.count(func.distinct(HostVuln.host_id))).join(Host, Host.id == HostVuln.host_id)
+                           .where(Host.status == HostStatus.active)) or 0
+    listed = session.scalar(select(func.count(HostPackages.host_id)).join(Host, Host.id == HostPackages.host_id)
+                            .where(Host.status == HostStatus.active)) or 0
+    by_urgency = [(name, figures["by_urgency"].get(name, 0)) for name in URGENCIES]
+    by_state = [(name, figures["by_state"].get(name, 0)) for name in STATES]
+    return {"data_date": status.data_date.date().isoformat(), "age_days": status.age_days, "stale": status.stale,
+            "findings": figures["findings"], "fixable": figures["fixable"], "hosts_affected": hosts,
+            "hosts_listed": listed, "by_urgency": by_urgency, "by_state": by_state}

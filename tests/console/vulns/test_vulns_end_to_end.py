@@ -17,6 +17,7 @@ from console.agents import enrolment as agent_service
 from console.cli import main
 from console.db import session_scope
 from console.inventory.hosts import active_host
+from console.compliance import reports
 from console.compliance import runs as compliance_runs
 from console.compliance.catalog import load_catalog
 from console.models import AuditEvent, ComplianceResult, HostReport
@@ -102,3 +103,6 @@ def test_a_hosts_reported_packages_are_matched_and_shown_everywhere(live_server,
                                            ComplianceResult.control_id.in_(["SRV-09", "SRV-10"])))}
     assert results[("SRV-09", HOST)] == "pass" and results[("SRV-10", HOST)] == "pass"
     assert results[("SRV-09", "dtnmt-db-01")] == "unknown"
+    with session_scope(session_factory) as db:
+        report = reports.html(db, outcome.run_id, load_catalog(), "vi")
+    assert "Lỗ hổng đã biết" in report and 'data-testid="vulns-report"' in report
