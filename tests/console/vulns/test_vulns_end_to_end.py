@@ -106,3 +106,42 @@ def test_a_hosts_reported_packages_are_matched_and_shown_everywhere(live_server,
     with session_scope(session_factory) as db:
         report = reports.html(db, outcome.run_id, load_catalog(), "vi")
     assert "Lỗ hổng đã biết" in report and 'data-testid="vulns-report"' in report
+
+
+def test_the_data_can_come_from_a_url_with_its_date_from_last_modified(config_file, engine, session_factory, tmp_path):
+    """A department that may reach the tracker imports from its URL; here a loopback server plays it."""
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from console.models.vulns import VulnImport
+
+    body = gzip.compress(EXCERPT.read_bytes())
+
+    class Tracker(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            if self.path != "/tracker/data/json":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Last-Modified", "Sat, 05 Dec 2026 08:00:00 GMT")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tracker)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        result = CliRunner().invoke(main, ["-c", str(config_file), "vulns", "import", f"{base}/tracker/data/json"])
+        assert result.exit_code == 0 and "data of 2026-12-05" in result.output, result.output
+        missing = CliRunner().invoke(main, ["-c", str(config_file), "vulns", "import", f"{base}/nothing"])
+        assert missing.exit_code == 4 and "answered 404" in missing.output, missing.output
+    finally:
+        server.shutdown()
+        server.server_close()
+    with session_scope(session_factory) as db:
+        assert [row.origin for row in db.scalars(select(VulnImport))] == [f"{base}/tracker/data/json"]
