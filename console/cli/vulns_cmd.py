@@ -48,6 +48,9 @@ def import_(ctx, source: str, date_text: str | None) -> None:
     click.echo(f"imported {result.packages} source packages, {result.entries} entries for "
                f"{', '.join(ctx.settings.vulns.releases)}; data of {result.data_date:%Y-%m-%d}; "
                f"{result.changes} changes")
+    if result.skipped:
+        click.echo(f"left out {len(result.skipped)} entries with an identifier of an unknown kind, e.g. "
+                   f"{', '.join(result.skipped[:3])}")
 
 
 def _date(text: str) -> datetime:

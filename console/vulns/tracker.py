@@ -16,7 +16,9 @@ writes nothing but the import record (0 changes).
 All of it happens in the caller's one transaction: a file that is not the
 tracker's JSON, breaks off (truncated download) or holds a value of the wrong
 type raises TrackerDataError naming the file, the package, the CVE and the
-field, before anything is written; the previous data stays.
+field, before anything is written; the previous data stays. An entry whose
+identifier is neither a CVE nor one of the tracker's TEMP-/DSA-/DLA- names is
+left out and counted (the import says how many), not a reason to refuse the file.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class ImportResult:
     entries: int
     changes: int
     sha256: str
+    skipped: list[str]
 
 
 @dataclass
@@ -76,6 +79,7 @@ class _Parsed:
     packages: int
     entries: int
     sha256: str
+    skipped: list[str]
 
 
 def import_data(session: Session, actor: Actor, origin: str, releases: tuple[str, ...],
@@ -105,8 +109,9 @@ def import_data(session: Session, actor: Actor, origin: str, releases: tuple[str
     session.add(row)
     session.flush()
     audit.record(session, actor, "vulns.import", "vuln_imports", str(row.id), origin=origin[:300],
-                 data_date=data_date.isoformat(), packages=parsed.packages, entries=parsed.entries, changes=changes)
-    return ImportResult(row.id, data_date, parsed.packages, parsed.entries, changes, parsed.sha256)
+                 data_date=data_date.isoformat(), packages=parsed.packages, entries=parsed.entries, changes=changes,
+                 skipped=len(parsed.skipped))
+    return ImportResult(row.id, data_date, parsed.packages, parsed.entries, changes, parsed.sha256, parsed.skipped)
 
 
 def _download(url: str, path: Path, timeout: float) -> tuple[Path, datetime | None]:
@@ -150,6 +155,7 @@ def parse(path: Path, releases: set[str], name: str | None = None) -> _Parsed:
     cves: dict[str, tuple[str, str, int | None]] = {}
     packages = entries = 0
     last = None
+    skipped: list[str] = []
     try:
         with _open(path) as raw:
             stream = _Hashing(raw, digest)
@@ -158,7 +164,7 @@ def parse(path: Path, releases: set[str], name: str | None = None) -> _Parsed:
                     continue
                 last = package
                 packages += 1
-                entries += _package(name, package, issues, releases, sources, cves)
+                entries += _package(name, package, issues, releases, sources, cves, skipped)
     except ijson.IncompleteJSONError as exc:
         where = f" after package {last!r}" if last else ""
         if "premature EOF" in str(exc) or "Incomplete JSON" in str(exc):
@@ -173,7 +179,7 @@ def parse(path: Path, releases: set[str], name: str | None = None) -> _Parsed:
         raise TrackerDataError(f"{name}: no source package in the file: not the tracker's data")
     if not sources:
         raise TrackerDataError(f"{name}: no entry for the releases {', '.join(sorted(releases))}")
-    return _Parsed(sources, cves, packages, entries, digest.hexdigest())
+    return _Parsed(sources, cves, packages, entries, digest.hexdigest(), skipped)
 
 
 def _first_line(exc: Exception) -> str:
@@ -192,7 +198,7 @@ class _Hashing:
         return data
 
 
-def _package(name: str, package, issues, releases: set[str], sources: dict, cves: dict) -> int:
+def _package(name: str, package, issues, releases: set[str], sources: dict, cves: dict, skipped: list) -> int:
     where = f"{name}: package {package!r}"
     if not isinstance(package, str) or not PACKAGE.fullmatch(package):
         raise TrackerDataError(f"{where}: not a Debian source package name")
@@ -201,8 +207,9 @@ def _package(name: str, package, issues, releases: set[str], sources: dict, cves
     count = 0
     for cve, issue in issues.items():
         here = f"{where}, {cve}"
-        if not CVE_ID.fullmatch(cve):
-            raise TrackerDataError(f"{here}: not a CVE (or TEMP-) identifier")
+        if not isinstance(cve, str) or not CVE_ID.fullmatch(cve):
+            skipped.append(f"{package} {cve}"[:100])  # an identifier of a kind not known here: left out, said
+            continue
         if not isinstance(issue, dict) or not isinstance(issue.get("releases", {}), dict):
             raise TrackerDataError(f"{here}: expected an object with \"releases\"")
         description = issue.get("description", "")

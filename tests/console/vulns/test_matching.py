@@ -111,3 +111,11 @@ def test_debians_decisions_not_to_fix_are_shown_as_debian_states_them(tracker):
                                              "golang-go.crypto"), pkg("libsqlite3-0", "3.27.2-3", "sqlite3"))
     assert buster[("CVE-2023-48795", "golang-go.crypto")].state == "postponed"
     assert buster[("CVE-2023-7104", "sqlite3")].state == "no_dsa"
+
+
+def test_an_identifier_of_an_unknown_kind_is_left_out_and_counted_not_a_reason_to_refuse(tmp_path):
+    changed = tmp_path / "json"
+    changed.write_text(EXCERPT.read_text().replace('"CVE-2011-4116"', '"NOT-A-CVE-1"'))
+    parsed = parse(changed, {"bookworm"})
+    assert parsed.skipped == ["perl NOT-A-CVE-1"]
+    assert "perl" not in {source for _release, source in parsed.sources}
