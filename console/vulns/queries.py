@@ -82,18 +82,22 @@ class Filters:
     @classmethod
     def parse(cls, args) -> "Filters":
         """From a query string or CLI options; ValidationFailed names the bad one."""
-        fixable = (args.get("fixable") or "").strip().lower()
-        if fixable not in ("", "yes", "no", "true", "false", "1", "0"):
+        fixable = args.get("fixable") or ""
+        if fixable not in ("", "yes", "no"):
             raise ValidationFailed("fixable", "use yes or no")
-        urgency = (args.get("urgency") or "").strip()
+        urgency = args.get("urgency") or ""
         if urgency and urgency not in URGENCIES:
             raise ValidationFailed("urgency", f"one of: {', '.join(URGENCIES)}")
-        state = (args.get("state") or "").strip()
+        state = args.get("state") or ""
         if state and state not in STATES:
             raise ValidationFailed("state", f"one of: {', '.join(STATES)}")
-        return cls(None if not fixable else fixable in ("yes", "true", "1"), urgency,
-                   (args.get("unit") or "").strip()[:128], (args.get("system") or "").strip()[:128],
-                   (args.get("package") or "").strip()[:128], state)
+        texts = {}
+        for name in ("unit", "system", "package"):
+            texts[name] = (args.get(name) or "").strip()
+            if len(texts[name]) > 128:
+                raise ValidationFailed(name, "at most 128 characters")
+        return cls(None if not fixable else fixable == "yes", urgency, texts["unit"], texts["system"],
+                   texts["package"], state)
 
     def as_args(self) -> dict:
         found = {"urgency": self.urgency, "unit": self.unit, "system": self.system, "package": self.package,
