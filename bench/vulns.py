@@ -3,7 +3,7 @@
 No machine here reaches the tracker, so its data is generated with the real file's structure
 ({source: {CVE: {description, scope, debianbug, releases: {release: {status, repositories,
 fixed_version, urgency, nodsa, nodsa_reason}}}}}, six releases per entry, statuses and urgencies in
-proportions like the real file's) at a size given by --packages and --cves-per-package; the file's
+proportions chosen here, not measured from the real file) at a size given by --packages and --cves-per-package; the file's
 size is printed. The hosts run generated bookworm package lists: 1,500 source packages each, about
 a tenth of them with tracker entries, each at one of a few versions (an estate runs a handful of
 versions of each package), one kernel image built from linux-signed-amd64.
