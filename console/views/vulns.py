@@ -45,9 +45,13 @@ def _filters() -> tuple[queries.Filters, str]:
 def _common() -> dict:
     from flask_babel import get_locale
 
+    from console.compliance.systems.service import list_systems
+
+    locale = str(get_locale())
+    systems = [(row.key, row.name_vi if locale == "vi" else row.name_en) for row in list_systems(db())]
     state_labels = {key: _(label) for key, label in STATE_LABELS.items()}  # translated once, not per row
     return {"data_status": queries.data_status(db(), settings().vulns.max_age_days), "state_labels": state_labels,
-            "urgencies": URGENCIES, "unit_names": unit_labels(db(), str(get_locale()))}
+            "urgencies": URGENCIES, "unit_names": unit_labels(db(), locale), "systems": systems}
 
 
 @bp.get("/")

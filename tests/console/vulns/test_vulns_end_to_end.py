@@ -73,6 +73,9 @@ def test_a_hosts_reported_packages_are_matched_and_shown_everywhere(live_server,
     assert all(cve in estate for cve in UNFIXED)
     assert "CVE-2024-2236" not in viewer.get("/vulns/?fixable=yes").get_data(as_text=True)
     assert viewer.get("/vulns/?urgency=bogus").status_code == 400
+    assert "CVE-2024-2236" in viewer.get("/vulns/?system=system_land_procedures").get_data(as_text=True)
+    assert "CVE-2024-2236" not in viewer.get("/vulns/?system=system_env_monitoring").get_data(as_text=True)
+    assert "CVE-2024-2236" not in viewer.get("/vulns/?unit=unit_no_such").get_data(as_text=True)
     assert HOST in viewer.get("/vulns/cves/CVE-2024-2236").get_data(as_text=True)
 
     api = token_for("auditor")
