@@ -18,7 +18,9 @@ from console.version import app_version
 
 def create_app(settings: Settings | None = None, config_path: str | Path | None = None) -> Flask:
     from console.web import auth, converters, errors, i18n, metrics, runtime, security, unit_of_work
+    from console.wiring import register_areas
 
+    register_areas()
     settings = settings or load_settings(config_path)
     app = Flask(__name__)
     app.config.update(

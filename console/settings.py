@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from console.access.directory.config import AuthSettings
 from console.availability.config import AvailabilitySettings, maintenance_line, table_line
 from console.vulns.config import VulnsSettings
-from console.devices.connectors.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
+from console.devices.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
 from console.endpoints.config import EndpointsSettings
 from console.errors import ConfigError
 from console.notify.config import CHANNEL_SECRETS, NotifySettings

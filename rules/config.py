@@ -21,12 +21,20 @@ class SensorConfig(BaseModel):
     kind "ansible": `host` is an inventory host; the console runs `playbook`
     (site.yml) with --tags ids_sensor --limit host as a job, whose ids_sensor
     role copies the files (suricata -T first), reloads and reports the counts.
+
+    mode "ids": Suricata watches a copy of the traffic (a mirror port); drop.conf's drop rules reach it as
+    alert rules. mode "ips": Suricata is inline (af-packet copy-mode ips or NFQUEUE, the ops_ids_sensor
+    role) and drop rules block.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["local", "ansible"] = "local"
+    mode: Literal["ids", "ips"] = "ids"
+    # ips: how Suricata is inline, and so what traffic does when it stops. af-packet (copy-mode ips between
+    # two interfaces) fails closed: traffic stops. nfqueue (nftables queue with bypass) fails open.
+    ips_method: Literal["af-packet", "nfqueue"] = "af-packet"
     rules_file: Path = Path("/var/lib/suricata/rules/suricata.rules")
     threshold_file: Path = Path("/etc/suricata/threshold.config")
     socket: Path = Path("/run/suricata/suricata-command.socket")
@@ -59,6 +67,14 @@ class RulesConfig(BaseModel):
     # Local time (HH:MM) of the daily update of url sources by `ops scheduler run`; "" = none.
     update_at: str = Field("", pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9])?$")
     sensors: list[SensorConfig] = []
+    # "Would have blocked": before a deploy to an IPS sensor, the stored alerts of this many days are
+    # counted for the version's new or changed drop rules (console/ruleset/preview.py).
+    would_block_days: int = Field(7, ge=1, le=365)
+    # A group an IPS sensor blocked, of a rule added or changed in the last this many days, is told
+    # (ids.blocked_young_rule): someone checks it is no false block.
+    young_rule_days: int = Field(7, ge=1, le=365)
+    # An IPS sensor whose kernel drops more than this share of packets (agent's report) is a critical event.
+    ips_kernel_drop_percent_max: float = Field(1.0, ge=0, le=100)
 
     @field_validator("sensors")
     @classmethod

@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from rules import modes
 from rules.build import MANIFEST_FILE, read_manifest
 from rules.errors import RulesetError
 from rules.files import atomic_symlink
@@ -50,6 +51,7 @@ def store(var_dir: Path, candidate: Path, number: int) -> Path:
     staging = target.with_name(f".{number}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(candidate, staging)
+    modes.write_ids_copy(staging)
     staging.rename(target)
     return target
 

@@ -37,6 +37,8 @@ test=(
     rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)
     slapd ldap-utils       # directory sign-in tests: a slapd of their own on a loopback port (the service stays off)
     libnss3-tools          # certutil: the console role's lab test makes chromium trust the role's CA (NSS database)
+    curl                   # the inline IPS tests' client (console/lab/inline.py): a request through the sensor
+    iperf3                 # bench/ips_inline.py: throughput through the inline sensor and around it
     debsecan               # tests/console/vulns: the matching checked against Debian's own scanner, offline
 )
 # nginx: the console role's lab test starts one in a lab host's namespace

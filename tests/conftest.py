@@ -17,7 +17,10 @@ from console.models import Role
 from console.access import tokens, users
 from console.access.actor import Actor
 from console.settings import load_settings
+from console.wiring import register_areas
 from tests.fixtures.postgres import PostgresCluster
+
+register_areas()  # the areas' task kinds, as create_app, the CLI and `ops tasks worker` register them
 
 PASSWORD = "correct horse battery staple"
 pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.snmpd", "tests.fixtures.sophos_api", "tests.fixtures.rules",

@@ -7,3 +7,5 @@ Other areas may call:
 - `directory` (sign-in with LDAP / Active Directory, roles from its groups; `accounts.recheck_all` for the scheduler).
 The models in `console.models.users` and `console.models.audit` are this area's own.
 """
+
+__all__ = ["actor", "audit", "permissions", "users"]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from console.models.users import Role  # other areas take Role from here
 
+__all__ = ["Actor", "Role"]
+
 
 @dataclass(frozen=True)
 class Actor:

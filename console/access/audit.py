@@ -13,6 +13,8 @@ from console.common.time import DEFAULT_WINDOW, TimeWindow, parse_local_time
 from console.errors import ValidationFailed
 from console.models.audit import AuditEvent
 
+__all__ = ["record"]
+
 SECRET_KEYS = ("password", "token", "secret", "key")
 
 

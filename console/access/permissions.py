@@ -11,6 +11,8 @@ from console.errors import PermissionDenied
 from console.models.users import Role
 from console.access.actor import Actor
 
+__all__ = ["require"]
+
 ALL = frozenset(Role)
 
 PERMISSIONS: dict[str, frozenset[Role]] = {

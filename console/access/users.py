@@ -29,6 +29,8 @@ from console.access.actor import Actor
 from console.access.permissions import require
 from console.settings import SecuritySettings
 
+__all__ = ["user_exists"]
+
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 LOCALES = ("vi", "en")
 _hasher = PasswordHasher()

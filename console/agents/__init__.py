@@ -6,3 +6,5 @@ Other areas may call `enrolment.authenticate / list_agents / agent_as_dict` and
 revoke_waiver` (Lynis runs, findings and their waivers, pending security updates).
 The models in `console.models.agents` are this area's own.
 """
+
+__all__ = ["enrolment", "hardening", "host_reports"]

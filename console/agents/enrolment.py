@@ -27,6 +27,8 @@ from console.inventory.hosts import active_host
 from console.access.permissions import require
 from probes import signing
 
+__all__ = ["ReportRejected"]
+
 CLOCK_SKEW = timedelta(minutes=5)
 TOKEN_PREFIX = "enr_"
 

@@ -29,6 +29,8 @@ from console.models.base import utcnow
 
 from probes.report import Report
 
+__all__ = ["evidence"]
+
 KINDS = ("warning", "suggestion")
 MAX_WAIVER_DAYS = 366
 TREND_RUNS = 90

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from console.common.i18n import _l
 from console.models.agents import Agent, HostReport
 from console.common.limits import json_nesting
 from console.common.text import find_bad_text
@@ -32,6 +33,8 @@ from console.vulns import inventory as vuln_inventory
 from console.access.permissions import require
 
 from probes.report import Report
+
+__all__ = ["conditions", "HostHealth", "latest_payloads"]
 
 if TYPE_CHECKING:  # annotations only
     from console.models.inventory import Host
@@ -48,11 +51,6 @@ class HostHealth(str, enum.Enum):
     warning = "warning"
     stale = "stale"
     never_seen = "never_seen"
-
-
-def _l(message: str) -> str:
-    """Marks a message for extraction (`make messages`); the page translates it, this area has no Flask."""
-    return message
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,7 @@ def _alert(record: dict, event_at: datetime, sensor: str, text: str) -> Parsed |
         "dest_ip": dest, "dest_port": _port(record.get("dest_port")),
         "proto": _text(record.get("proto"), 16), "flow_id": _flow_id(record),
         "app_proto": _text(record.get("app_proto"), 32), "group_key": group_key(gid, sid, src, dest),
-        "record": text,
+        "record": text, "action": "blocked" if alert.get("action") == "blocked" else "allowed",
     }
     return Parsed("alert", "alert", event_at, sensor, text, row)
 

@@ -14,13 +14,13 @@ from console.errors import ValidationFailed
 
 from console.models.alerts import Alert, AlertComment, AlertGroup, ContextEvent
 from console.alerts.enrich import Enricher
-from console.alerts.query import AlertFilter, filtered_groups, list_groups
+from console.alerts.query import AlertFilter, filtered_groups, group_action, list_groups
 from console.alerts.severity import severity_level
 
 MAX_EXPORT = 50_000
 CSV_COLUMNS = ["id", "status", "severity", "severity_level", "sid", "signature", "category", "src_ip", "src_host", "src_internal",
                "dest_ip", "dest_host", "dest_internal", "count", "first_seen", "last_seen", "assignee",
-               "false_positive", "fp_proposal", "fp_status", "fp_version"]
+               "false_positive", "fp_proposal", "fp_status", "fp_version", "action", "blocked_count"]
 
 
 def group_as_dict(group: AlertGroup, enricher: Enricher) -> dict:
@@ -29,7 +29,8 @@ def group_as_dict(group: AlertGroup, enricher: Enricher) -> dict:
         "id": group.id, "status": group.status, "severity": group.severity,
         "severity_level": severity_level(group.severity), "gid": group.gid, "sid": group.sid,
         "signature": group.signature, "category": group.category, "src": sides["src"], "dest": sides["dest"],
-        "count": group.count, "first_seen": group.first_seen.isoformat(), "last_seen": group.last_seen.isoformat(),
+        "count": group.count, "action": group_action(group), "blocked_count": group.blocked_count,
+        "first_seen": group.first_seen.isoformat(), "last_seen": group.last_seen.isoformat(),
         "assignee": group.assignee, "false_positive": group.false_positive,
         "fp": {"kind": group.fp_kind, "proposal": group.fp_proposal, "status": group.fp_status,
                "message": group.fp_message, "version": group.fp_version},
@@ -37,7 +38,8 @@ def group_as_dict(group: AlertGroup, enricher: Enricher) -> dict:
 
 
 def alert_as_dict(alert: Alert, context: list[ContextEvent]) -> dict:
-    return {"id": alert.id, "event_at": alert.event_at.isoformat(), "sensor": alert.sensor, "flow_id": alert.flow_id,
+    return {"id": alert.id, "event_at": alert.event_at.isoformat(), "sensor": alert.sensor, "action": alert.action,
+            "flow_id": alert.flow_id,
             "src_port": alert.src_port, "dest_port": alert.dest_port, "proto": alert.proto,
             "app_proto": alert.app_proto, "rev": alert.rev, "record": json.loads(alert.record),
             "context": [{"event_type": c.event_type, "event_at": c.event_at.isoformat(), "record": json.loads(c.record)}

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from console.models.alerts import Alert, AlertGroup, AlertStatus, EventCounter, IngestProblem
 
+__all__ = ["alert_pipeline_status"]
+
 HIGH_SEVERITY = 1  # Suricata severity 1 is the highest
 
 
@@ -92,9 +94,11 @@ def overview(session: Session, hours: int = 168, now: datetime | None = None) ->
     bounds = {f"h{n}": at for n, at in enumerate(starts + [end])}
     counts = dict(session.execute(_hourly_counts(hours), bounds).all())
     values = [int(counts.get(n, 0)) for n in range(hours)]
+    blocked = session.scalar(select(func.count()).select_from(Alert).where(
+        Alert.event_at >= starts[0], Alert.event_at < end, Alert.action == "blocked"))
     return {"unreviewed": unreviewed, "unreviewed_total": sum(unreviewed.values()),
             "per_hour": {"labels": [at.isoformat() for at in starts], "values": values},
-            "total_in_window": sum(values)}
+            "total_in_window": sum(values), "blocked_in_window": int(blocked or 0), "window_days": hours // 24}
 
 
 _HOURLY: dict[int, object] = {}

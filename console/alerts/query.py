@@ -22,7 +22,10 @@ from console.models.alerts import Alert, AlertComment, AlertGroup, AlertStatus, 
 from console.alerts.eve_parse import address_key
 from console.inventory.hosts import get_host
 
+__all__ = ["get_alert"]
+
 STATUSES = [status.value for status in AlertStatus]
+ACTIONS = ("blocked", "allowed")  # EVE's alert.action
 MAX_TEXT = 200
 
 
@@ -37,12 +40,13 @@ class AlertFilter:
     ip: str = ""  # an address or a CIDR network, source or destination
     host: str = ""  # an inventory host name: its address
     sensor: str = ""
+    action: str = ""  # "blocked": groups with an alert an inline sensor blocked; "allowed": with one it let through
 
     def as_args(self) -> dict:
         """The query-string form, for links to the next page and to the exports."""
         values = {"status": self.status or "all", "since": iso(self.since), "until": iso(self.until),
                   "severity": self.severity, "sid": self.sid, "q": self.signature, "ip": self.ip,
-                  "host": self.host, "sensor": self.sensor}
+                  "host": self.host, "sensor": self.sensor, "action": self.action}
         return {key: value for key, value in values.items() if value not in (None, "")}
 
 
@@ -67,10 +71,20 @@ def parse_filter(args, default_status: str = AlertStatus.new.value, zone: tzinfo
         parse_local_time(args.get("until"), "until", zone, bounds)
     if since and until and since >= until:
         raise ValidationFailed("until", "must be after since")
+    action = (args.get("action") or "").strip()
+    if action not in ACTIONS + ("",):
+        raise ValidationFailed("action", "must be blocked or allowed")
     return AlertFilter(status=None if status == "all" else status, since=since,
                        until=until, severity=_number(args, "severity", 1, 255),
                        sid=_number(args, "sid", 1, 2**32), signature=_text(args, "q"), ip=ip,
-                       host=_text(args, "host"), sensor=_text(args, "sensor"))
+                       host=_text(args, "host"), sensor=_text(args, "sensor"), action=action)
+
+
+def group_action(group: AlertGroup) -> str:
+    """"blocked" (every alert of the group blocked), "allowed" (none) or "mixed" (a sensor's mode changed)."""
+    if not group.blocked_count:
+        return "allowed"
+    return "blocked" if group.blocked_count >= group.count else "mixed"
 
 
 def _text(args, name: str) -> str:
@@ -111,6 +125,10 @@ def filtered_groups(session: Session, alert_filter: AlertFilter):
     if f.host:
         address = get_host(session, f.host).address
         query = query.where(_address_condition(address) if _is_address(address) else AlertGroup.id.is_(None))
+    if f.action == "blocked":
+        query = query.where(AlertGroup.blocked_count > 0)
+    elif f.action == "allowed":
+        query = query.where(AlertGroup.count > AlertGroup.blocked_count)
     if f.sensor:
         query = query.where(exists().where(Alert.group_key == AlertGroup.group_key, Alert.sensor == f.sensor))
     return query
@@ -156,6 +174,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     if not 0 < number <= MAX_ID:
         raise ValidationFailed("after", "not a page cursor of this list")
     return at, number
+
+
+def alerts_by_pair(session: Session, sids: list[int], since: datetime, until: datetime) -> list[tuple[str, str, int]]:
+    """(source, destination, alerts) of the stored alerts of these sids in [since, until] (the "would have blocked"
+    preview of console/ruleset/preview.py)."""
+    if not sids:
+        return []
+    return [(src, dest, int(count)) for src, dest, count in session.execute(
+        select(Alert.src_ip, Alert.dest_ip, func.count()).where(
+            Alert.sid.in_(sids), Alert.event_at >= since, Alert.event_at <= until).group_by(Alert.src_ip, Alert.dest_ip))]
 
 
 def get_alert(session: Session, alert_id: int) -> Alert | None:

@@ -26,6 +26,8 @@ from console.models.base import utcnow
 from console.alerts.eve_parse import Parsed, Problem, address_key, parse_line
 from console.common.time import DEFAULT_WINDOW, TimeBounds, TimeWindow
 
+__all__ = ["addresses_seen"]
+
 MAX_DETAIL = 1000
 
 
@@ -107,10 +109,11 @@ class Batch:
                 "category": row["category"], "severity": row["severity"], "src_ip": row["src_ip"],
                 "dest_ip": row["dest_ip"], "src_key": address_key(row["src_ip"]),
                 "dest_key": address_key(row["dest_ip"]), "first_seen": row["event_at"], "last_seen": row["event_at"],
-                "count": 1}
+                "count": 1, "blocked_count": int(row["action"] == "blocked")}
             self.group_sensors[row["group_key"]] = row["sensor"]
             return
         group["count"] += 1
+        group["blocked_count"] += int(row["action"] == "blocked")
         if row["event_at"] < group["first_seen"]:
             group["first_seen"] = row["event_at"]
         if row["event_at"] >= group["last_seen"]:
@@ -233,6 +236,7 @@ def _group_upsert(postgres: bool):
     reopen = and_(AlertGroup.status == "closed", AlertGroup.false_positive.is_(False))
     return stmt.on_conflict_do_update(index_elements=["group_key"], set_={
         "count": AlertGroup.count + new.count,
+        "blocked_count": AlertGroup.blocked_count + new.blocked_count,
         "first_seen": _least(postgres, AlertGroup.first_seen, new.first_seen),
         "last_seen": _greatest(postgres, AlertGroup.last_seen, new.last_seen),
         "signature": case((new.last_seen >= AlertGroup.last_seen, new.signature), else_=AlertGroup.signature),

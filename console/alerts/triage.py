@@ -151,6 +151,16 @@ def propose_false_positive(session: Session, actor: Actor, group_id: int, kind: 
     return group
 
 
+def mark_confirm_pending(session: Session, actor: Actor, group_id: int) -> AlertGroup:
+    """Check the group has a proposal to confirm and mark it pending: the console confirms in a task (alerts/tasks.py)."""
+    require(actor, "alerts.triage")
+    group = get_group(session, group_id)
+    if group.fp_status not in ("proposed", "pending", "failed"):
+        raise Conflict(f"group {group.id} has no proposal to confirm")
+    group.fp_status, group.updated_at = "pending", utcnow()
+    return group
+
+
 def confirm_false_positive(session: Session, actor: Actor, group_id: int, reason: str = "") -> AlertGroup:
     """Send the proposal to the rule manager; store its outcome and the version carrying it."""
     require(actor, "alerts.triage")

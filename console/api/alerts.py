@@ -72,6 +72,7 @@ def alert_groups_list():
               - {type: string, pattern: '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2])$'}
         - {name: host, in: query, schema: {type: string, maxLength: 200}, description: "Inventory host name"}
         - {name: sensor, in: query, schema: {type: string, maxLength: 200}}
+        - {name: action, in: query, schema: {type: string, enum: [blocked, allowed]}, description: "Groups with an alert an inline sensor blocked, or let through"}
         - name: after
           in: query
           description: "'next' of the previous page: last_seen and id of its last group"
@@ -235,24 +236,34 @@ def alert_group_false_positive(group_id: int):
 
 @bp.post("/api/v1/alerts/groups/<int:group_id>/false-positive/confirm")
 def alert_group_false_positive_confirm(group_id: int):
-    """Send the proposal to the rule manager (validate, version, deploy); answers its outcome and version.
+    """Send the proposal to the rule manager (validate, version) in a task; answers 202 with its status URL.
     ---
     post:
       summary: Confirm a false-positive suppression
       parameters: [{name: group_id, in: path, required: true, schema: {type: integer}}]
       requestBody:
         content: {application/json: {schema: {type: object, properties: {reason: {type: string}}}}}
+      description: >
+        The group is marked pending and a task ("alerts.false_positive") builds and validates the change
+        (suricata -T); poll its status_url (GET /api/v1/tasks/{task_id}). Done: result has group_id,
+        proposal, status (applied), version and message; failed: error carries the rule manager's messages.
       responses:
-        200: {description: "status applied, failed or pending; version number"}
+        202:
+          description: "The queued task, with status_url (also in the Location header)"
+          headers: {Location: {schema: {type: string}, description: "The task's status URL"}}
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "The group has no proposal to confirm (none made, or already applied)"}
     """
+    from console.api.tasks import accepted
+    from console.tasks import service as tasks
+
     require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
-    group = alerts_triage.confirm_false_positive(db(), current_actor(), group_id, text_field(body, "reason", False))
-    return ok({"id": group.id, "proposal": group.fp_proposal, "status": group.fp_status,
-               "version": group.fp_version, "message": group.fp_message})
+    reason = text_field(body, "reason", False)
+    alerts_triage.mark_confirm_pending(db(), current_actor(), group_id)
+    return accepted(tasks.submit(db(), current_actor(), "alerts.false_positive",
+                                 {"group_id": group_id, "reason": reason[:500]}))
 
 
 @bp.get("/api/v1/alerts/chart")

@@ -50,8 +50,8 @@ def notifications_list():
             enum: [compliance.run_failed, compliance.newly_failing, host.stale, host.antivirus_off,
                    host.signatures_old, ups.on_battery, ups.low_battery, ups.online, firewall.unreachable,
                    uplink.down, uplink.up, uplink.failover, room.temperature_out_of_range,
-                   room.humidity_out_of_range, room.temperature_rising, room.in_range, ids.alert,
-                   rules.build_refused, sensor.rules_failed, job.failed, incident.deadline_near, incident.overdue,
+                   room.humidity_out_of_range, room.temperature_rising, room.in_range, ids.alert, ids.blocked_young_rule,
+                   rules.build_refused, sensor.rules_failed, sensor.ips_down, job.failed, incident.deadline_near, incident.overdue,
                    service.down, service.up, service.unreachable, vulns.data_stale, certificate.expiring, certificate.expired,
                    notify.digest, notify.test]
         - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807},

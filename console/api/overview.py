@@ -31,7 +31,7 @@ def overview():
         compliance: the latest run (null before any) with score (percent passed), previous_score, change,
         counts, trend (the last 30 runs, oldest first) and top_failing (the 5 controls failing on most targets).
         alerts: unreviewed alert groups (status new) by severity, and per_hour {labels: [hour start, UTC], values}
-        over the last 7 days. devices: ups [{name, state: on_line|on_battery|low_battery|unknown,
+        over the last 7 days, with blocked_in_window: the alerts inline (IPS) sensors blocked in those days. devices: ups [{name, state: on_line|on_battery|low_battery|unknown,
         runtime_seconds, charge_percent}], firewalls [{name, reachable}], uplinks [{name, interface,
         state: up|down|lowerLayerDown|unknown|..., carrying, in_bps, out_bps}] and rooms [{name,
         state: ok|rising|out_of_range|unknown, temperature_c, humidity_percent, rising}]. rules: the active version and

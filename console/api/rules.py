@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import jsonify, request
+from flask import request
 
 from console.common.time import iso
 from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.errors import ValidationFailed
 from console.ruleset import operations as ops
+from console.ruleset import preview
 from console.ruleset import service
 from console.access.permissions import require
 from console.common.paging import page
 from console.web.auth import current_actor
 from console.web.runtime import db
-from console.web.unit_of_work import keep_on_error
 
 
 def _status_dict(state: dict) -> dict:
@@ -112,11 +112,17 @@ def rules_build():
                                               offline: {type: boolean},
                                               allow_refused: {type: boolean, description: "Build without the rules
                                                 the parser refused (they are listed in the version's left_out)"}}}
+      description: >
+        Answers 202 at once with the task ("rules.build"; suricata -T takes seconds to a minute); poll its
+        status_url (GET /api/v1/tasks/{task_id}). Done: result has ok, version_number and messages. A refused
+        build (suricata -T, or a rule the parser refused without allow_refused) ends failed: error and
+        result.messages name file, line and sid; the active version stays.
       responses:
-        201: {description: "Built: version_number and messages"}
-        422: {description: "Refused (suricata -T, or a rule the parser refused without allow_refused): messages
-          name file, line and sid; the active version stays"}
+        202:
+          description: "The queued task, with status_url (also in the Location header)"
+          headers: {Location: {schema: {type: string}, description: "The task's status URL"}}
         403: {$ref: "#/components/responses/Forbidden"}
+        422: {$ref: "#/components/responses/BadRequest"}
     """
     require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
@@ -125,13 +131,12 @@ def rules_build():
     for name, value in (("offline", offline), ("allow_refused", allow_refused)):
         if not isinstance(value, bool):
             raise ValidationFailed(name, "must be true or false")
-    outcome = service.build_version(db(), current_actor(), reason=text_field(body, "reason", False)[:200],
-                                    offline=offline, allow_refused=allow_refused)
-    if not outcome.ok:
-        keep_on_error()  # the refused build is on record; the active version stays
-        errors = [{"code": "build_refused", "message": m} for m in outcome.messages if not m.startswith("info")]
-        return jsonify({"success": False, "errors": errors, "data": asdict(outcome)}), 422
-    return ok(asdict(outcome), 201)
+    from console.api.tasks import accepted
+    from console.tasks import service as tasks
+
+    return accepted(tasks.submit(db(), current_actor(), "rules.build",
+                                 {"reason": text_field(body, "reason", False)[:200], "offline": offline,
+                                  "allow_refused": allow_refused}))
 
 
 @bp.post("/api/v1/rules/versions/<int:number>/rollback")
@@ -171,6 +176,7 @@ def rules_deploy():
           headers: {Location: {schema: {type: string}, description: "The task's status URL"}}
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
+        409: {description: "New drop rules would have blocked inventory hosts on an IPS sensor: a second person's approval is missing"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
     from console.api.tasks import accepted
@@ -188,7 +194,37 @@ def rules_deploy():
     unknown = set(names or []) - {s.name for s in service.rules_config(db()).sensors}
     if unknown:
         raise NotFound(f"no sensor named {', '.join(sorted(unknown))} in [rules] sensors")
+    number = service.active_version(db()).number
+    preview.check_approved(db(), number, [p for p in preview.would_block(db(), number)
+                                          if names is None or p.sensor in names])
     return accepted(tasks.submit(db(), current_actor(), "rules.deploy", {"sensors": names}))
+
+
+@bp.get("/api/v1/rules/deploy/preview")
+def rules_deploy_preview():
+    """What the active version's new or changed drop rules would have blocked on each IPS sensor.
+    ---
+    get:
+      summary: Would have blocked
+      description: >
+        One entry per IPS sensor of [rules] sensors: the version it runs, the sids of the blocking rules new or
+        changed against it, and the stored alerts of those sids in the last [rules] would_block_days days: in
+        total, by source and destination (pairs, most first), by inventory host and by information system.
+        needs_approval: the deploy waits for a second person's approval (approval: who asked, who approved).
+      responses:
+        200: {description: "version, previews[]"}
+        401: {$ref: "#/components/responses/Unauthorized"}
+    """
+    require(current_actor(), "view")
+    active = service.active_version(db())
+    if active is None:
+        return ok({"version": None, "previews": []})
+    previews = []
+    for item in preview.would_block(db(), active.number):
+        asked = preview.approval(db(), active.number, item.sensor)
+        previews.append({**item.as_dict(), "approval": None if asked is None else {
+            "requested_by": asked.requested_by, "approved_by": asked.approved_by or None}})
+    return ok({"version": active.number, "previews": previews})
 
 
 @bp.get("/api/v1/rules/search")
@@ -233,7 +269,10 @@ def rules_bulk():
         disable.conf, enable.conf or drop.conf under one comment naming you and the reason, then one build
         validated with suricata -T makes one new version carrying them all. Rules already in that state are
         skipped. With `expected` (the count the search showed), a filter that now matches another number of
-        rules is refused (409). The build runs in the request, as POST /api/v1/rules/build does.
+        rules is refused (409). The choice is checked at once (400, 404, 409); the build then runs in a task
+        ("rules.bulk"), as POST /api/v1/rules/build does: the answer is 202 with its status_url. Done, the
+        task's result has action, changed, skipped, version_number and messages; a refused build ends failed
+        with the messages naming file, line and sid, and the policy files and the active version stay.
       requestBody:
         required: true
         content:
@@ -262,14 +301,17 @@ def rules_bulk():
                 - {required: [sids]}
                 - {required: [filter]}
       responses:
-        201: {description: "Built: action, changed, skipped, version_number and messages"}
+        202:
+          description: "The queued task, with status_url (also in the Location header)"
+          headers: {Location: {schema: {type: string}, description: "The task's status URL"}}
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "No active version, every chosen rule already in that state, or the count changed"}
-        422: {description: "Build refused: messages name file, line and sid; policy files and active version stay"}
     """
+    from console.api.tasks import accepted
     from console.ruleset import bulk
+    from console.tasks import service as tasks
 
     require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     body = json_body()
@@ -283,14 +325,12 @@ def rules_bulk():
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)
                                  or not 0 <= expected <= 2**31 - 1):
         raise ValidationFailed("expected", "must be a whole number from 0 to 2147483647")
-    outcome = bulk.bulk_change(db(), current_actor(), action=text_field(body, "action"),
-                               reason=text_field(body, "reason"), sids=body["sids"] if has_sids else None,
-                               rule_filter=rule_filter, expected=expected)
-    if not outcome.ok:
-        keep_on_error()  # the refused build is on record; the policy files were put back
-        errors = [{"code": "build_refused", "message": m} for m in outcome.messages if not m.startswith("info")]
-        return jsonify({"success": False, "errors": errors, "data": asdict(outcome)}), 422
-    return ok(asdict(outcome), 201)
+    action, reason = text_field(body, "action"), text_field(body, "reason")
+    bulk.plan(db(), current_actor(), action=action, reason=reason,
+                        sids=body["sids"] if has_sids else None, rule_filter=rule_filter, expected=expected)
+    choice = {"sids": sorted({int(sid) for sid in body["sids"]})} if has_sids else {
+        "filter": rule_filter.as_dict(), "expected": expected}
+    return accepted(tasks.submit(db(), current_actor(), "rules.bulk", {"action": action, "reason": reason} | choice))
 
 
 @bp.get("/api/v1/rules/sources")

@@ -1,4 +1,5 @@
-"""API routes for background tasks (what POST compliance/runs, devices/<name>/poll and rules/deploy start).
+"""API routes for background tasks (what POST compliance/runs, devices/<name>/poll, rules/deploy, rules/build,
+rules/bulk and alerts/groups/<id>/false-positive/confirm start).
 
 Each docstring's YAML after '---' is its OpenAPI operation. Starting work answers
 202 Accepted with the task and its status URL (also in Location); poll
@@ -36,8 +37,10 @@ def tasks_show(task_id: int):
       description: >
         state is queued, running, done or failed. result, once done, is kind-specific:
         compliance.run {run_id, counts}; devices.poll {name, status, reason, collected_at};
-        rules.deploy {sensors: [per sensor: ok, rules_loaded, rules_failed, message]}.
-        error says why a failed task failed.
+        rules.deploy {sensors: [per sensor: ok, rules_loaded, rules_failed, message]};
+        rules.build {ok, version_number, messages}; rules.bulk {ok, action, changed, skipped, version_number,
+        messages}; alerts.false_positive {group_id, proposal, status, version, message}.
+        error says why a failed task failed (a refused build: its messages, naming file, line and sid).
       parameters: [{name: task_id, in: path, required: true, schema: {type: integer}}]
       responses:
         200: {description: "The task"}

@@ -25,18 +25,17 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from console.availability import maintenance
+from console.common.i18n import translations
 from console.errors import ValidationFailed
 from console.models.availability import AvailabilityOutage
 from console.models.base import utcnow
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 FORMATS = ("html", "csv")
 CSV_COLUMNS = ("service", "label", "unit", "system", "sla_target_percent", "uptime_percent", "met",
                "measured_minutes", "down_minutes", "maintenance_minutes", "outage_start", "outage_end",
@@ -131,7 +130,7 @@ def _cell(text: str) -> str:
 def html(report: dict, locale: str) -> str:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       extensions=["jinja2.ext.i18n"])
-    env.install_gettext_translations(Translations.load(str(TRANSLATIONS), [locale], domain="messages"),
+    env.install_gettext_translations(translations(locale),
                                      newstyle=True)
     zone = ZoneInfo(report["timezone"])
     env.filters["local"] = lambda moment: f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"

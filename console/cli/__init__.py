@@ -68,6 +68,9 @@ def _register_all() -> None:
 
     vulns_cmd.register(main)
     main.add_command(agent)
+    from console.wiring import register_areas
+
+    register_areas()
 
 
 _register_all()

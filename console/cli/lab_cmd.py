@@ -271,6 +271,60 @@ def ksc_command(ctx, port: int, workstations: int) -> None:
     click.echo("demo KSC stopped")
 
 
+@lab_group.command("inline")
+@click.option("--dir", "folder", type=click.Path(file_okay=False), default=None,
+              help="Suricata's files (suricata.rules, socket, log/eve.json). Default: <[paths] var_dir>/lab/inline.")
+@click.option("--sensor", "sensor_name", default="lab-inline", show_default=True, help="The sensor's name in [rules].")
+@click.option("--for", "seconds", type=click.IntRange(0, 86400), default=0,
+              help="Stop after this many seconds (0: until Ctrl-C or SIGTERM).")
+@click.pass_obj
+def inline_command(ctx, folder: str | None, sensor_name: str, seconds: int) -> None:
+    """An inline IPS sensor (needs root): attacker -- Suricata af-packet IPS -- a web server, until stopped.
+
+    Three network namespaces (console/lab/inline.py): the attacker 198.18.252.1, the sensor (Suricata 7,
+    af-packet copy-mode ips, fails closed) and a web server 198.18.252.2:80. Suricata starts with no rules;
+    the console deploys to it as the [rules] sensor printed here (kind "local", mode "ips"); its EVE is for
+    `ops alerts follow`.
+    """
+    import signal
+    import time
+    from pathlib import Path
+
+    from console.lab.inline import CLIENT_ADDRESS, SERVER_ADDRESS, InlinePath
+
+    target = Path(folder) if folder else ctx.settings.paths.var_dir / "lab" / "inline"
+    target.mkdir(parents=True, exist_ok=True)
+    path = InlinePath(target.resolve())
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        path.up()
+        path.start_http_server()
+        rules = target / "suricata.rules"
+        path.start_suricata(rules.read_text() if rules.exists() else "")
+        click.echo(f"inline sensor up: attacker {CLIENT_ADDRESS} (netns {path.client}) -> Suricata af-packet IPS "
+                   f"(netns {path.sensor}) -> web server {SERVER_ADDRESS}:80 (netns {path.server_ns})")
+        click.echo(f'[rules] sensors entry: {{name = "{sensor_name}", kind = "local", mode = "ips", '
+                   f'rules_file = "{path.folder / "suricata.rules"}", threshold_file = "{path.folder / "threshold.config"}", '
+                   f'socket = "{path.folder / "suricata.socket"}", version_file = "{path.folder / "version"}"}}')
+        click.echo(f"EVE: {path.eve}")
+        click.echo(f"try: ip netns exec {path.client} curl -m 3 http://{SERVER_ADDRESS}/; Ctrl-C stops it")
+        deadline = time.monotonic() + seconds if seconds else None
+        while deadline is None or time.monotonic() < deadline:
+            if path.suricata.poll() is not None:
+                raise click.ClickException("Suricata exited: traffic through the sensor has stopped (fails closed)")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        path.down()
+    click.echo("inline sensor stopped")
+
+
+def _interrupt(*_args) -> None:
+    """SIGTERM ends a foreground lab command as Ctrl-C does: through its `finally`, which takes things down."""
+    raise KeyboardInterrupt
+
+
 # --- the department's services, for the Availability page --------------------------------------------------------
 
 SERVICE_NAMES = click.argument("services", nargs=-1, type=click.Choice(["web", "dns", "motcua"]))

@@ -23,7 +23,7 @@ def tasks() -> None:
 @click.pass_obj
 def worker(ctx, workers: int) -> None:
     """Run the task consumer in the foreground (systemd or `make demo` runs it); Ctrl-C stops it after its tasks."""
-    from console.tasks import queue
+    from console.tasks import queue, work  # noqa: F401 (work: the consumer's executor)
 
     ctx.checked_engine  # refuse a database behind its migrations, as `ops console serve` does
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

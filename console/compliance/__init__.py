@@ -1,7 +1,12 @@
 """Compliance: a catalog of controls (data), evidence providers, runs, waivers, history and reports.
 
-Public entry points other parts may rely on (documented in docs/compliance.md):
-`catalog.load_catalog(folder=None)` and the run results API in
-`console.compliance.runs` (`execute`, `list_runs`, `get_run`,
-`iter_results`, `diff_runs`, `trend`).
+Entry points (documented in docs/compliance.md): `catalog.load_catalog(folder=None)`; a run is
+`runs.execute` (and its lock); the stored results are read through `history` (`list_runs`, `get_run`,
+`latest_run`, `iter_results`, `results_page`, `diff_runs`, `trend`, `overview`). Information systems and their
+assessment are `systems/`.
+
+`__all__` lists what other areas may use (each module's own `__all__` says which names);
+docs/architecture.md's table shows it, generated from the code.
 """
+
+__all__ = ["catalog", "engine", "evidence", "history", "requirements", "runs", "systems"]

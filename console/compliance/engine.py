@@ -14,6 +14,8 @@ from console.compliance.catalog import LoadedControl
 from console.compliance.conditions import MISSING, Reason, describe_age, reason_data, resolve_parts
 from console.compliance.evidence import Evidence, Target
 
+__all__ = ["evaluate"]
+
 MAX_WHY = 500
 MAX_LIST_ITEMS = 20
 MAX_TEXT = 500

@@ -24,6 +24,8 @@ from console.common.time import iso
 from console.errors import ValidationFailed
 from console.models.compliance import ComplianceResult, ComplianceRun
 
+__all__ = ["get_result", "get_run", "iter_results", "latest_run"]
+
 FILTERS = ("result", "control_id", "target", "category", "unit", "severity")
 
 

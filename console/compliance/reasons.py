@@ -13,17 +13,7 @@ evidence source, is looked up in the catalogue as it is.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
-from babel.support import NullTranslations, Translations
-
-TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
-
-
-def _l(text: str) -> str:
-    """Marks a message for extraction (babel.cfg's keyword _l); translated when a reason is said."""
-    return text
+from console.common.i18n import _l, translations
 
 
 # Every field the shipped controls read, by the name a reader knows it by.
@@ -63,13 +53,6 @@ MAX_DEPTH = 8
 # Fixed sentences of the evidence sources, stored as they are and said from the catalogue.
 EVIDENCE_TEXTS = (_l("no report from this host's agent yet"), _l("no reading from this device"),
                   _l("rule manager gave no status"), _l("no evidence"))
-
-
-@lru_cache(maxsize=4)
-def translations(language: str) -> NullTranslations:
-    if language == "en":
-        return NullTranslations()
-    return Translations.load(str(TRANSLATIONS), [language], domain="messages")
 
 
 def say(why: str, data: dict | None, language: str) -> str:

@@ -20,16 +20,15 @@ from typing import Callable, Iterable, TextIO
 from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo
 
-from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from console.compliance.catalog import CATEGORIES, Catalog
 from console.compliance.history import get_run, iter_results, result_as_dict, run_as_dict
 from console.compliance.reasons import say_row
+from console.common.i18n import translations as catalogue
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 FORMATS = ("html", "pdf", "csv", "json", "junit")
 LOCALES = ("vi", "en")
 MAX_LISTED = 5000
@@ -111,7 +110,7 @@ def pdf(session: Session, run_id: int, catalog: Catalog, locale: str, timezone: 
 def _environment(locale: str) -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       extensions=["jinja2.ext.i18n"])
-    translations = Translations.load(str(TRANSLATIONS), [locale], domain="messages")
+    translations = catalogue(locale)
     env.install_gettext_translations(translations, newstyle=True)
     env.filters["reason"] = lambda row: say_row(row, locale)
     return env

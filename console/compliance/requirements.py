@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from console.compliance.catalog import CatalogError, Text, _line, _read, load_catalog, parse_yaml_file
 
+__all__ = ["cached_frameworks"]
+
 BUILT_IN = Path(__file__).resolve().parent / "frameworks"
 FRAMEWORKS = ("legacy-85", "current-331")
 LEVELS = (1, 2, 3, 4, 5)
@@ -199,3 +201,11 @@ def requirement_as_dict(req: Requirement) -> dict:
     return {"id": req.id, "topic": req.topic, "clause": req.clause.label(), "also": [c.label() for c in req.also],
             "title": req.title.model_dump(), "text": req.text.model_dump(), "levels": req.levels,
             "controls": req.controls, "manual": req.manual}
+
+
+def transition_gap(frameworks: dict[str, Framework], framework: str, level: int) -> list[Requirement]:
+    """Requirements of current-331 at `level` whose topic the legacy set of that level lacks ([] if not legacy)."""
+    if framework != "legacy-85" or not frameworks["current-331"].covers(level):
+        return []
+    have = {req.topic for req in frameworks["legacy-85"].for_level(level)}
+    return [req for req in frameworks["current-331"].for_level(level) if req.topic not in have]

@@ -38,6 +38,8 @@ from console.access.actor import Actor
 from console.compliance.waivers import active_waivers
 from console.access.permissions import require
 
+__all__ = ["host_targets"]
+
 BATCH = 500
 LOCK_NAME = "run"
 TRIGGERS = ("cli", "console", "schedule")

@@ -7,3 +7,5 @@ Other areas may call `service.latest_states`, `service.configured_states`,
 `service.poll_due`, `service.evidence_as_dict`, `service.overview` and `service.summary`. The models in
 `console.models.devices` are this area's own.
 """
+
+__all__ = ["service"]

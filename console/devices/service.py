@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from console.common.time import iso
 from console.devices import connectors, kinds
 from console.devices.kinds import PollContext, Polled
-from console.devices.connectors.config import DeviceConfig
+from console.devices.config import DeviceConfig
 from console.errors import NotFound, ValidationFailed
 from console.access.actor import Role
 from console.inventory.hosts import active_host_names, host_units
@@ -39,6 +39,8 @@ from console.notify import events as notify_events
 from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
+
+__all__ = ["latest_states", "uplink_down"]
 
 log = logging.getLogger(__name__)
 SCHEDULER = Actor(username="system:devices", role=Role.admin, client_addr="local", via="scheduler")

@@ -7,3 +7,5 @@ Other areas may call `service.sync/sync_due/list_endpoints/get_endpoint/history/
 and `coverage.coverage/overview/unmanaged/refresh_seen`. The models in `console.models.endpoints` are this
 area's own.
 """
+
+__all__ = ["coverage", "service"]

@@ -32,6 +32,8 @@ from console.inventory.hosts import active_hosts, host_names_at
 from console.models.base import utcnow
 from console.models.endpoints import AddressFeedMark, Endpoint, SeenAddress
 
+__all__ = ["coverage", "overview"]
+
 FEED = "eve"
 FEED_BATCH = 50000
 FEED_ROUNDS = 20

@@ -34,6 +34,8 @@ from console.inventory.hosts import active_host_names, host_names_at, host_units
 from console.models.base import utcnow
 from console.models.endpoints import Endpoint, EndpointObservation, EndpointSync
 
+__all__ = ["last_ok_sync", "last_sync", "present_endpoints", "RTP_RUNNING"]
+
 SCHEDULER = Actor(username="system:endpoints", role=Role.admin, client_addr="local", via="scheduler")
 STATES = ("ok", "protection_off", "bases_old", "not_seen")
 RTP_RUNNING = frozenset({4, 5, 6, 7, 8})  # "Global RTP State enum": the Running states

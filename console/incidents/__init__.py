@@ -4,3 +4,5 @@ Other areas may call `service.open_incident`, `service.list_incidents` and `serv
 The models in `console.models.incidents` are this area's own; alerts, findings and
 systems are read through their own areas.
 """
+
+__all__ = ["service"]

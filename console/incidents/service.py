@@ -32,6 +32,8 @@ from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
 
+__all__ = ["open_deadlines"]
+
 FIRST_NOTICE = timedelta(hours=24)
 FULL_REPORT = timedelta(hours=72)
 KINDS = ("first_notice", "full_report")

@@ -3,3 +3,5 @@
 Other areas may call `hosts.active_host / active_hosts / get_host / list_hosts / unit_labels / role_labels`
 and `reader.read_inventory`. The models in `console.models.inventory` are this area's own.
 """
+
+__all__ = ["hosts", "reader"]

@@ -11,6 +11,9 @@ from console.common.time import iso
 from console.errors import NotFound, ValidationFailed
 from console.models.inventory import Host, HostStatus, InventoryGroup, host_groups
 
+__all__ = ["active_host", "active_host_names", "active_hosts", "get_host", "host_name_at", "host_names_at",
+           "host_units", "list_hosts", "unit_labels", "unit_names"]
+
 
 def list_hosts(session: Session, unit=None, role=None, status=None, search=None, after_name=None, limit=100):
     """Hosts ordered by name, keyset-paginated (pass the last name seen as after_name).

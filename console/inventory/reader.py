@@ -22,6 +22,8 @@ import yaml
 
 from console.errors import InventoryError
 
+__all__ = ["Inventory"]
+
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
 VAULT_PLACEHOLDER = "<vault-encrypted>"

@@ -2,3 +2,5 @@
 
 The public entry points are in `console.jobs.service`; these modules are its parts.
 """
+
+__all__ = ["service", "targets"]

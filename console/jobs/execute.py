@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from console.db import session_scope
 from console.notify import events as notify_events
-from console.notify.kinds import _l
+from console.common.i18n import _l
 from console.notify.messages import bilingual
 from console.errors import OpsError
 from console.jobs import targets

@@ -37,6 +37,8 @@ from console.access.actor import Actor
 from console.access.permissions import require
 from console.settings import Settings
 
+__all__ = ["cancel", "changed_output", "get_job", "hand_over", "JobState", "launch", "LaunchRequest", "run"]
+
 MAX_EXTRAVARS = 100
 MAX_VALUE_CHARS = 16384
 

@@ -18,6 +18,8 @@ import yaml
 
 from console.errors import InventoryError, ValidationFailed
 
+__all__ = ["list_playbooks"]
+
 PLAYBOOK_SUFFIXES = (".yml", ".yaml")
 MAX_PLAYBOOK_BYTES = 1024 * 1024
 MAX_PATTERN = 1024

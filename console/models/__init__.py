@@ -17,7 +17,7 @@ from console.models.remediation import Remediation, RemediationState
 from console.models.systems import InformationSystem, ManualEvidence, SystemAssessment
 from console.models.notify import NotifyCondition, NotifyDelivery
 from console.models.tasks import Task, TaskState
-from console.models.rules import RuleDeployment, RulesetChange, RulesetVersion, RuleTestRun
+from console.models.rules import RuleDeployApproval, RuleDeployment, RulesetChange, RulesetVersion, RuleTestRun
 from console.models.users import ApiToken, LoginSession, Role, User
 from console.models.vulns import HostPackages, HostVuln, VulnCve, VulnImport, VulnSource, VulnWaiver
 
@@ -26,6 +26,6 @@ __all__ = ["AddressFeedMark", "Endpoint", "EndpointObservation", "EndpointSync",
            "ComplianceLock", "ComplianceResult", "ComplianceRun", "ComplianceWaiver", "ContextEvent", "Device",
            "DeviceState", "EnrollmentToken", "EventCounter", "Host", "HostReport", "HostStatus", "IngestCheckpoint",
            "Incident", "Remediation", "RemediationState", "IngestProblem", "InformationSystem", "InventoryGroup", "Job", "JobEvent", "JobHostLock",
-           "JobHostResult", "JobState", "LoginSession", "ManualEvidence", "Role", "RuleDeployment", "RuleTestRun", "RulesetChange",
+           "JobHostResult", "JobState", "LoginSession", "ManualEvidence", "Role", "RuleDeployApproval", "RuleDeployment", "RuleTestRun", "RulesetChange",
            "RulesetVersion", "SystemAssessment", "Task", "TaskState", "User", "host_groups",
            "HostPackages", "HostVuln", "VulnCve", "VulnImport", "VulnSource", "VulnWaiver"]

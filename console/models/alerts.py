@@ -50,6 +50,8 @@ class Alert(Base):
     app_proto: Mapped[str] = mapped_column(String(32))
     group_key: Mapped[str] = mapped_column(String(32))
     record: Mapped[str] = mapped_column(Text)
+    # EVE's alert.action: "blocked" (an inline sensor dropped the packet) or "allowed" (it went through).
+    action: Mapped[str] = mapped_column(String(16), default="allowed", server_default="allowed")
 
 
 class AlertGroup(Base):
@@ -79,6 +81,7 @@ class AlertGroup(Base):
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     count: Mapped[int] = mapped_column(BigInteger)
+    blocked_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # of `count`
     status: Mapped[str] = mapped_column(String(16), default=AlertStatus.new.value)
     assignee: Mapped[str] = mapped_column(String(64), default="")
     false_positive: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.models.base import Base, UTCDateTime, utcnow
@@ -83,3 +83,21 @@ class RuleTestRun(Base):
     passed: Mapped[int] = mapped_column(Integer)
     failed: Mapped[int] = mapped_column(Integer)
     results: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class RuleDeployApproval(Base):
+    """A deploy to an IPS sensor whose new drop rules would have blocked inventory hosts' traffic (issue 32):
+    asked by one person, approved by another before it goes out."""
+
+    __tablename__ = "rule_deploy_approvals"
+    __table_args__ = (UniqueConstraint("version_number", "sensor", name="uq_rule_deploy_approvals_version_sensor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_number: Mapped[int] = mapped_column(Integer)
+    sensor: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    alerts: Mapped[int] = mapped_column(Integer, default=0)  # what the preview counted when asked
+    hosts: Mapped[list] = mapped_column(JSON, default=list)
+    approved_by: Mapped[str] = mapped_column(String(64), default="")
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -31,6 +31,8 @@ from console.models.notify import NotifyCondition, NotifyDelivery
 from console.notify import messages
 from console.notify.kinds import KINDS
 
+__all__ = ["changed", "emit", "emit_all", "Event", "notify_settings"]
+
 log = logging.getLogger("ops.notify")
 LIVE_STATES = ("pending", "sending", "sent", "failed", "held")
 CHUNK = 500

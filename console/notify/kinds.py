@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.common.i18n import _l
 
-def _l(text: str) -> str:
-    """Marks a message id for extraction; translated when a message is rendered."""
-    return text
+__all__ = ["SEVERITIES", "suricata_severity"]
 
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -93,12 +92,20 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
           _l("IDS: %(signature)s (%(count)s alerts)"),
           _l("Sensor %(sensor)s: %(count)s alerts of severity %(severity_name)s for \"%(signature)s\" (sid %(sid)s), "
              "from %(src)s to %(dest)s, first at %(first_seen)s, last at %(last_seen)s.")),
+    _kind("ids.blocked_young_rule", _l("Blocked by a new drop rule"),
+          _l("Blocked by a new rule: %(signature)s"),
+          _l("Sensor %(sensor)s blocked \"%(signature)s\" (sid %(sid)s, a rule changed on %(changed_at)s) from "
+             "%(src)s to %(dest)s, %(count)s times, first at %(first_seen)s. A false block cuts people off a "
+             "service: check it, and allow it from the group's page if it is one.")),
     _kind("rules.build_refused", _l("Ruleset build refused"),
           _l("Ruleset build refused: the active version stays"),
           _l("A new ruleset was not activated: %(reason)s. The sensors keep version %(active_version)s.")),
     _kind("sensor.rules_failed", _l("Sensor failing rules"),
           _l("Sensor %(host)s failed to load %(failed)s rules"),
           _l("Suricata on %(host)s loaded %(loaded)s rules and failed %(failed)s (ruleset %(version)s).")),
+    _kind("sensor.ips_down", _l("Inline sensor not inspecting"),
+          _l("Inline sensor %(sensor)s on %(host)s: %(reason)s"),
+          _l("The IPS sensor %(sensor)s on %(host)s is not inspecting traffic: %(reason)s. %(effect)s")),
     _kind("job.failed", _l("Job failed"),
           _l("Job %(job_id)s failed: %(playbook)s"),
           _l("The playbook %(playbook)s (job %(job_id)s, started by %(actor)s) ended %(state)s: %(message)s")),

@@ -9,25 +9,18 @@ as "?", so a message is always sent. Times are shown in the console's zone.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.support import Translations
+from console.common.i18n import _l, translations
+from console.notify.kinds import KINDS, SEVERITY_NAMES
 
-from console.notify.kinds import KINDS, SEVERITY_NAMES, _l
+__all__ = ["bilingual", "severity_name"]
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 MAX_LINES = 50
 MAX_SUBJECT = 300
 OPEN_LINK = _l("Open in the console: %(link)s")
 MORE_LINES = _l("... and %(count)s more")
 REPEATS = _l("This happened %(count)s more times since the last message.")
-
-
-@lru_cache(maxsize=4)
-def translations(language: str) -> Translations:
-    return Translations.load(str(TRANSLATIONS), [language], domain="messages")
 
 
 class _Params(dict):

@@ -1,5 +1,5 @@
 """What no single write reveals, looked at every minute by the scheduler: hosts gone stale, antivirus off or out of date,
-sensors failing rules, incident deadlines near or past.
+sensors failing rules; and what the areas registered (looks.register_look): incident deadlines near or past.
 
 Each is a condition per host or incident (console/notify/events.changed):
 announced when it starts, once, and again only after it has ended. The
@@ -15,25 +15,26 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy.orm import Session
 
 from console.agents import host_reports
+from console.common.i18n import _l
 from console.compliance.systems.service import systems_by_host
-from console.incidents.service import open_deadlines
 from console.inventory.hosts import active_hosts
 from console.models.base import utcnow
 from console.notify.events import Event, active_conditions, changed, emit_all
-from console.notify.kinds import _l
+from console.notify.looks import LOOKS
 from console.notify.messages import bilingual
-from console.vulns.staleness import stale_events
+
+__all__ = ["look", "turned"]
 
 _HostRef = namedtuple("_HostRef", "id")
-DEADLINE_LABELS = {"first_notice": "24 h", "full_report": "72 h"}
 
 
 def look(session: Session, settings, now: datetime | None = None) -> int:
     """One look at the estate; the number of messages written."""
     now = now or utcnow()
     session.info["ops_notify_active"] = active_conditions(session, "")
-    events = _host_events(session, settings, now) + _incident_events(session, settings, now)
-    events += stale_events(session, settings, now)
+    events = _host_events(session, settings, now)
+    for area_look in LOOKS:  # what the areas registered (console/notify/looks.py)
+        events += area_look(session, settings, now, turned)
     return emit_all(session, events, now) if events else 0
 
 
@@ -51,7 +52,7 @@ def _host_events(session: Session, settings, now: datetime) -> list[Event]:
         context = {"unit": host.unit or None, "system": systems.get(host.name) or None,
                    "link": f"/hosts/{host.name}", "at": now}
         stale = condition is not None and condition.status == host_reports.HostHealth.stale
-        if _turned(session, f"host.stale:{host.name}", stale, now) and stale:
+        if turned(session, f"host.stale:{host.name}", stale, now) and stale:
             events.append(Event("host.stale", f"host:{host.name}", "high",
                                 {"host": host.name, "last_seen": condition.last_seen_at}, **context))
         payload = (payloads.get(host.id) or (None, {}))[1] or {}
@@ -62,7 +63,7 @@ def _host_events(session: Session, settings, now: datetime) -> list[Event]:
     return events
 
 
-def _turned(session: Session, key: str, active: bool, now: datetime) -> bool:
+def turned(session: Session, key: str, active: bool, now: datetime) -> bool:
     """events.changed, asked only when the state differs from the one loaded at the start of the look (one query
     for the whole estate instead of one per host and condition)."""
     if (key[:300] in session.info.get("ops_notify_active", set())) == active:
@@ -93,12 +94,12 @@ def _antivirus_events(session, host: str, payload: dict, max_age: timedelta, now
         elif product.get("running") is False:
             problem = bilingual(_l("installed but not running"))
         off = problem is not None
-        if _turned(session, f"host.antivirus_off:{host}:{provider}", off, now) and off:
+        if turned(session, f"host.antivirus_off:{host}:{provider}", off, now) and off:
             events.append(Event("host.antivirus_off", f"host:{host}:{provider}", "high",
                                 {"host": host, "product": provider, "problem": problem}, **context))
         signed = _parse_date(product.get("signature_date"))
         old = signed is not None and now - signed > max_age
-        if _turned(session, f"host.signatures_old:{host}:{provider}", old, now) and old:
+        if turned(session, f"host.signatures_old:{host}:{provider}", old, now) and old:
             events.append(Event("host.signatures_old", f"host:{host}:{provider}", "medium",
                                 {"host": host, "product": provider, "signature_date": signed,
                                  "age_days": (now - signed).days, "max_days": max_age.days}, **context))
@@ -111,24 +112,9 @@ def _sensor_events(session, host: str, payload: dict, now: datetime, context: di
         return []
     failed = sensor.get("rules_failed")
     failing = isinstance(failed, int) and not isinstance(failed, bool) and failed > 0
-    if _turned(session, f"sensor.rules_failed:{host}", failing, now) and failing:
+    if turned(session, f"sensor.rules_failed:{host}", failing, now) and failing:
         return [Event("sensor.rules_failed", f"sensor:{host}", "high",
                       {"host": host, "failed": failed, "loaded": sensor.get("rules_loaded"),
                        "version": sensor.get("ruleset_version")}, **{**context, "link": "/rules/"})]
     return []
 
-
-def _incident_events(session: Session, settings, now: datetime) -> list[Event]:
-    warn = timedelta(hours=settings.notify.incident_warn_hours)
-    events = []
-    for item in open_deadlines(session, now, limit=1000)["items"]:
-        params = {"incident_id": item["id"], "title": item["title"], "deadline": DEADLINE_LABELS[item["kind"]],
-                  "due_at": item["due"], "hours_left": max(int(item["seconds_left"] // 3600), 0)}
-        base = {"system": item["system"] or None, "link": f"/incidents/{item['id']}", "at": now}
-        key = f"incident:{item['id']}:{item['kind']}"
-        if item["overdue"]:
-            if _turned(session, f"incident.overdue:{key}", True, now):
-                events.append(Event("incident.overdue", key, "critical", params, **base))
-        elif item["due"] - now <= warn and _turned(session, f"incident.deadline_near:{key}", True, now):
-            events.append(Event("incident.deadline_near", key, "high", params, **base))
-    return events

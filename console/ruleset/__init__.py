@@ -7,3 +7,5 @@
 Other areas may call `service.ruleset_status`, `service.suppress` and `service.disable`.
 The models in `console.models.rules` are this area's own.
 """
+
+__all__ = ["operations", "preview", "service"]

@@ -102,13 +102,24 @@ class BulkOutcome:
     messages: list[str] = field(default_factory=list)
 
 
-def bulk_change(session: Session, actor: Actor, *, action: str, reason: str, sids: list[int] | None = None,
-                rule_filter: RuleFilter | None = None, expected: int | None = None,
-                config: RulesConfig | None = None) -> BulkOutcome:
-    """Disable, enable or drop the chosen rules of the active version in one policy edit and one build.
+@dataclass
+class BulkPlan:
+    """A checked bulk change: the rules it changes and those already in that state (`plan`)."""
 
-    Choose by `sids` or by `rule_filter` (not both). With `expected`, a filter that now matches another
-    number of rules than the page showed is refused (Conflict) rather than applied to rules nobody saw.
+    action: str
+    why: str
+    cfg: RulesConfig
+    wanted: list[dict]
+    skipped: int
+    rule_filter: RuleFilter | None
+
+
+def plan(session: Session, actor: Actor, *, action: str, reason: str, sids: list[int] | None = None,
+         rule_filter: RuleFilter | None = None, expected: int | None = None,
+         config: RulesConfig | None = None) -> BulkPlan:
+    """Check a bulk change and choose its rules, changing nothing: what a request answers before it queues the build.
+
+    Raises as bulk_change does (ValidationFailed, NotFound, Conflict); fast (no build).
     """
     require(actor, "rules.manage")
     if action not in ACTIONS:
@@ -129,6 +140,22 @@ def bulk_change(session: Session, actor: Actor, *, action: str, reason: str, sid
     skipped = len(chosen) - len(wanted)
     if not wanted:
         raise Conflict(f"all {len(chosen)} chosen rules are already {_STATE[action]}: nothing to change")
+    return BulkPlan(action, why, cfg, wanted, skipped, rule_filter)
+
+
+def bulk_change(session: Session, actor: Actor, *, action: str, reason: str, sids: list[int] | None = None,
+                rule_filter: RuleFilter | None = None, expected: int | None = None,
+                config: RulesConfig | None = None) -> BulkOutcome:
+    """Disable, enable or drop the chosen rules of the active version in one policy edit and one build.
+
+    Choose by `sids` or by `rule_filter` (not both). With `expected`, a filter that now matches another
+    number of rules than the page showed is refused (Conflict) rather than applied to rules nobody saw.
+    The console runs this in a background task ("rules.bulk", console/ruleset/tasks.py): the build runs
+    suricata -T.
+    """
+    checked = plan(session, actor, action=action, reason=reason, sids=sids, rule_filter=rule_filter,
+                   expected=expected, config=config)
+    action, why, cfg, wanted, skipped = checked.action, checked.why, checked.cfg, checked.wanted, checked.skipped
     outcome = _apply(session, actor, cfg, action, wanted, why)
     messages = list(outcome.messages)
     if skipped:

@@ -18,9 +18,10 @@ from console.models.rules import RuleDeployment, RuleTestRun
 from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
+from console.ruleset import preview
 from console.ruleset.deploy_ansible import AnsibleTarget
 from console.ruleset.service import active_version, get_version, rules_config
-from rules import deploy, policy, sources, testing, versions
+from rules import deploy, modes, policy, sources, testing, versions
 from rules.build import RULES_FILE, THRESHOLD_FILE, read_manifest
 from rules.config import RulesConfig
 from rules.errors import RulesetError
@@ -46,6 +47,11 @@ def deploy_active(session: Session, actor: Actor, *, sensors: list[str] | None =
     unknown = set(sensors or []) - {s.name for s in cfg.sensors}
     if unknown:
         raise NotFound(f"no sensor named {', '.join(sorted(unknown))} in [rules] sensors")
+    # A drop that would have blocked inventory hosts' traffic on an IPS sensor waits for a second person.
+    inline = {s.name for s in chosen if s.mode == "ips"}
+    if inline:
+        previews = [p for p in preview.would_block(session, active.number, config=cfg) if p.sensor in inline]
+        preview.check_approved(session, active.number, previews)
     # Every push before any write here: an "ansible" push runs a job that writes through its own
     # sessions, which must not wait on a write lock this session holds (SQLite).
     folder = versions.folder(cfg.var_dir, active.number)
@@ -53,7 +59,7 @@ def deploy_active(session: Session, actor: Actor, *, sensors: list[str] | None =
     for index, sensor in enumerate(chosen, start=1):
         if progress is not None:
             progress(f"{index}/{len(chosen)} {sensor.name}")
-        results.append(_target(sensor, session, actor).push(folder, active.number))
+        results.append(_target(sensor, session, actor).push(modes.folder_for(folder, sensor.mode), active.number))
     for sensor, result in zip(chosen, results):
         session.add(RuleDeployment(sensor=sensor.name, version_number=active.number, deployed_by=actor.username[:64],
                                    status="ok" if result.ok else "failed", rules_loaded=result.rules_loaded,

@@ -32,6 +32,8 @@ from rules.errors import RulesetError, where
 from rules.files import atomic_write
 from rules.parse import ParseCache
 
+__all__ = ["build_version", "disable", "rules_config", "ruleset_status", "suppress"]
+
 PARSE_CACHE = ParseCache()  # per process: parsed source files by content digest
 
 

@@ -5,3 +5,5 @@ Huey instance for these settings (SQLite file under [paths] var_dir, or the
 console's PostgreSQL database when that is where the console keeps its data);
 `work` is what a consumer (`ops tasks worker`) runs: it calls the areas.
 """
+
+__all__ = ["registry"]

@@ -24,6 +24,13 @@ from console.settings import Settings
 QUEUE_NAME = "ops-console"
 _lock = threading.Lock()
 _queues: dict[tuple, Huey] = {}
+_executor = None  # work.execute, set by console.tasks.work when it is imported (set_executor)
+
+
+def set_executor(execute) -> None:
+    """The function a consumer calls with (settings, task_id): console.tasks.work registers it (no import back)."""
+    global _executor
+    _executor = execute
 
 
 def location(settings: Settings) -> tuple[str, str]:
@@ -56,9 +63,9 @@ def _make(key: tuple[str, str], settings: Settings) -> Huey:
 
     @huey.task(retries=0, name="ops.run_task")
     def run_task(task_id: int) -> None:
-        from console.tasks import work
-
-        work.execute(settings, task_id)
+        if _executor is None:
+            raise RuntimeError("no task executor: import console.tasks.work in the consumer's process")
+        _executor(settings, task_id)
 
     huey.ops_run_task = run_task
     return huey

@@ -9,8 +9,6 @@ is rolled back queues nothing. The caller commits, as everywhere.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
-
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,22 +23,10 @@ from console.models.base import utcnow
 from console.models.tasks import Task, TaskState
 from console.settings import Settings
 from console.tasks import queue
+from console.tasks.registry import KINDS
 
 __all__ = ["KINDS", "Task", "TaskState", "submit", "claim_once", "get_task", "list_tasks", "task_as_dict"]
 
-
-@dataclass(frozen=True)
-class Kind:
-    permission: str
-    description: str
-
-
-KINDS = {
-    "compliance.run": Kind("compliance.run", "a compliance run of every control"),
-    "devices.poll": Kind("devices.poll", "poll one device"),
-    "rules.deploy": Kind("rules.manage", "deploy the active ruleset to sensors"),
-    "rules.update": Kind("rules.manage", "update the url sources, build, validate and deploy a changed ruleset"),
-}
 _PENDING = "ops_tasks_pending"
 
 
@@ -48,12 +34,19 @@ def submit(session: Session, actor: Actor, kind: str, params: dict | None = None
            settings: Settings | None = None) -> Task:
     """Record a task for `actor` (who must hold the kind's permission) and queue it when the session commits."""
     task = _new(session, actor, kind, params)
-    audit.record(session, actor, "task.start", "task", str(task.id), kind=kind, params=task.params)
+    audit.record(session, actor, "task.start", "task", str(task.id), kind=kind, params=_for_audit(task.params))
     settings = settings or session.info.get("ops_settings")
     if settings is None:
         raise ValueError("tasks.submit needs the console's settings (session.info['ops_settings'])")
     _queue_after_commit(session, settings, task.id)
     return task
+
+
+def _for_audit(params: dict, most: int = 100) -> dict:
+    """The task's parameters for its audit record: a long list (a bulk edit's 50,000 sids) as its first `most`
+    items and its length (the task's own row keeps it whole)."""
+    return {key: value[:most] + [f"... {len(value)} in all"] if isinstance(value, list) and len(value) > most
+            else value for key, value in params.items()}
 
 
 def claim_once(factory: sessionmaker[Session], actor: Actor, kind: str, params: dict, dedupe_key: str) -> int | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import asdict
 from datetime import date
 
 from sqlalchemy import update
@@ -23,6 +22,7 @@ from console.models.base import utcnow
 from console.models.tasks import Task, TaskState
 from console.settings import Settings
 from console.tasks import queue
+from console.tasks.registry import kind_of
 from console.tasks.service import claim_once, node_name
 
 log = logging.getLogger("ops.tasks")
@@ -54,7 +54,10 @@ def execute(settings: Settings, task_id: int, factory: sessionmaker[Session] | N
                       client_addr=task.client_addr, via=task.via or "web")
     progress = Progress(settings, task_id)
     try:
-        result = RUNNERS[kind](settings, factory, actor, params, progress)
+        registered = kind_of(kind)
+        if registered is None:
+            raise RuntimeError(f"no runner registered for task kind {kind!r} (console/wiring.py)")
+        result = registered.runner(settings, factory, actor, params, progress)
     except USER_ERRORS as exc:
         return _end(factory, task_id, TaskState.failed, error=str(exc), progress=progress)
     except Exception as exc:  # a bug or a lost connection: on record, not a task stuck "running"
@@ -100,78 +103,6 @@ class Progress:
             log.warning("task %s: progress not stored", self.task_id, exc_info=True)
 
 
-def compliance_run(settings: Settings, factory, actor: Actor, params: dict, progress: Progress) -> dict:
-    from console.compliance import reports
-    from console.compliance import runs as compliance_runs
-    from console.compliance.catalog import configured_catalog
-
-    catalog = configured_catalog(settings)
-    outcome = compliance_runs.execute(factory, actor, catalog, trigger=params.get("trigger", "console"),
-                                      progress=lambda done, total: progress(f"{done}/{total}", final=done == total),
-                                      lock_minutes=settings.compliance.lock_minutes)
-    if params.get("reports"):
-        with session_scope(factory) as session:
-            reports.write_reports(session, outcome.run_id, catalog, settings.compliance.report_dir,
-                                  settings.console.timezone, settings.compliance.report_formats)
-    return {"run_id": outcome.run_id, "counts": outcome.counts}
-
-
-def device_poll(settings: Settings, factory, actor: Actor, params: dict, progress: Progress) -> dict:
-    from console.devices import service as devices
-
-    with session_scope(factory) as session:
-        polled = devices.poll_one(session, actor, settings, params["name"])
-    return {"name": polled.name, "status": polled.status, "reason": polled.reason,
-            "collected_at": polled.collected_at.isoformat()}
-
-
-def rules_deploy(settings: Settings, factory, actor: Actor, params: dict, progress: Progress) -> dict:
-    from console.ruleset import operations
-
-    with session_scope(factory) as session:
-        results = operations.deploy_active(session, actor, sensors=params.get("sensors"),
-                                           progress=lambda text: progress(text, final=True))
-    found = {"sensors": [asdict(r) for r in results]}
-    failed = [f"{r.sensor}: {r.message}" for r in results if not r.ok]
-    if not results:
-        found["failure"] = "no sensors are configured in [rules] sensors"
-    elif failed:
-        found["failure"] = "; ".join(failed)
-    return found
-
-
-def rules_update(settings: Settings, factory, actor: Actor, params: dict, progress: Progress) -> dict:
-    """The scheduled update: download the url sources, build and check; a changed ruleset is activated and deployed.
-
-    A build that fails validation keeps the active version; the failure is the task's reason and, through
-    the build's own transaction, a rules.build_refused notification.
-    """
-    from console.ruleset import operations
-    from console.ruleset import service as ruleset
-
-    progress("building", final=False)
-    with session_scope(factory) as session:
-        before = ruleset.active_version(session)
-        outcome = ruleset.build_version(session, actor, reason="scheduled update", skip_unchanged=True)
-    if not outcome.ok:
-        return {"failure": "; ".join(line for line in outcome.messages if line.startswith("error"))[:2000]
-                or "the build was refused", "messages": outcome.messages[-20:]}
-    changed = before is None or outcome.version_number != before.number
-    found = {"version": outcome.version_number, "changed": changed, "messages": outcome.messages[-20:]}
-    if changed and settings.rules.sensors:
-        with session_scope(factory) as session:
-            results = operations.deploy_active(session, actor, progress=lambda text: progress(text, final=True))
-        found["sensors"] = [asdict(r) for r in results]
-        failed = [f"{r.sensor}: {r.message}" for r in results if not r.ok]
-        if failed:
-            found["failure"] = "; ".join(failed)
-    return found
-
-
-RUNNERS = {"compliance.run": compliance_run, "devices.poll": device_poll, "rules.deploy": rules_deploy,
-           "rules.update": rules_update}
-
-
 def nightly_key(day: date) -> str:
     return f"compliance.nightly:{day.isoformat()}"
 
@@ -189,3 +120,6 @@ def forget(settings: Settings) -> None:
         found = _factories.pop(settings.database_url, None)
     if found is not None:
         found.kw["bind"].dispose()
+
+
+queue.set_executor(execute)

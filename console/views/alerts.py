@@ -11,14 +11,16 @@ from flask_babel import gettext as _
 from console.common.time import window_of
 from console.errors import Conflict, ValidationFailed
 from console.access import users
+from console.alerts import allow as alerts_allow
 from console.alerts import triage as alerts_triage
 from console.alerts.enrich import Enricher
 from console.alerts.export import group_as_dict, groups_csv, iter_groups
 from console.alerts.health import event_counters, problem_counts
 from console.alerts.query import (STATUSES, chart_series, comments, flow_context, get_group, group_events,
                                            list_groups, parse_filter)
+from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_posted
 from console.web.runtime import db, settings
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
@@ -63,8 +65,7 @@ def _act(group_id: int | None, action, success: str):
     target = url_for("alerts.group", group_id=group_id) if group_id else request.form.get("next") or url_for("alerts.index")
     if not target.startswith("/alerts"):
         target = url_for("alerts.index")
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired. Try again."), "error")
+    if not form_posted():
         return redirect(target)
     try:
         action()
@@ -120,12 +121,38 @@ def false_positive(group_id: int):
                 _("Marked as a false positive. Check the proposed rule change, then confirm it."))
 
 
+@bp.post("/groups/<int:group_id>/allow")
+@permission_required("rules.manage")
+def allow(group_id: int):
+    """One click from a blocked alert: a pass rule for its source, destination or a network, built, validated and
+    deployed to the IPS sensors as one background task; the task's page, then this group's page, say when it is live.
+    """
+    scope, network = request.form.get("scope", "source"), request.form.get("network", "").strip()
+    if scope not in alerts_allow.SCOPES:
+        raise ValidationFailed("scope", "must be source or destination")
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired. Try again."), "error")
+        return redirect(url_for("alerts.group", group_id=group_id))
+    alerts_allow.allow_rule(get_group(db(), group_id), scope, network, alerts_allow.FIRST_SID)  # 400 before any change
+    task = tasks.submit(db(), current_actor(), "alerts.allow", {"group": group_id, "scope": scope, "network": network})
+    flash(_("Allow queued: the rule is built, validated and deployed to the IPS sensors."), "success")
+    return redirect(url_for("tasks.detail", task_id=task.id))
+
+
 @bp.post("/groups/<int:group_id>/false-positive/confirm")
 @permission_required("alerts.triage")
 def confirm_false_positive(group_id: int):
+    """Mark the proposal pending and queue its build (console/alerts/tasks.py); the task page follows it."""
     reason = request.form.get("reason", "")
-    return _act(group_id, lambda: alerts_triage.confirm_false_positive(db(), current_actor(), group_id, reason),
-                _("Sent to the rule manager."))
+    found = {}
+
+    def queue():
+        alerts_triage.mark_confirm_pending(db(), current_actor(), group_id)
+        found["task"] = tasks.submit(db(), current_actor(), "alerts.false_positive",
+                                     {"group_id": group_id, "reason": reason[:500]})
+
+    answer = _act(group_id, queue, _("Sent to the rule manager."))
+    return redirect(url_for("tasks.detail", task_id=found["task"].id)) if "task" in found else answer
 
 
 @bp.post("/bulk")

@@ -29,7 +29,7 @@ from console.inventory.hosts import unit_labels
 from console.remediation import service as remediation
 from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_posted
 from console.web.runtime import catalog, db, settings
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
@@ -87,8 +87,7 @@ def runs():
 @permission_required("compliance.run")
 def start_run():
     """Queue a compliance run (console.tasks) and show its task page; the run happens in the task worker."""
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired. Try again."), "error")
+    if not form_posted():
         return redirect(url_for("compliance.runs"))
     if compliance_runs.running(db()) is not None:
         flash(_("Not started: %(error)s", error=_("another compliance run is in progress")), "error")

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from console.devices import service as devices
 from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_posted
 from console.web.runtime import db, settings
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
@@ -41,8 +41,7 @@ def _kind_labels() -> dict[str, str]:
 @permission_required("devices.poll")
 def poll(name: str):
     """Queue a poll of one device (console.tasks) and show its task page; the poll happens in the task worker."""
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired. Try again."), "error")
+    if not form_posted():
         return redirect(url_for("devices.index"))
     devices.require_configured(settings(), name)  # an unknown device is a 404 now, not a failed task later
     task = tasks.submit(db(), current_actor(), "devices.poll", {"name": name})

@@ -26,7 +26,7 @@ from console.inventory.sync import sync_inventory
 from console.inventory.hosts import get_host, list_hosts, role_labels, unit_labels
 from console.common.paging import page
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_posted
 from console.web.runtime import db, settings
 from console.views import vulns as vulns_views
 
@@ -163,8 +163,7 @@ def revoke_agent(name: str, agent_id: str):
 @bp.post("/sync")
 @permission_required("inventory.sync")
 def sync():
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired. Try again."), "error")
+    if not form_posted():
         return redirect(url_for("hosts.index"))
     try:
         result = sync_inventory(db(), current_actor(), settings().inventory)

@@ -17,7 +17,7 @@ from console.models.notify import DELIVERY_STATES
 from console.notify import outbox
 from console.notify.kinds import KINDS, SEVERITY_NAMES
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_posted
 from console.web.runtime import db, settings
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -69,8 +69,7 @@ def status(delivery_id: int):
 @bp.post("/channels/<name>/test")
 @permission_required("notify.manage")
 def send_test(name: str):
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired. Try again."), "error")
+    if not form_posted():
         return redirect(url_for("notifications.index"))
     row = outbox.queue_test(db(), current_actor(), settings(), name)
     flash(_("Test message to %(channel)s queued: the scheduler sends it within seconds.", channel=name), "success")
@@ -80,8 +79,7 @@ def send_test(name: str):
 @bp.post("/<int:delivery_id>/retry")
 @permission_required("notify.manage")
 def retry(delivery_id: int):
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired. Try again."), "error")
+    if not form_posted():
         return redirect(url_for("notifications.detail", delivery_id=delivery_id))
     count = outbox.retry(db(), current_actor(), delivery_id=delivery_id)
     flash(_("Put back in the outbox.") if count else _("Only a failed message can be retried."),

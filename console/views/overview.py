@@ -23,6 +23,7 @@ from console.incidents import service as incidents
 from console.inventory.hosts import active_host_ids, host_counts, unit_counts, unit_labels
 from console.jobs import service as jobs
 from console.models.inventory import HostStatus
+from console.ruleset import health as ips_health
 from console.ruleset import service as ruleset
 from console.web.auth import can, permission_required
 from console.web.runtime import db, settings
@@ -69,6 +70,8 @@ def tiles() -> dict:
         "availability": availability.overview(session, settings()),
         "device_kinds": devices.kinds_shown(),
         "ruleset": ruleset.ruleset_status(session),
+        "ips_problems": [{**item, "effect": ips_health.EFFECTS[item["fails"]]}
+                         for item in ips_health.ips_problems(session, settings().rules)],
         "jobs": jobs.overview(session),
         "incidents": incidents.open_deadlines(session),
         "systems": systems.overview(session),

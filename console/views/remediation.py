@@ -16,7 +16,7 @@ from console.common.paging import parse_id
 from console.errors import Conflict, InventoryError, ValidationFailed
 from console.remediation import service as remediation
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_posted
 from console.web.runtime import catalog, db, runtime, settings
 
 bp = Blueprint("remediation", __name__, url_prefix="/remediation")
@@ -49,8 +49,7 @@ def _index():
 @bp.post("/")
 @permission_required("remediation.run")
 def start():
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired: reload the page and try again."), "error")
+    if not form_posted():
         return _index(), 400
     control_id = (request.form.get("control_id") or "").strip()[:32]
     run_id = parse_id(request.form.get("run_id"), "run_id")
@@ -79,8 +78,7 @@ def _detail(remediation_id: int):
 
 
 def _act(remediation_id: int, action, done_message: str):
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired: reload the page and try again."), "error")
+    if not form_posted():
         return _detail(remediation_id), 400
     try:
         action()

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from console.errors import Conflict, NotFound, ValidationFailed
+from console.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from console.ruleset import bulk as rules_bulk
+from console.ruleset import preview
 from console.ruleset import operations as ops
 from console.ruleset import service
 from console.common.paging import MAX_ID, page, parse_id
 from console.tasks import service as tasks
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_expired, form_posted
 from console.web.runtime import db
 from rules.errors import RulesetError
 
@@ -29,24 +30,19 @@ def index():
 
 
 def _posted() -> bool:
-    if ActionForm().validate_on_submit():
-        return True
-    flash(_("The form expired. Try again."), "error")
-    return False
+    return form_posted()
 
 
 @bp.post("/build")
 @permission_required("rules.manage")
 def build():
+    """Queue a build (console.tasks): suricata -T takes seconds to a minute; the task page follows it."""
     if _posted():
-        outcome = service.build_version(db(), current_actor(), reason=request.form.get("reason", "")[:200],
-                                        allow_refused=request.form.get("allow_refused") == "1")
-        if outcome.ok:
-            flash(_("Version %(number)s built, validated and active.", number=outcome.version_number), "success")
-        else:
-            flash(_("Build refused; the active version stays in force."), "error")
-        for message in outcome.messages[:30]:
-            flash(message, "error" if message.startswith("error") else "info")
+        task = tasks.submit(db(), current_actor(), "rules.build",
+                            {"reason": request.form.get("reason", "")[:200],
+                             "allow_refused": request.form.get("allow_refused") == "1"})
+        flash(_("Build queued: this page shows its progress."), "success")
+        return redirect(url_for("tasks.detail", task_id=task.id))
     return redirect(url_for("rules.index"))
 
 
@@ -60,10 +56,54 @@ def deploy():
         elif not service.rules_config(db()).sensors:
             flash(_("No sensors are configured in [rules] sensors."), "error")
         else:
+            try:
+                _check_inline(service.active_version(db()).number)
+            except Conflict as exc:
+                flash(str(exc), "error")
+                return redirect(url_for("rules.deploy_preview"))
             task = tasks.submit(db(), current_actor(), "rules.deploy", {"sensors": None})
             flash(_("Deploy queued: this page shows its progress."), "success")
             return redirect(url_for("tasks.detail", task_id=task.id))
     return redirect(url_for("rules.index"))
+
+
+def _check_inline(number: int) -> None:
+    """Conflict when a drop would block inventory hosts' traffic on an IPS sensor without a second person's yes."""
+    preview.check_approved(db(), number, preview.would_block(db(), number))
+
+
+@bp.get("/deploy/preview")
+def deploy_preview():
+    """What the active version's new or changed drop rules would have blocked on each IPS sensor."""
+    active = service.active_version(db())
+    previews = preview.would_block(db(), active.number) if active else []
+    approvals = {p.sensor: preview.approval(db(), active.number, p.sensor) for p in previews}
+    return render_template("rules/deploy_preview.html", active=active, previews=previews, approvals=approvals,
+                           form=ActionForm())
+
+
+@bp.post("/deploy/request")
+@permission_required("rules.manage")
+def deploy_request():
+    if _posted():
+        active = service.active_version(db())
+        if active is not None:
+            preview.request_deploy(db(), current_actor(), active.number)
+            flash(_("Approval asked for: a second person approves the deploy on this page."), "success")
+    return redirect(url_for("rules.deploy_preview"))
+
+
+@bp.post("/deploy/approve/<sensor>")
+@permission_required("remediation.approve")
+def deploy_approve(sensor: str):
+    if _posted():
+        active = service.active_version(db())
+        try:
+            preview.approve_deploy(db(), current_actor(), active.number if active else 0, sensor[:64])
+            flash(_("Deploy to %(sensor)s approved.", sensor=sensor), "success")
+        except (Conflict, NotFound, PermissionDenied) as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("rules.deploy_preview"))
 
 
 @bp.get("/versions")
@@ -82,7 +122,7 @@ def version(number: int):
     else:
         changes, title_from = service.changes_of(db(), number), number - 1 if number > 1 else None
     return render_template("rules/version.html", version=row, changes=changes, diff_from=title_from,
-                           form=ActionForm())
+                           blocking=preview.where_rules_block(db(), number), form=ActionForm())
 
 
 @bp.post("/versions/<int:number>/rollback")
@@ -110,7 +150,8 @@ def search():
 def bulk():
     """Disable, enable or drop the ticked rules, the page's rules or every rule matching the filter: one build.
 
-    The build runs in the request, as "Build and validate" does (suricata -T, seconds to a minute).
+    The choice is checked here (a bad one answers at once, on the search page); the build runs in a task
+    (console.tasks), whose page follows it, as "Build and validate" does.
     """
     form = request.form
     rule_filter = rules_bulk.parse_filter(form)
@@ -123,30 +164,20 @@ def bulk():
         flash(_("Tick at least one rule, or choose all rules on this page or all matching the filter."), "error")
         return redirect(target)
     expected = form.get("expected", "")
+    if scope == "filter":
+        choice = {"filter": rule_filter.as_dict(), "expected": int(expected) if expected.isdigit() else None}
+    else:
+        choice = {"sids": sids}
     try:
-        if scope == "filter":
-            outcome = rules_bulk.bulk_change(db(), current_actor(), action=action, reason=reason,
-                                             rule_filter=rule_filter,
-                                             expected=int(expected) if expected.isdigit() else None)
-        else:
-            outcome = rules_bulk.bulk_change(db(), current_actor(), action=action, reason=reason, sids=sids)
+        rules_bulk.plan(db(), current_actor(), action=action, reason=reason, sids=choice.get("sids"),
+                        rule_filter=rule_filter if scope == "filter" else None, expected=choice.get("expected"))
     except (ValidationFailed, NotFound, Conflict, RulesetError) as exc:
         db().rollback()
         flash(str(exc), "error")
         return redirect(target)
-    if outcome.ok:
-        done = {"disable": _("%(count)s rules disabled: version %(number)s built, validated and active.",
-                             count=outcome.changed, number=outcome.version_number),
-                "enable": _("%(count)s rules enabled: version %(number)s built, validated and active.",
-                            count=outcome.changed, number=outcome.version_number),
-                "drop": _("%(count)s rules made drop rules: version %(number)s built, validated and active.",
-                          count=outcome.changed, number=outcome.version_number)}
-        flash(done[outcome.action], "success")
-    else:
-        flash(_("Build refused; the active version stays in force."), "error")
-    for message in outcome.messages[:30]:
-        flash(message, "error" if message.startswith("error") else "info")
-    return redirect(target)
+    task = tasks.submit(db(), current_actor(), "rules.bulk", {"action": action, "reason": reason} | choice)
+    flash(_("Build queued: this page shows its progress."), "success")
+    return redirect(url_for("tasks.detail", task_id=task.id))
 
 
 @bp.route("/sources", methods=["GET", "POST"])
@@ -190,7 +221,7 @@ def policy(name: str):
 def _save_policy(name: str):
     text = request.form.get("text", "")
     if not _posted():
-        return text, _("The form expired. Try again.")
+        return text, form_expired()
     try:
         ops.write_policy(db(), current_actor(), name, text)
     except RulesetError as exc:

@@ -25,7 +25,7 @@ from console.compliance.systems import edit as systems_edit
 from console.inventory.hosts import unit_labels
 from console.common.paging import parse_id
 from console.web.auth import current_actor, permission_required
-from console.web.forms import ActionForm
+from console.web.forms import ActionForm, form_posted
 from console.web.runtime import db, settings
 
 bp = Blueprint("systems", __name__, url_prefix="/compliance/systems")
@@ -164,8 +164,7 @@ def add_evidence(key: str, framework: str, requirement_id: str):
 @bp.post("/evidence/<int:evidence_id>/revoke")
 @permission_required("compliance.evidence")
 def revoke_evidence(evidence_id: int):
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired. Try again."), "error")
+    if not form_posted():
         return redirect(url_for("systems.index"))
     row = manual_evidence.revoke(db(), current_actor(), evidence_id)
     flash(_("Evidence revoked."), "success")

@@ -10,7 +10,8 @@ from console.web.runtime import db, settings
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 KIND_NAMES = {"compliance.run": _l("Compliance run"), "devices.poll": _l("Device poll"),
-              "rules.deploy": _l("Ruleset deploy")}
+              "rules.deploy": _l("Ruleset deploy"), "rules.build": _l("Ruleset build"),
+              "rules.bulk": _l("Bulk rule change"), "alerts.false_positive": _l("False-positive confirmation")}
 STATE_NAMES = {"queued": _l("Queued: waiting for the task worker"), "running": _l("Running"), "done": _l("Done"),
                "failed": _l("Failed")}
 
@@ -23,6 +24,11 @@ def result_link(task) -> str | None:
         return url_for("devices.detail", name=task.params.get("name", ""))
     if task.kind == "rules.deploy":
         return url_for("rules.index")
+    if task.kind in ("rules.build", "rules.bulk"):
+        number = (task.result or {}).get("version_number") if task.state.value == "done" else None
+        return url_for("rules.version", number=number) if number else url_for("rules.index")
+    if task.kind == "alerts.false_positive":
+        return url_for("alerts.group", group_id=task.params.get("group_id", 0))
     return None
 
 

@@ -6,3 +6,5 @@ installed source package; inventory.py keeps each host's package list and its
 matches; queries.py serves the pages, the API and the CLI; waivers.py accepts
 a CVE on a host until a date.
 """
+
+__all__ = ["inventory", "queries"]  # what other areas call: agents (inventory.store), compliance (queries)

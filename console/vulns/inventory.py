@@ -27,6 +27,8 @@ from console.vulns.matching import Finding, match_host, tracked_sources
 
 from probes.collectors.packages import inventory_digest
 
+__all__ = ["store", "rematch"]
+
 FIELDS = ("name", "version", "arch", "source", "source_version")
 CHUNK = 5000
 

@@ -23,6 +23,9 @@ from console.models.vulns import HostPackages, HostVuln, VulnCve, VulnImport
 from console.vulns.matching import STATES
 from console.vulns.waivers import active_waivers, waiver_as_dict
 
+__all__ = ["control_evidence", "report_figures", "data_status", "host_findings", "host_summary", "estate",
+           "cve_hosts", "cve_detail", "totals", "Filters", "STATE_LABELS", "URGENCIES", "MAX_ROWS"]
+
 URGENCIES = ("high", "medium", "low", "not yet assigned", "unimportant", "end-of-life")
 URGENCY_RANK = {name: rank for rank, name in enumerate(URGENCIES)}
 MAX_ROWS = 500

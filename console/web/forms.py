@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import flash
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
@@ -16,6 +18,19 @@ ROLE_CHOICES = [SelectChoice(r.value, ROLE_NAMES[r.value]) for r in Role]
 
 class ActionForm(FlaskForm):
     """A button that changes state: nothing but the CSRF token."""
+
+
+def form_posted() -> bool:
+    """The one "form expired" handler: True when the posted form's CSRF token holds, else False with the message
+    flashed (the caller redirects, or answers 400, where it stands)."""
+    if ActionForm().validate_on_submit():
+        return True
+    flash(form_expired(), "error")
+    return False
+
+
+def form_expired() -> str:
+    return _("The form expired. Try again.")
 
 
 class LoginForm(FlaskForm):

@@ -15,6 +15,7 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
+from console.alerts.query import group_action
 from console.alerts.severity import severity_level, severity_word
 from console.common.time import in_zone
 from console.compliance.reasons import say_row
@@ -43,6 +44,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.jinja_env.filters["localiso"] = _local_iso
     app.jinja_env.filters["severity_word"] = _severity_word
     app.jinja_env.filters["severity_level"] = severity_level
+    app.jinja_env.filters["alert_action"] = group_action
     app.jinja_env.filters["host_warning"] = _host_warning
     app.jinja_env.filters["host_warning_text"] = _host_warning_text
     app.jinja_env.filters["reason"] = _reason

@@ -122,6 +122,10 @@ def test_traffic_alert_false_positive_suppression_deploy_and_silence(live_lab, p
         f"suppress gen_id 1, sig_id {SNMP_SID}, track by_src, ip 198.18.200.11")
     page.get_by_label("Reason").fill("the monitoring server's SNMP poller")
     page.get_by_test_id("fp-confirm").click()
+    # the confirmation builds (suricata -T) in a task: its page follows it, then links back to the group
+    expect(page.get_by_test_id("task-status")).to_have_attribute("data-state", "done", timeout=120_000)
+    expect(page.get_by_test_id("task-result")).to_contain_text("ruleset version 2")
+    page.get_by_test_id("task-result-link").click()
     expect(page.get_by_test_id("fp-status")).to_contain_text("applied")
     expect(page.get_by_test_id("fp-version")).to_have_text("ruleset version 2")
 

@@ -89,11 +89,13 @@ def test_a_run_past_its_time_limit_is_killed_with_its_process_group(tmp_path, mo
     script.chmod(0o755)
     pid_file = tmp_path / "lynis.pid"
     monkeypatch.setenv("PID_FILE_FOR_TEST", str(pid_file))
-    collector = LynisCollector(tmp_path / "state", timeout_seconds=1, lynis=str(script), pid_file=pid_file)
+    now = [1000.0]
+    collector = LynisCollector(tmp_path / "state", timeout_seconds=1, lynis=str(script), pid_file=pid_file,
+                               monotonic=lambda: now[0])
     try:
         assert collector.collect() is None
         group = collector.process.pid
-        time.sleep(2)
+        now[0] += 2  # two seconds on the run's clock: past its limit
         with pytest.raises(CollectorFailed, match="longer than 1 s"):
             collector.collect()
     finally:

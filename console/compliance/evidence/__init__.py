@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+__all__ = ["agent"]
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:

@@ -24,6 +24,8 @@ from console.compliance.evidence import Evidence
 from console.models.base import utcnow
 from console.vulns.queries import control_evidence as vulns_evidence
 
+__all__ = ["latest"]
+
 NO_REPORT = "no report from this host's agent yet"
 DEFAULT_HARDENING_THRESHOLD = 55
 

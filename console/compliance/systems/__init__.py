@@ -4,3 +4,5 @@ and manual evidence (`manual_evidence`).
 
 Other areas may call `service.list_systems / get_system / system_of_host / system_of_address` and `assessment`'s read functions.
 """
+
+__all__ = ["reader", "service"]

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.common.time import iso
-from console.compliance.requirements import Framework, Requirement, cached_frameworks
+from console.compliance.requirements import Framework, Requirement, cached_frameworks, transition_gap
 from console.errors import NotFound
 from console.models.compliance import ComplianceResult
 from console.models.systems import SystemAssessment
@@ -55,14 +55,6 @@ def assess_run(session: Session, run_id: int, now: datetime, frameworks: dict[st
                                      percent_met=percent(counts), verdicts=verdicts, gap=gap))
     session.flush()
     return len(rows)
-
-
-def transition_gap(frameworks: dict[str, Framework], framework: str, level: int) -> list[Requirement]:
-    """Requirements of current-331 at `level` whose topic the legacy set of that level lacks ([] if not legacy)."""
-    if framework != "legacy-85" or not frameworks["current-331"].covers(level):
-        return []
-    have = {req.topic for req in frameworks["legacy-85"].for_level(level)}
-    return [req for req in frameworks["current-331"].for_level(level) if req.topic not in have]
 
 
 def percent(counts: dict) -> float | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.compliance.requirements import Requirement, cached_frameworks
+from console.compliance.requirements import Requirement, cached_frameworks, transition_gap
 from console.common.paging import get_or_404
 from console.errors import NotFound, ValidationFailed
 from console.models.systems import ManualEvidence
@@ -49,8 +49,6 @@ def evidence_folder(settings) -> Path:
 
 def requirement_for(system, framework: str, requirement_id: str) -> Requirement:
     """The manual requirement `requirement_id` of this system (its own framework or its transition gap)."""
-    from console.compliance.systems.assessment import transition_gap
-
     frameworks = cached_frameworks()
     if framework == system.framework:
         candidates = frameworks[framework].for_level(system.level)

@@ -24,6 +24,8 @@ from console.compliance.requirements import FRAMEWORKS, LEVELS, Framework
 from console.errors import InventoryError
 from console.inventory.reader import Inventory
 
+__all__ = ["read_systems"]
+
 VARIABLE = "ops_system"
 FIELDS = ("name_vi", "name_en", "owner_unit", "level", "framework", "approved_on")
 

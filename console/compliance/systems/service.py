@@ -18,6 +18,8 @@ from console.models.systems import InformationSystem
 from console.models.base import utcnow
 from console.compliance.systems.reader import SystemDef
 
+__all__ = ["find_system", "sync_systems", "system_of_host", "systems_by_host"]
+
 ATTRIBUTES = ("name_vi", "name_en", "owner_unit", "level", "framework", "approved_on", "hosts")
 
 

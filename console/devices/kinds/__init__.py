@@ -5,7 +5,7 @@ Each kind module holds one `KIND = DeviceKind(...)` that declares, in one place:
 - `options`: a pydantic model of the kind's own keys of its `[[devices]]` table (validated with the
   table, so `ops config check` names file, line and key of a bad one);
 - `connectors`: the connectors that can read it (each has its usual port in
-  `console.devices.connectors.config.DEFAULT_PORTS`);
+  `console.devices.config.DEFAULT_PORTS`);
 - `read(config) -> fields`: reads the device through its connector (raises ConnectorError);
 - `derive(config, fields, history, now) -> fields`: what one reading alone cannot say (rates from the
   previous poll, a rate of rise over a window); `history_minutes(config)` says how far back it looks;

@@ -13,8 +13,9 @@ import base64
 import re
 import smtplib
 import socket
+from email.header import Header
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY, SMTPUTF8 as SMTPUTF8_POLICY
+from email.policy import SMTP as SMTP_POLICY, SMTPUTF8 as SMTPUTF8_POLICY, EmailPolicy
 from email.utils import format_datetime
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -22,9 +23,30 @@ from urllib.parse import urlsplit
 from console.notify.channels import DeliveryError, Message
 from console.notify.channels import tls
 
+
+
+class _SubjectKeepsItsSpaces(EmailPolicy):
+    """Python 3.11's folder can put the space between two words on the fold between two encoded words, where a
+    reader drops it ("Hệ thốngmột cửa"; CPython gh-144156, fixed after 3.13). A non-ASCII Subject is encoded
+    here instead, by email.header's encoder, which keeps every space inside an encoded word."""
+
+    def _encoded_subject(self, name, value) -> str | None:
+        if self.utf8 or name.lower() != "subject" or str(value).isascii():
+            return None
+        encoded = Header(str(value), "utf-8", maxlinelen=self.max_line_length, header_name=name)
+        return f"{name}: {encoded.encode(linesep=self.linesep)}{self.linesep}"
+
+    def fold(self, name, value):
+        return self._encoded_subject(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        folded = self._encoded_subject(name, value)
+        return folded.encode("ascii") if folded else super().fold_binary(name, value)
+
+
 # Lines of at most 78 characters, CRLF, non-ASCII only in encoded words and
 # base64/quoted-printable bodies: any SMTP server takes it, 8BITMIME or not.
-POLICY = SMTP_POLICY.clone(cte_type="7bit")
+POLICY = _SubjectKeepsItsSpaces(**{**SMTP_POLICY.__dict__, "cte_type": "7bit"})
 # An address that is not ASCII (Ông.Nam@ubnd.example.vn) needs SMTPUTF8 (RFC 6531): raw UTF-8 headers.
 UTF8_POLICY = SMTPUTF8_POLICY.clone(cte_type="7bit")
 DOT_ATOM = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")

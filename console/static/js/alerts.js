@@ -8,7 +8,10 @@
     if (typeof Chart === "undefined" || canvas.dataset.drawn) { return; }
     canvas.dataset.drawn = "pending";
     fetch(canvas.dataset.url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (response) { return response.json(); })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
       .then(function (data) {
         var names = JSON.parse(canvas.dataset.severityNames || "{}");
         var datasets = Object.keys(data.series).map(function (severity) {
@@ -23,7 +26,10 @@
                                y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
         });
         canvas.dataset.drawn = "1";
-      });
+      })
+      // A fetch cut short (the officer left the page, the session ended) is not a script error:
+      // the canvas says so and the next page load draws it again.
+      .catch(function (error) { canvas.dataset.drawn = "failed"; canvas.setAttribute("data-chart-error", String(error)); });
   }
 
   // Delegated, so the box still works after htmx swaps the table.

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-OPS = [sys.executable, "-m", "console.cli"]
-REPO = Path(__file__).resolve().parents[3]
-
-
-def ops(*args, config=None, input_text=None, env=None):
-    environment = {**os.environ, **(env or {})}
-    environment.pop("OPS_CONFIG", None)
-    environment.pop("OPS_DATABASE_URL", None)
-    command = [*OPS, *(["--config", str(config)] if config else []), *args]
-    return subprocess.run(command, capture_output=True, text=True, input=input_text, env=environment,
-                          cwd=REPO, timeout=120)
+from tests.fixtures.cli import OPS, REPO, ops, ops_process  # noqa: F401  (other test modules import them from here)
 
 
 def test_help_lists_every_area_with_a_purpose():
-    result = ops("--help")
+    result = ops_process("--help")  # the installed entry point, in a process of its own
     assert result.returncode == 0
     for area in ("config", "console", "db", "inventory", "user"):
         line = next(line for line in result.stdout.splitlines() if line.strip().startswith(area + " "))
@@ -33,7 +21,7 @@ def test_help_lists_every_area_with_a_purpose():
 def test_malformed_config_is_one_line_and_exit_2(tmp_path):
     bad = tmp_path / "ops.toml"
     bad.write_text('[console]\nport = "x"\n')
-    result = ops("config", "check", config=bad)
+    result = ops_process("--config", str(bad), "config", "check")  # a process of its own: the whole of stderr
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"ops: error: {bad}:2: console.port: Input should be a valid integer, unable to parse string as an integer (got 'x')"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from console.compliance.catalog import load_catalog
-from console.devices.connectors.config import DeviceConfig
+from console.devices.config import DeviceConfig
 from console.compliance import runs as compliance_runs
 from console.devices import service as devices
 from console.access.actor import Actor

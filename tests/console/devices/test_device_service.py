@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from console.devices.connectors.config import DeviceConfig
+from console.devices.config import DeviceConfig
 from console.errors import ValidationFailed
 from console.models import AuditEvent, DeviceState
 from console.models.base import utcnow

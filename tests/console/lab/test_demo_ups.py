@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from console.devices.connectors import ConnectorError, nut
-from console.devices.connectors.config import DeviceConfig
+from console.devices.config import DeviceConfig
 from console.lab.ups import write_device_file
 from tests.fixtures.nut import free_port
 from tests.fixtures.processes import stop

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from console.notify.channels import DeliveryError, send
+from console.notify.channels.email import build
 from console.notify.config import ChannelConfig
 from tests.fixtures.notify_servers import (SUBJECT_VI, TEXT_VI, Pki, SilentServer, SmtpServer, free_port,
                                            sample_message)
@@ -207,3 +208,22 @@ def test_a_server_that_never_answers_times_out_within_timeout_seconds(security, 
         server.stop()
     assert str(failure.value) == f"127.0.0.1:{server.port}: no answer within 1 s (timeout_seconds)"
     assert 0.9 < elapsed < 2.5
+
+
+
+WORDS = ("Nghiêm trọng: Dịch vụ Hệ thống một cửa điện tử của Sở Tài nguyên và Môi trường không truy cập được từ "
+         "02:00, chứng chỉ TLS của cổng thông tin sắp hết hạn sau 5 ngày").split(" ")
+
+
+def test_a_vietnamese_subject_reaches_the_reader_with_every_space():
+    """Runs of 4, 7 and 11 words of a Vietnamese sentence as subjects: Python 3.11's folder dropped the space between
+    two encoded words in some ("Dịch vụ Hệ thống mộtcửa điện")."""
+    lost = []
+    channel_config = channel(25)
+    for start, end in ((start, start + length) for length in (4, 7, 11) for start in range(len(WORDS) - length + 1)):
+        subject = "[Ops Console] " + " ".join(WORDS[start:end])
+        raw = build(channel_config, sample_message(subject=subject)).as_bytes()
+        assert raw.isascii() and max(len(line) for line in raw.splitlines()) <= 78
+        if (seen := email.message_from_bytes(raw, policy=email.policy.default)["Subject"]) != subject:
+            lost.append(seen)
+    assert lost == []

@@ -40,7 +40,7 @@ def messages(factory, kind: str | None = None) -> list[NotifyDelivery]:
 
 def test_a_ups_on_battery_low_battery_and_back_is_told_once_each(session_factory, settings, upsd):
     from console.devices import service as devices
-    from console.devices.connectors.config import DeviceConfig
+    from console.devices.config import DeviceConfig
 
     device, port, _server = upsd
     config = [DeviceConfig(name="ups-room", kind="ups", connector="nut", address="127.0.0.1", port=port,

@@ -97,6 +97,16 @@ def test_the_shipped_ops_toml_and_its_commented_channels_are_valid(tmp_path):
         ("chat-bridge", "webhook", 0), ("siem", "syslog", 6514)]
 
 
+def test_the_shipped_ops_toml_tells_someone_of_every_event_the_console_raises():
+    """A department that keeps the shipped rules hears of a service down, an uplink down or a hot server room."""
+    from console.notify.kinds import KINDS
+    from console.settings import load_settings
+    from tests.console.cli.test_cli import REPO
+
+    routed = {kind for rule in load_settings(REPO / "ops.toml").notify.rules for kind in rule.events}
+    assert set(KINDS) - {"notify.digest", "notify.test"} - routed == set()
+
+
 def test_the_api_documents_every_event_kind():
     from console.api import notifications
     from console.notify.kinds import KINDS

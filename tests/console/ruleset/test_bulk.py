@@ -11,6 +11,7 @@ from console.errors import Conflict, NotFound, ValidationFailed
 from console.models import AuditEvent
 from console.ruleset import bulk, service
 from tests.console.ruleset.test_console import post_form
+from tests.console.tasks.fixtures import task_id_of, task_worker, wait_task  # noqa: F401  (task_worker: fixture)
 
 EXTRA = "".join(
     f'alert tcp $EXTERNAL_NET any -> $HOME_NET {port} (msg:"OPS BULK probe of port {port}"; flow:to_server; '
@@ -136,7 +137,8 @@ def test_a_refused_build_puts_the_policy_files_back(session, admin_actor, active
     assert _events(session, "rules.bulk")[0].outcome == "failure"
 
 
-def test_page_form_disables_ticked_rules_and_auditor_is_refused(logged_in, session_factory, admin_actor, active):
+def test_page_form_disables_ticked_rules_and_auditor_is_refused(logged_in, session_factory, admin_actor, active,
+                                                                 task_worker):  # noqa: F811
     with session_scope(session_factory) as db:
         assert service.build_version(db, admin_actor, config=active).ok  # version 2 in the app's database
     client = logged_in("auditor")
@@ -154,9 +156,11 @@ def test_page_form_disables_ticked_rules_and_auditor_is_refused(logged_in, sessi
     done = post_form(client, "/rules/search?q=BULK", "/rules/bulk",
                      {"action": "disable", "reason": "guest VLAN", "scope": "page", "q": "BULK",
                       "page_rule": ["9100101", "9100102", "9100103"]})
-    assert done.status_code == 302 and done.headers["Location"].endswith("/rules/search?q=BULK")
+    assert done.status_code == 302  # the build is a task: its page follows it
+    task = wait_task(session_factory, task_id_of(done.headers["Location"]))
+    assert task.kind == "rules.bulk" and task.state.value == "done", task.error
     shown = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert "3 rules disabled: version 3 built, validated and active." in shown
+    assert "Version 3 built, validated and active." in shown and "3 rules changed, 0 already so." in shown
     with session_factory() as db:
         assert _changes(db, 3) == {(9100101, "disabled"), (9100102, "disabled"), (9100103, "disabled")}
 
@@ -168,7 +172,7 @@ def _token(client):
 
 
 def test_api_bulk_refuses_auditor_first_then_checks_and_builds(client, token_for, session_factory, admin_actor,
-                                                               active):  # noqa: F811
+                                                               active, task_worker):  # noqa: F811
     with session_scope(session_factory) as db:
         assert service.build_version(db, admin_actor, config=active).ok
     refused = client.post("/api/v1/rules/bulk", json={"nonsense": True}, headers=token_for("auditor"))
@@ -188,8 +192,11 @@ def test_api_bulk_refuses_auditor_first_then_checks_and_builds(client, token_for
     done = client.post("/api/v1/rules/bulk", json={"action": "disable", "reason": "retire the probes",
                                                    "filter": {"q": "bulk probe", "enabled": "yes"}, "expected": 3},
                        headers=officer)
-    assert done.status_code == 201, done.get_json()
-    data = done.get_json()["data"]
+    assert done.status_code == 202, done.get_json()  # checked at once, built in a task
+    wait_task(session_factory, done.get_json()["data"]["id"])
+    task = client.get(done.get_json()["data"]["status_url"], headers=officer).get_json()["data"]
+    assert task["state"] == "done", task["error"]
+    data = task["result"]
     assert (data["action"], data["changed"], data["skipped"], data["version_number"]) == ("disable", 3, 0, 3)
     again = client.post("/api/v1/rules/bulk", json={"action": "disable", "reason": "x", "sids": [9100101]},
                         headers=officer)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from console.models import AuditEvent
+from console.models import AuditEvent, TaskState
 from tests.conftest import csrf_token
+from tests.console.tasks.fixtures import task_id_of, task_worker, wait_task  # noqa: F401  (task_worker: fixture)
 
 
 def post_form(client, page: str, action: str, data: dict | None = None):
@@ -13,10 +14,23 @@ def post_form(client, page: str, action: str, data: dict | None = None):
     return client.post(action, data={"csrf_token": token, **(data or {})})
 
 
-def test_security_officer_builds_from_the_page_and_sees_the_version(logged_in):
+def build_from_the_page(client, session_factory):
+    """Build and validate from the Rules page: a task the page follows; returns the ended task."""
+    response = post_form(client, "/rules/", "/rules/build")
+    assert response.status_code == 302
+    task = wait_task(session_factory, task_id_of(response.headers["Location"]))
+    return task
+
+
+def test_security_officer_builds_from_the_page_and_sees_the_version(logged_in, session_factory,
+                                                                     task_worker):  # noqa: F811
     client = logged_in("security_officer")
     response = post_form(client, "/rules/", "/rules/build")
     assert response.status_code == 302
+    task = wait_task(session_factory, task_id_of(response.headers["Location"]))
+    assert task.state == TaskState.done, task.error
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Version 1 built, validated and active." in shown and "/rules/versions/1" in shown
     page = client.get("/rules/").get_data(as_text=True)
     assert "Version 1, 3 of 4 rules enabled" in page
     versions = client.get("/rules/versions").get_data(as_text=True)
@@ -66,23 +80,33 @@ def test_sources_page_adds_and_removes_a_source(logged_in, vendor_tarball, rules
     assert "vendor" not in rules_config.sources_file.read_text()
 
 
-def test_search_filters_rules_of_the_active_version(logged_in):
+def test_search_filters_rules_of_the_active_version(logged_in, session_factory, task_worker):  # noqa: F811
     client = logged_in("admin")
-    post_form(client, "/rules/", "/rules/build")
+    assert build_from_the_page(client, session_factory).state == TaskState.done
     page = client.get("/rules/search?classtype=attempted-admin").get_data(as_text=True)
     assert "1 rules match." in page and "SSH brute force" in page
     page = client.get("/rules/search?enabled=no").get_data(as_text=True)
     assert "EICAR" in page and "SSH brute force" not in page
 
 
-def test_api_build_diff_rollback_and_status(client, token_for):
+def api_build(client, headers, session_factory, body: dict) -> dict:
+    """POST /api/v1/rules/build: 202 with the task's status URL; the task's body once it ended."""
+    answer = client.post("/api/v1/rules/build", json=body, headers=headers)
+    assert answer.status_code == 202, answer.get_json()
+    status_url = answer.json["data"]["status_url"]
+    assert answer.headers["Location"].endswith(status_url)
+    wait_task(session_factory, answer.json["data"]["id"])
+    return client.get(status_url, headers=headers).json["data"]
+
+
+def test_api_build_diff_rollback_and_status(client, token_for, session_factory, task_worker):  # noqa: F811
     headers = token_for("security_officer")
-    first = client.post("/api/v1/rules/build", json={"reason": "first"}, headers=headers)
-    assert first.status_code == 201 and first.json["data"]["version_number"] == 1
+    first = api_build(client, headers, session_factory, {"reason": "first"})
+    assert first["state"] == "done" and first["result"]["version_number"] == 1
     assert client.put("/api/v1/rules/policy/disable.conf", json={"text": "9100003\n9100004\n"},
                       headers=headers).status_code == 200
-    second = client.post("/api/v1/rules/build", json={}, headers=headers)
-    assert second.json["data"]["version_number"] == 2
+    second = api_build(client, headers, session_factory, {})
+    assert second["result"]["version_number"] == 2
     diff = client.get("/api/v1/rules/diff?from=1&to=2", headers=headers).json["data"]
     assert [(c["sid"], c["kind"]) for c in diff] == [(9100004, "disabled")]
     detail = client.get("/api/v1/rules/versions/2", headers=headers).json["data"]
@@ -94,14 +118,19 @@ def test_api_build_diff_rollback_and_status(client, token_for):
     assert found["total"] == 1 and found["data"][0]["classtype"] == "attempted-admin"
 
 
-def test_api_refuses_a_broken_build_with_sid_and_file(client, token_for, rules_config):
+def test_api_refuses_a_broken_build_with_sid_and_file(client, token_for, logged_in, rules_config, session_factory,
+                                                       task_worker):  # noqa: F811
     headers = token_for("admin")
     (rules_config.local_dir / "typo.rules").write_text(
         'alert tcp any any -> any 80 (msg:"typo"; conten:"x"; sid:9100401; rev:1;)\n')
-    response = client.post("/api/v1/rules/build", json={}, headers=headers)
-    assert response.status_code == 422 and response.json["success"] is False
-    assert response.json["data"]["ok"] is False and response.json["errors"][0]["code"] == "build_refused"
-    assert any("local/typo.rules:1: sid 9100401: Suricata:" in m for m in response.json["data"]["messages"])
+    task = api_build(client, headers, session_factory, {})
+    assert task["state"] == "failed" and task["result"]["ok"] is False
+    assert "local/typo.rules:1: sid 9100401: Suricata:" in task["error"]
+    assert any("local/typo.rules:1: sid 9100401: Suricata:" in m for m in task["result"]["messages"])
+    logged_in("security_officer")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)  # the page shows suricata -T's message
+    assert "Build refused; the active version stays in force." in page
+    assert "local/typo.rules:1: sid 9100401: Suricata:" in page
 
 
 def test_api_auditor_cannot_write_policy(client, token_for, rules_config):

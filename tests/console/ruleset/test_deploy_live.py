@@ -115,6 +115,18 @@ def send_snmp(count: int = 5) -> None:
             time.sleep(0.1)
 
 
+def send_ssh_syns(count: int = 5) -> None:
+    """SYNs to port 22 from outside: rule 9100002 (SSH brute force, 5 SYNs in 60 s) alerts on the fifth."""
+    for _ in range(count):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind((OUTSIDE, 0))
+            tcp.settimeout(1)
+            try:
+                tcp.connect((INSIDE, 22))
+            except OSError:  # nothing listens there: refused, which is all the rule needs
+                pass
+
+
 def alerts(eve: Path, sid: int) -> list[dict]:
     if not eve.exists():
         return []
@@ -142,7 +154,9 @@ def test_newly_enabled_rule_fires_after_reload_without_restart(session, admin_ac
     assert first.ok, first.message
     assert (first.rules_loaded, first.rules_failed) == (2, 0)
     send_snmp()
-    time.sleep(2)
+    # SYNs sent after the SNMP requests: once their alert is written, Suricata has seen the SNMP requests too.
+    send_ssh_syns()
+    assert wait_for_alert(eve, 9100002), "the marker alert (9100002) never came"
     assert alerts(eve, 9100004) == []
 
     (config.policy_dir / "disable.conf").write_text("9100003\n")

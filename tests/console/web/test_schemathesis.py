@@ -12,8 +12,8 @@ inventory, as an admin with a bearer token, so every operation gets past the rol
 Excluded by name, because they reach outside the console:
   - POST /api/v1/jobs: launches an ansible-playbook run against inventory hosts.
   - POST /api/v1/rules/deploy: pushes the active ruleset to the sensors over SSH and reloads Suricata there.
-Kept in: POST /api/v1/rules/build (the test console has no rule sources: it builds an empty version or
-answers 422 at once), POST /api/v1/rules/tests (422 without a ruleset version, quick otherwise),
+Kept in: POST /api/v1/rules/build and POST /api/v1/rules/bulk (they check their input, then queue a task:
+202), POST /api/v1/rules/tests (422 without a ruleset version, quick otherwise),
 POST /api/v1/compliance/runs (queues a task, 202), POST /api/v1/devices/{name}/poll (the test console
 configures no device: 404), and the agent endpoints (enroll, reports, alerts/eve): schemathesis cannot forge
 their signed bodies, so they must answer it 4xx cleanly (it does enrol with a token it created itself).

@@ -10,7 +10,7 @@ import pytest
 
 from console.devices.connectors import ConnectorError
 from console.devices.connectors import nut
-from console.devices.connectors.config import DeviceConfig
+from console.devices.config import DeviceConfig
 from probes.collectors.ups import UpsCollector
 
 

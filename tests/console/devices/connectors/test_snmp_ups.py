@@ -8,7 +8,7 @@ import pytest
 
 from console.devices.connectors import ConnectorError
 from console.devices.connectors import snmp
-from console.devices.connectors.config import DeviceConfig
+from console.devices.config import DeviceConfig
 from tests.fixtures.snmpd import COMMUNITY, UPS, V3_AUTH, V3_PRIV, V3_USER, free_udp_port
 
 

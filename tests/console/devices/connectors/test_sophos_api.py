@@ -6,7 +6,7 @@ import pytest
 
 from console.devices.connectors import ConnectorError
 from console.devices.connectors import sophos
-from console.devices.connectors.config import DeviceConfig
+from console.devices.config import DeviceConfig
 from tests.fixtures.sophos_api import PASSWORD, USERNAME
 
 

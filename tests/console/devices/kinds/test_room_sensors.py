@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from console.devices import service as devices
 from console.devices.connectors import ConnectorError
-from console.devices.connectors.config import DeviceConfig
+from console.devices.config import DeviceConfig
 from console.devices.kinds import room
 from console.errors import ConfigError
 from console.models.base import utcnow

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from console.devices import service as devices
 from console.devices.connectors import ConnectorError
-from console.devices.connectors.config import DeviceConfig
+from console.devices.config import DeviceConfig
 from console.devices.kinds import uplink
 from console.models.base import utcnow
 from console.models.notify import NotifyDelivery

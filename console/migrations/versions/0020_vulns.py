@@ -1,7 +1,7 @@
 """vulns: hosts' installed packages, Debian security tracker data per release and source package, matches, waivers (issue 34)
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07 02:45:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import console.models.base
 
 
-revision = '0019'
-down_revision = '0018'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,36 @@
+"""Compliance's background work, registered with the task queue: a compliance run ("Run now", the nightly run)."""
+
+from __future__ import annotations
+
+from console.db import session_scope
+from console.tasks.registry import register
+
+
+def compliance_run(settings, factory, actor, params: dict, progress) -> dict:
+    from console.compliance import reports
+    from console.compliance import runs as compliance_runs
+    from console.compliance.catalog import configured_catalog
+
+    catalog = configured_catalog(settings)
+    outcome = compliance_runs.execute(factory, actor, catalog, trigger=params.get("trigger", "console"),
+                                      progress=lambda done, total: progress(f"{done}/{total}", final=done == total),
+                                      lock_minutes=settings.compliance.lock_minutes)
+    if params.get("reports"):
+        with session_scope(factory) as session:
+            reports.write_reports(session, outcome.run_id, catalog, settings.compliance.report_dir,
+                                  settings.console.timezone, settings.compliance.report_formats)
+    return {"run_id": outcome.run_id, "counts": outcome.counts}
+
+
+register("compliance.run", "compliance.run", "a compliance run of every control", compliance_run)
+
+
+def _register_preview_source() -> None:
+    """The rule manager's would-have-blocked preview names the information systems a drop would touch."""
+    from console.compliance.systems.service import systems_by_host
+    from console.ruleset import preview
+
+    preview.register_source("systems_by_host", systems_by_host)
+
+
+_register_preview_source()

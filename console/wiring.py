@@ -1,0 +1,22 @@
+"""Where the areas' registrations are made, once per process: the web app, the CLI and the task worker call it.
+
+The task queue (console/tasks) knows no area; each area registers the kinds of background work it runs
+(`<area>/tasks.py`, console.tasks.registry.register). The notifications' minute look (console/notify/watch.py)
+runs the looks the areas register at their conditions (`incidents/conditions.py`). This module sits above
+the areas, beside the web layers, and only imports those registrations.
+"""
+
+from __future__ import annotations
+
+__all__ = ["register_areas"]
+
+
+def register_areas() -> None:
+    """Import each area's registrations (idempotent: a module runs once per process)."""
+    import console.alerts.tasks  # noqa: F401
+    import console.compliance.tasks  # noqa: F401
+    import console.devices.tasks  # noqa: F401
+    import console.incidents.conditions  # noqa: F401
+    import console.ruleset.conditions  # noqa: F401
+    import console.ruleset.tasks  # noqa: F401
+    import console.vulns.staleness  # noqa: F401
