@@ -62,4 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(availability.bp)
     app.register_blueprint(endpoints.bp)
     app.register_blueprint(remediation.bp)
+    from console.views import vulns
+
+    app.register_blueprint(vulns.bp)
     app.register_blueprint(api_bp)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from console.access.directory.config import AuthSettings
 from console.availability.config import AvailabilitySettings, maintenance_line, table_line
+from console.vulns.config import VulnsSettings
 from console.devices.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
 from console.endpoints.config import EndpointsSettings
 from console.errors import ConfigError
@@ -179,6 +180,7 @@ class Settings(_Section):
     notify: NotifySettings = NotifySettings()
     auth: AuthSettings = AuthSettings()
     availability: AvailabilitySettings = AvailabilitySettings()
+    vulns: VulnsSettings = VulnsSettings()
     source: Path | None = None
 
     @property

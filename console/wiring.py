@@ -19,3 +19,4 @@ def register_areas() -> None:
     import console.incidents.conditions  # noqa: F401
     import console.ruleset.conditions  # noqa: F401
     import console.ruleset.tasks  # noqa: F401
+    import console.vulns.staleness  # noqa: F401

@@ -25,6 +25,7 @@ from probes.collectors.firewall import FirewallCollector
 from probes.collectors.sshd import SshdCollector
 from probes.collectors.health import HealthCollector
 from probes.collectors.lynis import LynisCollector
+from probes.collectors.packages import PackagesCollector
 from probes.collectors.updates import UpdatesCollector
 from probes.collectors.ups import UpsCollector
 from probes.config import AgentSettings
@@ -131,6 +132,8 @@ def _optional_collectors(settings: AgentSettings) -> list:
         found.append(UpsCollector(settings.ups))
     if settings.updates_interval_minutes:
         found.append(UpdatesCollector(settings.state_dir, settings.updates_interval_minutes))
+    if settings.packages_interval_minutes:
+        found.append(PackagesCollector(settings.state_dir, settings.packages_interval_minutes))
     return found
 
 

@@ -18,7 +18,8 @@ from probes.errors import ProbeError
 
 RANGES = {"interval_seconds": (5, 86400), "spool_max_bytes": (64 * 1024, 2**40),
           "request_timeout_seconds": (0.1, 300), "lynis_interval_hours": (0, 24 * 30),
-          "lynis_timeout_minutes": (1, 24 * 60), "updates_interval_minutes": (0, 7 * 24 * 60)}
+          "lynis_timeout_minutes": (1, 24 * 60), "updates_interval_minutes": (0, 7 * 24 * 60),
+          "packages_interval_minutes": (0, 7 * 24 * 60)}
 
 SERVICES_SCOPES = ("all", "netns")
 
@@ -59,6 +60,7 @@ class AgentSettings:
     lynis_interval_hours: int = 24
     lynis_timeout_minutes: int = 30
     updates_interval_minutes: int = 60
+    packages_interval_minutes: int = 60  # installed packages (the console matches them against CVE data)
     # Which processes count for required_services and clamonacc: "all" of the machine, or only those
     # in the agent's own network namespace ("netns": lab hosts, which share one machine's processes).
     services_scope: str = "all"

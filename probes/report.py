@@ -159,6 +159,25 @@ class Updates(_Open):
     dropped_packages: int = Field(0, ge=0)
 
 
+class InstalledPackage(_Open):
+    """One installed binary package and the source package it was built from (dpkg's status file)."""
+
+    name: str = Field(min_length=1, max_length=128)
+    version: str = Field(min_length=1, max_length=128)
+    arch: str = Field("", max_length=32)
+    source: str = Field(min_length=1, max_length=128)
+    source_version: str = Field(min_length=1, max_length=128)
+
+
+class Packages(_Open):
+    """The host's installed packages: the full list when it changed (or daily), else only its digest."""
+
+    release: str | None = Field(None, max_length=32)
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$")
+    count: int = Field(ge=0)
+    packages: list[InstalledPackage] | None = Field(None, max_length=20000)
+
+
 class CollectorError(_Open):
     collector: str
     error: str
@@ -179,4 +198,5 @@ class Report(_Open):
     sshd: Sshd | None = None
     lynis: Lynis | None = None
     updates: Updates | None = None
+    packages: Packages | None = None
     errors: list[CollectorError] = []

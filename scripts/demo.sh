@@ -51,6 +51,11 @@ rm -f "$DEMO_CONFIG"  # an earlier demo's: its lab's addresses are gone
 $OPS db upgrade
 $OPS inventory sync
 $OPS user bootstrap
+# Known vulnerabilities: the committed excerpt of real Debian security tracker entries (README: where the full
+# file comes from); the lab hosts' agents report their packages and the Vulnerabilities page matches them.
+$OPS vulns import tests/data/debian-security-tracker-excerpt.json --date 2026-12-07 \
+    || step_failed "import the vulnerability data (ops vulns import)" "run .venv/bin/ops vulns import tests/data/debian-security-tracker-excerpt.json and read its message" \
+        "CVEs on the hosts' pages"
 # IDS rules: the department's rules (rules/local) built and checked with suricata -T into version 1.
 $OPS rules versions | grep -qE '^ +[0-9]' || $OPS rules update --reason "make demo" \
     || step_failed "build the IDS rules" "run .venv/bin/ops rules update and read its messages" \

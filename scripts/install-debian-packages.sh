@@ -39,6 +39,7 @@ test=(
     libnss3-tools          # certutil: the console role's lab test makes chromium trust the role's CA (NSS database)
     curl                   # the inline IPS tests' client (console/lab/inline.py): a request through the sensor
     iperf3                 # bench/ips_inline.py: throughput through the inline sensor and around it
+    debsecan               # tests/console/vulns: the matching checked against Debian's own scanner, offline
 )
 # nginx: the console role's lab test starts one in a lab host's namespace
 # (tests/playbooks/test_console_role.py); none runs machine-wide, so it is

@@ -38,7 +38,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "compliance.evidence": frozenset({Role.admin, Role.security_officer}),
     "systems.manage": frozenset({Role.admin}),
     "incidents.manage": frozenset({Role.admin, Role.security_officer}),
-    "notify.manage": frozenset({Role.admin}),  # test messages, retries; channels and rules live in ops.toml
+    "notify.manage": frozenset({Role.admin}),
+    "vulns.import": frozenset({Role.admin, Role.it_staff, Role.security_officer}),  # Debian's tracker data
+    "vulns.waive": frozenset({Role.admin}),  # test messages, retries; channels and rules live in ops.toml
 }
 
 

@@ -29,6 +29,7 @@ from console.access import audit
 from console.access.actor import Actor
 from console.agents import hardening
 from console.agents.enrolment import ReportRejected
+from console.vulns import inventory as vuln_inventory
 from console.access.permissions import require
 
 from probes.report import Report
@@ -102,6 +103,8 @@ def ingest(session: Session, agent: Agent, body: bytes, window: TimeWindow = DEF
     session.execute(_TOUCH_AGENT, {"agent_id": agent.id, "seen": now, "interval": report.interval_seconds})
     if stored and (report.lynis is not None or report.updates is not None):
         hardening.store(session, agent.host_id, report)
+    if stored and report.packages is not None:
+        vuln_inventory.store(session, agent.host_id, str(report.report_id), report.packages, now)
     return stored, str(report.report_id)
 
 
@@ -160,8 +163,16 @@ def _row_values(agent: Agent, report: Report, received_at) -> dict:
         "cpu_percent": health.cpu_percent if health else None,
         "memory_percent": health.memory_used_percent if health else None,
         "disk_max_percent": max(disks) if disks else None,
-        "error_count": len(report.errors), "payload": report.model_dump(mode="json"),
+        "error_count": len(report.errors), "payload": _payload(report),
     }
+
+
+def _payload(report: Report) -> dict:
+    """The report as stored; a full package list is kept once, in host_packages (console/vulns), not here."""
+    payload = report.model_dump(mode="json")
+    if isinstance(payload.get("packages"), dict):
+        payload["packages"].pop("packages", None)
+    return payload
 
 
 def latest_payloads(session: Session, host_ids: list[int]) -> dict[int, tuple]:

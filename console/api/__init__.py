@@ -17,3 +17,4 @@ from console.api import endpoints  # noqa: E402,F401
 from console.api import hardening  # noqa: E402,F401
 from console.api import remediation  # noqa: E402,F401
 from console.api import availability  # noqa: E402,F401
+from console.api import vulns  # noqa: E402,F401

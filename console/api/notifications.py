@@ -52,7 +52,7 @@ def notifications_list():
                    uplink.down, uplink.up, uplink.failover, room.temperature_out_of_range,
                    room.humidity_out_of_range, room.temperature_rising, room.in_range, ids.alert, ids.blocked_young_rule,
                    rules.build_refused, sensor.rules_failed, sensor.ips_down, job.failed, incident.deadline_near, incident.overdue,
-                   service.down, service.up, service.unreachable, certificate.expiring, certificate.expired,
+                   service.down, service.up, service.unreachable, vulns.data_stale, certificate.expiring, certificate.expired,
                    notify.digest, notify.test]
         - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807},
            description: "Last id of the previous page"}

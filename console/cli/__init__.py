@@ -64,6 +64,9 @@ def _register_all() -> None:
 
     availability_cmd.register(main)
     endpoints_cmd.register(main)
+    from console.cli import vulns_cmd
+
+    vulns_cmd.register(main)
     main.add_command(agent)
     from console.wiring import register_areas
 

@@ -56,10 +56,11 @@ def collect(session: Session, kind: str, system_key: str | None = None, run_id: 
         systems.append(item)
     started = run.started_at
     from console.endpoints.coverage import overview as endpoint_coverage
+    from console.vulns.queries import report_figures as vulns_figures
 
     return {"kind": kind, "run": compliance_history.run_as_dict(run), "systems": systems,
             "year": started.year, "deadline": date(started.year, 12, 20).isoformat(),
-            "coverage": endpoint_coverage(session)}
+            "coverage": endpoint_coverage(session), "vulns_figures": vulns_figures(session)}
 
 
 def _latest_run_id(session: Session) -> int:

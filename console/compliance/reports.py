@@ -83,7 +83,15 @@ def html(session: Session, run_id: int, catalog: Catalog, locale: str, timezone:
         run=run_as_dict(run), started=run.started_at.astimezone(zone), finished=run.finished_at.astimezone(zone)
         if run.finished_at else None, timezone=timezone, locale=locale, listed=listed, titles=titles,
         categories=CATEGORIES, truncated=(run.counts or {}).get("total", 0) - (run.counts or {}).get("pass", 0) > MAX_LISTED,
-        controls=[controls[cid] for cid in sorted(controls)], coverage=_endpoint_coverage(session))
+        controls=[controls[cid] for cid in sorted(controls)], coverage=_endpoint_coverage(session),
+        vulns_figures=_vulns_figures(session))
+
+
+def _vulns_figures(session: Session) -> dict | None:
+    """Known vulnerabilities on the active hosts (console.vulns), as of now, for the report."""
+    from console.vulns.queries import report_figures
+
+    return report_figures(session)
 
 
 def _endpoint_coverage(session: Session) -> dict:

@@ -126,6 +126,10 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     _kind("service.unreachable", _l("Services unreachable"),
           _l("%(count)s services unreachable: %(parent)s down"),
           _l("%(parent)s is down since %(since)s, and the services that depend on it are unreachable:")),
+    _kind("vulns.data_stale", _l("Vulnerability data too old"),
+          _l("Vulnerability data is %(age_days)s days old"),
+          _l("Debian's security tracker data in use is of %(data_date)s, older than %(max_days)s days: CVEs found "
+             "since are not shown. Download it again and run ops vulns import.")),
     _kind("certificate.expiring", _l("Certificate expiring"),
           _l("Certificate of %(service)s expires in %(days)s days"),
           _l("The TLS certificate of %(target)s (service %(service)s) expires on %(not_after)s, in %(days)s days.")),

@@ -28,6 +28,7 @@ from console.common.paging import page
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm, form_posted
 from console.web.runtime import db, settings
+from console.views import vulns as vulns_views
 
 bp = Blueprint("hosts", __name__, url_prefix="/hosts")
 PAGE = 50
@@ -84,7 +85,8 @@ def _detail_context(host, enrollment_token: str | None = None) -> dict:
     }
     return {"host": host, "condition": reports.condition(db(), host), "latest": latest.payload if latest else None,
             "agents": agents.list_agents(db(), host.id), "chart": chart, "form": ActionForm(),
-            "enrollment_token": enrollment_token, **_labels(), **_hardening_context(host)}
+            "enrollment_token": enrollment_token, **_labels(), **_hardening_context(host),
+            **vulns_views.host_context(host)}
 
 
 def _hardening_context(host) -> dict:

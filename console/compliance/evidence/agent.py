@@ -9,7 +9,8 @@ by the agents area, replace the `lynis` and `updates` sections of the
 snapshot, with the run's own time (`lynis.finished_at`, `updates.checked_at`)
 for the controls to judge their age, the Lynis warnings without those waived
 for the host (`lynis.warning_ids`), and the hardening index threshold of
-ops.toml (`lynis.hardening_threshold`).
+ops.toml (`lynis.hardening_threshold`). `vulns` is the host's known-vulnerability figures
+(console/vulns/queries.control_evidence), None before its agent's first package list.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from console.agents.host_reports import latest_payloads
 from console.compliance.conditions import as_datetime
 from console.compliance.evidence import Evidence
 from console.models.base import utcnow
+from console.vulns.queries import control_evidence as vulns_evidence
 
 __all__ = ["latest"]
 
@@ -32,11 +34,12 @@ def latest(session: Session, host_ids: list[int]) -> dict[int, Evidence]:
     """{host_id: Evidence} for every id given; hosts without a report are unknown."""
     payloads = latest_payloads(session, host_ids)
     hardening = hardening_evidence(session, list(payloads), utcnow())
+    vulns = vulns_evidence(session, list(payloads), utcnow())
     threshold = hardening_threshold(session)
     found = {}
     for host_id, (collected_at, payload) in payloads.items():
         extra = hardening.get(host_id, {})
-        snapshot = {**payload, "lynis": None, "updates": None, **extra}
+        snapshot = {**payload, "lynis": None, "updates": None, **extra, "vulns": vulns.get(host_id)}
         if snapshot["lynis"] is not None:
             snapshot["lynis"] = {**snapshot["lynis"], "hardening_threshold": threshold}
         found[host_id] = Evidence(snapshot, collected_at)

@@ -111,6 +111,25 @@ def demo_like(session_factory, settings, tmp_path):
         db.add(Remediation(control_id="EP-AV-01", severity="critical", run_id=2, hosts=["srv-web-01"],
                            playbook="site.yml", tags="antivirus", extravars={}, state=RemediationState.checked,
                            needs_approval=True, requested_by="lan", check_job_id=6, verification=[], message=""))
+    _vulnerabilities(session_factory, now)
+
+
+def _vulnerabilities(session_factory, now) -> None:
+    """A host's real package list (this machine's dpkg status) and the excerpt of real tracker data: CVE pages."""
+    from console.access.actor import Actor
+    from console.inventory.hosts import active_hosts
+    from console.models.vulns import HostPackages
+    from console.vulns import tracker
+    from probes.collectors.packages import read_status
+
+    with session_scope(session_factory) as db:
+        host = active_hosts(db)[0]
+        db.add(HostPackages(host_id=host.id, report_id="r", release="bookworm", digest="0" * 64, package_count=1,
+                            packages=read_status(Path("/var/lib/dpkg/status")), listed_at=now, reported_at=now,
+                            reported_digest="0" * 64))
+        db.flush()
+        excerpt = Path(__file__).resolve().parents[2] / "data" / "debian-security-tracker-excerpt.json"
+        tracker.import_data(db, Actor.cli(), str(excerpt), ("bookworm",))
 
 
 def test_every_page_in_vietnamese_has_no_untranslated_catalogue_sentence(app, client, make_user, session_factory,

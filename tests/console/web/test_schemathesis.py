@@ -79,7 +79,7 @@ def _token(session_factory, username: str, role: Role) -> tuple[int, str]:
 PARTS = {
     "rules": r"^/api/v1/rules",
     "compliance": r"^/api/v1/(compliance|remediations|systems)",
-    "alerts-agents": r"^/api/v1/(alerts|audit|overview|reports|agents|enrollment-tokens|hardening|inventory)",
+    "alerts-agents": r"^/api/v1/(alerts|audit|overview|reports|agents|enrollment-tokens|hardening|inventory|vulns)",
     "estate-access": r"^(/api/v1/(hosts|jobs|notifications|users|endpoints|devices|availability|tokens|me|tasks|"
                      r"openapi)|/healthz|/metrics)",
 }
