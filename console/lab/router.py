@@ -68,13 +68,30 @@ def _free_net(taken: list) -> ipaddress.IPv4Network:
             return net
 
 
+_CHILDREN: dict[int, subprocess.Popen] = {}  # the processes this process started: their exit status is collected
+
+
+def spawn(command: list[str], log_file: Path, env: dict | None = None) -> int:
+    """A process in a session of its own (it outlives a CLI that started it), its output in `log_file`."""
+    with open(log_file, "ab") as log:
+        try:
+            process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as exc:
+            raise LabError(f"cannot start {command[0]}: {exc.strerror or exc}") from None
+    _CHILDREN[process.pid] = process
+    return process.pid
+
+
 def _alive(pid: int | None) -> bool:
     if not pid:
         return False
-    try:
-        os.waitpid(pid, os.WNOHANG)  # a child of this process: collect its exit status
-    except ChildProcessError:
-        pass
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        del _CHILDREN[pid]
+        return False
     try:
         return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
     except OSError:
@@ -175,12 +192,8 @@ class Router:
 
     def _spawn(self, name: str, command: list[str], env: dict | None = None) -> int:
         """A process of its own session (it outlives a CLI that started it), output in <name>.log."""
-        with open(self.folder / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(["ip", "netns", "exec", self.router, *command], env=env,
-                                       stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
-        self.pids[name] = process.pid
-        return process.pid
+        self.pids[name] = spawn(["ip", "netns", "exec", self.router, *command], self.folder / f"{name}.log", env)
+        return self.pids[name]
 
     def _start_snmpd(self) -> None:
         persist = self.folder / "persist"

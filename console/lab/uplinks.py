@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from console.lab.errors import LabError
-from console.lab.router import COMMUNITY, Router, _alive, terminate
+from console.lab.router import COMMUNITY, Router, _alive, spawn, terminate
 from console.lab.state import check_name
 
 ROOM_COMMUNITY = "room-main"
@@ -142,21 +142,19 @@ def _start_room(lab: LabUplinks) -> int:
     for sub in ("data", "cache", "variation"):
         (sim / sub).mkdir(parents=True, exist_ok=True)
     _write_room(lab.room_data, ROOM_TEMPERATURE)
-    with open(sim / "snmpsim.log", "ab") as log:
-        process = subprocess.Popen(
-            [str(RESPONDER), f"--data-dir={sim / 'data'}", f"--cache-dir={sim / 'cache'}",
-             f"--agent-udpv4-endpoint=127.0.0.1:{lab.room_port}", "--logging-method=stderr", "--log-level=error",
-             f"--variation-modules-dir={sim / 'variation'}"],
-            env={**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
-    lab.room_pid = process.pid
+    # snmpsim refuses to run as root unless told (SNMPSIM_ALLOW_ROOT); it serves only this folder's file
+    pid = spawn([str(RESPONDER), f"--data-dir={sim / 'data'}", f"--cache-dir={sim / 'cache'}",
+                 f"--agent-udpv4-endpoint=127.0.0.1:{lab.room_port}", "--logging-method=stderr", "--log-level=error",
+                 f"--variation-modules-dir={sim / 'variation'}"], sim / "snmpsim.log",
+                {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"})
+    lab.room_pid = pid
     lab.save()
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
-        if not _alive(process.pid):
+        if not _alive(pid):
             raise LabError(f"snmpsim exited: {(sim / 'snmpsim.log').read_text(errors='replace')[-500:]}")
         if room_reading(lab) is not None:
-            return process.pid
+            return pid
         time.sleep(0.2)
     raise LabError(f"snmpsim on 127.0.0.1:{lab.room_port} did not answer within {START_SECONDS} s "
                    f"(port taken? see {sim / 'snmpsim.log'})")

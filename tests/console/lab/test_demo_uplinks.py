@@ -7,14 +7,15 @@ Overview's uplink lines and in the mailbox channel's outbox; `ops lab room tempe
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from console.cli import main
 from console.db import make_session_factory, session_scope
 from console.devices import service as devices
 from console.lab import uplinks as lab_uplinks
@@ -22,7 +23,6 @@ from console.models.notify import NotifyDelivery
 from console.settings import load_settings
 from tests.fixtures.snmpd import free_udp_port
 
-OPS = [sys.executable, "-m", "console.cli"]
 REPO = Path(__file__).resolve().parents[3]
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
 IF_OPER = "1.3.6.1.2.1.2.2.1.8"
@@ -44,10 +44,10 @@ channels = ["demo-mailbox"]
 """
 
 
-def ops(config: Path, *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([*OPS, "--config", str(config), *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=90)
-    assert done.returncode == 0, done.stderr
+def ops(config: Path, *args: str):
+    """The `ops` command in this process (a new interpreter per command costs seconds on a loaded machine)."""
+    done = CliRunner().invoke(main, ["--config", str(config), *args])
+    assert done.exit_code == 0, (done.output, done.exception)
     return done
 
 
@@ -87,7 +87,7 @@ def test_the_demo_uplinks_fail_over_when_uplink_1_is_cut_and_the_room_heats_up(t
         settings = load_settings(demo)
         assert [(d.name, d.kind) for d in settings.devices] == [
             ("uplink-isp1", "uplink"), ("uplink-isp2", "uplink"), ("room-main", "room")]
-        ops(demo, "lab", "uplinks", "status", "--name", name)
+        assert "line up" in ops(demo, "lab", "uplinks", "status", "--name", name).output
         router = lab_uplinks.load(var_dir, name).router
         factory = make_session_factory(engine, settings)
 
@@ -116,7 +116,6 @@ def test_the_demo_uplinks_fail_over_when_uplink_1_is_cut_and_the_room_heats_up(t
         assert poll(factory, settings)["room-main"]["temperature_c"] == 31.0
         assert told(factory)[-1] == ("room.temperature_out_of_range", "demo-mailbox")
     finally:
-        subprocess.run([*OPS, "--config", str(base), "lab", "uplinks", "down", "--name", name], cwd=REPO,
-                       capture_output=True, timeout=90)
+        CliRunner().invoke(main, ["--config", str(base), "lab", "uplinks", "down", "--name", name])
     assert lab_uplinks.load(var_dir, name) is None
     assert router.router not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
