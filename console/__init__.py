@@ -57,9 +57,10 @@ def _register_blueprints(app: Flask) -> None:
     for module in (auth_pages, overview, hosts, devices, compliance, systems, alerts, incidents, rules, jobs,
                    tasks, notifications, admin_users, audit_log, profile):
         app.register_blueprint(module.bp)
-    from console.views import availability, endpoints, remediation
+    from console.views import availability, endpoints, remediation, status_page
 
     app.register_blueprint(availability.bp)
+    app.register_blueprint(status_page.bp)
     app.register_blueprint(endpoints.bp)
     app.register_blueprint(remediation.bp)
     from console.views import vulns

@@ -17,6 +17,8 @@
 # As root, the department's services run on the lab's bridge (`ops lab services up --name demo`: web,
 # dns, motcua with a certificate expiring in 5 days); the console reads them from ops.demo.toml, which is
 # ops.toml plus their [[availability.services]] tables, shown on the Availability page.
+# As root, two uplinks on a router namespace and a server room (`ops lab uplinks up --name demo`: snmpd, snmpsim);
+# their [[devices]] tables are added to ops.demo.toml; `ops lab uplink down 1` plays a failover.
 # OPS_DEMO_PORT (default 8080) moves the console to another port.
 # Every step that fails says which step, what to do, and what the demo goes
 # on without; the lab hosts are said to report only once the console has their reports.
@@ -93,9 +95,25 @@ if (( LAB_HOSTS == 0 )); then
             "IDS alerts"
 fi
 
+uplinks_ready=""
+if [[ $(id -u) -eq 0 ]]; then
+    # The department's two uplinks and a server room: a router namespace whose wan1 and wan2 lead to two ISP
+    # namespaces (Debian's snmpd reports their IF-MIB counters; a ping takes uplink 1 until its line is cut)
+    # and an APC probe served by snmpsim on 127.0.0.1:16161. Their [[devices]] tables go into $DEMO_CONFIG.
+    $OPS lab uplinks down --name demo >/dev/null  # what an earlier demo left
+    if $OPS lab uplinks up --name demo --write-config "$DEMO_CONFIG"; then
+        export OPS_CONFIG="$PWD/$DEMO_CONFIG"
+        uplinks_ready=1
+    else
+        step_failed "make the uplinks and the server room (ops lab uplinks up)" \
+            "read its message above (snmpd and snmp come from scripts/install-debian-packages.sh base, snmpsim from make demo-setup), then make demo again" \
+            "the uplinks and the server room on the Overview"
+    fi
+fi
+
 console="" tasks_worker="" agent="" mailbox="" ups="" scheduler="" traffic="" ksc=""
 # Ctrl-C or a TERM ends the demo (not only the step it is in); leaving, it stops what it started and removes the lab.
-trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true; rm -f "$DEMO_CONFIG"' EXIT
+trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true; [[ -n "$uplinks_ready" ]] && $OPS lab uplinks down --name demo >/dev/null || true; rm -f "$DEMO_CONFIG"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -144,6 +162,10 @@ if [[ -n "$ups" ]] && port_answers "$UPS_PORT"; then
 elif [[ -n "$ups" ]]; then
     step_failed "start the demo UPS (ops lab ups start)" "free port $UPS_PORT; check nut-server is installed" \
         "its UPS (demo-ups shows as unknown)"
+fi
+if [[ -n "$uplinks_ready" ]]; then  # the first reading now; the scheduler's next one gives the traffic rates
+    $OPS devices poll --device uplink-isp1 && $OPS devices poll --device uplink-isp2 \
+        && $OPS devices poll --device room-main || true
 fi
 # The outbox every 2 s, due devices and stale hosts every minute, the nightly compliance run (docs/notifications.md).
 $OPS scheduler run &
@@ -225,5 +247,11 @@ fi
 if [[ -n "$ups_ready" ]]; then
     echo "a power cut: .venv/bin/ops lab ups on-battery (then low-battery, online), and watch $URL/ (Devices tile)"
     echo "  and the mailbox $MAIL_DIR/new/; the console reads the UPS every 30 s (now: .venv/bin/ops devices poll --device demo-ups)"
+fi
+if [[ -n "$uplinks_ready" ]]; then
+    echo "two uplinks and a server room on $URL/ (Devices tile) and $URL/devices/; once uplink-isp1 carries the"
+    echo "  traffic (the second poll, within two minutes), a failover: .venv/bin/ops lab uplink down 1 --name demo"
+    echo "  (back: ... uplink up 1); the room heats up: .venv/bin/ops lab room temperature 31 --name demo;"
+    echo "  the mailbox $MAIL_DIR/new/ gets uplink.down, uplink.failover and the room's alarm (now: .venv/bin/ops devices poll)"
 fi
 wait $console

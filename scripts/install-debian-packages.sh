@@ -16,6 +16,7 @@ base=(
     ethtool                # the IDS sensor's capture interface runs with segmentation offloads off
     fping                  # ICMP round-trip time and loss: availability checks, an uplink's ISP gateway
     dnsmasq-base           # the demo's DNS service (ops lab services) and the DNS check tests' test zones
+    snmp iputils-ping      # the demo's uplinks (ops lab uplinks): snmpget sees snmpd and the room answer; ping is the traffic
 )
 # Daemons the demo's lab runs once per lab host, as plain processes in the
 # host's network namespace: chronyd -x (ops_baseline) and auditd (the LOG-01
@@ -24,14 +25,14 @@ base=(
 # clock: they are installed with every daemon start refused (policy-rc.d exit
 # 101, Debian policy 9.3.3.1). tests/test_packages.py checks that every program
 # the demo's roles, lab and agents run comes from a package of these lists.
-base_quiet=(chrony auditd)
+# snmpd likewise: the demo's uplinks (ops lab uplinks) and the uplink tests run one in a router namespace, never
+# the machine-wide one its postinst would start on 127.0.0.1:161.
+base_quiet=(chrony auditd snmpd)
 test=(
     chromium postgresql-15
     postgresql-client-15   # pg_dump, pg_restore, psql: `ops db backup|restore` on PostgreSQL (tests/console/backup)
     clamav clamav-daemon
     iptables               # the agent's firewall reading falls back to iptables-save (firewall tests)
-    snmpd snmp             # SNMP UPS-MIB connector tests; the uplink tests' router reports IF-MIB counters
-    iputils-ping           # ping -f: real traffic over the uplink tests' veth lines
     openssh-server         # lab hosts: one sshd per network namespace
     poppler-utils          # pdftotext reads the PDF reports back
     rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)

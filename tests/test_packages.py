@@ -394,7 +394,7 @@ def test_the_lab_conditions_left_out_are_false_on_every_lab_host():
 def test_the_reading_finds_what_the_demo_is_known_to_run():
     names = {os.path.basename(p.name) for p in all_programs()}
     assert {"chronyd", "nft", "suricata", "suricatasc", "sshd", "start-stop-daemon", "auditd", "auditctl", "ip",
-            "ssh-keygen", "ethtool", "dummy-ups", "upsd", "lynis", "chronyc", "dnsmasq"} <= names
+            "ssh-keygen", "ethtool", "dummy-ups", "upsd", "lynis", "chronyc", "dnsmasq", "snmpd", "snmpget"} <= names
     # systemd-only, KESL-only and signature-only tasks are not the lab's
     assert not {"augenrules", "kesl-control", "clamd", "clamonacc", "visudo"} & names
 

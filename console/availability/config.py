@@ -159,6 +159,9 @@ class ServiceConfig(_Strict):
     sla_target_percent: float = Field(99.5, ge=0, le=100)
     depends_on: list[str] = []
     checks: list[CheckConfig] = Field(min_length=1)
+    # Shown on the public status page ([availability] status_page), under public_name only.
+    public: bool = False
+    public_name: str = Field("", max_length=120)
 
     _check_name = field_validator("name")(_name)
 
@@ -168,6 +171,13 @@ class ServiceConfig(_Strict):
         for item in value:
             _name(item.removeprefix(UPLINK_PREFIX))
         return value
+
+    @model_validator(mode="after")
+    def _public_name(self) -> "ServiceConfig":
+        if self.public and not self.public_name.strip():
+            raise ValueError("a public service needs public_name: the status page shows that name, never the "
+                             "service's own name or label")
+        return self
 
     @property
     def title(self) -> str:
@@ -218,6 +228,10 @@ class AvailabilitySettings(_Strict):
     parallel_checks: int = Field(16, ge=1, le=256)
     # Bytes of an HTTP answer read at most; a longer body is cut there (the text is looked for in what was read).
     max_body_bytes: int = Field(262144, ge=1024, le=16 * 1024 * 1024)
+    # The public status page (/status): read-only, no sign-in, only services with public = true. Default: off.
+    status_page: bool = False
+    # Requests a minute one address may make to the status page (then 429). Default: 30.
+    status_page_requests_per_minute: int = Field(30, ge=1, le=6000)
     services: list[ServiceConfig] = []
     maintenance: list[MaintenanceConfig] = []
 

@@ -362,12 +362,11 @@ def services_up(ctx, services: tuple[str, ...], name: str, config_out: str | Non
 
 
 def _write_services_config(ctx, running, config_out: str):
-    import os
     from pathlib import Path
 
     from console.lab import services as lab_services
     from console.lab.errors import LabError
-    from console.settings import default_config_path, load_settings
+    from console.settings import default_config_path
 
     source = Path(ctx.settings.source or default_config_path()).resolve()
     target = Path(config_out).resolve()
@@ -377,7 +376,15 @@ def _write_services_config(ctx, running, config_out: str):
     if target == source:
         raise LabError(f"{target}: that is the configuration it starts from; name another file")
     base = source.read_text(encoding="utf-8") if source.exists() else ""
-    text = base.rstrip("\n") + "\n" + lab_services.availability_toml(running)
+    return _write_config_text(target, base.rstrip("\n") + "\n" + lab_services.availability_toml(running))
+
+
+def _write_config_text(target, text: str):
+    """Write a console configuration (temporary file, checked as the console reads it, then renamed)."""
+    import os
+
+    from console.settings import load_settings
+
     temp = target.with_name(f".{target.name}.tmp")
     temp.write_text(text, encoding="utf-8")
     try:
@@ -423,3 +430,137 @@ def services_status(ctx, name: str) -> None:
     for service, alive in lab_services.status(ctx.settings.paths.var_dir, name).items():
         click.echo(f"  {service}  {running.address}:{lab_services.PORTS[service]}  "
                    f"{'running' if alive else 'STOPPED'}")
+
+
+# --- the demo's two uplinks and its server room ------------------------------------------------------------------
+
+UPLINKS_BEGIN = "# >>> ops lab uplinks"
+UPLINKS_END = "# <<< ops lab uplinks"
+
+
+@lab_group.group("uplinks")
+def uplinks_group() -> None:
+    """Two uplinks on a router namespace (snmpd, IF-MIB) and a server room (snmpsim, APC probe); needs root.
+
+    See docs/availability.md. `ops lab uplink down 1` cuts uplink 1's line (a failover);
+    `ops lab room temperature 31` heats the room up.
+    """
+
+
+@uplinks_group.command("up")
+@NAME_OPTION
+@click.option("--room-port", type=click.IntRange(1, 65535), default=16161, show_default=True,
+              help="The loopback UDP port the server room's SNMP agent (snmpsim) listens on.")
+@click.option("--write-config", "config_out", type=click.Path(dir_okay=False), default=None,
+              help="Also add the [[devices]] tables that read them to this console configuration: the current "
+                   "one (or this file itself, when it is the current one), in the current file's folder.")
+@click.pass_obj
+def uplinks_up(ctx, name: str, room_port: int, config_out: str | None) -> None:
+    """Make the router with uplinks 1 and 2, its snmpd and traffic over uplink 1, and the server room."""
+    from console.lab import uplinks
+
+    made = uplinks.up(ctx.settings.paths.var_dir, name, room_port)
+    router = made.router
+    click.echo(f"lab {name}: router {router.router} at {router.address} (snmpd, IF-MIB), uplink 1 wan1 to ISP "
+               f"{router.gateway(1)}, uplink 2 wan2 to ISP {router.gateway(2)}; traffic to {router.internet} "
+               "takes uplink 1")
+    click.echo(f"lab {name}: server room on SNMP 127.0.0.1:{made.room_port} (snmpsim), "
+               f"{uplinks.ROOM_TEMPERATURE} °C; heat it up: ops lab room temperature 31 --name {name}")
+    if config_out:
+        path = _write_uplinks_config(ctx, made, config_out)
+        click.echo(f"console configuration with the lab's uplinks and room: {path} (OPS_CONFIG={path})")
+
+
+def _write_uplinks_config(ctx, made, config_out: str):
+    import re
+    from pathlib import Path
+
+    from console.lab import uplinks
+    from console.lab.errors import LabError
+    from console.settings import default_config_path
+
+    source = Path(ctx.settings.source or default_config_path()).resolve()
+    target = Path(config_out).resolve()
+    if target.parent != source.parent:
+        raise LabError(f"{target}: write it in {source.parent}, the folder of {source.name}, whose relative paths "
+                       "it keeps")
+    base = source.read_text(encoding="utf-8") if source.exists() else ""
+    base = re.sub(rf"\n?{re.escape(UPLINKS_BEGIN)}.*?{re.escape(UPLINKS_END)}\n", "\n", base, flags=re.S)
+    block = f"{UPLINKS_BEGIN}{uplinks.devices_toml(made)}{UPLINKS_END}\n"
+    return _write_config_text(target, base.rstrip("\n") + "\n\n" + block)
+
+
+@uplinks_group.command("down")
+@NAME_OPTION
+@click.pass_obj
+def uplinks_down(ctx, name: str) -> None:
+    """Stop snmpd, the traffic and the room's simulator; remove the namespaces and the folder."""
+    from console.lab import uplinks
+
+    removed = uplinks.down(ctx.settings.paths.var_dir, name)
+    click.echo(f"lab {name}: uplinks and room removed ({len(removed)} items)" if removed else
+               f"lab {name}: no uplinks to remove")
+
+
+@uplinks_group.command("status")
+@NAME_OPTION
+@click.pass_obj
+def uplinks_status(ctx, name: str) -> None:
+    """Whether the router, its lines, snmpd, the traffic and the room's simulator are there."""
+    from console.lab import uplinks
+
+    found = uplinks.status(ctx.settings.paths.var_dir, name)
+    if found is None:
+        click.echo(f"lab {name}: no uplinks (ops lab uplinks up --name {name})")
+        return
+    click.echo(f"  router {found['router'] or 'MISSING'}  {found['address']}  snmpd "
+               f"{'running' if found['snmpd'] else 'STOPPED'}  traffic {'running' if found['traffic'] else 'STOPPED'}")
+    for number, up in found["lines"].items():
+        click.echo(f"  uplink {number} (wan{number})  line {'up' if up else 'CUT'}")
+    click.echo(f"  room  127.0.0.1:{found['room_port']}  " +
+               (f"{found['room_temperature']} °C" if found["room"] else "STOPPED"))
+
+
+@lab_group.group("uplink")
+def uplink_group() -> None:
+    """Cut or restore a line of the lab's uplinks: `ops lab uplink down 1` plays a failover."""
+
+
+def _line_command(up: bool):
+    @uplink_group.command("up" if up else "down",
+                          help="Restore uplink NUMBER's line." if up else
+                          "Cut uplink NUMBER's line (ip link set down at the ISP's end): traffic fails over.")
+    @click.argument("number", type=click.IntRange(1, 2))
+    @NAME_OPTION
+    @click.pass_obj
+    def command(ctx, number: int, name: str) -> None:
+        from console.lab import uplinks
+
+        uplinks.line(ctx.settings.paths.var_dir, name, number, up)
+        click.echo(f"lab {name}: uplink {number}'s line " + ("restored" if up else "cut") +
+                   "; the console sees it at the next poll of the uplinks (ops devices poll)")
+
+    command.__name__ = f"uplink_{'up' if up else 'down'}"
+    return command
+
+
+uplink_line_up = _line_command(True)
+uplink_line_down = _line_command(False)
+
+
+@lab_group.group("room")
+def room_group() -> None:
+    """The lab's server room (snmpsim serving an APC environmental probe)."""
+
+
+@room_group.command("temperature")
+@click.argument("celsius", type=click.IntRange(-40, 80))
+@NAME_OPTION
+@click.pass_obj
+def room_temperature(ctx, celsius: int, name: str) -> None:
+    """Set the room's temperature (rewrites the snmprec file the simulator serves)."""
+    from console.lab import uplinks
+
+    uplinks.room_temperature(ctx.settings.paths.var_dir, name, celsius)
+    click.echo(f"lab {name}: server room at {celsius} °C; the console sees it at the next poll of room-main "
+               "(ops devices poll --device room-main)")

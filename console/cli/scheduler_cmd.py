@@ -25,6 +25,10 @@ def run(ctx, once: bool) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)  # not a line per outbox round
+    # The service checks' round is tried every second and skipped while the previous one runs: not a warning a second.
+    logging.getLogger("apscheduler.scheduler").addFilter(
+        lambda record: not ("check_availability" in record.getMessage()
+                            and "maximum number of running instances" in record.getMessage()))
     if once:
         run_id = nightly_compliance(ctx.settings)
         click.echo(f"compliance run {run_id}" if run_id else "skipped: another compliance run is in progress")

@@ -20,7 +20,8 @@ from console.web.runtime import db
 
 login_manager = LoginManager()
 SESSION_KEY = "ops_session"  # the login session's token in the signed cookie (console.access.sessions)
-PUBLIC = {"auth.login", "static", "api.healthz", "api.metrics", "auth.set_language_anonymous"}
+# status_page.index answers 404 itself unless [availability] status_page is on (console/views/status_page.py).
+PUBLIC = {"auth.login", "static", "api.healthz", "api.metrics", "auth.set_language_anonymous", "status_page.index"}
 
 
 def init_app(app: Flask) -> None:

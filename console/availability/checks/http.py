@@ -8,6 +8,8 @@ against ca_file or the system's CAs.
 
 from __future__ import annotations
 
+import functools
+import os
 import ssl
 import time
 
@@ -19,7 +21,21 @@ MAX_REDIRECTS = 5
 
 
 def client_context(check) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(check.ca_file) if check.ca_file else None)
+    """The check's TLS context: made once per CA file (and its modification time), not at every check.
+
+    Loading the system's CA bundle costs milliseconds of CPU each time; a context is safe to share between
+    the runner's threads (bench/availability.py measured the difference, docs/performance.md)."""
+    cafile = str(check.ca_file) if check.ca_file else None
+    try:
+        stamp = os.stat(cafile).st_mtime_ns if cafile else 0
+    except OSError:
+        stamp = -1  # unreadable: made (and refused by ssl) again each time, as before
+    return _context(cafile, stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _context(cafile: str | None, _stamp: int) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=cafile)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 

@@ -19,7 +19,8 @@ def audit_actions(session_factory, outcome=None):
         return [(e.action, e.actor, e.object_id) for e in db.scalars(query.order_by(AuditEvent.id))]
 
 
-PUBLIC_PAGES = {"auth.login", "static", "auth.set_language_anonymous"}  # api.* answer 401 JSON: see test_api.py
+PUBLIC_PAGES = {"auth.login", "static", "auth.set_language_anonymous",
+                "status_page.index"}  # api.* answer 401 JSON: see test_api.py; /status: test_status_page.py
 SAMPLES = {"int": "1", "float": "1.0", "uuid": "00000000-0000-0000-0000-000000000001", "string": "x", "path": "x"}
 ARGUMENT = re.compile(r"<(?:(?P<converter>[a-zA-Z_]\w*)(?:\((?P<options>.*?)\))?:)?(?P<name>[a-zA-Z_]\w*)>")
 
