@@ -25,6 +25,7 @@ def run(ctx, once: bool) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)  # not a line per outbox round
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per HTTP check: results are on the page
     # The service checks' round is tried every second and skipped while the previous one runs: not a warning a second.
     logging.getLogger("apscheduler.scheduler").addFilter(
         lambda record: not ("check_availability" in record.getMessage()
