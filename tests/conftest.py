@@ -7,6 +7,7 @@ on SQLite and once on a real PostgreSQL started for the test session.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -91,8 +92,28 @@ def db_url(request, tmp_path):
     return request.getfixturevalue("postgres").new_database()
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite database migrated once per worker, copied for each test that needs a migrated one."""
+    path = tmp_path_factory.mktemp("migrated") / "ops.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    return path
+
+
 @pytest.fixture
-def engine(db_url):
+def engine(db_url, request):
+    """The test's database, migrated: a copy of one migrated once (SQLite file, PostgreSQL template), then
+    `migrate.upgrade`, which finds it current. Tests of the migrations themselves start from db_url, empty."""
+    if db_url.startswith("sqlite:///"):
+        target = Path(db_url.removeprefix("sqlite:///"))
+        if not target.exists():
+            shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), target)
+    elif db_url.startswith("postgresql"):
+        request.getfixturevalue("postgres").migrated_copy(db_url)
     engine = make_engine(db_url)
     migrate.upgrade(engine)
     yield engine
