@@ -87,18 +87,25 @@ def test_ctrl_c_cancels_the_run_and_exits_4(config_file, session_factory):
     assert "cancelled" in rest and "cancelling the job" in errors
     job = latest_job(session_factory)
     assert job.state == JobState.cancelled
-    assert not playbook_processes("very_slow.yml"), "a cancelled run left ansible processes running"
+    assert not playbook_processes(config_file.parent / "playbooks" / "very_slow.yml"), \
+        "a cancelled run left ansible processes running"
 
 
-def playbook_processes(playbook: str) -> list[str]:
-    """ansible-playbook and its workers still running PLAYBOOK, after a short grace."""
-    time.sleep(1)
-    found = []
-    for process in psutil.process_iter(["cmdline"]):
-        cmdline = " ".join(process.info["cmdline"] or [])
-        if playbook in cmdline and "ansible-playbook" in cmdline:
-            found.append(f"{process.pid} {cmdline}")
-    return found
+def playbook_processes(playbook: Path, grace: float = 10) -> list[str]:
+    """ansible-playbook processes still running this test's own PLAYBOOK once GRACE seconds have passed.
+
+    The path is the test's own copy, so another worker's run of a playbook of the same name is not counted.
+    """
+    deadline = time.monotonic() + grace
+    while True:
+        found = []
+        for process in psutil.process_iter(["cmdline"]):
+            cmdline = " ".join(process.info["cmdline"] or [])
+            if str(playbook) in cmdline and "ansible-playbook" in cmdline:
+                found.append(f"{process.pid} {cmdline}")
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 @SQLITE_ONLY

@@ -15,6 +15,7 @@ from console.models import AuditEvent, Role, Job, JobEvent, JobHostLock, JobHost
 from console.models.base import utcnow
 from console.jobs import service as jobs
 from console.access.actor import Actor
+from tests.console.jobs.test_jobs_cli import playbook_processes
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -110,7 +111,7 @@ def test_unknown_playbook_is_refused_listing_the_choices(run_now):
     assert refused.value.field == "playbook" and "hello.yml" in str(refused.value)
 
 
-def test_cancel_mid_run_ends_cancelled_with_nothing_half_recorded(session_factory, settings):
+def test_cancel_mid_run_ends_cancelled_with_nothing_half_recorded(session_factory, settings, jobs_files):
     job = jobs.start(session_factory, Actor.cli(), settings, jobs.LaunchRequest("very_slow.yml"))
     wait_for(lambda: "Sleep long" in output(session_factory, job.id))
     with session_scope(session_factory) as db:
@@ -124,6 +125,7 @@ def test_cancel_mid_run_ends_cancelled_with_nothing_half_recorded(session_factor
         assert db.scalars(select(JobHostLock)).all() == []
         actions = [a.action for a in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions[-2:] == ["job.launch", "job.cancel"]
+    assert not playbook_processes(jobs_files[1] / "very_slow.yml"), "a cancelled job left ansible processes running"
 
 
 @SQLITE_ONLY
