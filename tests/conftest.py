@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 
 from console import create_app, migrate
 from console.db import make_engine, make_session_factory, session_scope
@@ -76,6 +77,34 @@ def _mark_tiers(item) -> None:
         item.add_marker(pytest.mark.lab)
     if used & EXTERNAL_FIXTURES or any(item.get_closest_marker(mark) for mark in ("lab", "browser", "postgres", "schemathesis")):
         item.add_marker(pytest.mark.external)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """argon2id with argon2-cffi's CHEAPEST parameters ("for testing purposes") in the test processes.
+
+    The product's default (argon2-cffi's RFC 9106 low-memory profile) costs about 0.16 s of CPU a hash and
+    as much a check, and most tests create users and log in: a third of the web tests' CPU. An argon2 hash
+    carries its own parameters, so a check costs what its hash was made with. `production_hasher` gives a
+    test the product's own parameters back; the console and `ops` processes the tests start keep them.
+    """
+    default = users._hasher
+    users._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    users._dummy_hash.cache_clear()
+    yield
+    users._hasher = default
+    users._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def production_hasher():
+    """The product's own argon2id parameters, for a test about them."""
+    cheap = users._hasher
+    users._hasher = PasswordHasher()
+    users._dummy_hash.cache_clear()
+    yield users._hasher
+    users._hasher = cheap
+    users._dummy_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -23,10 +23,21 @@ def add(session, name="bob", role=Role.it_staff, password=GOOD):
     return user
 
 
-def test_password_is_stored_as_argon2id_hash(session):
+def test_password_is_stored_as_argon2id_hash(session, production_hasher):
     user = add(session)
-    assert user.password_hash.startswith("$argon2id$")
+    # argon2-cffi's default parameters, RFC 9106's second recommended option (64 MiB, 3 passes, 4 lanes).
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert GOOD not in user.password_hash
+
+
+def test_a_hash_with_weaker_parameters_is_made_again_with_the_defaults_at_the_next_login(request, session):
+    user = add(session)  # with the tests' cheap parameters, as a console of an older argon2-cffi would have
+    assert user.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    request.getfixturevalue("production_hasher")
+    assert users.authenticate(session, SECURITY, "bob", GOOD, "198.18.0.5").outcome == users.LoginOutcome.ok
+    session.commit()
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert users.authenticate(session, SECURITY, "bob", GOOD, "198.18.0.5").outcome == users.LoginOutcome.ok
 
 
 def test_generated_password_logs_in(session):
