@@ -192,7 +192,10 @@ class KscReplay:
         except OSError as exc:
             raise LabError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         self.server.daemon_threads = True
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        # The TLS handshake happens in the connection's own thread, on its first read, not in accept(): a
+        # client that connects and says nothing then holds only its thread, not the loop that Ctrl-C stops.
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True, do_handshake_on_connect=False)
+        self.server.handle_error = lambda request, address: None  # a client gone mid-handshake is not news
         self.port = self.server.server_address[1]
 
     def start(self) -> "KscReplay":
@@ -282,6 +285,7 @@ class KscReplay:
 def _handler(replay: KscReplay):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as KSC's web server does
+        timeout = 30  # seconds a connection may stay silent (a kept-alive one, or a stalled handshake)
 
         def log_message(self, *args):
             pass
