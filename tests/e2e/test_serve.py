@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+# gunicorn serving the console, as `make demo` starts it: the full suite's tier, not `make check`'s.
+pytestmark = pytest.mark.external
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -1,6 +1,8 @@
 """The console installed by playbooks/console.yml on a lab host, used over HTTPS by a browser and two agents.
 
-One 3-host lab serves the module (the tests run in file order): console.yml
+One 3-host lab serves the module. The first install is made once, by
+whichever test needs the console first, and its run kept for the test about
+it: the tests pass in any order. console.yml
 installs the console on lab-host-01 (the lab inventory's ops_console group)
 from this source's wheel and wheelhouse, with nginx terminating TLS with the
 CA and certificate the role generates; the agent role then enrols
@@ -21,6 +23,7 @@ local-PostgreSQL tasks (apt, createuser, createdb) run only on a real server.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import os
 import re
@@ -72,6 +75,15 @@ class ConsoleLab:
     def run_console_playbook(self, check: bool = False):
         return self.lab.run_playbook("console.yml", self.extravars, limit=self.console_host.name, check=check)
 
+    @functools.cached_property
+    def first_install(self):
+        """The role's first run on lab-host-01, made on first use."""
+        return self.run_console_playbook()
+
+    def installed(self) -> None:
+        result = self.first_install
+        assert result.status == "successful", ("the console did not install", result.stats, _failures(result))
+
     def log_tail(self, lines: int = 80) -> str:
         """The end of the installed console's logs (gunicorn, the task worker, the scheduler), for a failure."""
         return "\n".join(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -112,7 +124,7 @@ def last_reports(database_url: str, names: set[str]) -> set[str]:
 
 
 def test_console_role_installs_a_console_that_answers_over_https_with_its_own_ca(console_lab):
-    result = console_lab.run_console_playbook()
+    result = console_lab.first_install
 
     assert result.status == "successful", (result.stats, _failures(result))
     # HTTPS with the certificate the role made, checked against the role's CA and the host's address.
@@ -139,6 +151,7 @@ def test_console_role_installs_a_console_that_answers_over_https_with_its_own_ca
 
 def test_agents_on_two_other_lab_hosts_enrol_over_https_and_a_browser_trusting_the_ca_sees_them(
         console_lab, tmp_path):
+    console_lab.installed()
     token = re.search(r"token \(shown once\): (\S+)", console_lab.ops("fleet", "enroll-token", "--uses", "2")).group(1)
     # The CA goes to each agent host, as an admin would copy it there.
     for host in console_lab.agent_hosts:
@@ -188,6 +201,7 @@ def test_agents_on_two_other_lab_hosts_enrol_over_https_and_a_browser_trusting_t
 
 
 def test_second_run_of_the_console_role_changes_nothing(console_lab):
+    console_lab.installed()
     result = console_lab.run_console_playbook()
 
     assert result.status == "successful", (result.stats, _failures(result))
@@ -195,6 +209,7 @@ def test_second_run_of_the_console_role_changes_nothing(console_lab):
 
 
 def test_a_check_run_of_the_console_role_reports_nothing_to_change(console_lab):
+    console_lab.installed()
     result = console_lab.run_console_playbook(check=True)
 
     assert result.status == "successful", (result.stats, _failures(result))

@@ -1,6 +1,9 @@
 """console.yml upgrades an installed console in place, and goes back to the previous version when a migration fails.
 
-One 1-host lab serves the module (the tests run in file order). Version A is
+One 1-host lab serves the module. The install of version A and the upgrade
+to B are made once, by whichever test needs them first, and what they left
+is recorded for the tests about them; the other tests start from B and
+assert what their own run changed: the tests pass in any order. Version A is
 this source's wheel (with its wheelhouse, as test_console_role.py installs
 it), installed by the role as it was before upgrades (commit fb7fd78: one
 venv folder at /opt/ops-console/venv, taken with `git archive`), as a
@@ -18,6 +21,7 @@ CA the role made.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import re
@@ -132,6 +136,47 @@ class UpgradeLab:
     def backups(self) -> list[Path]:
         return sorted((self.root / "var/lib/ops-console/backups").glob("ops-backup-*.tar.gz"))
 
+    @functools.cached_property
+    def wheel_b(self) -> Path:
+        return build_wheel(self.work / "b", VERSION_B)
+
+    @functools.cached_property
+    def wheel_c(self) -> Path:
+        return build_wheel(self.work / "c", VERSION_C, broken_migration=True)
+
+    @functools.cached_property
+    def version_a(self) -> dict:
+        """Version A installed by the role as it was before versioned venvs, with an admin: what it left."""
+        result = self.run(self.wheel_a, playbooks=self.first_layout_playbooks())
+        if result.status != "successful":
+            return {"result": result}
+        healthz = self.healthz()
+        self.ops("user", "add", "thu", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+        venv = self.home / "venv"
+        return {"result": result, "healthz": healthz, "data": self.data(),
+                "plain_venv": venv.is_dir() and not venv.is_symlink()}
+
+    @functools.cached_property
+    def version_b(self) -> dict:
+        """The upgrade from version A to B in place: what it left."""
+        assert self.version_a["result"].status == "successful", "version A did not install"
+        before = self.data()
+        result = self.run(self.wheel_b)
+        if result.status != "successful":
+            return {"result": result}
+        previous = self.home / "venv.previous"
+        old_venv = previous.resolve() if previous.is_symlink() else previous
+        moved = subprocess.run([str(old_venv / "bin/python"), "-c",
+                                "import importlib.metadata as m; print(m.version('ops-console'))"],
+                               capture_output=True, text=True, timeout=60)
+        return {"result": result, "healthz": self.healthz(), "before": before, "data": self.data(),
+                "backups": len(self.backups()), "link": self.venv_link(),
+                "previous": str(previous.readlink()) if previous.is_symlink() else None,
+                "previous_version": moved.stdout.strip() or moved.stderr}
+
+    def at_version_b(self) -> None:
+        assert self.version_b["result"].status == "successful", "the upgrade to version B failed"
+
 
 @pytest.fixture(scope="module")
 def upgrade_lab(postgres, tmp_path_factory):
@@ -143,33 +188,28 @@ def upgrade_lab(postgres, tmp_path_factory):
 
 
 def test_version_a_installed_by_the_role_before_upgrades_holds_data(upgrade_lab):
-    result = upgrade_lab.run(upgrade_lab.wheel_a, playbooks=upgrade_lab.first_layout_playbooks())
+    installed = upgrade_lab.version_a
 
+    result = installed["result"]
     assert result.status == "successful", (result.stats, _failures(result))
-    assert upgrade_lab.healthz() == (200, {"status": "ok", "database": "ok", "version": VERSION_A})
-    upgrade_lab.ops("user", "add", "thu", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
-    users, hosts = upgrade_lab.data()
+    assert installed["healthz"] == (200, {"status": "ok", "database": "ok", "version": VERSION_A})
+    users, hosts = installed["data"]
     assert users == {"thu"} and hosts > 0  # the role's `ops inventory sync` brought the lab's hosts
-    assert (upgrade_lab.home / "venv").is_dir() and not (upgrade_lab.home / "venv").is_symlink()
+    assert installed["plain_venv"]
 
 
 def test_version_b_upgrades_in_place_keeping_the_data_and_a_backup(upgrade_lab):
-    before = upgrade_lab.data()
-    old_venv = f"venvs/{VERSION_A}-first-layout"
+    upgraded = upgrade_lab.version_b
 
-    result = upgrade_lab.run(build_wheel(upgrade_lab.work / "b", VERSION_B))
-
+    result = upgraded["result"]
     assert result.status == "successful", (result.stats, _failures(result))
-    assert upgrade_lab.healthz() == (200, {"status": "ok", "database": "ok", "version": VERSION_B})
-    assert upgrade_lab.data() == before
-    assert len(upgrade_lab.backups()) == 1
-    assert upgrade_lab.venv_link().startswith(f"venvs/{VERSION_B}-")
+    assert upgraded["healthz"] == (200, {"status": "ok", "database": "ok", "version": VERSION_B})
+    assert upgraded["data"] == upgraded["before"]
+    assert upgraded["backups"] == 1
+    assert upgraded["link"].startswith(f"venvs/{VERSION_B}-")
     # The previous venv stays whole, to go back to.
-    assert str((upgrade_lab.home / "venv.previous").readlink()) == old_venv
-    moved = subprocess.run([str(upgrade_lab.home / old_venv / "bin/python"), "-c",
-                            "import importlib.metadata as m; print(m.version('ops-console'))"],
-                           capture_output=True, text=True, timeout=60)
-    assert moved.stdout.strip() == VERSION_A, moved.stderr
+    assert upgraded["previous"] == f"venvs/{VERSION_A}-first-layout"
+    assert upgraded["previous_version"] == VERSION_A
     changed = {task for _, task in result.changed_tasks()}
     assert {"Back up the database and files with the installed version (ops db backup)",
             "Switch the console to the new version's venv",
@@ -177,19 +217,21 @@ def test_version_b_upgrades_in_place_keeping_the_data_and_a_backup(upgrade_lab):
 
 
 def test_a_second_run_with_the_same_wheel_changes_nothing(upgrade_lab):
-    b_wheel = next((upgrade_lab.work / "b/var").rglob(f"ops_console-{VERSION_B}-*.whl"))
+    upgrade_lab.at_version_b()
+    backups = upgrade_lab.backups()
 
-    result = upgrade_lab.run(b_wheel)
+    result = upgrade_lab.run(upgrade_lab.wheel_b)
 
     assert result.status == "successful", (result.stats, _failures(result))
     assert result.hosts_with("changed") == set(), result.changed_tasks()
-    assert len(upgrade_lab.backups()) == 1
+    assert upgrade_lab.backups() == backups
 
 
 def test_a_check_run_with_a_new_wheel_predicts_the_upgrade_and_changes_nothing(upgrade_lab):
-    link = upgrade_lab.venv_link()
+    upgrade_lab.at_version_b()
+    link, backups = upgrade_lab.venv_link(), upgrade_lab.backups()
 
-    result = upgrade_lab.run(build_wheel(upgrade_lab.work / "c", VERSION_C, broken_migration=True), check=True)
+    result = upgrade_lab.run(upgrade_lab.wheel_c, check=True)
 
     assert result.status == "successful", (result.stats, _failures(result))
     messages = [str(e["event_data"].get("res", {}).get("msg", "")) for e in result.events
@@ -197,21 +239,21 @@ def test_a_check_run_with_a_new_wheel_predicts_the_upgrade_and_changes_nothing(u
     assert any(f"would upgrade the console from {VERSION_B} to {VERSION_C}" in m for m in messages), messages
     assert upgrade_lab.venv_link() == link
     assert upgrade_lab.healthz()[1]["version"] == VERSION_B
-    assert len(upgrade_lab.backups()) == 1
+    assert upgrade_lab.backups() == backups
 
 
 def test_a_failing_migration_brings_the_previous_version_back_on_its_backup(upgrade_lab):
+    upgrade_lab.at_version_b()
     upgrade_lab.ops("user", "add", "lan", "--role", "it_staff", "--password-stdin", stdin=PASSWORD + "\n")
     before = upgrade_lab.data()
-    link = upgrade_lab.venv_link()
-    c_wheel = next((upgrade_lab.work / "c/var").rglob(f"ops_console-{VERSION_C}-*.whl"))
+    link, earlier = upgrade_lab.venv_link(), upgrade_lab.backups()
 
-    result = upgrade_lab.run(c_wheel)
+    result = upgrade_lab.run(upgrade_lab.wheel_c)
 
     assert result.status == "failed"
     failures = " ".join(_failures(result))
     backups = upgrade_lab.backups()
-    assert len(backups) == 2
+    assert len(backups) == len(earlier) + 1
     assert 'failed at "Bring the database schema to the new version (ops db upgrade)"' in failures, failures
     assert "no_such_column" in failures and f"{VERSION_B} runs again" in failures, failures
     assert f"restored from the backup {backups[-1]} " in failures, failures
@@ -236,6 +278,7 @@ def test_a_failing_migration_brings_the_previous_version_back_on_its_backup(upgr
 
 
 def test_a_wheel_whose_name_gives_no_version_is_refused_before_anything_changes(upgrade_lab):
+    upgrade_lab.at_version_b()
     renamed = upgrade_lab.work / "ops-console-latest.whl"
     renamed.write_bytes(upgrade_lab.wheel_a.read_bytes())
     link = upgrade_lab.venv_link()

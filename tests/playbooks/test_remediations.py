@@ -5,7 +5,8 @@ catalog's own check) fails on what the agent's collectors report from inside
 the host's network namespace (`ops-agent once --print`, services_scope
 "netns"), run the remediation in check mode (reports changed, changes
 nothing), run it for real, and show that the control passes. One lab serves
-the module; the tests run in file order.
+the module; a test that leaves the lab otherwise than it found it (the root
+login setting, a stopped sshd) puts it back, so the tests pass in any order.
 """
 
 from __future__ import annotations
@@ -134,20 +135,32 @@ def test_after_the_roles_the_lab_hosts_pass_every_control_but_auditd(rlab):
         assert outcomes(rlab, name, "LOG-01", services=("auditd",)) == {"LOG-01": False}
 
 
+def reload_sshd(lab: Lab, name: str) -> None:
+    in_host(lab, name, "start-stop-daemon", "--stop", "--signal", "HUP", "--pidfile",
+            str(Path(lab.host(name).sshd_dir) / "sshd.pid"))
+
+
 def test_srv04_root_login_turned_back_off(rlab):
     dropin = root_of(rlab, FIRST) / "etc/ssh/sshd_config.d/50-ops-hardening.conf"
-    dropin.write_text("PermitRootLogin yes\n")  # sshd uses the first value: this drop-in is read first
-    in_host(rlab, FIRST, "start-stop-daemon", "--stop", "--signal", "HUP", "--pidfile",
-            str(Path(rlab.host(FIRST).sshd_dir) / "sshd.pid"))
-    assert ssh_as_root(rlab, SECOND, FIRST).returncode == 0
+    as_found = dropin.read_text() if dropin.exists() else None
+    try:
+        dropin.write_text("PermitRootLogin yes\n")  # sshd uses the first value: this drop-in is read first
+        reload_sshd(rlab, FIRST)
+        assert ssh_as_root(rlab, SECOND, FIRST).returncode == 0
 
-    remediate(rlab, "sshd_root_login.yml", {FIRST: "SRV-04"})
+        remediate(rlab, "sshd_root_login.yml", {FIRST: "SRV-04"})
 
-    # The reloaded sshd refuses root from another host; Ansible still comes in from the gateway (lab concession).
-    refused = ssh_as_root(rlab, SECOND, FIRST)
-    assert refused.returncode == 255 and "Permission denied" in refused.stderr
-    again = rlab.run_playbook("remediate/sshd_root_login.yml", limit=FIRST)
-    assert again.status == "successful" and again.hosts_with("changed") == set(), again.changed_tasks()
+        # The reloaded sshd refuses root from another host; Ansible still comes in from the gateway (lab concession).
+        refused = ssh_as_root(rlab, SECOND, FIRST)
+        assert refused.returncode == 255 and "Permission denied" in refused.stderr
+        again = rlab.run_playbook("remediate/sshd_root_login.yml", limit=FIRST)
+        assert again.status == "successful" and again.hosts_with("changed") == set(), again.changed_tasks()
+    finally:  # the lab's own setting again, which the other tests expect
+        if as_found is None:
+            dropin.unlink(missing_ok=True)
+        else:
+            dropin.write_text(as_found)
+        reload_sshd(rlab, FIRST)
 
 
 def test_fw01_a_flushed_ruleset_and_fw02_an_accept_policy_are_loaded_again(rlab):
@@ -218,10 +231,9 @@ def test_log01_auditd_is_started_on_one_host_the_kernel_takes_no_second(rlab):
 
 
 def test_an_unreachable_host_gets_its_own_result(rlab):
-    rlab.stop_sshd(SECOND)
-
-    # No reused SSH master connection: a new connection, as the console's job makes.
-    result = rlab.run_playbook("remediate/firewall.yml", envvars={"ANSIBLE_SSH_ARGS": "-o ControlMaster=no"})
+    with rlab.sshd_down(SECOND):
+        # No reused SSH master connection: a new connection, as the console's job makes.
+        result = rlab.run_playbook("remediate/firewall.yml", envvars={"ANSIBLE_SSH_ARGS": "-o ControlMaster=no"})
 
     assert result.status == "failed"
     assert result.hosts_with("dark") == {SECOND}

@@ -36,6 +36,7 @@ def test_simulated_upgrade_lines_give_packages_and_which_come_from_a_security_su
     assert found[3]["installed"] == ""
 
 
+@pytest.mark.external  # apt-get simulates an upgrade of this machine: the full suite's tier
 def test_apt_get_simulation_on_this_machine_gives_a_valid_section(tmp_path):
     section = UpdatesCollector(tmp_path, python=sys.executable).collect()
     Updates.model_validate(section)
@@ -44,6 +45,7 @@ def test_apt_get_simulation_on_this_machine_gives_a_valid_section(tmp_path):
     assert section["apt_updated_at"] is not None and section["age_basis"] == "first_seen_by_agent"
 
 
+@pytest.mark.external  # apt-get and python-apt on this machine's packages
 def test_python_apt_and_the_simulation_agree(tmp_path):
     by_api = UpdatesCollector(tmp_path / "a", python=SYSTEM_PYTHON).collect()
     by_simulation = UpdatesCollector(tmp_path / "b", python=sys.executable).collect()

@@ -16,6 +16,9 @@ from console.db import session_scope
 from console.models import JobState
 from console.jobs import service as jobs
 
+# Each test runs ansible-playbook (through `ops provision`): the full suite's tier, not `make check`'s.
+pytestmark = pytest.mark.external
+
 OPS = [sys.executable, "-m", "console.cli"]
 REPO = Path(__file__).resolve().parents[3]
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

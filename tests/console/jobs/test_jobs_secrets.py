@@ -15,6 +15,9 @@ from console.jobs import service as jobs
 from console.access.actor import Actor
 from tests.console.jobs.test_jobs_cli import ops
 
+# The jobs run ansible-playbook: the full suite's tier, not `make check`'s.
+pytestmark = pytest.mark.external
+
 ENROL_CODE = "enrol-7Qx9-unique-secret-value"
 DB_PASSWORD = "pw-Zt4-never-in-a-log"
 VAULT_PASSWORD = "vault-Kp2-correct-horse"

@@ -23,6 +23,9 @@ from console.models.notify import NotifyDelivery
 from console.settings import load_settings
 from tests.fixtures.snmpd import free_udp_port
 
+# The demo's router and uplinks are network namespaces, its room an snmpsim: the full suite's tier.
+pytestmark = pytest.mark.external
+
 REPO = Path(__file__).resolve().parents[3]
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
 IF_OPER = "1.3.6.1.2.1.2.2.1.8"
