@@ -361,10 +361,11 @@ def services_up(ctx, services: tuple[str, ...], name: str, config_out: str | Non
         click.echo(f"console configuration with the lab's services: {path} (OPS_CONFIG={path})")
 
 
-def _write_services_config(ctx, running, config_out: str):
+def _config_beside(ctx, config_out: str, may_replace_source: bool):
+    """(target path, the text of the configuration the command started from) for a configuration written
+    beside it: in its folder, whose relative paths it keeps; LabError otherwise."""
     from pathlib import Path
 
-    from console.lab import services as lab_services
     from console.lab.errors import LabError
     from console.settings import default_config_path
 
@@ -373,9 +374,15 @@ def _write_services_config(ctx, running, config_out: str):
     if target.parent != source.parent:
         raise LabError(f"{target}: write it in {source.parent}, the folder of {source.name}, whose relative paths "
                        "it keeps")
-    if target == source:
+    if target == source and not may_replace_source:
         raise LabError(f"{target}: that is the configuration it starts from; name another file")
-    base = source.read_text(encoding="utf-8") if source.exists() else ""
+    return target, source.read_text(encoding="utf-8") if source.exists() else ""
+
+
+def _write_services_config(ctx, running, config_out: str):
+    from console.lab import services as lab_services
+
+    target, base = _config_beside(ctx, config_out, may_replace_source=False)
     return _write_config_text(target, base.rstrip("\n") + "\n" + lab_services.availability_toml(running))
 
 
@@ -473,18 +480,11 @@ def uplinks_up(ctx, name: str, room_port: int, config_out: str | None) -> None:
 
 def _write_uplinks_config(ctx, made, config_out: str):
     import re
-    from pathlib import Path
 
     from console.lab import uplinks
-    from console.lab.errors import LabError
-    from console.settings import default_config_path
 
-    source = Path(ctx.settings.source or default_config_path()).resolve()
-    target = Path(config_out).resolve()
-    if target.parent != source.parent:
-        raise LabError(f"{target}: write it in {source.parent}, the folder of {source.name}, whose relative paths "
-                       "it keeps")
-    base = source.read_text(encoding="utf-8") if source.exists() else ""
+    # The file may be the one it starts from: its earlier uplinks block is replaced, not added to.
+    target, base = _config_beside(ctx, config_out, may_replace_source=True)
     base = re.sub(rf"\n?{re.escape(UPLINKS_BEGIN)}.*?{re.escape(UPLINKS_END)}\n", "\n", base, flags=re.S)
     block = f"{UPLINKS_BEGIN}{uplinks.devices_toml(made)}{UPLINKS_END}\n"
     return _write_config_text(target, base.rstrip("\n") + "\n\n" + block)
