@@ -50,10 +50,13 @@ def _is_script_error(message) -> bool:
 
 
 def log_in(page, url, username):
+    """Sign in and wait until the page it lands on has loaded, its scripts included: a control the test
+    uses next (the language list submits itself on change) has its handler by then."""
     page.goto(f"{url}/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda address: "/login" not in address, wait_until="load")
 
 
 def test_admin_logs_in_sees_overview_and_switches_language(page, console_url, make_user, db_url):

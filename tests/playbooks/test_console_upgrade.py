@@ -75,6 +75,7 @@ def build_wheel(work: Path, version: str, broken_migration: bool = False) -> Pat
 class UpgradeLab:
     def __init__(self, lab: Lab, database_url: str, work: Path):
         self.lab, self.database_url, self.work = lab, database_url, work
+        self.unsettled = False  # a failed run of another wheel left what the next run of B tidies
         self.host = lab.hosts[0]
         self.root = Path(self.host.install_root)
         self.home = self.root / "opt/ops-console"
@@ -177,6 +178,15 @@ class UpgradeLab:
     def at_version_b(self) -> None:
         assert self.version_b["result"].status == "successful", "the upgrade to version B failed"
 
+    def settled_on_b(self) -> None:
+        """At version B with the role's last run a successful one of B's wheel. After a failed upgrade (the
+        failing migration's test) the new version's venv is left for the next run to remove."""
+        self.at_version_b()
+        if self.unsettled:
+            result = self.run(self.wheel_b)
+            assert result.status == "successful", (result.stats, _failures(result))
+            self.unsettled = False
+
 
 @pytest.fixture(scope="module")
 def upgrade_lab(postgres, tmp_path_factory):
@@ -217,7 +227,7 @@ def test_version_b_upgrades_in_place_keeping_the_data_and_a_backup(upgrade_lab):
 
 
 def test_a_second_run_with_the_same_wheel_changes_nothing(upgrade_lab):
-    upgrade_lab.at_version_b()
+    upgrade_lab.settled_on_b()
     backups = upgrade_lab.backups()
 
     result = upgrade_lab.run(upgrade_lab.wheel_b)
@@ -249,6 +259,7 @@ def test_a_failing_migration_brings_the_previous_version_back_on_its_backup(upgr
     link, earlier = upgrade_lab.venv_link(), upgrade_lab.backups()
 
     result = upgrade_lab.run(upgrade_lab.wheel_c)
+    upgrade_lab.unsettled = True
 
     assert result.status == "failed"
     failures = " ".join(_failures(result))

@@ -9,8 +9,11 @@ one URI) is built, validated and deployed to it through its command socket. Then
   shows the alert as blocked;
 - the one-click allow from that blocked group (the "alerts.allow" task: a pass rule, a new version, a deploy
   to the IPS sensors) lets the same request reach the server; the time from click to live is printed;
-- last, Suricata is stopped: af-packet IPS has nothing else joining the two interfaces, so traffic stops
-  (fails closed), as the ops_ids_sensor role's defaults say.
+- on an inline path of its own (a Suricata with no rules), Suricata is stopped: af-packet IPS has nothing
+  else joining the two interfaces, so traffic stops (fails closed), as the ops_ids_sensor role's defaults say.
+
+The blocked request is made once (`blocked`), by whichever test needs it first, and what it gave is kept
+for the test about it; the allow comes after it in either order.
 """
 
 from __future__ import annotations
@@ -105,27 +108,35 @@ def eve_alerts(path: InlinePath, wanted: int, seconds: float = 10) -> list[dict]
         time.sleep(0.1)
 
 
-def test_a_request_a_drop_rule_matches_never_reaches_the_server_and_another_passes(inline):
+@pytest.fixture(scope="module")
+def blocked(inline) -> dict:
+    """A request the drop rule matches and one it does not, and what the server and EVE saw, ingested."""
     path, _settings, factory = inline
-
     allowed = path.request("/index-allowed")
     blocked = path.request("/admin-blocked", timeout=3)
+    seen = {"allowed": allowed, "blocked": blocked, "server_saw_allowed": path.server_saw("/index-allowed"),
+            "server_saw_blocked": path.server_saw("/admin-blocked"), "alerts": eve_alerts(path, 1)}
+    ingest_files(factory, [path.eve], "inline", 500, 65536)
+    return seen
+
+
+def test_a_request_a_drop_rule_matches_never_reaches_the_server_and_another_passes(inline, blocked):
+    _path, _settings, factory = inline
+    allowed = blocked["allowed"]
 
     assert (allowed.returncode, allowed.stdout) == (0, "404")  # http.server answered (an empty folder)
-    assert path.server_saw("/index-allowed")
-    assert blocked.returncode == 28, blocked  # curl: operation timed out, no answer came back
-    assert not path.server_saw("/admin-blocked")
-    alerts = eve_alerts(path, 1)
-    assert [(a["alert"]["signature_id"], a["alert"]["action"], a["http"]["url"]) for a in alerts] == \
+    assert blocked["server_saw_allowed"]
+    assert blocked["blocked"].returncode == 28, blocked  # curl: operation timed out, no answer came back
+    assert not blocked["server_saw_blocked"]
+    assert [(a["alert"]["signature_id"], a["alert"]["action"], a["http"]["url"]) for a in blocked["alerts"]] == \
         [(DROP_SID, "blocked", "/admin-blocked")]
-    ingest_files(factory, [path.eve], "inline", 500, 65536)
     with factory() as session:
         [group] = list_groups(session, AlertFilter(status=None, action="blocked"))[0]
         assert (group.sid, group.count, group.blocked_count) == (DROP_SID, 1, 1)
         assert list_groups(session, AlertFilter(status=None, action="allowed"))[0] == []
 
 
-def test_one_click_allow_from_the_blocked_group_lets_the_same_request_through(inline):
+def test_one_click_allow_from_the_blocked_group_lets_the_same_request_through(inline, blocked):
     path, settings, factory = inline
     with factory() as session:
         [group] = list_groups(session, AlertFilter(status=None, action="blocked"))[0]
@@ -148,8 +159,22 @@ def test_one_click_allow_from_the_blocked_group_lets_the_same_request_through(in
         assert session.get(Task, task_id).result["sensors"] == ["inline"]
 
 
-def test_with_suricata_stopped_af_packet_ips_fails_closed(inline):
-    path = inline[0]
+@pytest.fixture
+def bare_inline(tmp_path):
+    """An inline path of its own, Suricata with no rules: stopping it leaves the module's path alone."""
+    path = InlinePath(tmp_path / "sensor")
+    path.folder.mkdir()
+    try:
+        path.up()
+        path.start_http_server()
+        path.start_suricata("")
+        yield path
+    finally:
+        path.down()
+
+
+def test_with_suricata_stopped_af_packet_ips_fails_closed(bare_inline):
+    path = bare_inline
     assert path.request("/before-stop").stdout == "404"
 
     path.stop_suricata()
