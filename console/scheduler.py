@@ -20,7 +20,9 @@ Remediations (console/remediation) are moved on every REMEDIATION_SECONDS:
 a check or apply job that ended, a verification whose hosts have reported.
 
 Service checks ([[availability.services]]): every AVAILABILITY_TICK_SECONDS the
-checks that are due run in threads (console/availability/runner.py).
+checks that are due run in threads (console/availability/runner.py). On the 1st
+of each month at 00:30 the month that ended is filed (availability.report,
+claimed once across the nodes under `availability.report:<month>`).
 
 Directory accounts ([auth.ldap] enabled) are looked up again every
 recheck_minutes: who left every mapped group loses tokens and sessions.
@@ -188,6 +190,23 @@ def check_availability(settings: Settings, factory=None) -> int:
     return ran
 
 
+def scheduled_availability_report(settings: Settings, today: date | None = None):
+    """The month that ended, filed once across the nodes (console/availability/tasks.py); the task, or None."""
+    from console.availability.report import previous_month
+
+    today = today or datetime.now(ZoneInfo(settings.console.timezone)).date()
+    month = f"{previous_month(today.replace(day=1)):%Y-%m}"
+    task = tasks.run_once(settings, scheduler_actor(), "availability.report", {"month": month},
+                          f"availability.report:{month}")
+    if task is None:
+        log.info("availability report of %s: already filed by another node", month)
+    elif task.state.value != "done":
+        log.warning("availability report of %s failed: %s", month, task.error)
+    else:
+        log.info("availability report of %s filed: %s", month, ", ".join(task.result["files"]))
+    return task
+
+
 def advance_remediations(settings: Settings, factory=None, catalog=None) -> int:
     """Remediations moved on: ended check and apply jobs, verifications once the agents have reported (issue 19)."""
     from console.remediation import service as remediation
@@ -233,6 +252,10 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
     if settings.availability.services:
         scheduler.add_job(check_availability, "interval", seconds=AVAILABILITY_TICK_SECONDS, args=[settings, factory],
                           id="availability-checks", max_instances=1, coalesce=True)
+        scheduler.add_job(scheduled_availability_report, CronTrigger(day=1, hour=0, minute=30,
+                                                                     timezone=settings.console.timezone),
+                          args=[settings], id="availability-report", max_instances=1, coalesce=True,
+                          misfire_grace_time=6 * 3600)
     poll = device_poller()
     if poll is not None:
         scheduler.add_job(poll_devices, "interval", minutes=1, args=[settings, poll], id="devices-poll",

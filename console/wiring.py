@@ -14,6 +14,7 @@ __all__ = ["register_areas"]
 def register_areas() -> None:
     """Import each area's registrations (idempotent: a module runs once per process)."""
     import console.alerts.tasks  # noqa: F401
+    import console.availability.tasks  # noqa: F401
     import console.compliance.tasks  # noqa: F401
     import console.devices.tasks  # noqa: F401
     import console.incidents.conditions  # noqa: F401

@@ -243,6 +243,11 @@ echo "systems and their levels: $URL/compliance/systems/ (dossier: $URL/complian
 if [[ -n "$services_ready" ]]; then
     echo "the department's services (web, dns, motcua): $URL/availability/; a service fails with"
     echo "  .venv/bin/ops lab services down --name demo web   (down after 3 checks, 15 s apart; back: ... up --name demo web)"
+    # This month's availability report so far, filed as the scheduler files each month on the 1st (HTML, PDF, CSV).
+    $OPS availability report --month "$(TZ=Asia/Ho_Chi_Minh date +%Y-%m)" --file >/dev/null \
+        && echo "this month's availability report (vi/en, PDF): $URL/availability/reports/" \
+        || step_failed "file this month's availability report" "run .venv/bin/ops availability report --month YYYY-MM --file" \
+            "the availability report"
 fi
 if [[ -n "$ups_ready" ]]; then
     echo "a power cut: .venv/bin/ops lab ups on-battery (then low-battery, online), and watch $URL/ (Devices tile)"

@@ -52,25 +52,32 @@ def check(ctx) -> None:
 @availability.command("report")
 @click.option("--month", required=True, callback=lambda _ctx, _param, value: _month(value),
               help="The month, YYYY-MM, in the console's time zone.")
-@click.option("--format", "fmt", type=click.Choice(["html", "csv"]), default="html", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "csv"]), default="html", show_default=True)
 @click.option("--language", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-              help="Language of the HTML report.")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True, help="The file to write.")
+              help="Language of the HTML or PDF report.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="The file to write.")
+@click.option("--file", "file_it", is_flag=True,
+              help="File every format and language in [compliance] report_dir/availability (the Reports page).")
 @click.pass_obj
-def report_(ctx, month: str, fmt: str, language: str, output: str) -> None:
-    """The month's availability per service against its SLA target, with every outage; maintenance left out."""
+def report_(ctx, month, fmt: str, language: str, output: str | None, file_it: bool) -> None:
+    """The month's availability per service against its SLA target, with every outage and the months before;
+    maintenance left out."""
     from pathlib import Path
 
     from console.availability import report
 
+    if bool(output) == file_it:
+        raise click.UsageError("give either --output FILE or --file")
     with ctx.session() as session:
         figures = report.monthly(session, ctx.settings, month)
-    path = report.write(figures, fmt, Path(output), language)
+        written = (report.file_month(session, ctx.settings, month) if file_it
+                   else [report.write(figures, fmt, Path(output), language)])
     for item in figures["services"]:
         uptime = "-" if item["uptime_percent"] is None else f"{item['uptime_percent']:.2f} %"
         flag = "" if item["met"] else f"  below the target of {item['sla_target_percent']} %"
         click.echo(f"{item['name']:<24} {uptime:>9}  {len(item['outages'])} outages{flag}")
-    click.echo(f"written: {path}")
+    for path in written:
+        click.echo(f"written: {path}")
 
 
 def _month(value: str):

@@ -28,10 +28,10 @@ BUILT_IN = Path(__file__).resolve().parent / "controls"
 # The playbooks a remediation may name: the repository's own, unless [jobs] playbooks_dir says otherwise.
 BUILT_IN_PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 MAX_FILE_BYTES = 512 * 1024
-Category = Literal["firewall", "ups", "endpoint", "ids", "server", "logging_backup"]
+Category = Literal["firewall", "ups", "endpoint", "ids", "server", "logging_backup", "availability"]
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
-CATEGORIES = ("firewall", "ups", "endpoint", "ids", "server", "logging_backup")
+CATEGORIES = ("firewall", "ups", "endpoint", "ids", "server", "logging_backup", "availability")
 Source = Literal["agent_report", "device", "rule_manager", "alert_pipeline", "endpoints"]
 
 
@@ -60,7 +60,7 @@ class AppliesTo(_Strict):
     all_hosts: bool = False
     groups: list[str] = []
     variable: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-    devices: Literal["ups", "firewall", "endpoint_coverage", "endpoint"] | None = None
+    devices: Literal["ups", "firewall", "endpoint_coverage", "endpoint", "uplink", "room"] | None = None
 
     @model_validator(mode="after")
     def _one_target(self):

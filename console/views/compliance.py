@@ -36,7 +36,8 @@ bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 PAGE = 500
 FAILING_LISTED = 200
 CATEGORY_NAMES = {"firewall": _l("Firewall"), "ups": _l("UPS"), "endpoint": _l("Endpoint protection"),
-                  "ids": _l("IDS"), "server": _l("Server"), "logging_backup": _l("Logging and backup")}
+                  "ids": _l("IDS"), "server": _l("Server"), "logging_backup": _l("Logging and backup"),
+                  "availability": _l("Availability")}
 RESULT_NAMES = {"pass": _l("Pass"), "fail": _l("Fail"), "unknown": _l("Unknown"), "waived": _l("Waived")}
 
 

@@ -1,17 +1,23 @@
 """The monthly report's figures match the outages the test made against real servers, to the minute; maintenance
-is left out of the month; CSV and HTML (Vietnamese) are written whole; `ops availability report --month`."""
+is left out of the month; the months before and the time to recover; CSV, HTML and PDF (Vietnamese and English)
+are written whole; `ops availability report --month`; the month that ended is filed once, listed and served on the
+Reports page and the API, and filed on demand as a task."""
 
 from __future__ import annotations
 
 import csv
+import subprocess
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from console.availability import report, runner
 from console.settings import load_settings
+from tests.conftest import csrf_token
 from tests.console.availability.test_outages import DROP_ALL, NOTIFY, services
 from tests.console.cli.test_cli import ops
+from tests.console.compliance.test_console import api_token
+from tests.console.tasks.fixtures import task_id_of, task_worker, wait_task  # noqa: F401
 
 # 10:00 to 11:30 on 10 November 2026 in Hanoi (UTC+7): a month that has ended
 DOWN_AT = datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc)
@@ -106,3 +112,82 @@ def test_csv_html_and_the_cli_write_the_report(config_file, tmp_path, outage):
     assert "dịch vụ proxy ngừng hoạt động" in html
     bad = ops("availability", "report", "--month", "2026-13", "--output", str(page), config=config_file)
     assert bad.returncode == 2 and "month" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_month_against_the_months_before_and_the_time_to_recover(session_factory, settings, outage):
+    with session_factory() as session:
+        figures = report.monthly(session, settings, date(2026, 12, 1), now=datetime(2026, 12, 3, tzinfo=timezone.utc))
+    assert figures["months_before"] == ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
+    proxy = next(item for item in figures["services"] if item["name"] == "proxy")
+    # November as its own report has it (99.79 %); the months before the first check (10 November) have no data
+    assert [(h["month"], h["uptime_percent"]) for h in proxy["history"]] == [
+        ("2026-07", None), ("2026-08", None), ("2026-09", None), ("2026-10", None), ("2026-11", 99.79)]
+    assert proxy["history"][-1]["met"] is True and proxy["uptime_percent"] == 100.0 and proxy["change"] == 0.21
+    assert proxy["mean_recover_minutes"] is None  # no outage in December
+    with session_factory() as session:
+        november = report.monthly(session, settings, date(2026, 11, 1), now=datetime(2026, 12, 3, tzinfo=timezone.utc))
+    by_name = {item["name"]: item for item in november["services"]}
+    assert by_name["proxy"]["mean_recover_minutes"] == 90.0 and by_name["proxy"]["change"] is None
+    html = report.html(figures, "vi")
+    assert 'data-testid="history-proxy-2026-11">99.79 %</td>' in html
+    assert 'data-testid="history-proxy-2026-10">không có dữ liệu</td>' in html
+    assert 'data-testid="change-proxy">+0.21</td>' in html and "So với các tháng trước" in html
+
+
+def test_pdf_in_vietnamese_and_english(config_file, tmp_path, outage):
+    for language, title in (("vi", "Báo cáo tính sẵn sàng 2026-11"), ("en", "Availability report 2026-11")):
+        out = tmp_path / f"availability-2026-11.{language}.pdf"
+        result = ops("availability", "report", "--month", "2026-11", "--format", "pdf", "--language", language,
+                     "--output", str(out), config=config_file)
+        assert result.returncode == 0, result.stderr
+        assert out.read_bytes().startswith(b"%PDF-")
+        text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert title in text and "99.79 %" in text and "2026-11-10" in text and "10:00" in text  # a cell may wrap
+
+
+def test_the_month_that_ended_is_filed_once_and_the_reports_page_lists_and_serves_it(
+        config_file, session_factory, outage, logged_in, make_user):
+    from console.scheduler import scheduled_availability_report
+
+    settings = load_settings(config_file)
+    task = scheduled_availability_report(settings, today=date(2026, 12, 1))
+    assert task.state.value == "done", task.error
+    assert task.result == {"month": "2026-11", "files": [
+        "availability-2026-11.vi.html", "availability-2026-11.en.html", "availability-2026-11.vi.pdf",
+        "availability-2026-11.en.pdf", "availability-2026-11.csv"]}
+    assert scheduled_availability_report(settings, today=date(2026, 12, 1)) is None  # claimed once
+    folder = settings.compliance.report_dir / "availability"
+    assert sorted(path.name for path in folder.iterdir()) == sorted(task.result["files"])  # no temporary left
+    client = logged_in("auditor")
+    page = client.get("/availability/reports/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-testid="month-2026-11"' in html
+    assert 'data-testid="file-report"' not in html  # an auditor reads, does not file
+    pdf = client.get("/availability/reports/availability-2026-11.vi.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+    for name in ("..%2F..%2Fops.toml", "availability-2026-11.vi.exe", "ops.toml", "availability-2026-10.csv"):
+        assert client.get(f"/availability/reports/{name}").status_code == 404, name
+    listed = client.get("/api/v1/availability-reports", headers=api_token(make_user, session_factory, "auditor"))
+    assert listed.status_code == 200
+    assert [(f["format"], f["language"]) for f in listed.get_json()["data"][0]["files"]] == [
+        ("html", "vi"), ("html", "en"), ("pdf", "vi"), ("pdf", "en"), ("csv", "")]
+
+
+def test_file_now_is_a_task_for_those_who_may_run_compliance(config_file, client, session_factory, logged_in,
+                                                             make_user, outage, task_worker):  # noqa: F811
+    auditor = api_token(make_user, session_factory, "auditor")
+    assert client.post("/api/v1/availability-reports", json={"month": "2026-11"}, headers=auditor).status_code == 403
+    logged_in("it_staff")
+    token = csrf_token(client.get("/availability/reports/").get_data(as_text=True))
+    bad = client.post("/availability/reports/", data={"csrf_token": token, "month": "2026-13"}, follow_redirects=True)
+    assert "not a month: use YYYY-MM" in bad.get_data(as_text=True)
+    filed = client.post("/availability/reports/", data={"csrf_token": token, "month": "2026-11"})
+    assert filed.status_code == 302 and "/tasks/" in filed.headers["Location"]
+    task = wait_task(session_factory, task_id_of(filed.headers["Location"]))
+    assert task.state.value == "done" and len(task.result["files"]) == 5, task.error
+    officer = api_token(make_user, session_factory, "security_officer")
+    queued = client.post("/api/v1/availability-reports", json={"month": "2026-10"}, headers=officer)
+    assert queued.status_code == 202 and queued.headers["Location"] == queued.get_json()["data"]["status_url"]
+    refused = client.post("/api/v1/availability-reports", json={"month": "10000-01"}, headers=officer)
+    assert refused.status_code == 400 and "month" in refused.get_data(as_text=True)

@@ -27,7 +27,8 @@ def test_overview_renders_scores_trend_and_leads_to_the_failing_host(page, live_
     log_in(page, live_server.url, "hoa")
     page.get_by_role("link", name="Compliance").click()
     expect(page.get_by_role("heading", name="Compliance", exact=True)).to_be_visible()
-    expect(page.get_by_test_id("category-scores").locator("article")).to_have_count(6)
+    # a card per category, availability included
+    expect(page.get_by_test_id("category-scores").locator("article")).to_have_count(7)
     expect(page.locator("article[data-category=firewall] .figure")).to_have_text(re.compile(r"^\d+\.\d%$"))
     expect(page.get_by_test_id("trend-category")).to_have_attribute("data-trend-ready", "1")
     expect(page.get_by_test_id("trend-unit")).to_have_attribute("data-trend-ready", "1")

@@ -31,7 +31,8 @@ REPO = Path(__file__).resolve().parents[3]
 CATALOG = REPO / "console/translations/vi/LC_MESSAGES/messages.po"
 # Endpoints that answer with something other than an HTML page (files, JSON, fragments, a redirect).
 NOT_PAGES = {"alerts.chart", "alerts.export_csv", "alerts.export_json", "compliance.trend_data", "compliance.report",
-             "systems.dossier_download", "systems.annual_download", "systems.evidence_document", "api.healthz",
+             "systems.dossier_download", "systems.annual_download", "systems.evidence_document", "availability.filed_report",
+             "api.healthz",
              "api.metrics", "jobs.events", "notifications.status", "tasks.status", "overview.tiles_fragment",
              "auth.login", "static"}
 MAX_PER_ENDPOINT = 2

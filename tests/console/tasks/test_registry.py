@@ -20,6 +20,7 @@ def test_every_kind_the_console_starts_is_registered_by_its_area():
         "rules.bulk": ("rules.manage", "console.ruleset.tasks"),
         "alerts.false_positive": ("alerts.triage", "console.alerts.tasks"),
         "alerts.allow": ("rules.manage", "console.alerts.tasks"),
+        "availability.report": ("compliance.run", "console.availability.tasks"),
     }
     with pytest.raises(ValueError, match="already registered by console.ruleset.tasks"):
         registry.register("rules.build", "view", "another build", lambda *args: {})

@@ -103,3 +103,27 @@ def test_ops_devices_poll_and_list_by_kind(settings, config_file):
     assert len(uplinks) == 2 and "wan1 up in - out - errors 0/0 rtt " in uplinks[1] and "loss 0.0%" in uplinks[1]
     wrong = ops("devices", "list", "--kind", "toaster", config=config_file)
     assert wrong.returncode != 0 and "must be one of ups, firewall, uplink, room" in wrong.stderr
+
+
+def test_compliance_judges_the_uplink_and_the_room(polled, session_factory, snmpsim_room):
+    """AV-UPLINK-01 and AV-ROOM-01/02 on the devices' newest polls: up and 22 °C pass; the room at 31 °C fails,
+    over its temperature_max of 26, while its humidity (45 %) still passes."""
+    from console.access.actor import Actor
+    from console.compliance import history, runs
+    from console.compliance.catalog import configured_catalog
+
+    def judged() -> dict:
+        outcome = runs.execute(session_factory, Actor.cli(), configured_catalog(polled))
+        with session_factory() as session:
+            return {(row.target, row.control_id): (row.result, row.why) for name in ("uplink-vnpt", "room-a")
+                    for row in history.iter_results(session, outcome.run_id, target=name)
+                    if row.control_id.startswith("AV-")}
+
+    assert {key: result for key, (result, _why) in judged().items()} == {
+        ("uplink-vnpt", "AV-UPLINK-01"): "pass", ("room-a", "AV-ROOM-01"): "pass", ("room-a", "AV-ROOM-02"): "pass"}
+    snmpsim_room.write("apc", apc_walk(31, humidity=45))
+    with session_scope(session_factory) as session:
+        assert [r.status for r in devices.poll_all(session, polled)] == ["ok", "ok"]
+    hot = judged()
+    assert hot[("room-a", "AV-ROOM-01")][0] == "fail" and "high" in hot[("room-a", "AV-ROOM-01")][1]
+    assert hot[("room-a", "AV-ROOM-02")][0] == "pass" and hot[("uplink-vnpt", "AV-UPLINK-01")][0] == "pass"
