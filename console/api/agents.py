@@ -15,9 +15,8 @@ from console.agents import host_reports as reports
 from console.access.actor import Actor
 from console.agents.enrolment import ReportRejected
 from console.inventory.hosts import get_host
-from console.access.permissions import require
 from console.web import metrics
-from console.web.auth import client_addr, current_actor
+from console.web.auth import client_addr, current_actor, permission_required
 from console.web.runtime import db, runtime, settings
 
 
@@ -101,6 +100,7 @@ def _refused(action: str, exc: ReportRejected, **detail) -> None:
 
 
 @bp.get("/api/v1/agents")
+@permission_required("view")
 def agents_list():
     """Enrolled agents, newest first.
     ---
@@ -110,11 +110,11 @@ def agents_list():
         200: {description: "Agents"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     return ok([agents.agent_as_dict(a) for a in agents.list_agents(db())])
 
 
 @bp.post("/api/v1/agents/<agent_id>/revoke")
+@permission_required("agents.manage")  # before the body is read: a refusal reveals no schema
 def agents_revoke(agent_id: str):
     """Revoke an agent: its reports are refused from now on (admin, it_staff).
     ---
@@ -126,12 +126,12 @@ def agents_revoke(agent_id: str):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "agents.manage")  # before the body is read: a refusal reveals no schema
     agent = agents.revoke(db(), current_actor(), agent_id)
     return ok(agents.agent_as_dict(agent))
 
 
 @bp.post("/api/v1/enrollment-tokens")
+@permission_required("agents.manage")  # before the body is read: a refusal reveals no schema
 def enrollment_tokens_create():
     """A one-time enrolment token, shown once (admin, it_staff).
     ---
@@ -151,7 +151,6 @@ def enrollment_tokens_create():
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "agents.manage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
     hours, uses = body.get("hours", 24), body.get("max_uses", 1)
     for name, value in (("hours", hours), ("max_uses", uses)):
@@ -163,6 +162,7 @@ def enrollment_tokens_create():
 
 
 @bp.get("/api/v1/hosts/<name>/reports")
+@permission_required("view")
 def host_reports(name: str):
     """A host's status and its reports of the last hours, oldest first.
     ---
@@ -175,7 +175,6 @@ def host_reports(name: str):
         200: {description: "Status, reasons (English sentences), warnings ({code, text, params}: the same, with a stable code) and reports"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     host = get_host(db(), name)
     state = reports.condition(db(), host)
     rows = reports.history(db(), host.id, hours=int_arg("hours", 24, 1, 2160))

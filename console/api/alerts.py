@@ -21,9 +21,8 @@ from console.alerts.query import chart_series, comments, flow_context, get_group
     parse_filter
 from console.alerts.agent_batches import ingest_agent_batch, require_sensor
 from console.common.time import window_of
-from console.access.permissions import require
 from console.web import metrics
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings
 
 
@@ -50,6 +49,7 @@ def _after() -> str | None:
 
 
 @bp.get("/api/v1/alerts/groups")
+@permission_required("view")
 def alert_groups_list():
     """Alert groups (signature x source x destination), newest last_seen first, keyset-paginated.
     ---
@@ -86,7 +86,6 @@ def alert_groups_list():
         401: {$ref: "#/components/responses/Unauthorized"}
         404: {description: "host names no inventory host", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """
-    require(current_actor(), "view")
     groups, cursor = list_groups(db(), _filter(), after=_after(),
                                  limit=int_arg("limit", 50, 1, 500))
     enricher = Enricher(db(), settings().alerts.internal_networks)
@@ -94,6 +93,7 @@ def alert_groups_list():
 
 
 @bp.get("/api/v1/alerts/groups/<int:group_id>")
+@permission_required("view")
 def alert_group_detail(group_id: int):
     """One alert group with its newest events, their flow context, and its comments.
     ---
@@ -106,7 +106,6 @@ def alert_group_detail(group_id: int):
         200: {description: "The group, events and comments"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     group = get_group(db(), group_id)
     events = group_events(db(), group, limit=int_arg("limit", 50, 1, 500))
     context = flow_context(db(), [e.flow_id for e in events])
@@ -117,6 +116,7 @@ def alert_group_detail(group_id: int):
 
 
 @bp.post("/api/v1/alerts/groups/status")
+@permission_required("alerts.triage")  # before the body is read: a refusal reveals no schema
 def alert_groups_status():
     """Move groups to a status, all or none (admin, security_officer).
     ---
@@ -138,13 +138,13 @@ def alert_groups_status():
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     body = json_body()
     groups = alerts_triage.set_status(db(), current_actor(), _ids(body), text_field(body, "status"))
     return ok([{"id": g.id, "status": g.status} for g in groups])
 
 
 @bp.post("/api/v1/alerts/groups/assign")
+@permission_required("alerts.triage")  # before the body is read: a refusal reveals no schema
 def alert_groups_assign():
     """Assign groups to a console user ("" clears) (admin, security_officer).
     ---
@@ -166,13 +166,13 @@ def alert_groups_assign():
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     body = json_body()
     groups = alerts_triage.assign(db(), current_actor(), _ids(body), text_field(body, "assignee"))
     return ok([{"id": g.id, "assignee": g.assignee} for g in groups])
 
 
 @bp.post("/api/v1/alerts/groups/<int:group_id>/comments")
+@permission_required("alerts.triage")  # before the body is read: a refusal reveals no schema
 def alert_group_comment(group_id: int):
     """Add a comment to a group (admin, security_officer).
     ---
@@ -192,12 +192,12 @@ def alert_group_comment(group_id: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     comment = alerts_triage.add_comment(db(), current_actor(), group_id, text_field(json_body(), "body"))
     return ok(comment_as_dict(comment), 201)
 
 
 @bp.post("/api/v1/alerts/groups/<int:group_id>/false-positive")
+@permission_required("alerts.triage")  # before the body is read: a refusal reveals no schema
 def alert_group_false_positive(group_id: int):
     """Mark a group a false positive; answers the proposed suppression or disable, not yet applied.
     ---
@@ -225,7 +225,6 @@ def alert_group_false_positive(group_id: int):
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "The group already has an applied suppression"}
     """
-    require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
     group = alerts_triage.propose_false_positive(db(), current_actor(), group_id,
                                                  text_field(body, "kind", False, "suppress"),
@@ -235,6 +234,7 @@ def alert_group_false_positive(group_id: int):
 
 
 @bp.post("/api/v1/alerts/groups/<int:group_id>/false-positive/confirm")
+@permission_required("alerts.triage")  # before the body is read: a refusal reveals no schema
 def alert_group_false_positive_confirm(group_id: int):
     """Send the proposal to the rule manager (validate, version) in a task; answers 202 with its status URL.
     ---
@@ -258,7 +258,6 @@ def alert_group_false_positive_confirm(group_id: int):
     from console.api.tasks import accepted
     from console.tasks import service as tasks
 
-    require(current_actor(), "alerts.triage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
     reason = text_field(body, "reason", False)
     alerts_triage.mark_confirm_pending(db(), current_actor(), group_id)
@@ -267,6 +266,7 @@ def alert_group_false_positive_confirm(group_id: int):
 
 
 @bp.get("/api/v1/alerts/chart")
+@permission_required("view")
 def alerts_chart():
     """Alerts by severity per bucket: an hour up to 3 days, a day beyond, wider so no answer has more than
     [alerts] chart_max_buckets buckets (bucket_seconds says which).
@@ -281,12 +281,12 @@ def alerts_chart():
         200: {description: "labels, bucket_seconds and one series per severity"}
         400: {$ref: "#/components/responses/BadRequest"}
     """
-    require(current_actor(), "view")
     alert_filter = _filter("all")
     return ok(chart_series(db(), alert_filter.since, alert_filter.until, settings().alerts.chart_max_buckets))
 
 
 @bp.get("/api/v1/alerts/problems")
+@permission_required("view")
 def alerts_problems():
     """EVE lines not stored, per source and kind, and the counted anomaly and stats events.
     ---
@@ -295,7 +295,6 @@ def alerts_problems():
       responses:
         200: {description: "problems and counters"}
     """
-    require(current_actor(), "view")
     return ok({"problems": problem_counts(db()), "counters": event_counters(db())})
 
 

@@ -11,9 +11,8 @@ from console.api import bp
 from console.api.envelope import int_arg, ok
 from console.errors import ValidationFailed
 from console.access import audit
-from console.access.permissions import require
 from console.common.paging import page
-from console.web.auth import current_actor
+from console.web.auth import permission_required
 from console.web.runtime import db, settings
 
 
@@ -21,6 +20,7 @@ OUTCOMES = ("success", "failure", "denied")
 
 
 @bp.get("/api/v1/audit")
+@permission_required("audit.view")
 def audit_list():
     """Audit events, newest first (admin, auditor, security_officer).
     ---
@@ -41,7 +41,6 @@ def audit_list():
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
-    require(current_actor(), "audit.view")
     limit = int_arg("limit", 100, 1, 500)
     if request.args.get("outcome") not in (None, "", *OUTCOMES):
         raise ValidationFailed("outcome", f"must be one of {', '.join(OUTCOMES)}")

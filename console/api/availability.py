@@ -3,16 +3,16 @@ its OpenAPI operation."""
 
 from __future__ import annotations
 
-from console.access.permissions import require
 from console.api import bp
 from console.api.envelope import json_body, ok, plain, text_field
 from console.availability import report, status
 from console.errors import NotFound
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings
 
 
 @bp.get("/api/v1/availability")
+@permission_required("view")
 def availability_list():
     """Every service of ops.toml [[availability.services]] with its state now and its checks' latest results.
     ---
@@ -37,11 +37,11 @@ def availability_list():
                   data: {type: array, items: {$ref: "#/components/schemas/AvailabilityService"}}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     return ok(plain(status.services_status(db(), settings())))
 
 
 @bp.get("/api/v1/availability/<name>")
+@permission_required("view")
 def availability_detail(name: str):
     """One service with its state now and its checks' latest results.
     ---
@@ -61,7 +61,6 @@ def availability_detail(name: str):
         401: {$ref: "#/components/responses/Unauthorized"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     found = [item for item in status.services_status(db(), settings()) if item["name"] == name]
     if not found:
         raise NotFound(f"no service named {name!r} in [[availability.services]]")
@@ -69,6 +68,7 @@ def availability_detail(name: str):
 
 
 @bp.get("/api/v1/availability-reports")
+@permission_required("view")
 def availability_reports():
     """The filed monthly availability reports, newest month first.
     ---
@@ -104,7 +104,6 @@ def availability_reports():
                               url: {type: string}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     filed = report.filed(settings())
     for entry in filed:
         for item in entry["files"]:
@@ -113,6 +112,7 @@ def availability_reports():
 
 
 @bp.post("/api/v1/availability-reports")
+@permission_required("compliance.run")  # before the body is read: a refusal reveals no schema
 def availability_report_file():
     """File a month's availability report as a task.
     ---
@@ -139,7 +139,6 @@ def availability_report_file():
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
-    require(current_actor(), "compliance.run")  # before the body is read: a refusal reveals no schema
     month = report.parse_month(text_field(json_body(), "month")[:16])
     from console.api.tasks import accepted
     from console.tasks import service as tasks

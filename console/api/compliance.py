@@ -15,12 +15,12 @@ from console.errors import ValidationFailed
 from console.compliance import history
 from console.compliance import runs as compliance_runs
 from console.compliance import waivers as compliance_waivers
-from console.access.permissions import require
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import catalog, db
 
 
 @bp.get("/api/v1/compliance/runs")
+@permission_required("view")
 def compliance_runs_list():
     """Compliance runs, newest first, keyset-paginated by id.
     ---
@@ -34,7 +34,6 @@ def compliance_runs_list():
         200: {description: "Runs with counts and per category / unit summaries"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     limit = int_arg("limit", 50, 1, 200)
     runs, next_before = page(history.list_runs(db(), limit=limit + 1, before_id=int_arg("before", 0, 0, 2**31) or None),
                              limit, lambda r: r.id)
@@ -42,6 +41,7 @@ def compliance_runs_list():
 
 
 @bp.post("/api/v1/compliance/runs")
+@permission_required("compliance.run")
 def compliance_runs_start():
     """Queue a run of every control (admin, it_staff, security_officer); the task worker runs it.
     ---
@@ -61,13 +61,13 @@ def compliance_runs_start():
     from console.errors import Conflict
     from console.tasks import service as tasks
 
-    require(current_actor(), "compliance.run")
     if compliance_runs.running(db()) is not None:
         raise Conflict("another compliance run is in progress")
     return accepted(tasks.submit(db(), current_actor(), "compliance.run", {"trigger": "console"}))
 
 
 @bp.get("/api/v1/compliance/runs/<int:run_id>")
+@permission_required("view")
 def compliance_run_detail(run_id: int):
     """One run with its counts and summaries.
     ---
@@ -78,11 +78,11 @@ def compliance_run_detail(run_id: int):
         200: {description: "The run"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     return ok(history.run_as_dict(history.get_run(db(), run_id)))
 
 
 @bp.get("/api/v1/compliance/runs/<int:run_id>/results")
+@permission_required("view")
 def compliance_run_results(run_id: int):
     """A run's results, filtered, keyset-paginated by result id.
     ---
@@ -103,7 +103,6 @@ def compliance_run_results(run_id: int):
         400: {$ref: "#/components/responses/BadRequest"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     history.get_run(db(), run_id)
     limit = int_arg("limit", 1000, 1, 5000)
     rows, next_after = page(history.results_page(db(), run_id, history.ResultFilter.from_args(request.args),
@@ -112,6 +111,7 @@ def compliance_run_results(run_id: int):
 
 
 @bp.get("/api/v1/compliance/diff")
+@permission_required("view")
 def compliance_diff():
     """Compare two runs: new failures, fixed, still failing.
     ---
@@ -125,7 +125,6 @@ def compliance_diff():
         400: {$ref: "#/components/responses/BadRequest"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     older, newer = int_arg("older", 0, 1, 2**31), int_arg("newer", 0, 1, 2**31)
     if not (older and newer):
         raise ValidationFailed("older", "give both older and newer run ids")
@@ -133,6 +132,7 @@ def compliance_diff():
 
 
 @bp.get("/api/v1/compliance/trend")
+@permission_required("view")
 def compliance_trend():
     """Score per category or unit over the last runs, oldest first.
     ---
@@ -145,11 +145,11 @@ def compliance_trend():
         200: {description: "runs and one series of scores per category or unit"}
         400: {$ref: "#/components/responses/BadRequest"}
     """
-    require(current_actor(), "view")
     return ok(history.trend(db(), request.args.get("by") or "category", int_arg("limit", 30, 1, 365)))
 
 
 @bp.get("/api/v1/compliance/controls")
+@permission_required("view")
 def compliance_controls():
     """The controls catalog with conditions and mappings.
     ---
@@ -158,11 +158,11 @@ def compliance_controls():
       responses:
         200: {description: "Every control of the loaded catalog"}
     """
-    require(current_actor(), "view")
     return ok([control_as_dict(c) for c in catalog().controls], digest=catalog().digest)
 
 
 @bp.get("/api/v1/compliance/waivers")
+@permission_required("view")
 def compliance_waivers_list():
     """Waivers (add all=1 for expired and revoked ones too).
     ---
@@ -173,7 +173,6 @@ def compliance_waivers_list():
         200: {description: "Waivers with their state"}
         400: {$ref: "#/components/responses/BadRequest"}
     """
-    require(current_actor(), "view")
     if request.args.get("all") not in (None, "", "0", "1"):
         raise ValidationFailed("all", "must be 0 or 1")
     items = compliance_waivers.list_waivers(db(), include_inactive=request.args.get("all") == "1")
@@ -181,6 +180,7 @@ def compliance_waivers_list():
 
 
 @bp.post("/api/v1/compliance/waivers")
+@permission_required("compliance.waive")  # before the body is read: a refusal reveals no schema
 def compliance_waivers_create():
     """Waive a control for one host or device until a time (admin only).
     ---
@@ -202,7 +202,6 @@ def compliance_waivers_create():
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
-    require(current_actor(), "compliance.waive")  # before the body is read: a refusal reveals no schema
     body = json_body()
     try:
         expires = datetime.fromisoformat(text_field(body, "expires_at"))
@@ -214,6 +213,7 @@ def compliance_waivers_create():
 
 
 @bp.delete("/api/v1/compliance/waivers/<int:waiver_id>")
+@permission_required("compliance.waive")  # before the body is read: a refusal reveals no schema
 def compliance_waivers_revoke(waiver_id: int):
     """Revoke a waiver (admin only).
     ---
@@ -225,6 +225,5 @@ def compliance_waivers_revoke(waiver_id: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "compliance.waive")  # before the body is read: a refusal reveals no schema
     waiver = compliance_waivers.revoke(db(), current_actor(), waiver_id)
     return ok(compliance_waivers.waiver_as_dict(waiver))

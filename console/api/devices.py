@@ -7,12 +7,12 @@ from flask import request
 from console.api import bp
 from console.api.envelope import int_arg, ok
 from console.devices import service as devices
-from console.access.permissions import require
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings
 
 
 @bp.get("/api/v1/devices")
+@permission_required("view")
 def devices_list():
     """Every configured device (UPS, firewall, uplink, server room) with its latest state.
     ---
@@ -37,13 +37,13 @@ def devices_list():
         400: {$ref: "#/components/responses/BadRequest"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     kind = devices.parse_kind(request.args.get("kind"))
     return ok([{**devices.evidence_as_dict(item), "summary": devices.summary(item)}
                for item in devices.configured_states(db(), settings().devices) if kind in (None, item.kind)])
 
 
 @bp.get("/api/v1/devices/<name>")
+@permission_required("view")
 def device_detail(name: str):
     """One device: its latest state and its recent states, newest first.
     ---
@@ -57,7 +57,6 @@ def device_detail(name: str):
         401: {$ref: "#/components/responses/Unauthorized"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     device = devices.get_device(db(), name)
     history = devices.recent_states(db(), device, int_arg("limit", 50, 1, 500))
     data = devices.evidence_as_dict(devices.evidence(device, history[0] if history else None))
@@ -67,6 +66,7 @@ def device_detail(name: str):
 
 
 @bp.post("/api/v1/devices/<name>/poll")
+@permission_required("devices.poll")
 def device_poll(name: str):
     """Queue a poll of one device (admin, it_staff); the task worker polls it and stores its state.
     ---
@@ -86,6 +86,5 @@ def device_poll(name: str):
     from console.api.tasks import accepted
     from console.tasks import service as tasks
 
-    require(current_actor(), "devices.poll")
     devices.require_configured(settings(), name)
     return accepted(tasks.submit(db(), current_actor(), "devices.poll", {"name": name}))

@@ -27,6 +27,7 @@ from console.models.inventory import HostStatus
 from console.models.jobs import JobState
 from console.models.remediation import RemediationState
 from console.models.users import Role
+from console.web.auth import permission_required
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 # What console.common.text refuses at the edge (NUL, lone surrogates), said in every free string of the document.
@@ -181,6 +182,7 @@ def _storable_strings(schema) -> None:
 
 
 @bp.get("/api/v1/openapi.json")
+@permission_required("view")
 def openapi():
     """This document.
     ---

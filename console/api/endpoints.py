@@ -9,16 +9,16 @@ import dataclasses
 
 from flask import request
 
-from console.access.permissions import require
 from console.api import bp
 from console.api.envelope import int_arg, ok
 from console.common.paging import page
 from console.endpoints import coverage, service
-from console.web.auth import current_actor
+from console.web.auth import permission_required
 from console.web.runtime import db, settings
 
 
 @bp.get("/api/v1/endpoints")
+@permission_required("view")
 def endpoints_list():
     """Endpoints KSC reported at its last sync, by name, keyset-paginated.
     ---
@@ -40,7 +40,6 @@ def endpoints_list():
         400: {$ref: "#/components/responses/BadRequest"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     wanted = service.parse_filter(request.args)
     rows = service.list_endpoints(db(), dataclasses.replace(wanted, limit=wanted.limit + 1))
     rows, next_after = page(rows, wanted.limit, service.cursor)
@@ -48,6 +47,7 @@ def endpoints_list():
 
 
 @bp.get("/api/v1/endpoints/<int:endpoint_id>")
+@permission_required("view")
 def endpoint_detail(endpoint_id: int):
     """One endpoint with its history (one observation per change of its protection), newest first.
     ---
@@ -61,7 +61,6 @@ def endpoint_detail(endpoint_id: int):
         401: {$ref: "#/components/responses/Unauthorized"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     row = service.get_endpoint(db(), endpoint_id)
     data = service.endpoint_as_dict(row)
     data["history"] = [service.observation_as_dict(item)
@@ -70,6 +69,7 @@ def endpoint_detail(endpoint_id: int):
 
 
 @bp.get("/api/v1/endpoints/coverage")
+@permission_required("view")
 def endpoints_coverage():
     """Antivirus coverage: protected endpoints out of every device known to exist, and the lists behind it.
     ---
@@ -84,7 +84,6 @@ def endpoints_coverage():
         200: {description: "The coverage figure and its lists"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     data = coverage.coverage(db(), settings())
     last = service.last_sync(db())
     data["last_sync"] = None if last is None else {
@@ -94,6 +93,7 @@ def endpoints_coverage():
 
 
 @bp.get("/api/v1/endpoints/unmanaged")
+@permission_required("view")
 def endpoints_unmanaged():
     """Internal addresses the IDS saw that are neither in the inventory nor in KSC, last seen first.
     ---
@@ -103,5 +103,4 @@ def endpoints_unmanaged():
         200: {description: "Addresses with first_seen_at, last_seen_at, sensor and event_type"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     return ok([coverage.seen_as_dict(row) for row in coverage.unmanaged(db(), settings())])

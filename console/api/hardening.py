@@ -9,13 +9,12 @@ from datetime import datetime
 
 from flask import request
 
-from console.access.permissions import require
 from console.agents import hardening
 from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.errors import ValidationFailed
 from console.inventory.hosts import get_host
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db
 
 
@@ -27,6 +26,7 @@ def _filters() -> tuple[str, str | None]:
 
 
 @bp.get("/api/v1/hosts/<name>/hardening")
+@permission_required("view")
 def host_hardening(name: str):
     """A host's latest Lynis run, its hardening index over time, its findings and its pending security updates.
     ---
@@ -41,13 +41,13 @@ def host_hardening(name: str):
         400: {$ref: "#/components/responses/BadRequest"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     host = get_host(db(), name)
     search, kind = _filters()
     return ok(hardening.host_hardening(db(), host.id, search, kind))
 
 
 @bp.get("/api/v1/hardening/findings")
+@permission_required("view")
 def hardening_findings():
     """The most common Lynis findings of the active hosts' latest runs, most hosts first.
     ---
@@ -61,7 +61,6 @@ def hardening_findings():
         200: {description: "Findings: kind, test_id, text, host_count, hosts"}
         400: {$ref: "#/components/responses/BadRequest"}
     """
-    require(current_actor(), "view")
     search, kind = _filters()
     limit = int_arg("limit", 200, 1, 1000)
     return ok([{"kind": f.kind, "test_id": f.test_id, "text": f.text, "host_count": f.host_count, "hosts": list(f.hosts)}
@@ -69,6 +68,7 @@ def hardening_findings():
 
 
 @bp.post("/api/v1/hosts/<name>/hardening/waivers")
+@permission_required("compliance.waive")  # before the body is read: a refusal reveals no schema
 def hardening_waivers_create(name: str):
     """Waive one Lynis test id on one host until a time (admin only).
     ---
@@ -92,7 +92,6 @@ def hardening_waivers_create(name: str):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {description: "No such host, or the host's latest Lynis run has no finding with this test id"}
     """
-    require(current_actor(), "compliance.waive")  # before the body is read: a refusal reveals no schema
     body = json_body()
     try:
         expires = datetime.fromisoformat(text_field(body, "expires_at"))
@@ -105,6 +104,7 @@ def hardening_waivers_create(name: str):
 
 
 @bp.delete("/api/v1/hosts/<name>/hardening/waivers/<int:waiver_id>")
+@permission_required("compliance.waive")
 def hardening_waivers_revoke(name: str, waiver_id: int):
     """Revoke a Lynis finding waiver of this host (admin only).
     ---
@@ -118,6 +118,5 @@ def hardening_waivers_revoke(name: str, waiver_id: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "compliance.waive")
     host = get_host(db(), name)
     return ok(hardening.waiver_as_dict(hardening.revoke_waiver(db(), current_actor(), waiver_id, host.id)))

@@ -9,7 +9,7 @@ from console.api import bp
 from console.api.envelope import ok
 from console.version import app_version
 from console.web import metrics as metrics_module
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db
 
 
@@ -45,6 +45,7 @@ def metrics():
 
 
 @bp.get("/api/v1/me")
+@permission_required("view")
 def me():
     """The token's user and role.
     ---

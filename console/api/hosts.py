@@ -9,13 +9,13 @@ from console.api.envelope import int_arg, ok
 from console.errors import ValidationFailed
 from console.inventory.sync import sync_inventory
 from console.inventory.hosts import get_host, host_as_dict, list_hosts
-from console.access.permissions import require
 from console.common.paging import page
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings
 
 
 @bp.get("/api/v1/hosts")
+@permission_required("view")
 def hosts_list():
     """Hosts of the asset list, keyset-paginated by name.
     ---
@@ -33,7 +33,6 @@ def hosts_list():
         400: {$ref: "#/components/responses/BadRequest"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     limit = int_arg("limit", 100, 1, 500)
     status = request.args.get("status") or None
     if status not in (None, "active", "retired"):
@@ -46,6 +45,7 @@ def hosts_list():
 
 
 @bp.get("/api/v1/hosts/<name>")
+@permission_required("view")
 def host_detail(name: str):
     """One host with its groups and inventory variables.
     ---
@@ -56,11 +56,11 @@ def host_detail(name: str):
         200: {description: "The host"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     return ok(host_as_dict(get_host(db(), name)))
 
 
 @bp.post("/api/v1/inventory/sync")
+@permission_required("inventory.sync")  # before the body is read: a refusal reveals no schema
 def inventory_sync():
     """Sync the asset list from inventory/ (it_staff, admin).
     ---
@@ -71,6 +71,5 @@ def inventory_sync():
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
-    require(current_actor(), "inventory.sync")  # before the body is read: a refusal reveals no schema
     result = sync_inventory(db(), current_actor(), settings().inventory)
     return ok(result.as_dict())

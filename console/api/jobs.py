@@ -9,13 +9,13 @@ from console.api.envelope import int_arg, json_body, ok, text_field
 from console.errors import ValidationFailed
 from console.jobs.serialize import event_as_dict, job_as_dict
 from console.jobs import service as jobs
-from console.access.permissions import require
 from console.common.paging import page
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, runtime, settings
 
 
 @bp.get("/api/v1/jobs")
+@permission_required("view")
 def jobs_list():
     """Jobs, newest first, keyset-paginated by id.
     ---
@@ -31,7 +31,6 @@ def jobs_list():
         400: {$ref: "#/components/responses/BadRequest"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     limit = int_arg("limit", 50, 1, 500)
     state = jobs.parse_state(request.args.get("state"))
     rows = jobs.list_jobs(db(), state=state, before_id=int_arg("before", 0, 0, 2**31) or None, limit=limit + 1)
@@ -40,6 +39,7 @@ def jobs_list():
 
 
 @bp.post("/api/v1/jobs")
+@permission_required("jobs.run")  # before the body is read: a refusal reveals no schema
 def jobs_launch():
     """Run a playbook (it_staff, admin): the job is queued and a worker runs it.
     ---
@@ -68,7 +68,6 @@ def jobs_launch():
         403: {$ref: "#/components/responses/Forbidden"}
         409: {description: "Another queued or running job holds some of these hosts"}
     """
-    require(current_actor(), "jobs.run")  # before the body is read: a refusal reveals no schema
     body = json_body()
     extravars, secret_vars = _vars(body, "extra_vars"), _vars(body, "secret_vars")
     check = body.get("check", False)
@@ -89,6 +88,7 @@ def _vars(body: dict, name: str) -> dict[str, str]:
 
 
 @bp.get("/api/v1/jobs/<int:job_id>")
+@permission_required("view")
 def jobs_show(job_id: int):
     """One job with its per-host results.
     ---
@@ -99,11 +99,11 @@ def jobs_show(job_id: int):
         200: {description: "The job"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     return ok(job_as_dict(jobs.get_job(db(), job_id), with_hosts=True))
 
 
 @bp.get("/api/v1/jobs/<int:job_id>/events")
+@permission_required("view")
 def jobs_events(job_id: int):
     """Output events after a sequence number: poll with the last 'seq' seen until 'finished' is true.
     ---
@@ -118,7 +118,6 @@ def jobs_events(job_id: int):
         400: {$ref: "#/components/responses/BadRequest"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     job = jobs.get_job(db(), job_id)
     finished = job.state.finished
     limit = int_arg("limit", 500, 1, 1000)
@@ -127,6 +126,7 @@ def jobs_events(job_id: int):
 
 
 @bp.post("/api/v1/jobs/<int:job_id>/cancel")
+@permission_required("jobs.run")  # before the body is read: a refusal reveals no schema
 def jobs_cancel(job_id: int):
     """Cancel a queued or running job (it_staff, admin).
     ---
@@ -139,6 +139,5 @@ def jobs_cancel(job_id: int):
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "The job has already ended"}
     """
-    require(current_actor(), "jobs.run")  # before the body is read: a refusal reveals no schema
     job = jobs.cancel(db(), current_actor(), job_id)
     return ok(job_as_dict(job))

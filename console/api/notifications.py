@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from flask import request
 
-from console.access.permissions import require
 from console.api import bp
 from console.api.envelope import int_arg, ok
 from console.common.paging import MAX_ID, page
 from console.common.time import iso
 from console.errors import ValidationFailed
 from console.notify import outbox
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings
 
 
@@ -34,6 +33,7 @@ def _text_arg(name: str) -> str | None:
 
 
 @bp.get("/api/v1/notifications")
+@permission_required("view")
 def notifications_list():
     """The delivery log, newest first (every role).
     ---
@@ -61,7 +61,6 @@ def notifications_list():
         200: {description: "Deliveries; 'next' is the 'before' value for the next page"}
         400: {$ref: "#/components/responses/BadRequest"}
     """
-    require(current_actor(), "view")
     limit = int_arg("limit", 50, 1, 500)
     where = outbox.LogFilter(channel=_text_arg("channel"), state=_text_arg("state"), kind=_text_arg("kind"))
     rows, next_before = page(outbox.log_page(db(), where, before=int_arg("before", None, 0, MAX_ID),
@@ -70,6 +69,7 @@ def notifications_list():
 
 
 @bp.get("/api/v1/notifications/<int:delivery_id>")
+@permission_required("view")
 def notifications_show(delivery_id: int):
     """One delivery with its attempts.
     ---
@@ -80,11 +80,11 @@ def notifications_show(delivery_id: int):
         200: {description: "The delivery"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     return ok(delivery_as_dict(outbox.get_delivery(db(), delivery_id)))
 
 
 @bp.get("/api/v1/notifications/channels")
+@permission_required("notify.manage")
 def notifications_channels():
     """The configured channels: where each sends (never a secret), its last delivery and last error (admin).
     ---
@@ -94,12 +94,12 @@ def notifications_channels():
         200: {description: "Channels"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
-    require(current_actor(), "notify.manage")
     return ok([{**item, "last_sent_at": iso(item["last_sent_at"]), "last_error_at": iso(item["last_error_at"])}
                for item in outbox.channel_status(db(), settings())])
 
 
 @bp.post("/api/v1/notifications/channels/<name>/test")
+@permission_required("notify.manage")
 def notifications_test(name: str):
     """Queue a test message to one channel; the scheduler sends it (admin). Poll the delivery for its state.
     ---
@@ -111,11 +111,11 @@ def notifications_test(name: str):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "notify.manage")
     return ok(delivery_as_dict(outbox.queue_test(db(), current_actor(), settings(), name)), status=202)
 
 
 @bp.post("/api/v1/notifications/<int:delivery_id>/retry")
+@permission_required("notify.manage")
 def notifications_retry(delivery_id: int):
     """Put a failed delivery back in the outbox (admin).
     ---
@@ -127,5 +127,4 @@ def notifications_retry(delivery_id: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "notify.manage")
     return ok({"retried": outbox.retry(db(), current_actor(), delivery_id=delivery_id)})

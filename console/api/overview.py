@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from console.access.permissions import require
 from console.agents import host_reports
 from console.alerts import health as alert_health
 from console.availability import status as availability
@@ -16,11 +15,12 @@ from console.inventory.hosts import active_host_ids, host_counts
 from console.jobs import service as jobs
 from console.models.inventory import HostStatus
 from console.ruleset import service as ruleset
-from console.web.auth import current_actor
+from console.web.auth import permission_required
 from console.web.runtime import db, settings
 
 
 @bp.get("/api/v1/overview")
+@permission_required("view")
 def overview():
     """The estate at a glance: the same figures as the console's Overview tiles (every role).
     ---
@@ -43,7 +43,6 @@ def overview():
         200: {description: "The overview"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     session = db()
     counts = host_counts(session)
     data = {

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask import request
 
-from console.access.permissions import require
 from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.errors import ValidationFailed
 from console.remediation import service as remediation
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import catalog, db, runtime, settings
 
 
 @bp.get("/api/v1/remediations")
+@permission_required("view")
 def remediations_list():
     """Remediations, newest first.
     ---
@@ -28,7 +28,6 @@ def remediations_list():
         400: {$ref: "#/components/responses/BadRequest"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     control_id = _control_id(request.args.get("control_id") or "")
     rows = remediation.list_remediations(db(), state=request.args.get("state") or None, control_id=control_id or None,
                                          limit=int_arg("limit", 100, 1, 500))
@@ -36,6 +35,7 @@ def remediations_list():
 
 
 @bp.post("/api/v1/remediations")
+@permission_required("remediation.run")  # before the body is read: a refusal reveals no schema
 def remediations_start():
     """Fix a failing control with Ansible (it_staff, admin): a check-mode job limited to the hosts starts.
     ---
@@ -61,7 +61,6 @@ def remediations_start():
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "A remediation of this control is still open on some of these hosts, or a job holds them"}
     """
-    require(current_actor(), "remediation.run")  # before the body is read: a refusal reveals no schema
     body = json_body()
     hosts = body.get("hosts")
     if not isinstance(hosts, list) or len(hosts) > 500 or not all(isinstance(h, str) and len(h) <= 255 for h in hosts):
@@ -82,6 +81,7 @@ def _control_id(value: str) -> str:
 
 
 @bp.get("/api/v1/remediations/<int:remediation_id>")
+@permission_required("view")
 def remediations_show(remediation_id: int):
     """One remediation: the finding, its check and apply jobs, the approval and the verification per host.
     ---
@@ -92,16 +92,15 @@ def remediations_show(remediation_id: int):
         200: {description: "The remediation"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     return ok(remediation.as_dict(remediation.get(db(), remediation_id)))
 
 
-def _action(remediation_id: int, permission: str, run) -> dict:
-    require(current_actor(), permission)
+def _action(run) -> dict:
     return ok(remediation.as_dict(run()))
 
 
 @bp.post("/api/v1/remediations/<int:remediation_id>/approve")
+@permission_required("remediation.approve")
 def remediations_approve(remediation_id: int):
     """Approve a critical control's remediation (admin, it_staff, security_officer; not the one who started it).
     ---
@@ -114,11 +113,11 @@ def remediations_approve(remediation_id: int):
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "Not awaiting approval (no approval needed, already approved, or its check job has not ended)"}
     """
-    return _action(remediation_id, "remediation.approve",
-                   lambda: remediation.approve(db(), current_actor(), remediation_id))
+    return _action(lambda: remediation.approve(db(), current_actor(), remediation_id))
 
 
 @bp.post("/api/v1/remediations/<int:remediation_id>/apply")
+@permission_required("remediation.run")
 def remediations_apply(remediation_id: int):
     """Start the apply job of a checked remediation (it_staff, admin; not the approver of a critical one).
     ---
@@ -131,11 +130,11 @@ def remediations_apply(remediation_id: int):
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "Not checked yet, not approved, or a job holds these hosts"}
     """
-    return _action(remediation_id, "remediation.run",
-                   lambda: remediation.apply(runtime().session_factory, current_actor(), settings(), remediation_id))
+    return _action(lambda: remediation.apply(runtime().session_factory, current_actor(), settings(), remediation_id))
 
 
 @bp.post("/api/v1/remediations/<int:remediation_id>/withdraw")
+@permission_required("remediation.run")
 def remediations_withdraw(remediation_id: int):
     """Withdraw an open remediation: its running job is cancelled and nothing is verified (it_staff, admin).
     ---
@@ -148,5 +147,4 @@ def remediations_withdraw(remediation_id: int):
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "It has already ended"}
     """
-    return _action(remediation_id, "remediation.run",
-                   lambda: remediation.withdraw(db(), current_actor(), remediation_id))
+    return _action(lambda: remediation.withdraw(db(), current_actor(), remediation_id))

@@ -13,9 +13,8 @@ from console.errors import ValidationFailed
 from console.ruleset import operations as ops
 from console.ruleset import preview
 from console.ruleset import service
-from console.access.permissions import require
 from console.common.paging import page
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db
 
 
@@ -25,6 +24,7 @@ def _status_dict(state: dict) -> dict:
 
 
 @bp.get("/api/v1/rules/status")
+@permission_required("view")
 def rules_status():
     """The active ruleset version and what each sensor runs.
     ---
@@ -34,11 +34,11 @@ def rules_status():
         200: {description: "active_version, active_since, built_at, rules_enabled, sensors[]"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     return ok(_status_dict(service.ruleset_status(db())))
 
 
 @bp.get("/api/v1/rules/versions")
+@permission_required("view")
 def rules_versions():
     """Ruleset versions, newest first, keyset-paginated by number.
     ---
@@ -52,7 +52,6 @@ def rules_versions():
         200: {description: "Versions with counts; 'next' is the 'before' value for the next page"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     limit = int_arg("limit", 50, 1, 500)
     rows = service.list_versions(db(), before=int_arg("before", 0, 0, 2**31), limit=limit + 1)
     rows, next_before = page(rows, limit, lambda v: v.number)
@@ -60,6 +59,7 @@ def rules_versions():
 
 
 @bp.get("/api/v1/rules/versions/<int:number>")
+@permission_required("view")
 def rules_version(number: int):
     """One version with its per-sid changes against the version before.
     ---
@@ -71,7 +71,6 @@ def rules_version(number: int):
           (encoding or refused), reason) and changes[] (kind: added, removed, modified, enabled, disabled)"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     row = service.get_version(db(), number)
     changes = [{"gid": c.gid, "sid": c.sid, "kind": c.kind, "msg": c.msg, "source": c.source}
                for c in service.changes_of(db(), number)]
@@ -79,6 +78,7 @@ def rules_version(number: int):
 
 
 @bp.get("/api/v1/rules/diff")
+@permission_required("view")
 def rules_diff():
     """Per-sid changes between any two versions.
     ---
@@ -92,7 +92,6 @@ def rules_diff():
         400: {$ref: "#/components/responses/BadRequest"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     old, new = int_arg("from", 0, 1, 2**31), int_arg("to", 0, 1, 2**31)
     if not old or not new:
         raise ValidationFailed("from", "from and to are required version numbers")
@@ -100,6 +99,7 @@ def rules_diff():
 
 
 @bp.post("/api/v1/rules/build")
+@permission_required("rules.manage")  # before the body is read: a refusal reveals no schema
 def rules_build():
     """Build from sources and policy, validate with suricata -T, and activate on success (rules.manage).
     ---
@@ -124,7 +124,6 @@ def rules_build():
         403: {$ref: "#/components/responses/Forbidden"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
-    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     body = json_body(optional=True)
     offline = body.get("offline", False)
     allow_refused = body.get("allow_refused", False)
@@ -140,6 +139,7 @@ def rules_build():
 
 
 @bp.post("/api/v1/rules/versions/<int:number>/rollback")
+@permission_required("rules.manage")  # before the body is read: a refusal reveals no schema
 def rules_rollback(number: int):
     """Make an older version active again (rules.manage).
     ---
@@ -151,12 +151,12 @@ def rules_rollback(number: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     row = service.rollback(db(), current_actor(), number)
     return ok(service.version_as_dict(row))
 
 
 @bp.post("/api/v1/rules/deploy")
+@permission_required("rules.manage")  # the role first: a refused caller learns nothing about its body
 def rules_deploy():
     """Queue a push of the active version to sensors and a Suricata reload there (rules.manage).
     ---
@@ -184,7 +184,6 @@ def rules_deploy():
     from console.tasks import service as tasks
     from rules.errors import RulesetError
 
-    require(current_actor(), "rules.manage")  # the role first: a refused caller learns nothing about its body
     body = json_body(optional=True)
     names = body.get("sensors") if isinstance(body, dict) else None
     if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
@@ -201,6 +200,7 @@ def rules_deploy():
 
 
 @bp.get("/api/v1/rules/deploy/preview")
+@permission_required("view")
 def rules_deploy_preview():
     """What the active version's new or changed drop rules would have blocked on each IPS sensor.
     ---
@@ -215,7 +215,6 @@ def rules_deploy_preview():
         200: {description: "version, previews[]"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     active = service.active_version(db())
     if active is None:
         return ok({"version": None, "previews": []})
@@ -228,6 +227,7 @@ def rules_deploy_preview():
 
 
 @bp.get("/api/v1/rules/search")
+@permission_required("view")
 def rules_search():
     """Rules of the active version by sid, msg text, classtype, enabled and source.
     ---
@@ -245,7 +245,6 @@ def rules_search():
         200: {description: "Matching rules and 'total'"}
         400: {$ref: "#/components/responses/BadRequest"}
     """
-    require(current_actor(), "view")
     if request.args.get("enabled") not in (None, "", "yes", "no"):
         raise ValidationFailed("enabled", "must be yes or no")
     sid = int_arg("sid", 0, 1, 2**32 - 1)
@@ -258,6 +257,7 @@ def rules_search():
 
 
 @bp.post("/api/v1/rules/bulk")
+@permission_required("rules.manage")  # before the body is read: a refusal reveals no schema
 def rules_bulk():
     """Disable, enable or drop many rules with a reason: one policy edit, one build (rules.manage).
     ---
@@ -313,7 +313,6 @@ def rules_bulk():
     from console.ruleset import bulk
     from console.tasks import service as tasks
 
-    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     body = json_body()
     has_sids, has_filter = "sids" in body, "filter" in body
     if has_sids == has_filter:
@@ -334,6 +333,7 @@ def rules_bulk():
 
 
 @bp.get("/api/v1/rules/sources")
+@permission_required("view")
 def rules_sources():
     """Rule sources from sources.yaml.
     ---
@@ -342,11 +342,11 @@ def rules_sources():
       responses:
         200: {description: "Sources"}
     """
-    require(current_actor(), "view")
     return ok([asdict(s) for s in ops.list_sources(db())])
 
 
 @bp.post("/api/v1/rules/sources")
+@permission_required("rules.manage")  # before the body is read: a refusal reveals no schema
 def rules_sources_change():
     """Add, enable, disable or remove a source (rules.manage).
     ---
@@ -369,7 +369,6 @@ def rules_sources_change():
         403: {$ref: "#/components/responses/Forbidden"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
-    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     body = json_body()
     found = ops.change_source(db(), current_actor(), text_field(body, "action"), text_field(body, "name"),
                               kind=text_field(body, "kind", required=False),
@@ -378,6 +377,7 @@ def rules_sources_change():
 
 
 @bp.get("/api/v1/rules/policy/<name>")
+@permission_required("view")
 def rules_policy(name: str):
     """A policy file's text (enable.conf, disable.conf, drop.conf, modify.conf, threshold.config).
     ---
@@ -388,11 +388,11 @@ def rules_policy(name: str):
         200: {description: "name and text"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     return ok({"name": name, "text": ops.read_policy(db(), name)})
 
 
 @bp.put("/api/v1/rules/policy/<name>")
+@permission_required("rules.manage")  # before the body is read: a refusal reveals no schema
 def rules_policy_write(name: str):
     """Replace a policy file; every line is checked first (rules.manage).
     ---
@@ -408,12 +408,12 @@ def rules_policy_write(name: str):
         404: {$ref: "#/components/responses/NotFound"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
-    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     ops.write_policy(db(), current_actor(), name, text_field(json_body(), "text"))
     return ok({"name": name})
 
 
 @bp.post("/api/v1/rules/tests")
+@permission_required("rules.manage")  # before the body is read: a refusal reveals no schema
 def rules_tests_run():
     """Run the rule tests against the active version with real Suricata (rules.manage).
     ---
@@ -424,12 +424,12 @@ def rules_tests_run():
         403: {$ref: "#/components/responses/Forbidden"}
         422: {$ref: "#/components/responses/BadRequest"}
     """
-    require(current_actor(), "rules.manage")  # before the body is read: a refusal reveals no schema
     run = ops.run_tests(db(), current_actor())
     return ok({"version": run.version_number, "passed": run.passed, "failed": run.failed, "results": run.results})
 
 
 @bp.get("/api/v1/rules/tests/latest")
+@permission_required("view")
 def rules_tests_latest():
     """The latest rule test run.
     ---
@@ -438,7 +438,6 @@ def rules_tests_latest():
       responses:
         200: {description: "The run, or null when none has run"}
     """
-    require(current_actor(), "view")
     run = ops.latest_test_run(db())
     return ok(None if run is None else {"version": run.version_number, "ran_at": run.ran_at.isoformat(),
                                         "passed": run.passed, "failed": run.failed, "results": run.results})

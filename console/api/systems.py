@@ -14,13 +14,13 @@ from console.errors import ValidationFailed
 from console.compliance.systems import manual_evidence
 from console.compliance.systems import assessment as system_assessment
 from console.compliance.systems import service as systems
-from console.access.permissions import require
 from console.common.paging import parse_id
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings
 
 
 @bp.get("/api/v1/compliance/systems")
+@permission_required("view")
 def compliance_systems_list():
     """Information systems with level, framework, hosts and the latest run's percent met and transition gap.
     ---
@@ -30,12 +30,12 @@ def compliance_systems_list():
         200: {description: "Systems, highest level first"}
         401: {$ref: "#/components/responses/Unauthorized"}
     """
-    require(current_actor(), "view")
     return ok([{**systems.system_as_dict(row), **system_assessment.latest_figures(db(), row.key)}
                for row in systems.list_systems(db())])
 
 
 @bp.get("/api/v1/compliance/systems/<key>")
+@permission_required("view")
 def compliance_system_assessment(key: str):
     """A system's assessment: every requirement of its level with verdict, hosts and evidence, and its transition gap.
     ---
@@ -50,13 +50,13 @@ def compliance_system_assessment(key: str):
     """
     from flask import request
 
-    require(current_actor(), "view")
     systems.get_system(db(), key)
     found = system_assessment.get(db(), key, parse_id(request.args.get("run"), "run"))
     return ok(system_assessment.assessment_as_dict(found))
 
 
 @bp.post("/api/v1/compliance/systems/<key>/evidence")
+@permission_required("compliance.evidence")  # before the body is read: a refusal reveals no schema
 def compliance_system_evidence(key: str):
     """Attach manual evidence (a note) to a manual requirement (admin, security_officer); audit-logged.
     ---
@@ -82,7 +82,6 @@ def compliance_system_evidence(key: str):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "compliance.evidence")  # before the body is read: a refusal reveals no schema
     body = json_body()
     row = manual_evidence.add(db(), current_actor(), manual_evidence.evidence_folder(settings()), key, text_field(body, "framework"),
                               text_field(body, "requirement_id"), _date(body, "evidence_date"),

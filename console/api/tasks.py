@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from flask import url_for
 
-from console.access.permissions import require
 from console.api import bp
 from console.api.envelope import ok
 from console.tasks import service as tasks
-from console.web.auth import current_actor
+from console.web.auth import permission_required
 from console.web.runtime import db, settings
 
 
@@ -29,6 +28,7 @@ def accepted(task):
 
 
 @bp.get("/api/v1/tasks/<int:task_id>")
+@permission_required("view")
 def tasks_show(task_id: int):
     """A background task: its state, progress, result (e.g. run_id) or error.
     ---
@@ -47,5 +47,4 @@ def tasks_show(task_id: int):
         401: {$ref: "#/components/responses/Unauthorized"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     return ok(task_body(tasks.get_task(db(), task_id)))

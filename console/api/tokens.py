@@ -6,11 +6,12 @@ from console.api import bp
 from console.api.envelope import json_body, ok, text_field
 from console.errors import ValidationFailed
 from console.access import tokens
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings
 
 
 @bp.get("/api/v1/tokens")
+@permission_required("tokens.manage")
 def tokens_list():
     """The acting user's API tokens (never the tokens themselves).
     ---
@@ -24,6 +25,7 @@ def tokens_list():
 
 
 @bp.post("/api/v1/tokens")
+@permission_required("tokens.manage")
 def tokens_create():
     """Issue a token for the acting user; the token is in the answer once.
     ---
@@ -57,6 +59,7 @@ def tokens_create():
 
 
 @bp.delete("/api/v1/tokens/<int:token_id>")
+@permission_required("tokens.manage")
 def tokens_revoke(token_id: int):
     """Revoke a token (own; admin: anyone's).
     ---

@@ -6,12 +6,12 @@ from console.common.time import iso
 from console.api import bp
 from console.api.envelope import json_body, ok, text_field
 from console.access import users
-from console.access.permissions import require
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings
 
 
 @bp.get("/api/v1/users")
+@permission_required("users.view")
 def users_list():
     """Users and their roles (admin, auditor).
     ---
@@ -25,6 +25,7 @@ def users_list():
 
 
 @bp.post("/api/v1/users")
+@permission_required("users.manage")  # before the body is read: a refusal reveals no schema
 def users_create():
     """Create a user (admin). Without a password one is generated and returned once.
     ---
@@ -48,7 +49,6 @@ def users_create():
         403: {$ref: "#/components/responses/Forbidden"}
         409: {description: "The user name exists"}
     """
-    require(current_actor(), "users.manage")  # before the body is read: a refusal reveals no schema
     body = json_body()
     user, generated = users.create_user(
         db(), current_actor(), settings().security, text_field(body, "username"), text_field(body, "role"),
@@ -62,6 +62,7 @@ def users_create():
 
 
 @bp.post("/api/v1/users/<username>/disable")
+@permission_required("users.manage")  # before the body is read: a refusal reveals no schema
 def users_disable(username: str):
     """Disable a user; their sessions end (admin).
     ---
@@ -74,12 +75,12 @@ def users_disable(username: str):
         404: {$ref: "#/components/responses/NotFound"}
         409: {description: "The last active admin cannot be disabled"}
     """
-    require(current_actor(), "users.manage")  # before the body is read: a refusal reveals no schema
     user = users.set_active(db(), current_actor(), username, False)
     return ok(_user(user))
 
 
 @bp.post("/api/v1/users/<username>/enable")
+@permission_required("users.manage")  # before the body is read: a refusal reveals no schema
 def users_enable(username: str):
     """Enable a disabled user (admin).
     ---
@@ -91,12 +92,12 @@ def users_enable(username: str):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "users.manage")  # before the body is read: a refusal reveals no schema
     user = users.set_active(db(), current_actor(), username, True)
     return ok(_user(user))
 
 
 @bp.put("/api/v1/users/<username>/role")
+@permission_required("users.manage")  # before the body is read: a refusal reveals no schema
 def users_role(username: str):
     """Change a user's role (admin).
     ---
@@ -113,7 +114,6 @@ def users_role(username: str):
         400: {$ref: "#/components/responses/BadRequest"}
         403: {$ref: "#/components/responses/Forbidden"}
     """
-    require(current_actor(), "users.manage")  # before the body is read: a refusal reveals no schema
     user = users.set_role(db(), current_actor(), username, text_field(json_body(), "role"))
     return ok(_user(user))
 

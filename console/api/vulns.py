@@ -10,13 +10,12 @@ from datetime import datetime
 
 from flask import request
 
-from console.access.permissions import require
 from console.api import bp
 from console.api.envelope import int_arg, json_body, ok, text_field
 from console.errors import NotFound, ValidationFailed
 from console.inventory.hosts import get_host
 from console.vulns import queries, waivers
-from console.web.auth import current_actor
+from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings
 
 
@@ -26,6 +25,7 @@ def _status() -> dict:
 
 
 @bp.get("/api/v1/vulns")
+@permission_required("view")
 def vulns_list():
     """CVEs affecting the active hosts, most hosts first, with the filters applied.
     ---
@@ -42,13 +42,13 @@ def vulns_list():
       responses:
         200: {description: "data_status and cves: cve, hosts, fixable_hosts, packages, urgency, states, description"}
     """
-    require(current_actor(), "view")
     filters = queries.Filters.parse(request.args)
     limit = int_arg("limit", queries.MAX_ROWS, 1, queries.MAX_ROWS)
     return ok({"data_status": _status(), "cves": [row.as_dict() for row in queries.estate(db(), filters, limit)]})
 
 
 @bp.get("/api/v1/vulns/hosts/<name>")
+@permission_required("view")
 def vulns_host(name: str):
     """One host's CVEs: each with its installed version, Debian's state, fixed version, urgency and waiver.
     ---
@@ -64,7 +64,6 @@ def vulns_host(name: str):
         200: {description: "data_status, packages (release, count, when listed; null before the agent's first list), findings"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     host = get_host(db(), name)
     filters = queries.Filters.parse(request.args)
     summary = queries.host_summary(db(), host.id)
@@ -73,6 +72,7 @@ def vulns_host(name: str):
 
 
 @bp.get("/api/v1/vulns/cves/<cve>")
+@permission_required("view")
 def vulns_cve(cve: str):
     """The active hosts one CVE affects.
     ---
@@ -87,7 +87,6 @@ def vulns_cve(cve: str):
         200: {description: "data_status, cve, description, hosts (host, unit and the finding)"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "view")
     cve = cve.strip().upper()[:32]
     detail = queries.cve_detail(db(), cve)
     if detail is None:
@@ -98,6 +97,7 @@ def vulns_cve(cve: str):
 
 
 @bp.post("/api/v1/vulns/hosts/<name>/waivers")
+@permission_required("vulns.waive")
 def vulns_waivers_create(name: str):
     """Waive one CVE on one host until a time (admin only).
     ---
@@ -120,7 +120,6 @@ def vulns_waivers_create(name: str):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {description: "No such host, or the host is not affected by this CVE"}
     """
-    require(current_actor(), "vulns.waive")
     body = json_body()
     try:
         expires = datetime.fromisoformat(text_field(body, "expires_at"))
@@ -133,6 +132,7 @@ def vulns_waivers_create(name: str):
 
 
 @bp.delete("/api/v1/vulns/hosts/<name>/waivers/<int:waiver_id>")
+@permission_required("vulns.waive")
 def vulns_waivers_revoke(name: str, waiver_id: int):
     """Revoke a CVE waiver of this host (admin only).
     ---
@@ -146,6 +146,5 @@ def vulns_waivers_revoke(name: str, waiver_id: int):
         403: {$ref: "#/components/responses/Forbidden"}
         404: {$ref: "#/components/responses/NotFound"}
     """
-    require(current_actor(), "vulns.waive")
     host = get_host(db(), name)
     return ok(waivers.waiver_as_dict(waivers.revoke(db(), current_actor(), waiver_id, host.id)))
