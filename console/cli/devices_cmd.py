@@ -39,7 +39,7 @@ def poll(ctx, name: str | None) -> None:
     """Poll now and store one state per device; exit 1 if any device is unknown."""
     with ctx.session() as session:
         if name:
-            results = [devices.poll_one(session, Actor.cli(), ctx.settings, name)]
+            results = [devices.poll_one(session, ctx.settings, name, Actor.cli())]
         else:
             devices.sync_devices(session, Actor.cli(), ctx.settings.devices)
             results = devices.poll_all(session, ctx.settings, Actor.cli())

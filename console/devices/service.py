@@ -7,7 +7,8 @@ through it):
   configured device; a device never polled is 'unknown' with a reason.
 - `poll_due(session, settings, now) -> list[PollResult]`: polls the devices
   whose interval has elapsed; the scheduler calls it every minute or so.
-- `poll_all(session, settings_or_configs) -> list[PollResult]`.
+- `poll_all(session, settings, actor) -> list[PollResult]`, `poll_one(session, settings, name, actor)`:
+  every device, or one now; `settings` is the console's Settings or a list of DeviceConfig (tests).
 - `sync_devices(session, actor, configs)`: ops.toml's [[devices]] into the DB.
 
 Polling never raises for a device: a timeout, garbage, a refused login or a
@@ -21,7 +22,9 @@ import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Union
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -39,6 +42,12 @@ from console.notify import events as notify_events
 from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
+
+if TYPE_CHECKING:
+    from console.settings import Settings
+
+# The console's settings (their [[devices]] and [reports] retention), or the device tables alone (tests, tools).
+DeviceSettings = Union["Settings", Sequence[DeviceConfig]]
 
 __all__ = ["latest_states", "uplink_down"]
 
@@ -135,16 +144,16 @@ def _upsert(session: Session, row: Device | None, config: DeviceConfig, result: 
         result.unchanged.append(config.name)
 
 
-def poll_all(session: Session, settings_or_configs, actor: Actor = SCHEDULER,
+def poll_all(session: Session, settings: DeviceSettings, actor: Actor = SCHEDULER,
              now: datetime | None = None) -> list[PollResult]:
     """Poll every configured device (in parallel, each bounded by its timeout); one state row each.
 
     `now` is the poll's time (default: the clock); rates and rises are computed against it."""
-    configs = _configs(settings_or_configs)
-    return _poll(session, configs, actor, retention_days=_retention_days(settings_or_configs), now=now)
+    configs = _configs(settings)
+    return _poll(session, configs, actor, retention_days=_retention_days(settings), now=now)
 
 
-def poll_due(session: Session, settings, now: datetime | None = None) -> list[PollResult]:
+def poll_due(session: Session, settings: DeviceSettings, now: datetime | None = None) -> list[PollResult]:
     """Poll the devices whose interval_seconds has elapsed since their last poll (or never polled)."""
     clock = now
     now = now or utcnow()
@@ -157,31 +166,31 @@ def poll_due(session: Session, settings, now: datetime | None = None) -> list[Po
     return _poll(session, due, SCHEDULER, all_configs=configs, retention_days=_retention_days(settings), now=clock)
 
 
-def require_configured(settings_or_configs, name: str) -> DeviceConfig:
+def require_configured(settings: DeviceSettings, name: str) -> DeviceConfig:
     """The device's configuration; NotFound when ops.toml [[devices]] has no such device."""
-    for config in _configs(settings_or_configs):
+    for config in _configs(settings):
         if config.name == name:
             return config
     raise NotFound(f"device {name!r} is not configured in ops.toml [[devices]]")
 
 
-def poll_one(session: Session, actor: Actor, settings_or_configs, name: str,
+def poll_one(session: Session, settings: DeviceSettings, name: str, actor: Actor,
              now: datetime | None = None) -> PollResult:
     """Poll one device now (the 'poll now' task the console queues, `ops devices poll --device`)."""
     require(actor, "devices.poll")
-    configs = [require_configured(settings_or_configs, name)]
-    result = _poll(session, configs, actor, all_configs=_configs(settings_or_configs),
-                   retention_days=_retention_days(settings_or_configs), now=now)[0]
+    configs = [require_configured(settings, name)]
+    result = _poll(session, configs, actor, all_configs=_configs(settings),
+                   retention_days=_retention_days(settings), now=now)[0]
     audit.record(session, actor, "devices.poll", "device", name, status=result.status)
     return result
 
 
-def _configs(settings_or_configs) -> list[DeviceConfig]:
-    return list(getattr(settings_or_configs, "devices", settings_or_configs))
+def _configs(settings: DeviceSettings) -> list[DeviceConfig]:
+    return list(getattr(settings, "devices", settings))
 
 
-def _retention_days(settings_or_configs) -> int:
-    reports = getattr(settings_or_configs, "reports", None)
+def _retention_days(settings: DeviceSettings) -> int:
+    reports = getattr(settings, "reports", None)
     return reports.retention_days if reports else RETENTION_DAYS
 
 

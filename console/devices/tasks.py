@@ -10,7 +10,7 @@ def device_poll(settings, factory, actor, params: dict, progress) -> dict:
     from console.devices import service as devices
 
     with session_scope(factory) as session:
-        polled = devices.poll_one(session, actor, settings, params["name"])
+        polled = devices.poll_one(session, settings, params["name"], actor)
     return {"name": polled.name, "status": polled.status, "reason": polled.reason,
             "collected_at": polled.collected_at.isoformat()}
 
