@@ -6,9 +6,8 @@ from flask import request
 
 from console.api import bp
 from console.api.envelope import int_arg, ok
-from console.errors import ValidationFailed
 from console.inventory.sync import sync_inventory
-from console.inventory.hosts import get_host, host_as_dict, list_hosts
+from console.inventory.hosts import HostFilter, filtered_hosts, get_host, host_as_dict
 from console.common.paging import page
 from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings
@@ -34,12 +33,8 @@ def hosts_list():
         401: {$ref: "#/components/responses/Unauthorized"}
     """
     limit = int_arg("limit", 100, 1, 500)
-    status = request.args.get("status") or None
-    if status not in (None, "active", "retired"):
-        raise ValidationFailed("status", "must be active or retired")
-    rows = list_hosts(db(), unit=request.args.get("unit") or None, role=request.args.get("role") or None,
-                      status=status, search=request.args.get("q") or None,
-                      after_name=request.args.get("after") or None, limit=limit + 1)
+    rows = filtered_hosts(db(), HostFilter.parse(request.args), after_name=request.args.get("after") or None,
+                          limit=limit + 1)
     rows, next_after = page(rows, limit, lambda h: h.name)
     return ok([host_as_dict(h) for h in rows], next=next_after)
 

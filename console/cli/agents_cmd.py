@@ -7,7 +7,8 @@ import click
 from console.agents import enrolment as agents
 from console.agents import host_reports as reports
 from console.access.actor import Actor
-from console.inventory.hosts import list_hosts
+from console.errors import ValidationFailed
+from console.inventory.hosts import HostFilter, filtered_hosts
 
 
 def register(main: click.Group) -> None:
@@ -34,12 +35,21 @@ def enroll_token(ctx, host: str, hours: int, uses: int) -> None:
 
 
 @fleet.command("list")
+@click.option("--unit", default="", help="Only hosts of this unit (its inventory group).")
+@click.option("--role", default="", help="Only hosts of this role (a role_* inventory group).")
+@click.option("--status", default="", help="active (the default), retired or all.")
+@click.option("--search", "-q", "search", default="", help="Part of the name or address.")
 @click.pass_obj
-def list_(ctx) -> None:
-    """Every active host with its agent status and last report."""
+def list_(ctx, unit: str, role: str, status: str, search: str) -> None:
+    """Every active host with its agent status and last report (narrowed as the Hosts page and the API narrow it)."""
+    try:
+        host_filter = HostFilter.parse({"unit": unit, "role": role, "status": status, "q": search},
+                                       default_status="active")
+    except ValidationFailed as exc:
+        raise click.BadParameter(exc.message, param_hint="--status") from None
     with ctx.session() as session:
         click.echo(f"{'HOST':<22} {'STATUS':<11} LAST SEEN (UTC)")
-        hosts = list_hosts(session, status="active", limit=100000)
+        hosts = filtered_hosts(session, host_filter, limit=100000)
         states = reports.conditions(session, hosts)
         for host in hosts:
             state = states[host.id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -11,8 +12,41 @@ from console.common.time import iso
 from console.errors import NotFound, ValidationFailed
 from console.models.inventory import Host, HostStatus, InventoryGroup, host_groups
 
-__all__ = ["active_host", "active_host_names", "active_hosts", "get_host", "host_name_at", "host_names_at",
-           "host_units", "list_hosts", "unit_labels", "unit_names"]
+__all__ = ["HostFilter", "active_host", "active_host_names", "active_hosts", "filtered_hosts", "get_host",
+           "host_name_at", "host_names_at", "host_units", "list_hosts", "unit_labels", "unit_names"]
+
+STATUSES = tuple(status.value for status in HostStatus)
+
+
+@dataclass(frozen=True)
+class HostFilter:
+    """What the hosts listing is narrowed to, parsed the same way for the Hosts page, GET /api/v1/hosts and
+    `ops fleet list`: unit (its inventory group), role (a role_* group), status (active, retired; None: both) and
+    search (part of the name or address)."""
+
+    unit: str | None = None
+    role: str | None = None
+    status: str | None = None
+    search: str | None = None
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str | None], default_status: str | None = None) -> "HostFilter":
+        """From query arguments (unit, role, status, q). A listing with a default status (the page's and the CLI's
+        "active") takes status "all" for both; an unknown status is a ValidationFailed naming the field."""
+        status = args.get("status") or default_status
+        if status == "all" and default_status is not None:
+            status = None
+        elif status is not None and status not in STATUSES:
+            raise ValidationFailed("status", f"must be {' or '.join(STATUSES)}")
+        return cls(unit=args.get("unit") or None, role=args.get("role") or None, status=status,
+                   search=args.get("q") or None)
+
+
+def filtered_hosts(session: Session, host_filter: HostFilter, after_name: str | None = None,
+                   limit: int = 100) -> list[Host]:
+    """list_hosts narrowed by a parsed HostFilter."""
+    return list_hosts(session, unit=host_filter.unit, role=host_filter.role, status=host_filter.status,
+                      search=host_filter.search, after_name=after_name, limit=limit)
 
 
 def list_hosts(session: Session, unit=None, role=None, status=None, search=None, after_name=None, limit=100):
@@ -40,7 +74,7 @@ def _status(value) -> HostStatus:
     try:
         return HostStatus(value)
     except ValueError:
-        raise ValidationFailed("status", "must be active or retired") from None
+        raise ValidationFailed("status", f"must be {' or '.join(STATUSES)}") from None
 
 
 def get_host(session: Session, name: str) -> Host:

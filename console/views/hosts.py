@@ -23,7 +23,7 @@ from console.agents import enrolment as agents
 from console.agents import hardening
 from console.agents import host_reports as reports
 from console.inventory.sync import sync_inventory
-from console.inventory.hosts import get_host, list_hosts, role_labels, unit_labels
+from console.inventory.hosts import HostFilter, filtered_hosts, get_host, role_labels, unit_labels
 from console.common.paging import page
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm, form_posted
@@ -47,16 +47,11 @@ def index():
 
 
 def _render_index(http_status: int = 200):
-    filters = {
-        "unit": request.args.get("unit") or None,
-        "role": request.args.get("role") or None,
-        "status": request.args.get("status") or HostStatus.active.value,
-        "search": request.args.get("q") or None,
-    }
-    wanted_status = None if filters["status"] == "all" else filters["status"]
-    hosts, next_after = page(list_hosts(db(), unit=filters["unit"], role=filters["role"], status=wanted_status,
-                                        search=filters["search"], after_name=request.args.get("after"),
-                                        limit=PAGE + 1), PAGE, lambda h: h.name)
+    host_filter = HostFilter.parse(request.args, default_status=HostStatus.active.value)
+    filters = {"unit": host_filter.unit, "role": host_filter.role, "status": host_filter.status or "all",
+               "search": host_filter.search}
+    hosts, next_after = page(filtered_hosts(db(), host_filter, after_name=request.args.get("after"), limit=PAGE + 1),
+                             PAGE, lambda h: h.name)
     conditions = reports.conditions(db(), hosts)
     return render_template("hosts/index.html", hosts=hosts, filters=filters, conditions=conditions,
                            next_after=next_after, form=ActionForm(), **_labels()), http_status

@@ -175,7 +175,7 @@ def test_an_unexpected_error_is_a_500_envelope_and_changes_nothing(client, token
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(resources, "list_hosts", broken)
+    monkeypatch.setattr(resources, "filtered_hosts", broken)
     response = client.get("/api/v1/hosts", headers=token_for("auditor"))
     assert response.status_code == 500
     assert response.json["success"] is False and response.json["errors"][0]["code"] == "internal"
