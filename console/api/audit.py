@@ -8,10 +8,9 @@ from flask import request
 
 from console.common.time import window_of
 from console.api import bp
-from console.api.envelope import int_arg, ok
+from console.api.envelope import int_arg, listed
 from console.errors import ValidationFailed
 from console.access import audit
-from console.common.paging import page
 from console.web.auth import permission_required
 from console.web.runtime import db, settings
 
@@ -46,6 +45,5 @@ def audit_list():
         raise ValidationFailed("outcome", f"must be one of {', '.join(OUTCOMES)}")
     filters = audit.parse_filter(request.args, ZoneInfo(settings().console.timezone),
                                  window_of(settings().console))
-    events, next_before = page(audit.list_events(db(), filters, audit.parse_before(request.args), limit + 1),
-                               limit, lambda e: e.id)
-    return ok([audit.event_as_dict(e) for e in events], next=next_before)
+    return listed(audit.list_events(db(), filters, audit.parse_before(request.args), limit + 1), limit,
+                  lambda e: e.id, audit.event_as_dict)

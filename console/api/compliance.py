@@ -7,8 +7,7 @@ from datetime import datetime
 from flask import request
 
 from console.api import bp
-from console.common.paging import page
-from console.api.envelope import int_arg, json_body, ok, text_field
+from console.api.envelope import int_arg, json_body, listed, ok, text_field
 from console.compliance.catalog import control_as_dict
 from console.errors import ValidationFailed
 
@@ -35,9 +34,8 @@ def compliance_runs_list():
         401: {$ref: "#/components/responses/Unauthorized"}
     """
     limit = int_arg("limit", 50, 1, 200)
-    runs, next_before = page(history.list_runs(db(), limit=limit + 1, before_id=int_arg("before", 0, 0, 2**31) or None),
-                             limit, lambda r: r.id)
-    return ok([history.run_as_dict(r) for r in runs], next=next_before)
+    return listed(history.list_runs(db(), limit=limit + 1, before_id=int_arg("before", 0, 0, 2**31) or None),
+                  limit, lambda r: r.id, history.run_as_dict)
 
 
 @bp.post("/api/v1/compliance/runs")
@@ -105,9 +103,9 @@ def compliance_run_results(run_id: int):
     """
     history.get_run(db(), run_id)
     limit = int_arg("limit", 1000, 1, 5000)
-    rows, next_after = page(history.results_page(db(), run_id, history.ResultFilter.from_args(request.args),
-                                                 int_arg("after", 0, 0, 2**62), limit + 1), limit, lambda r: r.id)
-    return ok([history.result_as_dict(r) | {"id": r.id} for r in rows], next=next_after)
+    return listed(history.results_page(db(), run_id, history.ResultFilter.from_args(request.args),
+                                       int_arg("after", 0, 0, 2**62), limit + 1), limit, lambda r: r.id,
+                  lambda r: history.result_as_dict(r) | {"id": r.id})
 
 
 @bp.get("/api/v1/compliance/diff")

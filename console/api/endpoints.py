@@ -10,8 +10,7 @@ import dataclasses
 from flask import request
 
 from console.api import bp
-from console.api.envelope import int_arg, ok
-from console.common.paging import page
+from console.api.envelope import int_arg, listed, ok
 from console.endpoints import coverage, service
 from console.web.auth import permission_required
 from console.web.runtime import db, settings
@@ -42,8 +41,7 @@ def endpoints_list():
     """
     wanted = service.parse_filter(request.args)
     rows = service.list_endpoints(db(), dataclasses.replace(wanted, limit=wanted.limit + 1))
-    rows, next_after = page(rows, wanted.limit, service.cursor)
-    return ok([service.endpoint_as_dict(row) for row in rows], next=next_after)
+    return listed(rows, wanted.limit, service.cursor, service.endpoint_as_dict)
 
 
 @bp.get("/api/v1/endpoints/<int:endpoint_id>")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from flask import jsonify, request
 
 from console.common.limits import MAX_JSON_DEPTH, json_nesting
+from console.common.paging import page
 from console.common.text import check_json
 from console.errors import ValidationFailed
 
@@ -23,7 +25,16 @@ def plain(value):
 
 
 def ok(data, status: int = 200, **extra):
+    """The envelope of every answer: {"success": true, "data": ...} and any extra keys (one thing shown, an
+    action's result; a list through `listed`; a queued task through console.api.tasks.accepted)."""
     return jsonify({"success": True, "data": data, **extra}), status
+
+
+def listed(rows: Sequence, limit: int, key: Callable, shape: Callable):
+    """The list envelope of a keyset-paged listing: the first `limit` of the `limit + 1` rows fetched, each
+    shaped, and "next", the key of the last one shown when more follow (the next page's before/after), else null."""
+    shown, following = page(rows, limit, key)
+    return ok([shape(row) for row in shown], next=following)
 
 
 def json_body(optional: bool = False) -> dict:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import request
 
 from console.api import bp
-from console.api.envelope import int_arg, ok
+from console.api.envelope import int_arg, listed, ok
 from console.inventory.sync import sync_inventory
 from console.inventory.hosts import HostFilter, filtered_hosts, get_host, host_as_dict
-from console.common.paging import page
 from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings
 
@@ -35,8 +34,7 @@ def hosts_list():
     limit = int_arg("limit", 100, 1, 500)
     rows = filtered_hosts(db(), HostFilter.parse(request.args), after_name=request.args.get("after") or None,
                           limit=limit + 1)
-    rows, next_after = page(rows, limit, lambda h: h.name)
-    return ok([host_as_dict(h) for h in rows], next=next_after)
+    return listed(rows, limit, lambda h: h.name, host_as_dict)
 
 
 @bp.get("/api/v1/hosts/<name>")

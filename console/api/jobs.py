@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import request
 
 from console.api import bp
-from console.api.envelope import int_arg, json_body, ok, text_field
+from console.api.envelope import int_arg, json_body, listed, ok, text_field
 from console.errors import ValidationFailed
 from console.jobs.serialize import event_as_dict, job_as_dict
 from console.jobs import service as jobs
-from console.common.paging import page
 from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, runtime, settings
 
@@ -34,8 +33,7 @@ def jobs_list():
     limit = int_arg("limit", 50, 1, 500)
     state = jobs.parse_state(request.args.get("state"))
     rows = jobs.list_jobs(db(), state=state, before_id=int_arg("before", 0, 0, 2**31) or None, limit=limit + 1)
-    rows, next_before = page(rows, limit, lambda j: j.id)
-    return ok([job_as_dict(j) for j in rows], next=next_before)
+    return listed(rows, limit, lambda j: j.id, job_as_dict)
 
 
 @bp.post("/api/v1/jobs")

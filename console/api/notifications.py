@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import request
 
 from console.api import bp
-from console.api.envelope import int_arg, ok
-from console.common.paging import MAX_ID, page
+from console.api.envelope import int_arg, listed, ok
+from console.common.paging import MAX_ID
 from console.common.time import iso
 from console.errors import ValidationFailed
 from console.notify import outbox
@@ -63,9 +63,8 @@ def notifications_list():
     """
     limit = int_arg("limit", 50, 1, 500)
     where = outbox.LogFilter(channel=_text_arg("channel"), state=_text_arg("state"), kind=_text_arg("kind"))
-    rows, next_before = page(outbox.log_page(db(), where, before=int_arg("before", None, 0, MAX_ID),
-                                             limit=limit + 1), limit, lambda row: row.id)
-    return ok([delivery_as_dict(row) for row in rows], next=next_before)
+    return listed(outbox.log_page(db(), where, before=int_arg("before", None, 0, MAX_ID), limit=limit + 1),
+                  limit, lambda row: row.id, delivery_as_dict)
 
 
 @bp.get("/api/v1/notifications/<int:delivery_id>")

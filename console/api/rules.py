@@ -8,12 +8,11 @@ from flask import request
 
 from console.common.time import iso
 from console.api import bp
-from console.api.envelope import int_arg, json_body, ok, text_field
+from console.api.envelope import int_arg, json_body, listed, ok, text_field
 from console.errors import ValidationFailed
 from console.ruleset import operations as ops
 from console.ruleset import preview
 from console.ruleset import service
-from console.common.paging import page
 from console.web.auth import current_actor, permission_required
 from console.web.runtime import db
 
@@ -54,8 +53,7 @@ def rules_versions():
     """
     limit = int_arg("limit", 50, 1, 500)
     rows = service.list_versions(db(), before=int_arg("before", 0, 0, 2**31), limit=limit + 1)
-    rows, next_before = page(rows, limit, lambda v: v.number)
-    return ok([service.version_as_dict(r) for r in rows], next=next_before)
+    return listed(rows, limit, lambda v: v.number, service.version_as_dict)
 
 
 @bp.get("/api/v1/rules/versions/<int:number>")
