@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
 from console.common.paging import get_or_404
+from console.common.waivers import check_expiry, checked_reason, mark_revoked
 from console.errors import NotFound, ValidationFailed
 from console.inventory.hosts import active_host, active_hosts
 from console.models.agents import HardeningWaiver, HostFinding, HostSecurityUpdates, LynisRun
@@ -32,7 +33,6 @@ from probes.report import Report
 __all__ = ["evidence"]
 
 KINDS = ("warning", "suggestion")
-MAX_WAIVER_DAYS = 366
 TREND_RUNS = 90
 MAX_SEARCH = 100
 
@@ -171,12 +171,9 @@ def waive(session: Session, actor: Actor, host_name: str, test_id: str, reason: 
                                                                      HostFinding.test_id == test_id))
     if not known:
         raise NotFound(f"{host.name} has no Lynis finding {test_id!r}")
-    reason = (reason or "").strip()
-    if not 5 <= len(reason) <= 500:
-        raise ValidationFailed("reason", "say why, in 5 to 500 characters")
+    reason = checked_reason(reason)
     now = utcnow()
-    if expires_at.tzinfo is None or not now < expires_at <= now + timedelta(days=MAX_WAIVER_DAYS):
-        raise ValidationFailed("expires_at", f"must be in the future and at most {MAX_WAIVER_DAYS} days away")
+    check_expiry(expires_at, now)
     waiver = HardeningWaiver(host_id=host.id, test_id=test_id, reason=reason, expires_at=expires_at,
                              created_by=actor.username[:64], created_at=now)
     session.add(waiver)
@@ -192,8 +189,7 @@ def revoke_waiver(session: Session, actor: Actor, waiver_id: int, host_id: int |
     waiver = get_or_404(session, HardeningWaiver, waiver_id, f"no hardening waiver {waiver_id}")
     if host_id is not None and waiver.host_id != host_id:
         raise NotFound(f"no hardening waiver {waiver_id} on this host")
-    if waiver.revoked_at is None:
-        waiver.revoked_at, waiver.revoked_by = utcnow(), actor.username[:64]
+    if mark_revoked(waiver, actor.username, utcnow()):
         audit.record(session, actor, "hardening.unwaive", "hardening_waiver", str(waiver.id), test_id=waiver.test_id)
     return waiver
 

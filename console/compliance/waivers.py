@@ -7,7 +7,7 @@ waiver simply stops applying. Every change is audit-logged.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,8 +22,8 @@ from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
+from console.common.waivers import check_expiry, checked_reason, mark_revoked
 
-MAX_DAYS = 366
 
 
 def create(session: Session, actor: Actor, catalog: Catalog, control_id: str, target: str, reason: str,
@@ -31,14 +31,9 @@ def create(session: Session, actor: Actor, catalog: Catalog, control_id: str, ta
     require(actor, "compliance.waive")
     if control_id not in catalog.by_id():
         raise ValidationFailed("control_id", f"no control {control_id!r} in the catalog")
-    reason = (reason or "").strip()
-    if not 5 <= len(reason) <= 500:
-        raise ValidationFailed("reason", "say why, in 5 to 500 characters")
-    if expires_at.tzinfo is None:
-        raise ValidationFailed("expires_at", "give a time zone (or a date)")
+    reason = checked_reason(reason)
     now = utcnow()
-    if not now < expires_at <= now + timedelta(days=MAX_DAYS):
-        raise ValidationFailed("expires_at", f"must be in the future and at most {MAX_DAYS} days away")
+    check_expiry(expires_at, now)
     if not _known_target(session, target):
         raise ValidationFailed("target", f"{target!r} is neither an active host nor a device")
     waiver = ComplianceWaiver(control_id=control_id, target=target, reason=reason, expires_at=expires_at,
@@ -53,8 +48,7 @@ def create(session: Session, actor: Actor, catalog: Catalog, control_id: str, ta
 def revoke(session: Session, actor: Actor, waiver_id: int) -> ComplianceWaiver:
     require(actor, "compliance.waive")
     waiver = get_or_404(session, ComplianceWaiver, waiver_id, f"no waiver {waiver_id}")
-    if waiver.revoked_at is None:
-        waiver.revoked_at, waiver.revoked_by = utcnow(), actor.username[:64]
+    if mark_revoked(waiver, actor.username, utcnow()):
         audit.record(session, actor, "compliance.unwaive", "compliance_waiver", str(waiver.id),
                      control=waiver.control_id, target=waiver.target)
     return waiver

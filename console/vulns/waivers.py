@@ -1,4 +1,5 @@
-"""Waivers: an admin accepts one CVE on one host, with a reason, until a date (as Lynis findings' waivers).
+"""Waivers: an admin accepts one CVE on one host, with a reason, until a date (the rules every waiver shares:
+console/common/waivers.py).
 
 Never deleted: revoked by setting revoked_at, lapsing by itself; every change audit-logged.
 A waived finding stays listed, marked waived, and leaves the counts of open findings.
@@ -6,7 +7,7 @@ A waived finding stays listed, marked waived, and leaves the counts of open find
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,12 +16,12 @@ from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
 from console.common.paging import get_or_404
+from console.common.waivers import check_expiry, checked_reason, mark_revoked
 from console.errors import NotFound, ValidationFailed
 from console.inventory.hosts import active_host
 from console.models.base import utcnow
 from console.models.vulns import HostVuln, VulnWaiver
 
-MAX_WAIVER_DAYS = 366
 
 
 def active_waivers(session: Session, host_ids: list[int] | None = None,
@@ -43,12 +44,9 @@ def waive(session: Session, actor: Actor, host_name: str, cve: str, reason: str,
     known = session.scalar(select(func.count(HostVuln.id)).where(HostVuln.host_id == host.id, HostVuln.cve == cve))
     if not known:
         raise NotFound(f"{host.name} is not affected by {cve!r}")
-    reason = (reason or "").strip()
-    if not 5 <= len(reason) <= 500:
-        raise ValidationFailed("reason", "say why, in 5 to 500 characters")
+    reason = checked_reason(reason)
     now = utcnow()
-    if expires_at.tzinfo is None or not now < expires_at <= now + timedelta(days=MAX_WAIVER_DAYS):
-        raise ValidationFailed("expires_at", f"must be in the future and at most {MAX_WAIVER_DAYS} days away")
+    check_expiry(expires_at, now)
     waiver = VulnWaiver(host_id=host.id, cve=cve, reason=reason, expires_at=expires_at,
                         created_by=actor.username[:64], created_at=now)
     session.add(waiver)
@@ -63,8 +61,7 @@ def revoke(session: Session, actor: Actor, waiver_id: int, host_id: int | None =
     waiver = get_or_404(session, VulnWaiver, waiver_id, f"no vulnerability waiver {waiver_id}")
     if host_id is not None and waiver.host_id != host_id:
         raise NotFound(f"no vulnerability waiver {waiver_id} on this host")
-    if waiver.revoked_at is None:
-        waiver.revoked_at, waiver.revoked_by = utcnow(), actor.username[:64]
+    if mark_revoked(waiver, actor.username, utcnow()):
         audit.record(session, actor, "vulns.unwaive", "vuln_waiver", str(waiver.id), cve=waiver.cve)
     return waiver
 
