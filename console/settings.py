@@ -20,11 +20,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from console.access.config import SecuritySettings
 from console.access.directory.config import AuthSettings
+from console.agents.config import ReportsSettings
+from console.alerts.config import AlertsSettings
+from console.compliance.config import ComplianceSettings
+from console.inventory.config import InventorySettings
+from console.jobs.config import JobsSettings
+from console.availability import config as availability_config
 from console.availability.config import AvailabilitySettings, maintenance_line, table_line
 from console.vulns.config import VulnsSettings
 from console.devices.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
 from console.endpoints.config import EndpointsSettings
+from console.common.toml_lines import key_line, nested_key_line
 from console.errors import ConfigError
 from console.notify.config import CHANNEL_SECRETS, NotifySettings
 from probes.config import AgentSettingError, AgentSettings, agent_settings_from, resolve_paths
@@ -72,78 +80,8 @@ class DatabaseSettings(_Section):
         return value
 
 
-class SecuritySettings(_Section):
-    login_max_failures: int = Field(5, ge=1, le=100)
-    lockout_minutes: int = Field(15, ge=1, le=1440)
-    ip_max_failures: int = Field(20, ge=1, le=10000)
-    ip_window_minutes: int = Field(15, ge=1, le=1440)
-    min_password_length: int = Field(12, ge=8, le=128)
-    api_token_days: int = Field(365, ge=1, le=3650)
-    max_tokens_per_user: int = Field(20, ge=1, le=1000)
-
-
 class MetricsSettings(_Section):
     require_token: bool = True
-
-
-class InventorySettings(_Section):
-    path: Path = Path("inventory")
-    unit_group: str = "units"
-    role_group: str = "roles"
-
-
-class ReportsSettings(_Section):
-    retention_days: int = Field(90, ge=1, le=3650)
-
-
-class JobsSettings(_Section):
-    playbooks_dir: Path = Path("playbooks")
-    private_data_dir: Path = Path("var/jobs")
-    max_output_chars: int = Field(8192, ge=256, le=1048576)
-    max_events: int = Field(20000, ge=100, le=1000000)
-    keep_days: int = Field(180, ge=1, le=3650)
-    timeout_minutes: int = Field(120, ge=1, le=1440)
-
-
-class AlertsSettings(_Section):
-    eve_files: list[Path] = []
-    sensor_name: str = Field("", max_length=255)
-    batch_size: int = Field(20000, ge=1, le=100000)
-    poll_interval_seconds: float = Field(1.0, ge=0.05, le=60)
-    max_line_bytes: int = Field(1048576, ge=4096, le=64 * 1024 * 1024)
-    alert_retention_days: int = Field(180, ge=1, le=3650)
-    context_retention_days: int = Field(30, ge=1, le=3650)
-    internal_networks: list[str] = []
-    chart_max_buckets: int = Field(500, ge=100, le=10000)
-    export_max_rows: int = Field(50000, ge=100, le=1000000)
-
-    @field_validator("internal_networks")
-    @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        import ipaddress
-
-        for item in value:
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError:
-                raise ValueError(f"not an address or network: {item!r} (use CIDR such as 10.20.0.0/16)") from None
-        return value
-
-
-class ComplianceSettings(_Section):
-    controls_dir: Path | None = None
-    run_at: str = Field("02:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-    report_dir: Path = Path("var/compliance-reports")
-    report_formats: list[Literal["html", "pdf", "csv", "json", "junit"]] = ["html", "pdf", "csv", "json", "junit"]
-    fail_on: Literal["low", "medium", "high", "critical"] = "high"
-    lock_minutes: int = Field(120, ge=5, le=1440)
-    hardening_index_min: int = Field(55, ge=0, le=100)
-    remediation_verify_minutes: int = Field(15, ge=1, le=1440)
-
-    @field_validator("controls_dir", mode="before")
-    @classmethod
-    def _built_in(cls, value):
-        return None if value in ("", None) else value
 
 
 class PathsSettings(_Section):
@@ -249,7 +187,7 @@ def _build_agent_section(path: Path, text: str, raw: dict) -> None:
     try:
         raw["agent"] = agent_settings_from(raw["agent"])
     except AgentSettingError as exc:
-        raise ConfigError(path, str(exc), key=f"agent.{exc.key}", line=find_key_line(text, ["agent", exc.key])) from None
+        raise ConfigError(path, str(exc), key=f"agent.{exc.key}", line=key_line(text, ["agent", exc.key])) from None
 
 
 def _check_devices(path: Path, text: str, devices: list[DeviceConfig]) -> None:
@@ -267,34 +205,12 @@ def _check_notify(path: Path, text: str, notify: NotifySettings) -> None:
 
 def _check_availability(path: Path, text: str, settings: Settings) -> None:
     """Names used twice, dependencies on nothing, a dependency cycle: at the line of the table that says it."""
-    from console.availability.uplinks import configured_uplinks
-
-    for table, index, check, key, message in settings.availability.problems(configured_uplinks(settings)):
+    for table, index, check, key, message in settings.availability.problems(availability_config.configured_uplinks(settings)):
         if table == "maintenance":
             raise ConfigError(path, message, key=f"availability.maintenance[{index}].{key}",
                               line=maintenance_line(text, index, key))
         where = f"availability.services[{index}]" + (f".checks[{check}]" if check is not None else "")
         raise ConfigError(path, message, key=f"{where}.{key}", line=table_line(text, index, check, key))
-
-
-def check_availability_groups(settings: Settings) -> None:
-    """`ops config check`: each service's unit and information system is a group of the inventory (ConfigError at
-    its line if not). Only the check reads the inventory for this; the console does not need it to run checks."""
-    services = settings.availability.services
-    if not any(service.unit or service.system for service in services):
-        return
-    from console.inventory.reader import read_inventory
-
-    groups = set(read_inventory(settings.inventory.path, settings.inventory.unit_group,
-                                settings.inventory.role_group).groups)
-    path = settings.source or default_config_path()
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    for index, service in enumerate(services):
-        for key in ("unit", "system"):
-            name = getattr(service, key)
-            if name and name not in groups:
-                raise ConfigError(path, f"no group {name!r} in the inventory ({settings.inventory.path})",
-                                  key=f"availability.services[{index}].{key}", line=table_line(text, index, None, key))
 
 
 def check_secret_references(settings: Settings, environ=None) -> None:
@@ -313,7 +229,7 @@ def check_secret_references(settings: Settings, environ=None) -> None:
             resolve(settings.endpoints.password, environ)
         except SecretError as exc:
             raise ConfigError(path, str(exc), key="endpoints.password",
-                              line=find_key_line(text, ["endpoints", "password"])) from None
+                              line=key_line(text, ["endpoints", "password"])) from None
     ldap = settings.auth.ldap
     if ldap.enabled and ldap.bind_password:
         try:
@@ -367,7 +283,7 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
         message = "unknown key (check its spelling and section)"
     elif "input" in first and first["type"] != "missing" and not _is_secret(loc):
         message = f"{message} (got {first['input']!r})"
-    return ConfigError(path, message, key=key, line=find_key_line(text, loc))
+    return ConfigError(path, message, key=key, line=key_line(text, loc))
 
 
 def _kind_key(loc: list[str]) -> list[str]:
@@ -414,25 +330,6 @@ def _availability_error(path: Path, text: str, loc: list[str], first: dict) -> C
     return ConfigError(path, message, key=key, line=table_line(text, index, check, field))
 
 
-def find_key_line(text: str, loc: list[str]) -> int | None:
-    """Line number of `key` inside `[section]`, for error messages."""
-    if not loc:
-        return None
-    section, key = (loc[0], loc[1]) if len(loc) > 1 else (None, loc[0])
-    current = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        header = re.match(r"^\[([^\[\]]+)\]", stripped)
-        if header:
-            current = header.group(1).strip()
-            if section is None and current == key:
-                return number
-            continue
-        if current == section and re.match(rf"^{re.escape(key)}\s*=", stripped):
-            return number
-    return None
-
-
 def _auth_error(path: Path, text: str, loc: list[str], first: dict) -> ConfigError:
     """[auth.ldap] and its nested tables; a whole-table check (value_error) names the table's line."""
     message = first["msg"].removeprefix("Value error, ")
@@ -441,19 +338,6 @@ def _auth_error(path: Path, text: str, loc: list[str], first: dict) -> ConfigErr
     elif first["type"] not in ("missing", "value_error"):
         message = f"{message} (got {first['input']!r})"
     return ConfigError(path, message, key=".".join(loc), line=nested_key_line(text, loc))
-
-
-def nested_key_line(text: str, loc: list[str]) -> int | None:
-    """Like find_key_line for keys of nested tables ([auth.ldap], [auth.ldap.role_groups]); else the table's line."""
-    for cut in range(len(loc) - 1, 0, -1):
-        line = find_key_line(text, [".".join(loc[:cut]), loc[cut]])
-        if line:
-            return line
-    for cut in range(len(loc), 0, -1):
-        line = find_key_line(text, [".".join(loc[:cut])])
-        if line:
-            return line
-    return None
 
 
 def _resolve(settings: Settings, base: Path, source: Path) -> Settings:

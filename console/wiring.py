@@ -2,8 +2,9 @@
 
 The task queue (console/tasks) knows no area; each area registers the kinds of background work it runs
 (`<area>/tasks.py`, console.tasks.registry.register). The notifications' minute look (console/notify/watch.py)
-runs the looks the areas register at their conditions (`incidents/conditions.py`). This module sits above
-the areas, beside the web layers, and only imports those registrations.
+runs the looks the areas register at their conditions (`agents/conditions.py`, `incidents/conditions.py`,
+`ruleset/conditions.py`). This module sits above the areas, beside the web layers, and only imports those
+registrations.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ __all__ = ["register_areas"]
 
 
 def register_areas() -> None:
-    """Import each area's registrations (idempotent: a module runs once per process)."""
+    """Import each area's registrations (idempotent: a module runs once per process). The hosts' look first: its
+    messages come before the other areas' in a look's batch."""
+    import console.agents.conditions  # noqa: F401
     import console.alerts.tasks  # noqa: F401
     import console.availability.tasks  # noqa: F401
     import console.compliance.tasks  # noqa: F401

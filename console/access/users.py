@@ -27,7 +27,7 @@ from console.models.base import utcnow
 from console.access import audit, sessions
 from console.access.actor import Actor
 from console.access.permissions import require
-from console.settings import SecuritySettings
+from console.access.config import SecuritySettings
 
 __all__ = ["user_exists"]
 

@@ -14,10 +14,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.compliance.systems.service import systems_by_host
 from console.inventory.hosts import host_names_at, host_units
 from console.models.alerts import AlertGroup
 from console.notify import events as notify_events
+from console.notify import looks
 from console.models.base import utcnow
 from console.notify.kinds import SEVERITIES, suricata_severity
 from console.ruleset import preview as ruleset_preview
@@ -62,7 +62,7 @@ def _announce_alerts(session: Session, settings, groups: dict[str, dict], sensor
         return 0
     ids = dict(session.execute(select(AlertGroup.group_key, AlertGroup.id)
                                .where(AlertGroup.group_key.in_(list(wanted)[:5000]))).all())
-    units, systems = host_units(session), systems_by_host(session)
+    units, systems = host_units(session), looks.systems_by_host(session)
     hosts = host_names_at(session, {group[side] for group in wanted.values() for side in ("src_ip", "dest_ip")})
     events = []
     for key, group in wanted.items():

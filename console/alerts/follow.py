@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from console.alerts.ingest import IngestTotals, consume, flush
 from console.alerts.store import Batch, Checkpoint, load_checkpoint, record_problems
 from console.common.time import DEFAULT_WINDOW, TimeWindow
-from console.settings import AlertsSettings
+from console.alerts.config import AlertsSettings
 from probes.eve_files import FileIdentity, LineReader, identify, prefix_hash
 
 log = logging.getLogger("ops.alerts.follow")

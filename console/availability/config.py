@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from console.common import toml_lines
+
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?")
 KINDS = ("http", "tls", "dns", "tcp", "icmp")
@@ -334,36 +336,17 @@ class AvailabilitySettings(_Strict):
 
 def table_line(text: str, service: int, check: int | None, key: str | None) -> int | None:
     """Line of `key` in the service-th `[[availability.services]]` (or its check-th checks table); else the header's."""
-    return _nested_line(text, "availability.services", service, "availability.services.checks", check, key)
+    return toml_lines.table_line(text, "availability.services", service, key, "availability.services.checks", check)
 
 
 def maintenance_line(text: str, index: int, key: str | None) -> int | None:
-    return _nested_line(text, "availability.maintenance", index, None, None, key)
+    return toml_lines.table_line(text, "availability.maintenance", index, key)
 
 
-def _nested_line(text: str, outer: str, outer_index: int, inner: str | None, inner_index: int | None,
-                 key: str | None) -> int | None:
-    """A table's keys run from its header to the next header of any table (TOML's own rule)."""
-    outer_count, inner_count, header_line, inside = -1, -1, None, False
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            table = re.fullmatch(r"\[\[\s*([A-Za-z0-9_.]+)\s*\]\]\s*(#.*)?", stripped)
-            name = table.group(1) if table else None
-            if name == outer:
-                outer_count, inner_count = outer_count + 1, -1
-            elif inner is not None and name == inner:
-                inner_count += 1
-            if inner_index is None:
-                inside = name == outer and outer_count == outer_index
-            else:
-                inside = name == inner and outer_count == outer_index and inner_count == inner_index
-            if inside:
-                header_line = number
-            continue
-        if inside and key and re.match(rf"{re.escape(key)}\s*=", stripped):
-            return number
-    return header_line
+def configured_uplinks(settings) -> set[str] | None:
+    """Names of the `[[devices]]` of kind "uplink" (console.devices.kinds): what `depends_on = ["uplink:<name>"]`
+    may name."""
+    return {device.name for device in getattr(settings, "devices", []) if getattr(device, "kind", "") == "uplink"}
 
 
 def parse_uplink(dependency: str) -> str | None:

@@ -2,10 +2,11 @@
 
 A service may declare `depends_on = ["uplink:isp-a"]`. The uplinks themselves
 (an interface on the router, read over SNMP IF-MIB) belong to the devices
-area; this module only asks it two things: which uplink names exist (for
-`ops config check`) and whether one is down now (for "unreachable: <uplink>
-down"). The answer is the devices area's newest poll of the uplink
-(`devices.service.uplink_down`); `register` puts another answer in its place.
+area; this module asks it whether one is down now (for "unreachable: <uplink>
+down"); which uplink names exist is configuration (availability.config
+.configured_uplinks). The answer is the devices area's newest poll of the
+uplink (`devices.service.uplink_down`); `register` puts another answer in its
+place.
 """
 
 from __future__ import annotations
@@ -14,11 +15,6 @@ from typing import Callable
 
 UplinkDown = Callable[[object, str], bool | None]
 _resolver: list[UplinkDown] = []
-
-
-def configured_uplinks(settings) -> set[str] | None:
-    """Names of the `[[devices]]` of kind "uplink" (console.devices.kinds)."""
-    return {device.name for device in getattr(settings, "devices", []) if getattr(device, "kind", "") == "uplink"}
 
 
 def register(resolver: UplinkDown) -> None:

@@ -20,7 +20,8 @@ def config() -> None:
 @click.pass_obj
 def check(ctx) -> None:
     """Validate ops.toml and that every credential reference resolves; exit 2 with the key and line when not."""
-    from console.settings import check_availability_groups, check_secret_references
+    from console.availability.config_check import check_availability_groups
+    from console.settings import check_secret_references
 
     settings = ctx.settings
     check_secret_references(settings)

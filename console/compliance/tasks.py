@@ -25,12 +25,15 @@ def compliance_run(settings, factory, actor, params: dict, progress) -> dict:
 register("compliance.run", "compliance.run", "a compliance run of every control", compliance_run)
 
 
-def _register_preview_source() -> None:
-    """The rule manager's would-have-blocked preview names the information systems a drop would touch."""
+def _register_systems() -> None:
+    """Where the areas below find each host's information system: the rule manager's would-have-blocked preview
+    (the systems a drop would touch) and the notifications (a message's system, which routes it)."""
     from console.compliance.systems.service import systems_by_host
+    from console.notify import looks
     from console.ruleset import preview
 
     preview.register_source("systems_by_host", systems_by_host)
+    looks.register_systems(systems_by_host)
 
 
-_register_preview_source()
+_register_systems()

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from console.common import toml_lines
 from console.common.secrets import check_pin_sha256, check_reference
 from console.devices.kinds import KINDS
 
@@ -134,17 +135,4 @@ def duplicate_name(devices: list[DeviceConfig]) -> tuple[int, str] | None:
 
 def find_table_line(text: str, table: str, index: int, key: str | None) -> int | None:
     """Line of `key` in the index-th `[[table]]` (or of that header when key is None or absent)."""
-    header_line, count = None, -1
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            if header_line is not None and count == index:
-                break
-            if re.fullmatch(rf"\[\[\s*{re.escape(table)}\s*\]\]\s*(#.*)?", stripped):
-                count += 1
-                if count == index:
-                    header_line = number
-            continue
-        if count == index and header_line is not None and key and re.match(rf"{re.escape(key)}\s*=", stripped):
-            return number
-    return header_line
+    return toml_lines.table_line(text, table, index, key)

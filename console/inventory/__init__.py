@@ -4,4 +4,4 @@ Other areas may call `hosts.active_host / active_hosts / get_host / list_hosts /
 and `reader.read_inventory`. The models in `console.models.inventory` are this area's own.
 """
 
-__all__ = ["hosts", "reader"]
+__all__ = ["config", "hosts", "reader"]

@@ -22,7 +22,7 @@ import yaml
 
 from console.errors import InventoryError
 
-__all__ = ["Inventory"]
+__all__ = ["Inventory", "read_inventory"]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000

@@ -28,7 +28,7 @@ from console.inventory.reader import Inventory, InventoryHost, read_inventory
 from console.access.permissions import require
 from console.compliance.systems.service import sync_systems
 from console.compliance.systems.reader import read_systems
-from console.settings import InventorySettings
+from console.inventory.config import InventorySettings
 
 REDACTED = "********"
 SECRET_NAME = re.compile(r"password|passwd|passphrase|secret|token|_pass$", re.IGNORECASE)

@@ -27,7 +27,7 @@ from console.access.actor import Actor
 from console.access.permissions import require
 from console.compliance.systems.service import get_system
 from console.compliance.systems.reader import FIELDS, VARIABLE, check_fields, parse_date, vars_file
-from console.settings import InventorySettings
+from console.inventory.config import InventorySettings
 
 
 def update(session: Session, actor: Actor, settings: InventorySettings, key: str, values: dict) -> InformationSystem:

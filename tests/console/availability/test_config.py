@@ -112,11 +112,11 @@ def test_a_maintenance_window_naming_no_service_is_refused_at_its_line(tmp_path)
 
 
 def test_a_dependency_on_an_uplink_no_device_is_named_is_refused_at_its_line(tmp_path, monkeypatch):
-    """Uplink names come from the devices area (availability.uplinks.configured_uplinks); here it knows isp-b."""
-    from console.availability import uplinks
+    """Uplink names are the [[devices]] of kind uplink (availability.config.configured_uplinks); here it knows isp-b."""
+    from console.availability import config as availability_config
     from console.errors import ConfigError
 
-    monkeypatch.setattr(uplinks, "configured_uplinks", lambda settings: {"isp-b"})
+    monkeypatch.setattr(availability_config, "configured_uplinks", lambda settings: {"isp-b"})
     path = write(tmp_path, GOOD.replace('depends_on = ["dns"]', 'depends_on = ["dns", "uplink:isp-a"]'))
     with pytest.raises(ConfigError) as caught:
         load_settings(path)

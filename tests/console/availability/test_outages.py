@@ -163,13 +163,13 @@ def test_services_behind_a_down_uplink_are_unreachable_in_one_message_per_uplink
     """The uplink's state comes from the devices area (test_uplinks.py reads it from a poll); here the test answers
     for it through availability.uplinks.register, the services' own checks fail for real (their namespace drops
     them)."""
-    from console.availability import uplinks
+    from console.availability import config as availability_config, uplinks
     from console.db import make_engine, make_session_factory
     from console.migrate import upgrade
     from console.settings import load_settings
 
     net, _ = servers
-    monkeypatch.setattr(uplinks, "configured_uplinks", lambda settings: {"isp-a"})  # a [[devices]] uplink's name
+    monkeypatch.setattr(availability_config, "configured_uplinks", lambda settings: {"isp-a"})  # a [[devices]] uplink's name
     text = config_file.read_text()
     config_file.write_text(text.replace('name = "proxy"\nlabel = "Reverse proxy"',
                                         'name = "proxy"\nlabel = "Reverse proxy"\ndepends_on = ["uplink:isp-a"]'))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from console.availability import uplinks
+from console.availability.config import configured_uplinks
 from console.db import session_scope
 from console.devices import service as devices
 from console.models.base import utcnow
@@ -42,4 +43,4 @@ def test_uplink_names_for_the_config_check_are_the_devices_of_kind_uplink():
     class Settings:
         devices = [Item("isp-a", "uplink"), Item("ups-1", "ups"), Item("isp-b", "uplink")]
 
-    assert uplinks.configured_uplinks(Settings()) == {"isp-a", "isp-b"}
+    assert configured_uplinks(Settings()) == {"isp-a", "isp-b"}
