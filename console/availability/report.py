@@ -247,7 +247,11 @@ def folder_of(settings) -> Path:
 
 def file_month(session: Session, settings, month: date, now: datetime | None = None) -> list[Path]:
     """Every format and language of `month` in the filing folder (each file whole or not at all); the paths."""
-    figures = monthly(session, settings, month, now)
+    return file_figures(monthly(session, settings, month, now), settings)
+
+
+def file_figures(figures: dict, settings) -> list[Path]:
+    """The month's figures (`monthly`) filed in every format and language; the paths."""
     folder = folder_of(settings)
     written = []
     for fmt in FORMATS:

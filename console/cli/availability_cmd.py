@@ -70,8 +70,8 @@ def report_(ctx, month, fmt: str, language: str, output: str | None, file_it: bo
         raise click.UsageError("give either --output FILE or --file")
     with ctx.session() as session:
         figures = report.monthly(session, ctx.settings, month)
-        written = (report.file_month(session, ctx.settings, month) if file_it
-                   else [report.write(figures, fmt, Path(output), language)])
+    written = (report.file_figures(figures, ctx.settings) if file_it
+               else [report.write(figures, fmt, Path(output), language)])
     for item in figures["services"]:
         uptime = "-" if item["uptime_percent"] is None else f"{item['uptime_percent']:.2f} %"
         flag = "" if item["met"] else f"  below the target of {item['sla_target_percent']} %"
