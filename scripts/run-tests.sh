@@ -8,6 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPS_CHROMIUM="${OPS_CHROMIUM:-/usr/bin/chromium}"
+# Python keeps its compiled modules: with PYTHONDONTWRITEBYTECODE set (some machines set it for every
+# process) each xdist worker compiled and assertion-rewrote every test module again at collection (14 s of
+# CPU instead of 5 s, measured on 2026-12-07), and every `ops` the tests start compiled the console again.
+unset PYTHONDONTWRITEBYTECODE
 # Most slow tests wait (on SSH, Suricata, Lynis, a browser) rather than compute, so more workers than
 # this machine's 2 cores keep both busy; the count was measured (docs/testing.md).
 workers="${OPS_TEST_WORKERS:-4}"

@@ -66,7 +66,7 @@ def test_agent_role_enrols_every_lab_host_and_each_reports_from_inside_its_names
 
     result = agent_lab.enrolment()
 
-    assert result.status == "successful", result.stats
+    assert result.status == "successful", (result.stats, result.failures())
     names = {host.name for host in lab.hosts}
     assert result.hosts_with("changed") == names
     reports = wait_for_reports(console, names)
@@ -95,7 +95,7 @@ def test_second_run_of_the_agent_role_changes_nothing_on_any_host(agent_lab):
 
     result = lab.run_playbook("agent.yml", agent_vars(console))
 
-    assert result.status == "successful", result.stats
+    assert result.status == "successful", (result.stats, result.failures())
     assert result.hosts_with("ok") == {host.name for host in lab.hosts}
     assert result.hosts_with("changed") == set(), result.changed_tasks()
 

@@ -82,7 +82,7 @@ class ConsoleLab:
 
     def installed(self) -> None:
         result = self.first_install
-        assert result.status == "successful", ("the console did not install", result.stats, _failures(result))
+        assert result.status == "successful", ("the console did not install", result.stats, result.failures())
 
     def log_tail(self, lines: int = 80) -> str:
         """The end of the installed console's logs (gunicorn, the task worker, the scheduler), for a failure."""
@@ -126,7 +126,7 @@ def last_reports(database_url: str, names: set[str]) -> set[str]:
 def test_console_role_installs_a_console_that_answers_over_https_with_its_own_ca(console_lab):
     result = console_lab.first_install
 
-    assert result.status == "successful", (result.stats, _failures(result))
+    assert result.status == "successful", (result.stats, result.failures())
     # HTTPS with the certificate the role made, checked against the role's CA and the host's address.
     context = ssl.create_default_context(cafile=str(console_lab.ca_file))
     conn = http.client.HTTPSConnection(console_lab.address, 443, context=context, timeout=10)
@@ -167,7 +167,7 @@ def test_agents_on_two_other_lab_hosts_enrol_over_https_and_a_browser_trusting_t
 
     if result.status != "successful":
         print(console_lab.log_tail())  # shown with the failure
-    assert result.status == "successful", (result.stats, _failures(result))
+    assert result.status == "successful", (result.stats, result.failures())
     assert last_reports(console_lab.database_url, names) == names
     console_lab.ops("user", "add", "thu", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
 
@@ -204,7 +204,7 @@ def test_second_run_of_the_console_role_changes_nothing(console_lab):
     console_lab.installed()
     result = console_lab.run_console_playbook()
 
-    assert result.status == "successful", (result.stats, _failures(result))
+    assert result.status == "successful", (result.stats, result.failures())
     assert result.hosts_with("changed") == set(), result.changed_tasks()
 
 
@@ -212,7 +212,7 @@ def test_a_check_run_of_the_console_role_reports_nothing_to_change(console_lab):
     console_lab.installed()
     result = console_lab.run_console_playbook(check=True)
 
-    assert result.status == "successful", (result.stats, _failures(result))
+    assert result.status == "successful", (result.stats, result.failures())
     assert result.hosts_with("changed") == set(), result.changed_tasks()
 
 
@@ -221,9 +221,5 @@ def test_the_role_stops_naming_the_missing_secret(console_lab):
     result = console_lab.lab.run_playbook("console.yml", extravars, limit=console_lab.console_host.name)
 
     assert result.status == "failed"
-    assert "ops_console_secret_key" in " ".join(_failures(result))
+    assert "ops_console_secret_key" in " ".join(result.failures())
 
-
-def _failures(result) -> list[str]:
-    return [str(e["event_data"].get("res", {}).get("msg", "")) + str(e["event_data"].get("res", {}).get("stderr", ""))
-            for e in result.events if e.get("event") == "runner_on_failed"]

@@ -184,7 +184,7 @@ class UpgradeLab:
         self.at_version_b()
         if self.unsettled:
             result = self.run(self.wheel_b)
-            assert result.status == "successful", (result.stats, _failures(result))
+            assert result.status == "successful", (result.stats, result.failures())
             self.unsettled = False
 
 
@@ -201,7 +201,7 @@ def test_version_a_installed_by_the_role_before_upgrades_holds_data(upgrade_lab)
     installed = upgrade_lab.version_a
 
     result = installed["result"]
-    assert result.status == "successful", (result.stats, _failures(result))
+    assert result.status == "successful", (result.stats, result.failures())
     assert installed["healthz"] == (200, {"status": "ok", "database": "ok", "version": VERSION_A})
     users, hosts = installed["data"]
     assert users == {"thu"} and hosts > 0  # the role's `ops inventory sync` brought the lab's hosts
@@ -212,7 +212,7 @@ def test_version_b_upgrades_in_place_keeping_the_data_and_a_backup(upgrade_lab):
     upgraded = upgrade_lab.version_b
 
     result = upgraded["result"]
-    assert result.status == "successful", (result.stats, _failures(result))
+    assert result.status == "successful", (result.stats, result.failures())
     assert upgraded["healthz"] == (200, {"status": "ok", "database": "ok", "version": VERSION_B})
     assert upgraded["data"] == upgraded["before"]
     assert upgraded["backups"] == 1
@@ -232,7 +232,7 @@ def test_a_second_run_with_the_same_wheel_changes_nothing(upgrade_lab):
 
     result = upgrade_lab.run(upgrade_lab.wheel_b)
 
-    assert result.status == "successful", (result.stats, _failures(result))
+    assert result.status == "successful", (result.stats, result.failures())
     assert result.hosts_with("changed") == set(), result.changed_tasks()
     assert upgrade_lab.backups() == backups
 
@@ -243,7 +243,7 @@ def test_a_check_run_with_a_new_wheel_predicts_the_upgrade_and_changes_nothing(u
 
     result = upgrade_lab.run(upgrade_lab.wheel_c, check=True)
 
-    assert result.status == "successful", (result.stats, _failures(result))
+    assert result.status == "successful", (result.stats, result.failures())
     messages = [str(e["event_data"].get("res", {}).get("msg", "")) for e in result.events
                 if e.get("event") == "runner_on_ok"]
     assert any(f"would upgrade the console from {VERSION_B} to {VERSION_C}" in m for m in messages), messages
@@ -262,7 +262,7 @@ def test_a_failing_migration_brings_the_previous_version_back_on_its_backup(upgr
     upgrade_lab.unsettled = True
 
     assert result.status == "failed"
-    failures = " ".join(_failures(result))
+    failures = " ".join(result.failures())
     backups = upgrade_lab.backups()
     assert len(backups) == len(earlier) + 1
     assert 'failed at "Bring the database schema to the new version (ops db upgrade)"' in failures, failures
@@ -297,12 +297,8 @@ def test_a_wheel_whose_name_gives_no_version_is_refused_before_anything_changes(
     result = upgrade_lab.run(renamed)
 
     assert result.status == "failed"
-    failures = " ".join(_failures(result))
+    failures = " ".join(result.failures())
     assert "ops_console_wheel must be a wheel named" in failures and "ops-console-latest.whl" in failures, failures
     assert upgrade_lab.venv_link() == link
     assert upgrade_lab.healthz()[1]["version"] == VERSION_B
 
-
-def _failures(result) -> list[str]:
-    return [str(e["event_data"].get("res", {}).get("msg", "")) + str(e["event_data"].get("res", {}).get("stderr", ""))
-            for e in result.events if e.get("event") == "runner_on_failed"]

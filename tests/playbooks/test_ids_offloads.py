@@ -50,7 +50,7 @@ def sensor_lab():
     lab = Lab(1)
     try:
         result = lab.run_playbook("site.yml", tags="ids_sensor")
-        assert result.status == "successful", result.stats
+        assert result.status == "successful", (result.stats, result.failures())
         yield lab
     finally:
         lab.down()

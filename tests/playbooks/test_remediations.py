@@ -50,7 +50,7 @@ def rlab():
         setup.write_text("".join(f"- name: {name}\n  ansible.builtin.import_playbook: {PLAYBOOKS / 'remediate' / name}\n"
                                  for name in ("firewall.yml", "antivirus.yml", "chrony.yml")))
         result = lab.run_playbook(str(setup), {"ops_antivirus_clamav_database_files": [str(database)]})
-        assert result.status == "successful", result.stats
+        assert result.status == "successful", (result.stats, result.failures())
         yield lab
     finally:
         lab.down()

@@ -27,7 +27,7 @@ def test_check_mode_on_new_hosts_predicts_changes_and_writes_nothing(site_lab):
 
     result = lab.run_playbook("site.yml", site_vars(console, rules, RULES_V1, "v1", "enr_check_only"), check=True)
 
-    assert result.status == "successful", result.stats
+    assert result.status == "successful", (result.stats, result.failures())
     assert result.hosts_with("changed") == {host.name for host in lab.hosts}
     for host in lab.hosts:
         root = Path(host.install_root)

@@ -70,7 +70,7 @@ def test_site_runs_every_role_on_the_lab(site_lab):
 
     result = site_lab.first_run()
 
-    assert result.status == "successful", result.stats
+    assert result.status == "successful", (result.stats, result.failures())
     sensor, ups, web = (root_of(lab, f"lab-host-0{n}") for n in (1, 2, 3))
     assert "PermitRootLogin prohibit-password" in (web / "etc/ssh/sshd_config.d/50-ops-hardening.conf").read_text()
     assert 'tcp dport 80 accept comment "http"' in (web / "etc/nftables.conf").read_text()
@@ -90,7 +90,7 @@ def test_second_site_run_changes_nothing(site_lab):
 
     result = lab.run_playbook("site.yml", site_vars(console, rules, *site_lab.installed))
 
-    assert result.status == "successful", result.stats
+    assert result.status == "successful", (result.stats, result.failures())
     assert result.hosts_with("changed") == set(), result.changed_tasks()
 
 
@@ -102,7 +102,7 @@ def test_a_new_ruleset_version_reaches_the_sensor_and_suricata_reloads_it(site_l
     if result.status == "successful":
         site_lab.installed = (RULES_V2, "v2")
 
-    assert result.status == "successful", result.stats
+    assert result.status == "successful", (result.stats, result.failures())
     assert result.hosts_with("changed") == {"lab-host-01"}
     assert ("lab-host-01", "Reload the Suricata rules") in result.changed_tasks()
     sensor = root_of(lab, "lab-host-01")

@@ -37,7 +37,7 @@ def test_a_lab_hosts_agent_ships_its_lynis_run_and_pending_updates(one_host_lab)
     token = console.enrollment_token(uses=1)
     result = lab.run_playbook("agent.yml", {"ops_console_url": console.url, "ops_agent_enrollment_token": token,
                                             "ops_agent_lynis_interval_hours": 24})  # on, whatever the lab's default
-    assert result.status == "successful", result.stats
+    assert result.status == "successful", (result.stats, result.failures())
     name = lab.hosts[0].name
     deadline = time.monotonic() + LYNIS_WAIT_SECONDS
     while True:
