@@ -24,6 +24,74 @@ from tests.fixtures.postgres import PostgresCluster
 
 register_areas()  # the areas' task kinds, as create_app, the CLI and `ops tasks worker` register them
 
+
+def _reuse_werkzeug_url_builders() -> None:
+    """Each URL rule's two builder functions made once per test process instead of once per app.
+
+    568 tests create an app (fixture `app`), and werkzeug compiles each of its 213 rules into two Python
+    functions from a generated syntax tree: about 0.1 s of CPU an app, two thirds of create_app. A builder is
+    a function of the rule's text, its parsed parts, which defaults it has and whether it appends unknown
+    arguments; it reaches the rule itself only through the instance it is bound to (`Rule.compile` binds it),
+    so rules that are equal on those share one. Rules with a default for one of their own variables (the
+    builder then holds the converted default) are compiled as werkzeug does. Where werkzeug's Rule has
+    no _compile_builder any more, nothing is changed.
+    """
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None or getattr(compile_builder, "reused", False):
+        return
+    made: dict = {}
+
+    def reused(self, append_unknown: bool = True):
+        defaults = self.defaults or {}
+        if any(is_dynamic and data in defaults for is_dynamic, data in self._trace):
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), tuple(defaults), append_unknown)
+        builder = made.get(key)
+        if builder is None:
+            builder = made[key] = compile_builder(self, append_unknown)
+        return builder
+
+    reused.reused = True
+    Rule._compile_builder = reused
+
+
+def _reuse_loaded_catalogs() -> None:
+    """The compliance catalog parsed once per test process for each content of its files, not once per app.
+
+    create_app loads the catalog (console.web.runtime); its YAML, read with line numbers for the errors, took
+    about 0.03 s of CPU an app. A catalog is immutable and a function of its controls folder and the playbooks
+    its remediations name: it is reused while no file in either changed (name, size and modification time), so
+    a test that writes a controls folder or a playbook of its own still gets it loaded, and refused, afresh.
+    """
+    from console.compliance import catalog
+
+    load = catalog.load_catalog
+    if getattr(load, "reused", False):
+        return
+    made: dict = {}
+
+    def stamp(folder) -> tuple:
+        folder = Path(folder)
+        return tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size)
+                     for path in sorted(folder.rglob("*")) if path.is_file()) if folder.is_dir() else ()
+
+    def reused(folder=None, playbooks=None):
+        key = (str(folder), str(playbooks), stamp(folder or catalog.BUILT_IN),
+               stamp(playbooks or catalog.BUILT_IN_PLAYBOOKS))
+        loaded = made.get(key)
+        if loaded is None:
+            loaded = made[key] = load(folder, playbooks)
+        return loaded
+
+    reused.reused = True
+    catalog.load_catalog = reused
+
+
+_reuse_werkzeug_url_builders()
+_reuse_loaded_catalogs()
+
 PASSWORD = "correct horse battery staple"
 pytest_plugins = ["tests.fixtures.nut", "tests.fixtures.snmpd", "tests.fixtures.sophos_api", "tests.fixtures.rules",
                   "tests.fixtures.lab", "tests.fixtures.router", "tests.fixtures.snmpsim"]
@@ -75,6 +143,8 @@ def _mark_tiers(item) -> None:
     used = set(getattr(item, "fixturenames", ()))
     if used & LAB_FIXTURES:
         item.add_marker(pytest.mark.lab)
+    if "chromium" in used:
+        item.add_marker(pytest.mark.browser)
     if used & EXTERNAL_FIXTURES or any(item.get_closest_marker(mark) for mark in ("lab", "browser", "postgres", "schemathesis")):
         item.add_marker(pytest.mark.external)
 
@@ -257,6 +327,23 @@ class LiveServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium under Playwright, started once per worker (the launch cost each browser test about a
+    second of CPU); each test opens a context of its own (tests/e2e/test_browser.py `page`), with its own
+    cookies, storage, locale and time zone, as a new browser gave it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_browser import CHROMIUM, FLAGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture
