@@ -131,6 +131,32 @@ def _figures(settings, service, outages, start: datetime, end: datetime) -> dict
             "maintenance": [{"start": opens, "end": closes} for opens, closes in windows], "outages": listed}
 
 
+def standing(session: Session, settings, now: datetime | None = None) -> dict[str, dict]:
+    """Each service's month so far against its SLA target, for the compliance control on it.
+
+    The target holds over the whole month while the downtime so far stays within the month's budget: the
+    month's measured time (maintenance left out, windows still to come included) times (100 - target) %.
+    Judging the month-to-date uptime instead would fail a service for one short outage on the 1st.
+    {name: {uptime_percent, sla_target_percent, down_minutes, downtime_budget_minutes, met}}.
+    """
+    zone = ZoneInfo(settings.console.timezone)
+    now = now or utcnow()
+    local = now.astimezone(zone)
+    start, end = month_bounds(date(local.year, local.month, 1), zone)
+    outages = _outages(session, start, min(end, now))
+    found = {}
+    for service in settings.availability.services:
+        so_far = _figures(settings, service, outages, start, min(end, now))
+        windows = maintenance.windows_between(settings, service.name, start, end)
+        month = (end - start) - sum((closes - opens for opens, closes in windows), timedelta(0))
+        budget = _minutes(month) * (100 - service.sla_target_percent) / 100
+        found[service.name] = {"uptime_percent": so_far["uptime_percent"],
+                               "sla_target_percent": service.sla_target_percent,
+                               "down_minutes": so_far["down_minutes"], "downtime_budget_minutes": round(budget, 1),
+                               "met": so_far["down_minutes"] <= budget}
+    return found
+
+
 def first_checked(session: Session) -> dict[str, datetime]:
     """Each service's first stored check (its hourly figures outlive the raw results)."""
     found: dict[str, datetime] = {}

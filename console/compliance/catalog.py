@@ -32,7 +32,7 @@ Category = Literal["firewall", "ups", "endpoint", "ids", "server", "logging_back
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 CATEGORIES = ("firewall", "ups", "endpoint", "ids", "server", "logging_backup", "availability")
-Source = Literal["agent_report", "device", "rule_manager", "alert_pipeline", "endpoints"]
+Source = Literal["agent_report", "device", "rule_manager", "alert_pipeline", "endpoints", "availability"]
 
 
 class CatalogError(OpsError):
@@ -60,7 +60,8 @@ class AppliesTo(_Strict):
     all_hosts: bool = False
     groups: list[str] = []
     variable: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-    devices: Literal["ups", "firewall", "endpoint_coverage", "endpoint", "uplink", "room"] | None = None
+    # service: the services ops.toml's [availability] declares (console.compliance.evidence.services)
+    devices: Literal["ups", "firewall", "endpoint_coverage", "endpoint", "uplink", "room", "service"] | None = None
 
     @model_validator(mode="after")
     def _one_target(self):
@@ -147,7 +148,10 @@ class Control(_Strict):
         endpoints = self.applies_to.devices in ("endpoint_coverage", "endpoint")
         if endpoints != (self.evidence.source == "endpoints"):
             raise ValueError("applies_to.devices endpoint_coverage or endpoint and evidence.source: endpoints go together")
-        if not endpoints and (self.applies_to.devices is not None) != (self.evidence.source == "device"):
+        services = self.applies_to.devices == "service"
+        if services != (self.evidence.source == "availability"):
+            raise ValueError("applies_to.devices service and evidence.source: availability go together")
+        if not (endpoints or services) and (self.applies_to.devices is not None) != (self.evidence.source == "device"):
             raise ValueError("applies_to.devices and evidence.source: device go together")
         if self.remediation is not None and self.evidence.source != "agent_report":
             raise ValueError("remediation: only controls on hosts' agent reports can be fixed with Ansible")

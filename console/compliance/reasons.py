@@ -44,10 +44,17 @@ FIELD_NAMES = {
     "lynis.warning_ids": _l("Lynis warnings"), "updates.apt_updated_at": _l("last apt update"),
     "updates.checked_at": _l("updates checked"), "updates.oldest_pending_since": _l("oldest pending security update"),
     "updates.security_pending_count": _l("pending security updates"),
+    # Uplinks, server rooms and services (console.compliance.evidence.devices and .services)
+    "oper_status": _l("interface state"), "temperature_state": _l("temperature"),
+    "humidity_state": _l("humidity"), "humidity_source": _l("humidity sensor"),
+    "certificate_state": _l("TLS certificate"), "sla_state": _l("month against the SLA target"),
 }
 OPERATORS = {"in": _l("one of"), "not_in": _l("none of"), "contains": _l("contains"),
              "not_contains": _l("does not contain"), "text_contains": _l("mentions")}
 SYMBOLS = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
+# The words the state fields take (a room's temperature, an uplink, a certificate, a month against its target).
+STATE_WORDS = {"ok": _l("ok"), "high": _l("high"), "low": _l("low"), "up": _l("up"), "down": _l("down"),
+               "expiring": _l("expiring"), "expired": _l("expired"), "met": _l("met"), "missed": _l("missed")}
 RESULTS = {"pass": _l("pass"), "fail": _l("fail"), "unknown": _l("unknown"), "waived": _l("waived")}
 MAX_DEPTH = 8
 # Fixed sentences of the evidence sources, stored as they are and said from the catalogue.
@@ -163,6 +170,8 @@ def _value(value, _) -> str:
         return _("no")
     if value is None:
         return "—"
+    if isinstance(value, str) and value in STATE_WORDS:
+        return _(STATE_WORDS[value])
     return str(value)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from console.compliance.catalog import SEVERITY_RANK, Catalog, LoadedControl
 from console.compliance.engine import applies, evaluate
 from console.compliance.evidence import Evidence, Target
-from console.compliance.evidence import agent, alerts, devices, endpoints, rules
+from console.compliance.evidence import agent, alerts, devices, endpoints, rules, services
 from console.compliance.announce import announce_run
 from console.db import session_scope
 from console.errors import Conflict
@@ -135,7 +135,7 @@ def _run(session: Session, actor: Actor, catalog: Catalog, trigger: str, progres
 
 
 def results(session: Session, catalog: Catalog, now: datetime, progress: Progress | None = None) -> Iterator[list[dict]]:
-    """Result rows in batches: hosts first (BATCH at a time), then devices."""
+    """Result rows in batches: hosts first (BATCH at a time), then devices, endpoints and services."""
     host_controls = [c for c in catalog.controls if c.spec.applies_to.devices is None]
     device_controls = [c for c in catalog.controls if c.spec.applies_to.devices is not None]
     sources = {c.spec.evidence.source for c in catalog.controls}
@@ -146,6 +146,9 @@ def results(session: Session, catalog: Catalog, now: datetime, progress: Progres
     if "endpoints" in sources:
         endpoint_list, endpoint_found = endpoints.load(session)
         device_list, device_evidence = device_list + endpoint_list, {**device_evidence, **endpoint_found}
+    if "availability" in sources:
+        service_list, service_found = services.load(session, now)
+        device_list, device_evidence = device_list + service_list, {**device_evidence, **service_found}
     total = len(hosts) + len(device_list)
     for start in range(0, len(hosts), BATCH):
         batch = hosts[start:start + BATCH]

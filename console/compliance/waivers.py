@@ -35,7 +35,7 @@ def create(session: Session, actor: Actor, catalog: Catalog, control_id: str, ta
     now = utcnow()
     check_expiry(expires_at, now)
     if not _known_target(session, target):
-        raise ValidationFailed("target", f"{target!r} is neither an active host nor a device")
+        raise ValidationFailed("target", f"{target!r} is no active host, device, endpoint or service")
     waiver = ComplianceWaiver(control_id=control_id, target=target, reason=reason, expires_at=expires_at,
                               created_by=actor.username[:64], created_at=now)
     session.add(waiver)
@@ -84,7 +84,12 @@ def waiver_as_dict(waiver: ComplianceWaiver) -> dict:
 def _known_target(session: Session, target: str) -> bool:
     if active_host(session, target) is not None:
         return True
-    from console.compliance.evidence import devices
+    from console.compliance.evidence import devices, endpoints, services
 
-    device_targets, _evidence, _reason = devices.load(session)
-    return any(device.name == target for device in device_targets) or target in ("devices:ups", "devices:firewall")
+    if target.startswith(services.PREFIX):
+        return target in services.names(session)
+    if target.startswith("endpoint"):
+        endpoint_targets, _found = endpoints.load(session)
+        return any(endpoint.name == target for endpoint in endpoint_targets)
+    device_targets, _evidence = devices.load(session)
+    return any(device.name == target for device in device_targets)

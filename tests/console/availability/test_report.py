@@ -8,12 +8,24 @@ from __future__ import annotations
 import csv
 import subprocess
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
+from console.access.actor import Actor
 from console.availability import report, runner
+from console.compliance import runs as compliance_runs
+from console.compliance import waivers
+from console.compliance.catalog import load_catalog
+from console.compliance.evidence import services as service_evidence
+from console.compliance.reasons import say_row
+from console.db import make_session_factory
+from console.errors import ValidationFailed
+from console.models.compliance import ComplianceResult
 from console.settings import load_settings
 from tests.conftest import csrf_token
+from tests.console.availability.certs import NOW
 from tests.console.availability.test_outages import DROP_ALL, NOTIFY, services
 from tests.console.cli.test_cli import ops
 from tests.console.compliance.test_console import api_token
@@ -197,3 +209,62 @@ def test_file_now_is_a_task_for_those_who_may_run_compliance(config_file, client
     assert queued.status_code == 202 and queued.headers["Location"] == queued.get_json()["data"]["status_url"]
     refused = client.post("/api/v1/availability-reports", json={"month": "10000-01"}, headers=officer)
     assert refused.status_code == 400 and "month" in refused.get_data(as_text=True)
+
+
+def test_the_controls_on_services_judge_the_certificate_and_the_months_downtime_against_its_target(
+        config_file, session_factory, servers):
+    """AV-CERT-01 fails the service whose certificate has 5 days left (the last warning step is 7); AV-SLA-01 fails
+    the proxy, down 11 minutes with a target of 99.99 % (a budget of about 4.4 minutes in a month), and passes the
+    services behind it (99.5 %: over 200 minutes). Waivers may name a service; an unknown target is refused."""
+    config_file.write_text(config_file.read_text().replace('name = "proxy"\n',
+                                                           'name = "proxy"\nsla_target_percent = 99.99\n', 1))
+    settings = load_settings(config_file)
+    net, _ = servers
+    local = NOW.astimezone(ZoneInfo(settings.console.timezone))
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    at = max(NOW, month_start + timedelta(hours=1)).astimezone(timezone.utc)  # the outage inside this month
+    runner.run_due(session_factory, settings, at - timedelta(minutes=13))
+    net.nft(DROP_ALL)
+    try:
+        runner.run_due(session_factory, settings, at - timedelta(minutes=12))
+        runner.run_due(session_factory, settings, at - timedelta(minutes=11))  # down after its second failure
+    finally:
+        net.nft("flush ruleset")
+    runner.run_due(session_factory, settings, at)
+
+    factory = make_session_factory(session_factory.kw["bind"], settings)  # sessions carry this test's ops.toml
+    run_id = compliance_runs.execute(factory, Actor.cli(), load_catalog(), now=at).run_id
+    with factory() as session:
+        rows = session.scalars(select(ComplianceResult).where(
+            ComplianceResult.run_id == run_id, ComplianceResult.control_id.in_(("AV-CERT-01", "AV-SLA-01")))).all()
+        results = {(row.control_id, row.target): row for row in rows}
+    services = ("proxy", "portal", "one-stop", "land-db", "cert")
+    assert {(control, target) for control, target in results} == {
+        (control, f"service:{name}") for control in ("AV-CERT-01", "AV-SLA-01") for name in services}
+    failed = {key for key, row in results.items() if row.result == "fail"}
+    assert failed == {("AV-CERT-01", "service:cert"), ("AV-SLA-01", "service:proxy")}, {
+        key: row.why for key, row in results.items()}
+    assert all(row.result == "pass" for key, row in results.items() if key not in failed)
+    cert, proxy = results[("AV-CERT-01", "service:cert")], results[("AV-SLA-01", "service:proxy")]
+    assert cert.evidence == {"certificate_state": "expiring"} and proxy.evidence == {"sla_state": "missed"}
+    assert cert.evidence_at == proxy.evidence_at == at  # as old as the service's newest check
+    with factory() as session:
+        _targets, found = service_evidence.load(session, at)  # what the controls read, with its figures
+    assert (found["service:cert"].snapshot["certificate_days_left"],
+            found["service:cert"].snapshot["certificate_min_days"]) == (5, 7)
+    figures = found["service:proxy"].snapshot
+    assert (figures["down_minutes"], figures["sla_target_percent"]) == (11, 99.99)
+    assert figures["downtime_budget_minutes"] < 5 and "certificate_state" not in figures  # no TLS check
+    assert say_row(cert, "vi") == ("không phải (chứng thư TLS: có báo cáo); "
+                                   "chứng thư TLS: sắp hết hạn, yêu cầu: đạt")
+    assert say_row(proxy, "en") == "month against the SLA target: missed, required: met"
+    assert say_row(proxy, "vi") == "tháng so với mức cam kết SLA: không đạt cam kết, yêu cầu: đạt cam kết"
+    with factory() as session:
+        waiver = waivers.create(session, Actor.cli(), load_catalog(), "AV-CERT-01", "service:cert",
+                                "gia hạn đang chờ nhà cung cấp", at + timedelta(days=3))
+        assert waiver.target == "service:cert"
+        for unknown in ("service:nope", "no-such-device"):
+            with pytest.raises(ValidationFailed, match="no active host, device, endpoint or service"):
+                waivers.create(session, Actor.cli(), load_catalog(), "AV-CERT-01", unknown, "không có",
+                               at + timedelta(days=3))
+        session.rollback()

@@ -26,7 +26,14 @@ def test_shipped_catalog_has_at_least_30_controls_in_every_category_with_both_la
     assert len(catalog.controls) >= 30
     assert {c.spec.category for c in catalog.controls} == set(CATEGORIES)
     assert all(c.spec.title.vi != c.spec.title.en for c in catalog.controls)
-    assert all(any(c.spec.mappings.model_dump().values()) for c in catalog.controls)
+    unmapped = {c.id for c in catalog.controls if not any(c.spec.mappings.model_dump().values())}
+    assert unmapped == set(UNMAPPED)
+
+
+# Controls left unmapped on purpose (issue 31: map only where the reference text states it), and why; the control
+# file says the same.
+UNMAPPED = {"AV-CERT-01": "no reference text states a certificate lifetime",
+            "AV-SLA-01": "no reference text states a service-level target"}
 
 
 def write(tmp_path, text: str, name: str = "a.yaml"):
