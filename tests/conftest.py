@@ -143,8 +143,6 @@ def _mark_tiers(item) -> None:
     used = set(getattr(item, "fixturenames", ()))
     if used & LAB_FIXTURES:
         item.add_marker(pytest.mark.lab)
-    if "chromium" in used:
-        item.add_marker(pytest.mark.browser)
     if used & EXTERNAL_FIXTURES or any(item.get_closest_marker(mark) for mark in ("lab", "browser", "postgres", "schemathesis")):
         item.add_marker(pytest.mark.external)
 
@@ -327,23 +325,6 @@ class LiveServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's chromium under Playwright, started once per worker (the launch cost each browser test about a
-    second of CPU); each test opens a context of its own (tests/e2e/test_browser.py `page`), with its own
-    cookies, storage, locale and time zone, as a new browser gave it."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.test_browser import CHROMIUM, FLAGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

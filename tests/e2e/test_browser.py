@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import PASSWORD
 
@@ -26,23 +26,17 @@ def console_url(live_server):
 
 
 @pytest.fixture
-def page(chromium):
-    """A page in a browser context of the test's own (the worker's chromium, tests/conftest.py), failing the
-    test on any script or CSP error."""
-    yield from open_page(chromium, locale="en-US")
-
-
-def open_page(browser, **context_options):
-    context = browser.new_context(**context_options)
-    try:
+def page(tmp_path):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(locale="en-US")
         page = context.new_page()
         errors = []
         page.on("console", lambda message: _is_script_error(message) and errors.append(message.text))
         page.on("pageerror", lambda error: errors.append(str(error)))
         yield page
-    finally:
-        context.close()
-    assert not errors, f"browser console errors (CSP or script): {errors}"
+        browser.close()
+        assert not errors, f"browser console errors (CSP or script): {errors}"
 
 
 def _is_script_error(message) -> bool:

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
 
 from tests.console.compliance.helpers import enrol, ingest, report
 from tests.console.overview import helpers
-from tests.e2e.test_browser import log_in, open_page
+from tests.e2e.test_browser import CHROMIUM, FLAGS, _is_script_error, log_in
 
 pytestmark = pytest.mark.browser
 CONSOLE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -30,9 +30,18 @@ HEALTH = {"cpu_percent": 12.0, "cpu_count": 2, "load_average": [0.1, 0.1, 0.1], 
 
 
 @pytest.fixture
-def page_elsewhere(chromium):
-    """A browser context in New York with an American locale, failing on any script or CSP error."""
-    yield from open_page(chromium, locale="en-US", timezone_id=BROWSER_ZONE)
+def page_elsewhere():
+    """A browser in New York with an American locale, failing on any script or CSP error."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(locale="en-US", timezone_id=BROWSER_ZONE)
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda message: _is_script_error(message) and errors.append(message.text))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        browser.close()
+        assert not errors, f"browser console errors (CSP or script): {errors}"
 
 
 def chart_labels(page, selector: str) -> list[str]:

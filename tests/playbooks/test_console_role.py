@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import create_engine, select
 
 from console.lab import wheel
@@ -150,7 +150,7 @@ def test_console_role_installs_a_console_that_answers_over_https_with_its_own_ca
 
 
 def test_agents_on_two_other_lab_hosts_enrol_over_https_and_a_browser_trusting_the_ca_sees_them(
-        console_lab, chromium, tmp_path):
+        console_lab, tmp_path):
     console_lab.installed()
     token = re.search(r"token \(shown once\): (\S+)", console_lab.ops("fleet", "enroll-token", "--uses", "2")).group(1)
     # The CA goes to each agent host, as an admin would copy it there.
@@ -178,25 +178,26 @@ def test_agents_on_two_other_lab_hosts_enrol_over_https_and_a_browser_trusting_t
     subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "ops-console-lab-ca",
                     "-i", str(console_lab.ca_file)], check=True, timeout=30)
     url = f"https://{console_lab.address}"
-    # A chromium of its own (the worker's Playwright), since Chromium on Linux reads its trust anchors from
-    # $HOME/.pki/nssdb: the role's CA is one.
-    browser = chromium.browser_type.launch(executable_path=CHROMIUM, args=FLAGS, env={**os.environ, "HOME": str(home)})
-    try:
-        page = browser.new_context(locale="en-US").new_page()
-        response = page.goto(f"{url}/login")
-        assert response.status == 200 and response.url.startswith("https://")
-        page.get_by_label("Username").fill("thu")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("heading", name="Overview")).to_be_visible()
-        page.goto(f"{url}/hosts?q=lab-host")
-        for host in console_lab.agent_hosts:
-            row = page.get_by_role("row").filter(has_text=host.name)
-            expect(row.get_by_test_id("host-status")).to_have_text(re.compile("^(OK|Warning)$"))
-        console_row = page.get_by_role("row").filter(has_text=console_lab.console_host.name)
-        expect(console_row.get_by_test_id("host-status")).to_have_text("Never seen")
-    finally:
-        browser.close()
+    with sync_playwright() as playwright:
+        # Chromium on Linux reads its trust anchors from $HOME/.pki/nssdb: the role's CA is one.
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
+                                             env={**os.environ, "HOME": str(home)})
+        try:
+            page = browser.new_context(locale="en-US").new_page()
+            response = page.goto(f"{url}/login")
+            assert response.status == 200 and response.url.startswith("https://")
+            page.get_by_label("Username").fill("thu")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+            page.goto(f"{url}/hosts?q=lab-host")
+            for host in console_lab.agent_hosts:
+                row = page.get_by_role("row").filter(has_text=host.name)
+                expect(row.get_by_test_id("host-status")).to_have_text(re.compile("^(OK|Warning)$"))
+            console_row = page.get_by_role("row").filter(has_text=console_lab.console_host.name)
+            expect(console_row.get_by_test_id("host-status")).to_have_text("Never seen")
+        finally:
+            browser.close()
 
 
 def test_second_run_of_the_console_role_changes_nothing(console_lab):
