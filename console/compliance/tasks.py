@@ -27,13 +27,24 @@ register("compliance.run", "compliance.run", "a compliance run of every control"
 
 def _register_systems() -> None:
     """Where the areas below find each host's information system: the rule manager's would-have-blocked preview
-    (the systems a drop would touch) and the notifications (a message's system, which routes it)."""
-    from console.compliance.systems.service import systems_by_host
+    (the systems a drop would touch) and the notifications (a message's system, which routes it); and the
+    systems as a part of every inventory sync (read with the hosts, written after them)."""
+    from console.compliance.systems.service import sync_systems, systems_by_host
+    from console.inventory import sync as inventory_sync
     from console.notify import looks
     from console.ruleset import preview
 
     preview.register_source("systems_by_host", systems_by_host)
     looks.register_systems(systems_by_host)
+    inventory_sync.register_part("systems", _read_systems, sync_systems)
+
+
+def _read_systems(inventory, path):
+    """The information systems the inventory's system_* groups define, checked against the frameworks."""
+    from console.compliance.requirements import cached_frameworks
+    from console.compliance.systems.reader import read_systems
+
+    return read_systems(inventory, path, cached_frameworks())
 
 
 _register_systems()

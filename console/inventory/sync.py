@@ -8,17 +8,22 @@ inventory without a single host is refused rather than retiring every host.
 Variables whose names say they hold a secret (passwords, tokens) are stored
 as REDACTED: any role that may view hosts sees them, and the console never
 needs them.
+
+Parts of the inventory that an area above this one keeps (the information systems: compliance registers them
+with `register_part`, console/compliance/tasks.py) are read and checked with the hosts, before the first
+write, and written after them in the same transaction; the sync imports no area above it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from console.compliance.requirements import cached_frameworks
 from console.errors import InventoryError
 from console.models.inventory import Host, HostStatus, InventoryGroup
 from console.models.base import utcnow
@@ -26,12 +31,28 @@ from console.access import audit
 from console.access.actor import Actor
 from console.inventory.reader import Inventory, InventoryHost, read_inventory
 from console.access.permissions import require
-from console.compliance.systems.service import sync_systems
-from console.compliance.systems.reader import read_systems
 from console.inventory.config import InventorySettings
 
 REDACTED = "********"
 SECRET_NAME = re.compile(r"password|passwd|passphrase|secret|token|_pass$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class InventoryPart:
+    """A part of the inventory an area above keeps: `read(inventory, path)` checks it and raises InventoryError (or
+    a subclass) before anything is written; `write(session, what_read)` stores it and says what changed."""
+
+    name: str
+    read: Callable[[Inventory, Path], Any]
+    write: Callable[[Session, Any], dict]
+
+
+_PARTS: dict[str, InventoryPart] = {}
+
+
+def register_part(name: str, read: Callable[[Inventory, Path], Any], write: Callable[[Session, Any], dict]) -> None:
+    """Sync `name` with every inventory sync from now on (the areas register at start: console.wiring)."""
+    _PARTS[name] = InventoryPart(name, read, write)
 
 
 @dataclass
@@ -68,7 +89,7 @@ def sync_inventory(session: Session, actor: Actor, settings: InventorySettings) 
     inventory = read_inventory(settings.path, settings.unit_group, settings.role_group)
     if not inventory.hosts:
         raise InventoryError(settings.path, "the inventory lists no host; refusing to retire every host")
-    systems = read_systems(inventory, settings.path, cached_frameworks())
+    parts = [(part, part.read(inventory, settings.path)) for part in _PARTS.values()]
     groups = _sync_groups(session, inventory)
     result = SyncResult(groups=len(inventory.groups))
     existing = {host.name: host for host in session.scalars(select(Host).options(selectinload(Host.groups)))}
@@ -79,7 +100,10 @@ def sync_inventory(session: Session, actor: Actor, settings: InventorySettings) 
             host.status, host.retired_at, host.updated_at = HostStatus.retired, utcnow(), utcnow()
             result.retired.append(name)
     session.flush()
-    result.systems = sync_systems(session, systems)
+    for part, read in parts:
+        changed = part.write(session, read)
+        if part.name == "systems":
+            result.systems = changed
     audit.record(session, actor, "inventory.sync", "inventory", str(settings.path.name),
                  counts=result.counts(), added=result.added, updated=result.updated, retired=result.retired,
                  revived=result.revived, systems=result.systems)
