@@ -34,6 +34,7 @@ import importlib
 import logging
 import time
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -45,9 +46,11 @@ from console.db import make_engine, make_session_factory, session_scope
 from console.compliance import runs as compliance_runs
 from console.access.actor import Actor
 from console.access.directory.accounts import recheck_all
-from console.settings import Settings
 from console.notify import outbox, watch
 from console.tasks import work as tasks
+
+if TYPE_CHECKING:  # annotations only: settings assembles the areas' config sections, above them
+    from console.settings import Settings
 
 log = logging.getLogger("ops.scheduler")
 

@@ -32,7 +32,7 @@ from console.availability.config import AvailabilitySettings, maintenance_line, 
 from console.vulns.config import VulnsSettings
 from console.devices.config import SECRET_FIELDS, DeviceConfig, duplicate_name, find_table_line
 from console.endpoints.config import EndpointsSettings
-from console.common.toml_lines import key_line, nested_key_line
+from console.common.toml_lines import default_config_path, key_line, nested_key_line
 from console.errors import ConfigError
 from console.notify.config import CHANNEL_SECRETS, NotifySettings
 from probes.config import AgentSettingError, AgentSettings, agent_settings_from, resolve_paths
@@ -128,11 +128,6 @@ class Settings(_Section):
     @property
     def secret_key(self) -> str:
         return self.console.secret_key.get_secret_value()
-
-
-def default_config_path() -> Path:
-    """OPS_CONFIG if set, else ./ops.toml."""
-    return Path(os.environ.get("OPS_CONFIG", "ops.toml"))
 
 
 def load_settings(path: Path | str | None = None, environ: dict | None = None) -> Settings:

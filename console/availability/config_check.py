@@ -5,10 +5,15 @@ is a group of the inventory. The console does not need the inventory to run the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from console.availability.config import table_line
+from console.common.toml_lines import default_config_path
 from console.errors import ConfigError
 from console.inventory.reader import read_inventory
-from console.settings import Settings, default_config_path
+
+if TYPE_CHECKING:  # annotations only: settings assembles the areas' config sections, above them
+    from console.settings import Settings
 
 __all__ = ["check_availability_groups"]
 

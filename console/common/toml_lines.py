@@ -1,4 +1,5 @@
-"""The one TOML line finder: where in ops.toml a key or a table stands, so a configuration error names its line.
+"""The one TOML line finder: where in ops.toml a key or a table stands, so a configuration error names its line;
+and which ops.toml is meant when none is named (`default_config_path`).
 
 tomllib keeps no positions, so these read the text itself by TOML's own rules: a table's keys run from its header
 to the next header of any table; `[[name]]` starts the next item of an array of tables. They only ever point at
@@ -7,9 +8,18 @@ a line for a message; a key they cannot find gives its table's header line, or N
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
-__all__ = ["key_line", "nested_key_line", "table_line"]
+__all__ = ["default_config_path", "key_line", "nested_key_line", "table_line"]
+
+
+
+def default_config_path() -> Path:
+    """OPS_CONFIG if set, else ./ops.toml."""
+    return Path(os.environ.get("OPS_CONFIG", "ops.toml"))
+
 
 _HEADER = re.compile(r"^\[([^\[\]]+)\]")
 _ARRAY_HEADER = re.compile(r"\[\[\s*([A-Za-z0-9_.]+)\s*\]\]\s*(#.*)?")

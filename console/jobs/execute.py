@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,7 +29,9 @@ from console.jobs.secrets import JobSecrets
 from console.jobs.worker import node_name, worker_alive
 from console.models.jobs import Job, JobEvent, JobHostLock, JobHostResult, JobState
 from console.models.base import utcnow
-from console.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: settings assembles the areas' config sections, above them
+    from console.settings import Settings
 
 QUEUE_GRACE = timedelta(minutes=2)
 COUNTS = ("ok", "changed", "failed", "unreachable", "skipped")

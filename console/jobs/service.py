@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +36,9 @@ from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
-from console.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: settings assembles the areas' config sections, above them
+    from console.settings import Settings
 
 __all__ = ["cancel", "changed_output", "get_job", "hand_over", "JobState", "launch", "LaunchRequest", "run"]
 

@@ -14,11 +14,14 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
 from console.jobs.secrets import JobSecrets
-from console.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: settings assembles the areas' config sections, above them
+    from console.settings import Settings
 
 SCRUBBED_ENV = ("OPS_SECRET_KEY",)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,7 +41,9 @@ from console.errors import Conflict, PermissionDenied, ValidationFailed
 from console.jobs import service as jobs
 from console.models.base import utcnow
 from console.models.remediation import Remediation, RemediationState
-from console.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: settings assembles the areas' config sections, above them
+    from console.settings import Settings
 
 MAX_HOSTS = 500
 UNFINISHED = [state for state in RemediationState if not state.finished]

@@ -15,11 +15,14 @@ the truth the pages and the API read. Huey is asked to run each task once
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from huey import Huey, SqliteHuey
 from sqlalchemy.engine import make_url
 
-from console.settings import Settings
+if TYPE_CHECKING:  # annotations only: settings assembles the areas' config sections, above them
+    from console.settings import Settings
+
 
 QUEUE_NAME = "ops-console"
 _lock = threading.Lock()

@@ -8,6 +8,8 @@ is rolled back queues nothing. The caller commits, as everywhere.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import socket
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +23,11 @@ from console.db import session_scope
 from console.errors import NotFound, ValidationFailed
 from console.models.base import utcnow
 from console.models.tasks import Task, TaskState
-from console.settings import Settings
 from console.tasks import queue
 from console.tasks.registry import KINDS
+
+if TYPE_CHECKING:  # annotations only: settings assembles the areas' config sections, above them
+    from console.settings import Settings
 
 __all__ = ["KINDS", "Task", "TaskState", "submit", "claim_once", "get_task", "list_tasks", "task_as_dict"]
 

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,10 +21,12 @@ from console.db import make_engine, make_session_factory, session_scope
 from console.errors import USER_ERRORS
 from console.models.base import utcnow
 from console.models.tasks import Task, TaskState
-from console.settings import Settings
 from console.tasks import queue
 from console.tasks.registry import kind_of
 from console.tasks.service import claim_once, node_name
+
+if TYPE_CHECKING:  # annotations only: settings assembles the areas' config sections, above them
+    from console.settings import Settings
 
 log = logging.getLogger("ops.tasks")
 PROGRESS_EVERY_SECONDS = 0.5
