@@ -25,6 +25,14 @@ from tests.fixtures.postgres import PostgresCluster
 register_areas()  # the areas' task kinds, as create_app, the CLI and `ops tasks worker` register them
 
 
+def _made_once(made: dict, key, make):
+    """made[key], made by make() the first time (a failure is not kept: it is raised again next time)."""
+    found = made.get(key)
+    if found is None:
+        found = made[key] = make()
+    return found
+
+
 def _reuse_werkzeug_url_builders() -> None:
     """Each URL rule's two builder functions made once per test process instead of once per app.
 
@@ -47,11 +55,8 @@ def _reuse_werkzeug_url_builders() -> None:
         defaults = self.defaults or {}
         if any(is_dynamic and data in defaults for is_dynamic, data in self._trace):
             return compile_builder(self, append_unknown)
-        key = (self.rule, tuple(self._trace), tuple(defaults), append_unknown)
-        builder = made.get(key)
-        if builder is None:
-            builder = made[key] = compile_builder(self, append_unknown)
-        return builder
+        return _made_once(made, (self.rule, tuple(self._trace), tuple(defaults), append_unknown),
+                          lambda: compile_builder(self, append_unknown))
 
     reused.reused = True
     Rule._compile_builder = reused
@@ -78,12 +83,8 @@ def _reuse_loaded_catalogs() -> None:
                      for path in sorted(folder.rglob("*")) if path.is_file()) if folder.is_dir() else ()
 
     def reused(folder=None, playbooks=None):
-        key = (str(folder), str(playbooks), stamp(folder or catalog.BUILT_IN),
-               stamp(playbooks or catalog.BUILT_IN_PLAYBOOKS))
-        loaded = made.get(key)
-        if loaded is None:
-            loaded = made[key] = load(folder, playbooks)
-        return loaded
+        return _made_once(made, (str(folder), str(playbooks), stamp(folder or catalog.BUILT_IN),
+                                 stamp(playbooks or catalog.BUILT_IN_PLAYBOOKS)), lambda: load(folder, playbooks))
 
     reused.reused = True
     catalog.load_catalog = reused
