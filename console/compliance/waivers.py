@@ -88,7 +88,7 @@ def _known_target(session: Session, target: str) -> bool:
 
     if target.startswith(services.PREFIX):
         return target in services.names(session)
-    if target.startswith("endpoint"):
+    if target == endpoints.COVERAGE_TARGET or target.startswith("endpoint:"):
         endpoint_targets, _found = endpoints.load(session)
         return any(endpoint.name == target for endpoint in endpoint_targets)
     device_targets, _evidence = devices.load(session)
