@@ -7,7 +7,7 @@ installs the console on lab-host-01 (the lab inventory's ops_console group)
 from this source's wheel and wheelhouse, with nginx terminating TLS with the
 CA and certificate the role generates; the agent role then enrols
 lab-host-02 and -03 with https://<lab-host-01>, trusting that CA; Debian's
-chromium, with the CA in its NSS database (a real trust anchor, not an
+chromium, run in lab-host-02's network namespace with the CA in its NSS database (a real trust anchor, not an
 ignored error), signs in and sees both hosts reporting.
 
 What is real here and what is not: the wheel, the venv, ops.toml, `ops db
@@ -178,9 +178,15 @@ def test_agents_on_two_other_lab_hosts_enrol_over_https_and_a_browser_trusting_t
     subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "ops-console-lab-ca",
                     "-i", str(console_lab.ca_file)], check=True, timeout=30)
     url = f"https://{console_lab.address}"
+    # The officer's browser runs on a lab host, as on a workstation of the LAN: in its own network namespace
+    # Chromium sees no other test's links come and go (in the root namespace an address added by a lab being
+    # made beside this test aborts a page load with ERR_NETWORK_CHANGED).
+    workstation = tmp_path / "chromium-on-workstation"
+    workstation.write_text(f'#!/bin/sh\nexec ip netns exec {console_lab.agent_hosts[0].namespace} {CHROMIUM} "$@"\n')
+    workstation.chmod(0o755)
     with sync_playwright() as playwright:
         # Chromium on Linux reads its trust anchors from $HOME/.pki/nssdb: the role's CA is one.
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
+        browser = playwright.chromium.launch(executable_path=str(workstation), args=FLAGS,
                                              env={**os.environ, "HOME": str(home)})
         try:
             page = browser.new_context(locale="en-US").new_page()
