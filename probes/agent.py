@@ -109,7 +109,8 @@ def build_collectors(settings: AgentSettings) -> list:
     collectors.extend(_optional_collectors(settings))
     if settings.lynis_interval_hours:
         collectors.append(LynisCollector(settings.state_dir, settings.lynis_interval_hours,
-                                         settings.lynis_timeout_minutes * 60, starts_runs=False))
+                                         settings.lynis_timeout_minutes * 60, starts_runs=False,
+                                         groups=settings.lynis_groups))
     return collectors
 
 

@@ -10,6 +10,7 @@ definition, so the two can never disagree.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,9 @@ RANGES = {"interval_seconds": (5, 86400), "spool_max_bytes": (64 * 1024, 2**40),
           "packages_interval_minutes": (0, 7 * 24 * 60)}
 
 SERVICES_SCOPES = ("all", "netns")
+# A Lynis test group's name as `lynis show groups` prints them (ssh, firewalls, kernel_hardening, ...).
+LYNIS_GROUP = re.compile(r"[a-z][a-z0-9_]{0,31}")
+MAX_LYNIS_GROUPS = 64
 
 
 class AgentConfigError(ProbeError):
@@ -59,6 +63,8 @@ class AgentSettings:
     ship_eve: bool = False
     lynis_interval_hours: int = 24
     lynis_timeout_minutes: int = 30
+    # Only these Lynis test groups (`lynis show groups`; `--tests-from-group`); empty: the full audit.
+    lynis_groups: list[str] = field(default_factory=list)
     updates_interval_minutes: int = 60
     packages_interval_minutes: int = 60  # installed packages (the console matches them against CVE data)
     # Which processes count for required_services and clamonacc: "all" of the machine, or only those
@@ -73,6 +79,13 @@ class AgentSettings:
         if self.antivirus_provider not in ("clamav", "kesl", "defender", "wsc", "none"):
             raise AgentSettingError("antivirus_provider", f"antivirus_provider must be clamav, kesl, defender, wsc or none "
                              f"(got {self.antivirus_provider!r})")
+        if len(self.lynis_groups) > MAX_LYNIS_GROUPS:
+            raise AgentSettingError("lynis_groups", f"lynis_groups names at most {MAX_LYNIS_GROUPS} groups "
+                                    f"(got {len(self.lynis_groups)})")
+        for group in self.lynis_groups:
+            if not isinstance(group, str) or not LYNIS_GROUP.fullmatch(group):
+                raise AgentSettingError("lynis_groups", f"lynis_groups: {group!r} is not a Lynis group name "
+                                        "(lower-case letters, digits and _, as `lynis show groups` lists them)")
         if self.services_scope not in SERVICES_SCOPES:
             raise AgentSettingError("services_scope", f"services_scope must be all or netns (got {self.services_scope!r})")
 

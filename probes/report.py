@@ -7,7 +7,7 @@ dropped; a known field with a wrong type is refused, naming the field.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -131,6 +131,7 @@ class Lynis(_Open):
     finished_at: AwareDatetime | None = None
     hardening_index: int | None = Field(None, ge=0, le=100)
     tests_performed: int | None = Field(None, ge=0)
+    groups: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field([], max_length=64)  # []: all
     warnings: list[LynisFinding] = Field([], max_length=200)
     suggestions: list[LynisFinding] = Field([], max_length=200)
     dropped_findings: int = Field(0, ge=0)

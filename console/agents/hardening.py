@@ -50,7 +50,7 @@ def _store_lynis(session: Session, host_id: int, report_id: str, lynis) -> None:
                    started_at=lynis.started_at, finished_at=lynis.finished_at, hardening_index=lynis.hardening_index,
                    tests_performed=lynis.tests_performed, warning_count=len(lynis.warnings),
                    suggestion_count=len(lynis.suggestions), dropped_findings=lynis.dropped_findings,
-                   cpu_seconds=lynis.cpu_seconds)
+                   cpu_seconds=lynis.cpu_seconds, test_groups=" ".join(lynis.groups)[:500])
     session.add(run)
     session.flush()
     session.execute(delete(HostFinding).where(HostFinding.host_id == host_id))
@@ -233,7 +233,7 @@ def run_as_dict(run: LynisRun | None) -> dict | None:
             "lynis_version": run.lynis_version, "hardening_index": run.hardening_index,
             "tests_performed": run.tests_performed, "warning_count": run.warning_count,
             "suggestion_count": run.suggestion_count, "dropped_findings": run.dropped_findings,
-            "cpu_seconds": run.cpu_seconds}
+            "cpu_seconds": run.cpu_seconds, "test_groups": run.test_groups.split()}
 
 
 def waiver_as_dict(waiver: HardeningWaiver) -> dict:

@@ -79,6 +79,8 @@ class LynisRun(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     hardening_index: Mapped[int | None] = mapped_column(Integer, default=None)
     tests_performed: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The Lynis test groups audited, space-separated ([agent] lynis_groups); "": the full audit.
+    test_groups: Mapped[str] = mapped_column(String(500), default="", server_default="")
     warning_count: Mapped[int] = mapped_column(Integer, default=0)
     suggestion_count: Mapped[int] = mapped_column(Integer, default=0)
     dropped_findings: Mapped[int] = mapped_column(Integer, default=0)

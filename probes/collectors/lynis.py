@@ -10,7 +10,9 @@ lynis(8)). Each later `collect()` looks whether it has ended: the first
 report after it ends carries the results; every other report carries no
 `lynis` section at all. A run that goes past its time limit is killed with its
 whole process group (SIGTERM first, so that Lynis removes its PID file, then
-SIGKILL) and reported as a collector failure. Only one run at a time: Lynis
+SIGKILL) and reported as a collector failure. `[agent] lynis_groups` limits a run
+to those test groups (`--tests-from-group`); the report then says which groups
+the hardening index covers. Only one run at a time: Lynis
 itself quits at once under `--cronjob` while its PID file
 (/var/run/lynis.pid when root) names a live process, so the collector waits
 for that run to end before it starts its own, and removes a PID file whose
@@ -18,7 +20,7 @@ process is gone (a run killed earlier would otherwise block every later one).
 
 The results come from the report file's documented `key=value` lines
 (`hardening_index=`, `warning[]=TEST-ID|text|details|solution|`,
-`suggestion[]=...`, `lynis_version=`, `report_datetime_start/end=`), never
+`suggestion[]=...`, `lynis_version=`, `report_datetime_start/end=`, `test_group=`), never
 from what Lynis prints. They are bounded: at most MAX_FINDINGS warnings and as
 many suggestions, each text cut to MAX_TEXT characters; how many findings
 were left out is said in `dropped_findings`.
@@ -41,6 +43,7 @@ NICE = "/usr/bin/nice"  # execs Lynis in place: the same process, the same group
 MAX_FINDINGS = 100
 MAX_TEXT = 300
 MAX_ID = 32
+MAX_GROUPS = 64
 NICENESS = 19
 STATE_FILE = "state.json"
 PID_FILE = Path("/var/run/lynis.pid")
@@ -52,7 +55,8 @@ class LynisCollector:
     name = "lynis"
 
     def __init__(self, state_dir: Path, interval_hours: int = 24, timeout_seconds: int = 1800, lynis: str = LYNIS,
-                 clock=time.time, pid_file: Path = PID_FILE, starts_runs: bool = True, monotonic=time.monotonic):
+                 clock=time.time, pid_file: Path = PID_FILE, starts_runs: bool = True, monotonic=time.monotonic,
+                 groups: list[str] | tuple[str, ...] = ()):
         self.folder = Path(state_dir) / "lynis"
         self.pid_files = (Path(pid_file), self.folder / "lynis.pid")
         self.interval_seconds = interval_hours * 3600
@@ -63,6 +67,7 @@ class LynisCollector:
         self.process: subprocess.Popen | None = None
         self.started_at = 0.0
         self.starts_runs = starts_runs  # False in a process that ends after one report (`ops agent once`)
+        self.groups = tuple(groups)  # only these test groups ([agent] lynis_groups); empty: all of them
 
     @property
     def report_file(self) -> Path:
@@ -153,6 +158,8 @@ class LynisCollector:
             old.unlink(missing_ok=True)  # never read a previous run's report as this one's
         argv = [NICE, "-n", str(NICENESS), self.lynis, "audit", "system", "--cronjob", "--quiet", "--no-colors",
                 "--report-file", str(self.report_file), "--log-file", str(self.log_file)]
+        if self.groups:
+            argv += ["--tests-from-group", " ".join(self.groups)]
         try:
             self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL, cwd=self.folder, start_new_session=True)
@@ -244,10 +251,19 @@ def parse_report(text: str) -> dict:
         "finished_at": _local_time(values.get("report_datetime_end")),
         "hardening_index": _number(values.get("hardening_index"), 0, 100),
         "tests_performed": _number(values.get("lynis_tests_done"), 0, 100000),
+        "groups": _groups(values.get("test_group")),
         "warnings": findings["warning"],
         "suggestions": findings["suggestion"],
         "dropped_findings": dropped,
     }
+
+
+def _groups(value: str | None) -> list[str]:
+    """`test_group=` (the run's --tests-from-group, "all" for a full audit): the groups audited, [] for all."""
+    names = (value or "").split()
+    if names in ([], ["all"]):
+        return []
+    return [name[:MAX_ID] for name in names if name.replace("_", "").isalnum()][:MAX_GROUPS]
 
 
 def _finding(value: str) -> dict:

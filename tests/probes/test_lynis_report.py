@@ -36,6 +36,48 @@ def test_recorded_report_gives_index_version_times_and_findings():
     assert started.tzinfo is not None and (finished - started).total_seconds() == 41
 
 
+def test_the_groups_a_run_audited_come_from_its_test_group_line():
+    assert parse_report(recorded())["groups"] == []  # test_group=all: the full audit
+    assert parse_report("test_group=ssh firewalls\n")["groups"] == ["ssh", "firewalls"]
+    hostile = parse_report("test_group=ssh <script> kernel_hardening " + "x" * 100 + "\n")["groups"]
+    assert hostile == ["ssh", "kernel_hardening", "x" * 32]
+
+
+GROUPS_LYNIS = """#!/bin/sh
+# Stands in for Lynis to show its arguments: writes them, and a finished report naming its --tests-from-group.
+printf '%s\\n' "$@" > "$ARGS_FOR_TEST"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --report-file) report="$2"; shift ;;
+        --tests-from-group) groups="$2"; shift ;;
+    esac
+    shift
+done
+printf 'report_datetime_start=2026-12-07 20:00:00\\nreport_datetime_end=2026-12-07 20:00:09\\n' > "$report"
+printf 'lynis_version=3.0.8\\nhardening_index=35\\ntest_group=%s\\n' "${groups:-all}" >> "$report"
+"""
+
+
+@pytest.mark.parametrize("groups", [(), ("ssh", "firewalls")], ids=["full", "some"])
+def test_the_collector_asks_lynis_for_the_configured_groups_only(tmp_path, monkeypatch, groups):
+    script = tmp_path / "lynis"
+    script.write_text(GROUPS_LYNIS)
+    script.chmod(0o755)
+    monkeypatch.setenv("ARGS_FOR_TEST", str(tmp_path / "args"))
+    collector = LynisCollector(tmp_path / "state", lynis=str(script), pid_file=tmp_path / "lynis.pid", groups=groups)
+    assert collector.collect() is None
+    deadline = time.monotonic() + 30
+    while (section := collector.collect()) is None:
+        assert time.monotonic() < deadline, "the stand-in ended with no section"
+        time.sleep(0.05)
+    args = (tmp_path / "args").read_text().splitlines()
+    if groups:
+        assert args[args.index("--tests-from-group") + 1] == "ssh firewalls"
+    else:
+        assert "--tests-from-group" not in args
+    assert section["groups"] == list(groups) and section["hardening_index"] == 35
+
+
 def test_dash_means_empty_and_details_and_solution_are_kept():
     by_id = {s["test_id"]: s for s in parse_report(recorded())["suggestions"]}
     assert by_id["AUTH-9230"]["details"] == "" and by_id["AUTH-9230"]["solution"] == ""

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from probes.collectors.health import same_network_namespace
-from probes.config import AgentSettingError, agent_settings_from
+from probes.config import AgentConfigError, AgentSettingError, agent_settings_from, load_agent_settings
 from tests.fixtures.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,3 +86,17 @@ def test_services_scope_setting_is_checked():
     with pytest.raises(AgentSettingError) as raised:
         agent_settings_from({"services_scope": "namespace"})
     assert raised.value.key == "services_scope" and "all or netns" in str(raised.value)
+
+
+def test_lynis_groups_setting_is_checked_and_names_the_key(tmp_path):
+    assert agent_settings_from({}).lynis_groups == []
+    assert agent_settings_from({"lynis_groups": ["ssh", "kernel_hardening"]}).lynis_groups == ["ssh", "kernel_hardening"]
+    for bad, words in ((["ssh; rm -rf /"], "is not a Lynis group name"), ("ssh", "must be a list of strings"),
+                       ([f"g{n}" for n in range(65)], "at most 64 groups")):
+        with pytest.raises(AgentSettingError) as raised:
+            agent_settings_from({"lynis_groups": bad})
+        assert raised.value.key == "lynis_groups" and words in str(raised.value)
+    config = tmp_path / "ops.toml"
+    config.write_text('[agent]\nlynis_groups = ["SSH"]\n')
+    with pytest.raises(AgentConfigError, match=r"ops.toml: \[agent\] lynis_groups: 'SSH' is not a Lynis group name"):
+        load_agent_settings(config)

@@ -175,6 +175,19 @@ def test_host_page_shows_index_and_findings_searchable_and_admin_waives_with_csr
     assert "no firewall in this namespace" in client.get(f"/hosts/{HOST}").get_data(as_text=True)
 
 
+def test_a_run_of_some_test_groups_says_so_on_the_host_page_and_in_the_api(shipping_agent, logged_in, client,
+                                                                            token_for):  # noqa: F811
+    shipping_agent(fresh_lynis()).run_once()
+    logged_in("admin")
+    assert 'data-testid="lynis-groups">all (full audit)<' in client.get(f"/hosts/{HOST}").get_data(as_text=True)
+    partial = recorded().replace("test_group=all", "test_group=ssh firewalls")
+    shipping_agent(RecordedLynis(partial, index=35)).run_once()
+    page = client.get(f"/hosts/{HOST}").get_data(as_text=True)
+    assert 'data-testid="hardening-index">35<' in page and 'data-testid="lynis-groups">only ssh, firewalls<' in page
+    body = client.get(f"/api/v1/hosts/{HOST}/hardening", headers=token_for("auditor")).json["data"]
+    assert body["lynis"]["test_groups"] == ["ssh", "firewalls"]
+
+
 def test_auditor_sees_findings_but_cannot_waive(shipping_agent, logged_in, client):
     shipping_agent(fresh_lynis()).run_once()
     logged_in("auditor")
