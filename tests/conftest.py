@@ -183,6 +183,16 @@ def postgres():
     cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def browser_net(tmp_path_factory):
+    """The browsers' network namespace of this worker (tests/fixtures/browser_net.py)."""
+    from tests.fixtures.browser_net import BrowserNet
+
+    net = BrowserNet(tmp_path_factory.mktemp("browser-net"))
+    yield net
+    net.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path):
     if request.param == "sqlite":

@@ -80,4 +80,16 @@
     autosubmit(document);
   });
   document.addEventListener("htmx:afterSwap", function (event) { drawCharts(event.target); drawSeries(event.target); });
+
+  // A live poller (data-poll: a job's output, a task's or a delivery's state) asks again by replacing itself
+  // once a second. A request that failed (the network dropped it, the server restarted, a 5xx) swaps nothing
+  // in, so without this the page would stop updating for good; it asks again 3 s later ("retry delay:3s").
+  function retryPoll(event) {
+    var elt = event.detail && event.detail.elt;
+    var xhr = event.detail && event.detail.xhr;
+    if (event.type === "htmx:responseError" && xhr && xhr.status < 500) { return; }
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-poll") && window.htmx) { window.htmx.trigger(elt, "retry"); }
+  }
+  document.addEventListener("htmx:sendError", retryPoll);
+  document.addEventListener("htmx:responseError", retryPoll);
 })();

@@ -26,9 +26,10 @@ def console_url(live_server):
 
 
 @pytest.fixture
-def page(tmp_path):
+def page(tmp_path, browser_net):
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        # In a network namespace of its own (tests/fixtures/browser_net.py): no other test's link aborts a load.
+        browser = playwright.chromium.launch(executable_path=str(browser_net.executable), args=FLAGS + browser_net.args)
         context = browser.new_context(locale="en-US")
         page = context.new_page()
         errors = []
@@ -36,6 +37,8 @@ def page(tmp_path):
         page.on("pageerror", lambda error: errors.append(str(error)))
         yield page
         browser.close()
+        # A test that provokes an error on purpose names its start in page.expected_console_errors.
+        errors = [e for e in errors if not e.startswith(tuple(getattr(page, "expected_console_errors", ())))]
         assert not errors, f"browser console errors (CSP or script): {errors}"
 
 

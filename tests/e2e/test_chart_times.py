@@ -16,7 +16,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.console.compliance.helpers import enrol, ingest, report
 from tests.console.overview import helpers
-from tests.e2e.test_browser import CHROMIUM, FLAGS, _is_script_error, log_in
+from tests.e2e.test_browser import FLAGS, _is_script_error, log_in
 
 pytestmark = pytest.mark.browser
 CONSOLE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -30,10 +30,10 @@ HEALTH = {"cpu_percent": 12.0, "cpu_count": 2, "load_average": [0.1, 0.1, 0.1], 
 
 
 @pytest.fixture
-def page_elsewhere():
+def page_elsewhere(browser_net):
     """A browser in New York with an American locale, failing on any script or CSP error."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=str(browser_net.executable), args=FLAGS + browser_net.args)
         context = browser.new_context(locale="en-US", timezone_id=BROWSER_ZONE)
         page = context.new_page()
         errors = []

@@ -31,3 +31,27 @@ def test_it_staff_launches_a_job_and_watches_lines_arrive_before_it_ends(page, l
     expect(output).to_contain_text("PLAY RECAP")
     expect(page.get_by_test_id("host-status")).to_have_text("changed")  # the sleep commands count as changes
     expect(page.get_by_test_id("cancel-job")).to_have_count(0)
+
+
+def test_the_live_output_recovers_from_a_request_the_network_dropped(page, live_server, make_user):  # noqa: F811
+    """The job page's poller asks again after a failed request instead of stopping (console/static/app.js)."""
+    make_user("nhan", "it_staff")
+    log_in(page, live_server.url, "nhan")
+    dropped = []
+
+    def drop_the_first(route):
+        if not dropped:
+            dropped.append(route.request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/jobs/*/events*", drop_the_first)
+    page.expected_console_errors = ("htmx:sendError", "htmx:afterRequest")  # htmx logs the dropped request
+    page.get_by_role("link", name="Jobs").click()
+    page.get_by_test_id("launch-panel").locator("summary").click()
+    page.get_by_label("Playbook").select_option("slow.yml")
+    page.get_by_test_id("launch-job").click()
+    expect(page.get_by_test_id("job-state")).to_have_text("successful", timeout=90_000)
+    expect(page.get_by_test_id("job-output")).to_contain_text('"msg": "step three"')
+    assert len(dropped) == 1
