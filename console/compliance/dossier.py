@@ -60,7 +60,8 @@ def collect(session: Session, kind: str, system_key: str | None = None, run_id: 
 
     return {"kind": kind, "run": compliance_history.run_as_dict(run), "systems": systems,
             "year": started.year, "deadline": date(started.year, 12, 20).isoformat(),
-            "coverage": endpoint_coverage(session), "vulns_figures": vulns_figures(session)}
+            "coverage": endpoint_coverage(session),
+            "vulns_figures": vulns_figures(session, started.year if kind == "annual" else None)}
 
 
 def _latest_run_id(session: Session) -> int:

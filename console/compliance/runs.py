@@ -37,6 +37,7 @@ from console.compliance.systems import assessment as system_assessment
 from console.access.actor import Actor
 from console.compliance.waivers import active_waivers
 from console.access.permissions import require
+from console.vulns.queries import record_day as record_vulns_day
 
 __all__ = ["host_targets"]
 
@@ -126,6 +127,7 @@ def _run(session: Session, actor: Actor, catalog: Catalog, trigger: str, progres
         if rows:
             inserter(rows)
     system_assessment.assess_run(session, run.id, now)
+    record_vulns_day(session, now)  # a point of the reports' vulnerability trend on each day a run is made
     run.finished_at, run.counts, run.summary = utcnow(), tally.counts(), tally.summary()
     announce_run(session, run, {control.id: {"vi": control.spec.title.vi, "en": control.spec.title.en}
                                 for control in catalog.controls})

@@ -19,7 +19,7 @@ from console.models.notify import NotifyCondition, NotifyDelivery
 from console.models.tasks import Task, TaskState
 from console.models.rules import RuleDeployApproval, RuleDeployment, RulesetChange, RulesetVersion, RuleTestRun
 from console.models.users import ApiToken, LoginSession, Role, User
-from console.models.vulns import HostPackages, HostVuln, VulnCve, VulnImport, VulnSource, VulnWaiver
+from console.models.vulns import HostPackages, HostVuln, VulnCve, VulnDay, VulnImport, VulnSource, VulnWaiver
 
 __all__ = ["AddressFeedMark", "Endpoint", "EndpointObservation", "EndpointSync", "SeenAddress", "Agent", "Alert", "AlertComment", "AlertGroup", "AlertStatus", "ApiToken", "AuditEvent", "AvailabilityCheckState",
            "AvailabilityHourly", "AvailabilityOutage", "AvailabilityResult", "AvailabilityServiceState", "Base",
@@ -28,4 +28,4 @@ __all__ = ["AddressFeedMark", "Endpoint", "EndpointObservation", "EndpointSync",
            "Incident", "Remediation", "RemediationState", "IngestProblem", "InformationSystem", "InventoryGroup", "Job", "JobEvent", "JobHostLock",
            "JobHostResult", "JobState", "LoginSession", "ManualEvidence", "Role", "RuleDeployApproval", "RuleDeployment", "RuleTestRun", "RulesetChange",
            "RulesetVersion", "SystemAssessment", "Task", "TaskState", "User", "host_groups",
-           "HostPackages", "HostVuln", "VulnCve", "VulnImport", "VulnSource", "VulnWaiver"]
+           "HostPackages", "HostVuln", "VulnCve", "VulnDay", "VulnImport", "VulnSource", "VulnWaiver"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.models.base import Base, UTCDateTime, utcnow
@@ -100,3 +100,20 @@ class VulnWaiver(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     revoked_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class VulnDay(Base):
+    """The estate's figures as they stood at the last change of one day (the console's zone): the reports' trend.
+
+    Written whenever the findings are worked out again (a host's new package list, an import) and by each
+    compliance run; a day without a row kept the figures of the day before.
+    """
+
+    __tablename__ = "vuln_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    findings: Mapped[int] = mapped_column(Integer, default=0)
+    fixable: Mapped[int] = mapped_column(Integer, default=0)
+    high: Mapped[int] = mapped_column(Integer, default=0)  # of Debian's urgency high
+    hosts_affected: Mapped[int] = mapped_column(Integer, default=0)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

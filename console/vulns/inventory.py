@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from console.models.base import utcnow
 from console.models.vulns import HostPackages, HostVuln, VulnSource
 from console.vulns.matching import Finding, match_host, tracked_sources
+from console.vulns.queries import record_day
 
 from probes.collectors.packages import inventory_digest
 
@@ -96,7 +97,9 @@ def rematch(session: Session, host_ids: list[int] | None = None, now: datetime |
         cache: dict = {}
         for host_id, packages in hosts:
             findings[host_id] = match_host(tracked_sources(packages), entries_of, cache)
-    return _replace(session, findings, now)
+    total = _replace(session, findings, now)
+    record_day(session, now)
+    return total
 
 
 def _replace(session: Session, findings: dict[int, list[Finding]], now: datetime) -> int:

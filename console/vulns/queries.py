@@ -4,14 +4,16 @@
 - `host_findings`: one host's CVEs, with description and the waiver in force;
 - `estate`: CVEs by number of hosts affected, with filters (fix available, urgency, unit, information
   system, package);
-- `cve_hosts`: the hosts one CVE affects.
+- `cve_hosts`: the hosts one CVE affects;
+- `record_day` and `trend`: the estate's figures kept per day, read back for the reports.
 All read the precomputed host_vulns (inventory.py), so a page costs one or two indexed queries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -19,11 +21,11 @@ from sqlalchemy.orm import Session
 from console.errors import ValidationFailed
 from console.models.base import utcnow
 from console.models.inventory import Host, HostStatus, InventoryGroup, host_groups
-from console.models.vulns import HostPackages, HostVuln, VulnCve, VulnImport
+from console.models.vulns import HostPackages, HostVuln, VulnCve, VulnDay, VulnImport
 from console.vulns.matching import STATES
 from console.vulns.waivers import active_waivers, waiver_as_dict
 
-__all__ = ["control_evidence", "report_figures", "data_status", "host_findings", "host_summary", "estate",
+__all__ = ["control_evidence", "report_figures", "record_day", "trend", "data_status", "host_findings", "host_summary", "estate",
            "cve_hosts", "cve_detail", "totals", "Filters", "STATE_LABELS", "URGENCIES", "MAX_ROWS"]
 
 URGENCIES = ("high", "medium", "low", "not yet assigned", "unimportant", "end-of-life")
@@ -307,19 +309,69 @@ def control_evidence(session: Session, host_ids: list[int], now: datetime | None
                       "max_age_days": status.max_age_days} for host_id, at in listed.items()}
 
 
-def report_figures(session: Session) -> dict | None:
-    """The vulnerability figures of the run report and the annual report, as of now; None before any import."""
+TREND_DAYS = 31
+
+
+def _zone(session: Session) -> ZoneInfo:
+    settings = session.info.get("ops_settings")
+    return ZoneInfo(getattr(getattr(settings, "console", None), "timezone", None) or "UTC")
+
+
+def _hosts_affected(session: Session) -> int:
+    return session.scalar(select(func.count(func.distinct(HostVuln.host_id))).join(Host, Host.id == HostVuln.host_id)
+                          .where(Host.status == HostStatus.active)) or 0
+
+
+def record_day(session: Session, now: datetime | None = None) -> VulnDay | None:
+    """Keep the estate's figures as they stand now as today's (the console's zone), replacing today's earlier ones.
+    Nothing before the first import: no data is not zero findings."""
+    now = now or utcnow()
+    if session.scalar(select(VulnImport.id).limit(1)) is None:
+        return None
+    figures = totals(session)
+    day = now.astimezone(_zone(session)).date()
+    row = session.get(VulnDay, day)
+    if row is None:
+        row = VulnDay(day=day)
+        session.add(row)
+    row.findings, row.fixable = figures["findings"], figures["fixable"]
+    row.high = sum(count for name, count in figures["by_urgency"].items() if name.startswith("high"))
+    row.hosts_affected, row.recorded_at = _hosts_affected(session), now
+    session.flush()
+    return row
+
+
+def trend(session: Session, year: int | None = None, today: date | None = None) -> list[dict]:
+    """The recorded figures, oldest first: one point per month of `year` (the month's last day recorded), else
+    each recorded day of the last TREND_DAYS days up to `today`."""
+    if year is not None:
+        rows = session.scalars(select(VulnDay).where(VulnDay.day >= date(year, 1, 1), VulnDay.day <= date(year, 12, 31))
+                               .order_by(VulnDay.day)).all()
+        last_of_month = {row.day.month: row for row in rows}
+        points = [(f"{year}-{month:02d}", row) for month, row in sorted(last_of_month.items())]
+    else:
+        today = today or utcnow().astimezone(_zone(session)).date()
+        rows = session.scalars(select(VulnDay).where(VulnDay.day > today - timedelta(days=TREND_DAYS),
+                                                     VulnDay.day <= today).order_by(VulnDay.day)).all()
+        points = [(row.day.isoformat(), row) for row in rows]
+    return [{"label": label, "findings": row.findings, "fixable": row.fixable, "high": row.high,
+             "hosts_affected": row.hosts_affected} for label, row in points]
+
+
+def report_figures(session: Session, year: int | None = None) -> dict | None:
+    """The vulnerability figures of the run report and the annual report, as of now, with their trend (each day
+    of the last month, or each month of `year` for the annual report); None before any import."""
     settings = session.info.get("ops_settings")
     status = data_status(session, getattr(getattr(settings, "vulns", None), "max_age_days", 7))
     if not status.imported:
         return None
     figures = totals(session)
-    hosts = session.scalar(select(func.count(func.distinct(HostVuln.host_id))).join(Host, Host.id == HostVuln.host_id)
-                           .where(Host.status == HostStatus.active)) or 0
+    hosts = _hosts_affected(session)
     listed = session.scalar(select(func.count(HostPackages.host_id)).join(Host, Host.id == HostPackages.host_id)
                             .where(Host.status == HostStatus.active)) or 0
     by_urgency = [(name, figures["by_urgency"].get(name, 0)) for name in URGENCIES]
     by_state = [(name, figures["by_state"].get(name, 0)) for name in STATES]
     return {"data_date": status.data_date.date().isoformat(), "age_days": status.age_days, "stale": status.stale,
             "findings": figures["findings"], "fixable": figures["fixable"], "hosts_affected": hosts,
-            "hosts_listed": listed, "by_urgency": by_urgency, "by_state": by_state}
+            "hosts_listed": listed, "by_urgency": by_urgency, "by_state": by_state,
+            "trend": trend(session, year), "trend_by": "month" if year is not None else "day"}

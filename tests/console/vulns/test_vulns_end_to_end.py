@@ -109,6 +109,9 @@ def test_a_hosts_reported_packages_are_matched_and_shown_everywhere(live_server,
     with session_scope(session_factory) as db:
         report = reports.html(db, outcome.run_id, load_catalog(), "vi")
     assert "Lỗ hổng đã biết" in report and 'data-testid="vulns-report"' in report
+    # The trend: today's point, written by the import, the agent's reports and the run, with this host's CVEs.
+    assert 'data-testid="vulns-trend"' in report
+    assert f"<td>{len(UNFIXED)}</td><td>0</td><td>0</td><td>1</td>" in report
 
 
 def test_the_data_can_come_from_a_url_with_its_date_from_last_modified(config_file, engine, session_factory, tmp_path):
