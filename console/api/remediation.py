@@ -74,6 +74,41 @@ def remediations_start():
     return ok(remediation.as_dict(item), 201)
 
 
+@bp.post("/api/v1/vulns/cves/<cve>/remediations")
+@permission_required("remediation.run")  # before the body is read: a refusal reveals no schema
+def remediations_start_cve(cve: str):
+    """Fix a CVE with Ansible (it_staff, admin): upgrade the affected packages on hosts where a fix is available.
+    ---
+    post:
+      summary: Start a CVE's fix
+      description: "A check-mode job of [vulns] fix_playbook limited to the hosts starts; then approval
+        ([vulns] fix_needs_approval), apply, and verification by each host's next package list."
+      parameters: [{name: cve, in: path, required: true, schema: {type: string, maxLength: 32}}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [hosts]
+              properties:
+                hosts: {type: array, maxItems: 500, items: {type: string, maxLength: 255},
+                        description: "Hosts on which the CVE has a fix available"}
+      responses:
+        201: {description: "The remediation, its check job queued"}
+        400: {$ref: "#/components/responses/BadRequest"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        409: {description: "A fix of this CVE is still open on some of these hosts, or a job holds them"}
+    """
+    body = json_body()
+    hosts = body.get("hosts")
+    if not isinstance(hosts, list) or len(hosts) > 500 or not all(isinstance(h, str) and len(h) <= 255 for h in hosts):
+        raise ValidationFailed("hosts", "must be a list of at most 500 host names")
+    item = remediation.start_cve(runtime().session_factory, current_actor(), settings(), cve.strip().upper()[:32],
+                                 hosts)
+    return ok(remediation.as_dict(item), 201)
+
+
 def _control_id(value: str) -> str:
     if len(value) > 32:
         raise ValidationFailed("control_id", "at most 32 characters")

@@ -155,6 +155,18 @@ def _say(data: dict, _, depth: int) -> str:
         return _("%(host)s is no longer an active inventory host") % {"host": data["host"]}
     if kind == "remediation_no_report":
         return _("no agent report since the apply job ended (waited %(minutes)s min)") % {"minutes": data["minutes"]}
+    # A CVE fix's verification (console.vulns.fixes)
+    if kind == "vuln_fixed":
+        return _("%(cve)s no longer affects the installed packages") % {"cve": data["cve"]}
+    if kind == "vuln_still_installed":
+        return _("%(source)s %(installed)s is still installed; %(cve)s is fixed in %(fixed)s") % {
+            "source": data["source"], "installed": data["installed"], "cve": data["cve"], "fixed": data["fixed"]}
+    if kind == "vuln_still_affected":
+        return _("%(cve)s still affects %(source)s %(installed)s") % {
+            "cve": data["cve"], "source": data["source"], "installed": data["installed"]}
+    if kind == "vuln_no_inventory":
+        return _("no package list from the agent since the apply job ended (waited %(minutes)s min)") % {
+            "minutes": data["minutes"]}
     raise ValueError(f"unknown reason kind {kind!r}")
 
 

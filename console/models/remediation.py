@@ -1,11 +1,12 @@
-"""Remediations: one failing control on some hosts, carried through Ansible to a verified result.
+"""Remediations: one failing control (or one CVE) on some hosts, carried through Ansible to a verified result.
 
 A remediation is the chain the finding's page shows: the failing result (the
 compliance run it was found in), a check-mode job that shows per host what
 would change, the approval a critical control needs from a second person,
 the apply job, and the verification: the same control evaluated again on
 those hosts once their agents have reported after the apply job (or a
-timeout passed). Jobs are referenced, not copied; a purged job leaves the
+timeout passed). A CVE's fix (`cve` set, console.vulns.fixes) upgrades the
+affected packages and is verified by the hosts' next package lists. Jobs are referenced, not copied; a purged job leaves the
 reference empty while the remediation keeps its own record.
 """
 
@@ -45,7 +46,8 @@ class Remediation(Base):
     __table_args__ = (Index("ix_remediations_state", "state"), Index("ix_remediations_control_id", "control_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    control_id: Mapped[str] = mapped_column(String(32))
+    control_id: Mapped[str] = mapped_column(String(32))  # a CVE fix's is its CVE
+    cve: Mapped[str] = mapped_column(String(32), default="", server_default="")  # set: a CVE's Fix with Ansible
     severity: Mapped[str] = mapped_column(String(16))
     run_id: Mapped[int | None] = mapped_column(Integer, default=None)  # the compliance run that found it failing
     hosts: Mapped[list] = mapped_column(JSON, default=list)

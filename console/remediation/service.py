@@ -12,6 +12,10 @@ The chain, each step in one transaction with its audit record:
            Apply: not the one who started it, and not the one who applies.
   apply    the real job (--diff), by admin or it_staff; state applying.
   withdraw cancels a remediation and its running job; nothing is verified.
+start_cve  a CVE with a fix available on some hosts: the same chain with the
+           upgrade playbook ([vulns] fix_playbook) and the installed packages
+           of the affected source; verified by each host's next package list
+           (console.vulns.fixes), approved first when [vulns] fix_needs_approval.
 A cancelled job ends the remediation cancelled with no verification; a job
 that could not run ends it in error. A host the apply job could not reach
 gets its own verification result saying so, and the finding stays open.
@@ -41,6 +45,7 @@ from console.errors import Conflict, PermissionDenied, ValidationFailed
 from console.jobs import service as jobs
 from console.models.base import utcnow
 from console.models.remediation import Remediation, RemediationState
+from console.vulns import fixes as vuln_fixes
 
 if TYPE_CHECKING:  # annotations only: settings assembles the areas' config sections, above them
     from console.settings import Settings
@@ -113,6 +118,46 @@ def _start(session: Session, actor: Actor, settings: Settings, catalog: Catalog,
     return Launched(item.id, job.id, secrets)
 
 
+def start_cve(factory: sessionmaker[Session], actor: Actor, settings: Settings, cve: str,
+              hosts: list[str]) -> Remediation:
+    """Open a CVE's Fix with Ansible on hosts where a fix is available, and start its check job (committed)."""
+    with session_scope(factory) as session:
+        launched = _start_cve(session, actor, settings, cve, hosts)
+    _hand_over(factory, settings, launched)
+    with session_scope(factory) as session:
+        return get(session, launched.remediation_id)
+
+
+def _start_cve(session: Session, actor: Actor, settings: Settings, cve: str, hosts: list[str]) -> Launched:
+    require(actor, "remediation.run")
+    wanted = sorted({h.strip() for h in hosts if h and h.strip()})
+    if not wanted:
+        raise ValidationFailed("hosts", "choose at least one host with the fix available")
+    if len(wanted) > MAX_HOSTS:
+        raise ValidationFailed("hosts", f"at most {MAX_HOSTS} hosts at once")
+    plan = vuln_fixes.fix_plan(session, cve, wanted)
+    _refuse_open(session, cve, wanted)
+    conf = settings.vulns
+    extravars = {"ops_upgrade_packages": ",".join(plan.packages)}
+    request = jobs.LaunchRequest(playbook=conf.fix_playbook, limit=":".join(wanted), check=True, diff=True,
+                                 extravars=extravars)
+    job, secrets = jobs.launch(session, actor, settings, request, permission="remediation.run")
+    item = Remediation(control_id=cve, cve=cve, severity=_severity_of(plan.urgency), run_id=None, hosts=wanted,
+                       playbook=conf.fix_playbook, tags="", extravars=extravars, state=RemediationState.checking,
+                       needs_approval=conf.fix_needs_approval, requested_by=actor.username, check_job_id=job.id,
+                       verification=[], message="")
+    session.add(item)
+    session.flush()
+    audit.record(session, actor, "remediation.start", "remediation", str(item.id), cve=cve, hosts=wanted,
+                 packages=plan.packages, check_job=job.id, playbook=item.playbook)
+    return Launched(item.id, job.id, secrets)
+
+
+def _severity_of(urgency: str) -> str:
+    base = urgency.rstrip("*").strip()
+    return base if base in ("high", "medium", "low") else "low"
+
+
 def _request(fix, hosts: list[str], check: bool) -> jobs.LaunchRequest:
     return jobs.LaunchRequest(playbook=fix.job_playbook, limit=":".join(hosts), tags=",".join(fix.tags), check=check,
                               diff=True, extravars=dict(fix.vars))
@@ -140,7 +185,7 @@ def approve(session: Session, actor: Actor, remediation_id: int) -> Remediation:
     require(actor, "remediation.approve")
     item = get(session, remediation_id)
     if not item.needs_approval:
-        raise Conflict(f"remediation #{item.id} of {item.control_id} needs no approval (severity {item.severity})")
+        raise Conflict(f"remediation #{item.id} of {item.control_id} needs no approval")
     if item.approved_by:
         raise Conflict(f"remediation #{item.id} was already approved by {item.approved_by}")
     if item.state != RemediationState.checked:
@@ -161,7 +206,8 @@ def apply(factory: sessionmaker[Session], actor: Actor, settings: Settings, reme
         if item.state != RemediationState.checked:
             raise Conflict(f"remediation #{item.id} is {item.state.value}: Apply follows a finished check job")
         if item.needs_approval and not item.approved_by:
-            raise Conflict(f"{item.control_id} is critical: a second person must approve remediation #{item.id} "
+            why = "fixes are approved first ([vulns] fix_needs_approval)" if item.cve else "is critical"
+            raise Conflict(f"{item.control_id} {why}: a second person must approve remediation #{item.id} "
                            "before it is applied")
         if item.needs_approval and actor.username == item.approved_by:
             raise PermissionDenied(f"{actor.username} approved remediation #{item.id}: another person applies it")
@@ -240,6 +286,8 @@ def advance_one(factory, settings: Settings, catalog: Catalog | None, remediatio
             _after_job(session, item, item.check_job_id, "check", RemediationState.checked, settings)
         elif item.state == RemediationState.applying:
             _after_job(session, item, item.apply_job_id, "apply", RemediationState.verifying, settings)
+        elif item.state == RemediationState.verifying and item.cve:
+            _verify_cve(session, item, now or utcnow())
         elif item.state == RemediationState.verifying and catalog is not None:
             _verify_when_reported(session, item, catalog, now or utcnow())
         if item.state != before:
@@ -266,7 +314,8 @@ def _after_job(session: Session, item: Remediation, job_id: int | None, which: s
         item.state = next_state
         if next_state == RemediationState.verifying:
             item.apply_ended_at = job.finished_at or utcnow()
-            item.verify_deadline = item.apply_ended_at + timedelta(minutes=settings.compliance.remediation_verify_minutes)
+            minutes = settings.vulns.fix_verify_minutes if item.cve else settings.compliance.remediation_verify_minutes
+            item.verify_deadline = item.apply_ended_at + timedelta(minutes=minutes)
 
 
 def _verify_when_reported(session: Session, item: Remediation, catalog: Catalog, now: datetime) -> None:
@@ -303,6 +352,36 @@ def _verify_when_reported(session: Session, item: Remediation, catalog: Catalog,
     item.state = RemediationState.verified if passed else RemediationState.still_failing
     failing = [f"{r['host']}: {r['result']}: {r['why']}" for r in results if r["result"] != "pass"]
     item.message = "; ".join(failing)[:2000]
+
+
+def _verify_cve(session: Session, item: Remediation, now: datetime) -> None:
+    """A CVE fix: each host's next package list after the apply job says whether the CVE is gone."""
+    unreachable = _unreachable_hosts(session, item)
+    ids = {target.name: target.host_id for target in host_targets(session, item.hosts)}
+    verdicts = {name: vuln_fixes.fix_verdict(session, host_id, item.cve, item.apply_ended_at)
+                for name, host_id in ids.items() if name not in unreachable}
+    if any(v is None for v in verdicts.values()) and now < item.verify_deadline:
+        return
+    results = []
+    for name in item.hosts:
+        if name in unreachable:
+            results.append(_verdict(name, "unreachable", f"the apply job could not reach {name}: {unreachable[name]}",
+                                    {"k": "remediation_unreachable", "host": name}))
+        elif name not in ids:
+            results.append(_verdict(name, "unknown", f"{name} is no longer an active inventory host",
+                                    {"k": "remediation_gone", "host": name}))
+        elif verdicts[name] is None:
+            minutes = _waited_minutes(item)
+            results.append(_verdict(name, "unknown", f"no package list from the agent since the apply job ended "
+                                    f"(waited {minutes} min)", {"k": "vuln_no_inventory", "minutes": minutes}))
+        else:
+            result, why, reason = verdicts[name]
+            results.append({"host": name, "result": result, "why": why, "reason": reason,
+                            "evidence_at": iso(now)})
+    item.verification, item.verified_at = results, now
+    item.state = (RemediationState.verified if all(r["result"] == "pass" for r in results)
+                  else RemediationState.still_failing)
+    item.message = "; ".join(f"{r['host']}: {r['result']}: {r['why']}" for r in results if r["result"] != "pass")[:2000]
 
 
 def _waited_minutes(item: Remediation) -> int:
@@ -346,7 +425,8 @@ def chain(session: Session, item: Remediation) -> dict:
 
 
 def as_dict(item: Remediation) -> dict:
-    return {"id": item.id, "control_id": item.control_id, "severity": item.severity, "run_id": item.run_id,
+    return {"id": item.id, "control_id": item.control_id, "cve": item.cve or None, "severity": item.severity,
+            "run_id": item.run_id,
             "hosts": item.hosts, "playbook": item.playbook, "tags": item.tags, "state": item.state.value,
             "needs_approval": item.needs_approval, "requested_by": item.requested_by,
             "requested_at": iso(item.requested_at), "check_job_id": item.check_job_id,

@@ -65,6 +65,24 @@ def start():
     return redirect(url_for("remediation.detail", remediation_id=item.id))
 
 
+@bp.post("/cve")
+@permission_required("remediation.run")
+def start_cve():
+    """A CVE's Fix with Ansible, from its page: the hosts ticked there."""
+    cve = (request.form.get("cve") or "").strip().upper()[:32]
+    if not form_posted():
+        return _index(), 400
+    try:
+        item = remediation.start_cve(runtime().session_factory, current_actor(), settings(), cve,
+                                     request.form.getlist("host"))
+    except (ValidationFailed, Conflict, InventoryError) as exc:
+        db().rollback()
+        flash(_("Fix not started: %(error)s", error=str(exc)), "error")
+        return redirect(url_for("vulns.cve", cve=cve or "unknown")), 303
+    flash(_("Check job started: it shows what would change on each host, and changes nothing."), "success")
+    return redirect(url_for("remediation.detail", remediation_id=item.id))
+
+
 @bp.get("/<int:remediation_id>")
 def detail(remediation_id: int):
     return _detail(remediation_id)

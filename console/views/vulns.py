@@ -65,9 +65,12 @@ def index():
 def cve(cve: str):
     cve = cve.strip().upper()[:32]
     filters, problem = _filters()
+    from console.remediation.service import list_remediations
+
+    fixes = list_remediations(db(), control_id=cve, limit=20)
     return render_template("vulns/cve.html", cve=cve, detail=queries.cve_detail(db(), cve),
                            hosts=queries.cve_hosts(db(), cve, filters), filters=filters, problem=problem,
-                           **_common()), 400 if problem else 200
+                           fixes=fixes, form=ActionForm(), **_common()), 400 if problem else 200
 
 
 def host_context(host) -> dict:

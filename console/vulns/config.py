@@ -4,6 +4,9 @@
     releases = ["bullseye", "bookworm", "trixie"]  # the tracker's release names the estate runs
     max_age_days = 7                               # older data is flagged on every page, announced once
     fix_overdue_days = 30                          # the control: a high-urgency fix left uninstalled this long
+    fix_playbook = "remediate/upgrade-packages.yml"  # a CVE's Fix with Ansible, under [jobs] playbooks_dir
+    fix_needs_approval = true                      # a second person approves a CVE fix before Apply
+    fix_verify_minutes = 90                        # wait this long for the agents' package lists after Apply
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ class VulnsSettings(BaseModel):
     releases: tuple[str, ...] = ("bullseye", "bookworm", "trixie")
     max_age_days: int = Field(7, ge=1, le=365)
     fix_overdue_days: int = Field(30, ge=1, le=365)
+    fix_playbook: str = Field("remediate/upgrade-packages.yml", min_length=1, max_length=255)
+    fix_needs_approval: bool = True
+    fix_verify_minutes: int = Field(90, ge=1, le=7 * 24 * 60)
 
     @field_validator("releases")
     @classmethod
