@@ -23,10 +23,11 @@ from tests.console.backup.conftest import files_of, ops
 EARLIER = "a7d6ba83eca47a6ee79131d0ea3ea5bba5ad8829"
 REPO = Path(__file__).resolve().parents[3]
 # Tables the later migrations add, empty after the upgrade: 0016 remediations, 0018 availability's,
-# 0019 the deploy approvals of inline sensors, 0020 the known vulnerabilities'.
+# 0019 the deploy approvals of inline sensors, 0020 the known vulnerabilities', 0022 their figures per day.
 NEW_TABLES = {"remediations", "availability_check_states", "availability_hourly", "availability_outages",
               "availability_results", "availability_service_states", "rule_deploy_approvals",
-              "host_packages", "host_vulns", "vuln_cves", "vuln_imports", "vuln_sources", "vuln_waivers"}
+              "host_packages", "host_vulns", "vuln_cves", "vuln_imports", "vuln_sources", "vuln_waivers",
+              "vuln_days"}
 
 
 @pytest.fixture(scope="module")
