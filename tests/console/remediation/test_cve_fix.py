@@ -92,6 +92,7 @@ def wait_for(session_factory, settings, item_id: int, states: set[str]) -> Remed
     return wait(session_factory, settings, None, item_id, states)
 
 
+@pytest.mark.sqlite_only  # the chain's jobs are the same on both; the refusals below run on both
 def test_a_fixable_cve_is_checked_approved_applied_and_verified_by_the_next_package_lists(
         session_factory, settings, affected, fix_files):
     markers = fix_files[3]
@@ -145,6 +146,7 @@ def test_a_host_without_the_fix_available_or_a_reader_is_refused(session_factory
     wait_for(session_factory, settings, first.id, {"checked"})
 
 
+@pytest.mark.sqlite_only  # the chain's jobs are the same on both; the refusals below run on both
 def test_no_package_list_before_the_deadline_leaves_the_host_unknown(session_factory, settings, affected):
     item = remediation.start_cve(session_factory, STAFF, settings, CVE, ["web-a"])
     wait_for(session_factory, settings, item.id, {"checked"})
@@ -169,6 +171,7 @@ def test_the_shipped_upgrade_playbook_refuses_a_run_that_names_no_package(tmp_pa
     assert "ops_upgrade_packages names no package to upgrade" in result.stdout
 
 
+@pytest.mark.sqlite_only  # the chain's jobs are the same on both; the refusals below run on both
 def test_the_cve_page_offers_the_fix_to_it_staff_only_and_starts_it_with_csrf(session_factory, settings, affected,
                                                                                app, client, logged_in, make_user,
                                                                                token_for):
