@@ -62,9 +62,7 @@ def remediations_start():
         409: {description: "A remediation of this control is still open on some of these hosts, or a job holds them"}
     """
     body = json_body()
-    hosts = body.get("hosts")
-    if not isinstance(hosts, list) or len(hosts) > 500 or not all(isinstance(h, str) and len(h) <= 255 for h in hosts):
-        raise ValidationFailed("hosts", "must be a list of at most 500 host names")
+    hosts = _hosts(body)
     control_id = _control_id(text_field(body, "control_id"))
     run_id = body.get("run_id")
     if run_id is not None and (not isinstance(run_id, int) or isinstance(run_id, bool) or not 0 < run_id < 2**31):
@@ -101,12 +99,17 @@ def remediations_start_cve(cve: str):
         409: {description: "A fix of this CVE is still open on some of these hosts, or a job holds them"}
     """
     body = json_body()
-    hosts = body.get("hosts")
-    if not isinstance(hosts, list) or len(hosts) > 500 or not all(isinstance(h, str) and len(h) <= 255 for h in hosts):
-        raise ValidationFailed("hosts", "must be a list of at most 500 host names")
+    hosts = _hosts(body)
     item = remediation.start_cve(runtime().session_factory, current_actor(), settings(), cve.strip().upper()[:32],
                                  hosts)
     return ok(remediation.as_dict(item), 201)
+
+
+def _hosts(body: dict) -> list[str]:
+    hosts = body.get("hosts")
+    if not isinstance(hosts, list) or len(hosts) > 500 or not all(isinstance(h, str) and len(h) <= 255 for h in hosts):
+        raise ValidationFailed("hosts", "must be a list of at most 500 host names")
+    return hosts
 
 
 def _control_id(value: str) -> str:
