@@ -105,8 +105,8 @@ class VulnWaiver(Base):
 class VulnDay(Base):
     """The estate's figures as they stood at the last change of one day (the console's zone): the reports' trend.
 
-    Written whenever the findings are worked out again (a host's new package list, an import) and by each
-    compliance run; a day without a row kept the figures of the day before.
+    Written after each import (the estate matched again) and by each compliance run; a day without a row kept
+    the figures of the day before.
     """
 
     __tablename__ = "vuln_days"

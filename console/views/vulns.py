@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length
 from console.common.time import local_to_utc
 from console.errors import OpsError, ValidationFailed
 from console.inventory.hosts import get_host, unit_labels
+from console.remediation.service import list_remediations
 from console.vulns import queries, waivers
 from console.vulns.queries import STATE_LABELS, URGENCIES
 from console.web.auth import current_actor, permission_required
@@ -65,8 +66,6 @@ def index():
 def cve(cve: str):
     cve = cve.strip().upper()[:32]
     filters, problem = _filters()
-    from console.remediation.service import list_remediations
-
     fixes = list_remediations(db(), control_id=cve, limit=20)
     return render_template("vulns/cve.html", cve=cve, detail=queries.cve_detail(db(), cve),
                            hosts=queries.cve_hosts(db(), cve, filters), filters=filters, problem=problem,

@@ -21,7 +21,7 @@ from console.errors import ValidationFailed
 from console.models.inventory import Host, HostStatus
 from console.models.vulns import HostPackages, HostVuln
 from console.vulns.matching import SIGNED_KERNEL_PREFIX
-from console.vulns.queries import CVE_PATTERN
+from console.vulns.queries import CVE_PATTERN, URGENCY_RANK
 
 __all__ = ["FixPlan", "fix_plan", "fix_verdict", "PACKAGE_NAME"]
 
@@ -52,7 +52,7 @@ def fix_plan(session: Session, cve: str, host_names: list[str]) -> FixPlan:
                                         "(not affected, no fix released, or not an active host)")
     lists = dict(session.execute(select(HostPackages.host_id, HostPackages.packages)
                                  .where(HostPackages.host_id.in_([f.host_id for f in found.values()]))).all())
-    plan = FixPlan(cve, max((f.urgency for f in found.values()), key=_urgency_rank, default=""), [])
+    plan = FixPlan(cve, min((f.urgency for f in found.values()), key=_urgency_rank, default=""), [])
     union: set[str] = set()
     for name, finding in sorted(found.items()):
         names = sorted({p.get("name", "") for p in lists.get(finding.host_id) or []
@@ -74,9 +74,8 @@ def _source_of(package: dict) -> str:
 
 
 def _urgency_rank(urgency: str) -> int:
-    order = ("unimportant", "not yet assigned", "low", "medium", "high")
-    base = urgency.rstrip("*").strip()
-    return order.index(base) if base in order else -1
+    """Debian's urgency by queries.URGENCY_RANK (high first); an unknown one last."""
+    return URGENCY_RANK.get(urgency.rstrip("*").strip(), len(URGENCY_RANK))
 
 
 def fix_verdict(session: Session, host_id: int, cve: str, since: datetime) -> tuple[str, str, dict] | None:

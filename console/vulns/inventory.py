@@ -98,7 +98,8 @@ def rematch(session: Session, host_ids: list[int] | None = None, now: datetime |
         for host_id, packages in hosts:
             findings[host_id] = match_host(tracked_sources(packages), entries_of, cache)
     total = _replace(session, findings, now)
-    record_day(session, now)
+    if host_ids is None:  # the estate after an import; a host's new list waits for the next compliance run
+        record_day(session, now)
     return total
 
 
