@@ -50,7 +50,8 @@ AcceptEnv LANG LC_*
 # ~/.bashrc (pyenv's and cargo's set-ups here: about 100 processes and 0.1 s of CPU for every command over
 # SSH, every Ansible task). Debian's bash reads ~/.bashrc for a command sshd starts only when it is the first
 # shell (SHLVL unset): a session starts at level 1, as a server's commands run in a clean environment.
-SetEnv SHLVL=1
+# Each session's Python keeps the code it compiles from Ansible's payloads (console/lab/payload_cache.py).
+SetEnv SHLVL=1 PYTHONPATH="{python_dir}" OPS_LAB_PYCACHE="{pycache_dir}"
 # Ansible connects from the lab's gateway as root with the lab's key, whatever the hardening says.
 Match Address {gateway}
     PermitRootLogin prohibit-password
@@ -71,12 +72,28 @@ def files(host: LabHost) -> dict[str, Path]:
 
 def write_config(state: LabState, host: LabHost) -> None:
     paths = files(host)
+    python_dir, pycache_dir = payload_cache_dirs(Path(state.directory))
     make_key(paths["host_key"], f"lab host {host.name}")
     authorized_keys = Path(state.directory) / "authorized_keys"
     include = Path(host.install_root) / "etc/ssh/sshd_config.d/*.conf"
     paths["config"].write_text(CONFIG.format(name=host.name, address=host.address, host_key=paths["host_key"],
                                              pid_file=paths["pid_file"], authorized_keys=authorized_keys,
-                                             include=include, gateway=state.gateway))
+                                             include=include, gateway=state.gateway,
+                                             python_dir=python_dir, pycache_dir=pycache_dir))
+
+
+def payload_cache_dirs(directory: Path) -> tuple[Path, Path]:
+    """The lab's folders for its hosts' sitecustomize.py and for the code it keeps (console/lab/payload_cache.py)."""
+    python_dir, pycache_dir = directory / "python", directory / "pycache"
+    python_dir.mkdir(exist_ok=True)
+    pycache_dir.mkdir(mode=0o700, exist_ok=True)
+    source = Path(__file__).with_name("payload_cache.py").read_bytes()
+    target = python_dir / "sitecustomize.py"
+    if not target.exists() or target.read_bytes() != source:
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(source)
+        tmp.replace(target)
+    return python_dir, pycache_dir
 
 
 def start(host: LabHost) -> None:
