@@ -8,7 +8,7 @@ from console.availability import status as availability
 from console.api import bp
 from console.api.envelope import ok, plain
 from console.compliance import history
-from console.compliance.systems import service as systems
+from console.systems import service as systems
 from console.devices import service as devices
 from console.incidents import service as incidents
 from console.inventory.hosts import active_host_ids, host_counts

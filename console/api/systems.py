@@ -11,9 +11,9 @@ from datetime import date
 from console.api import bp
 from console.api.envelope import json_body, ok, text_field
 from console.errors import ValidationFailed
-from console.compliance.systems import manual_evidence
-from console.compliance.systems import assessment as system_assessment
-from console.compliance.systems import service as systems
+from console.compliance import manual_evidence
+from console.compliance import system_assessment
+from console.systems import service as systems
 from console.common.paging import parse_id
 from console.web.auth import current_actor, permission_required
 from console.web.runtime import db, settings

@@ -13,8 +13,8 @@ import click
 
 from console.cli.compliance_cmd import compliance
 from console.compliance import dossier
-from console.compliance.systems import assessment as system_assessment
-from console.compliance.systems import service as systems
+from console.compliance import system_assessment
+from console.systems import service as systems
 
 
 def register(main: click.Group) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from console.common.i18n import _l, translations
 from console.compliance.catalog import SEVERITY_RANK
-from console.compliance.systems.service import systems_by_host
+from console.systems.service import systems_by_host
 from console.inventory.hosts import unit_labels
 from console.models.compliance import ComplianceResult, ComplianceRun
 from console.notify import events as notify_events
@@ -19,8 +20,8 @@ from console.notify.messages import severity_name
 
 SEVERITY_OF = {"low": "low", "medium": "medium", "high": "high", "critical": "critical"}
 
-# Devices and endpoints belong to no unit: how a message names them.
-NO_UNIT = {"vi": "thiết bị và máy trạm không thuộc đơn vị nào", "en": "devices and endpoints of no unit"}
+# Devices and endpoints belong to no unit: how a message names them (in the catalogue, as every message).
+NO_UNIT = _l("devices and endpoints of no unit")
 
 
 def announce_run(session: Session, run: ComplianceRun, titles: dict[str, dict[str, str]]) -> int:
@@ -55,7 +56,8 @@ def announce_run(session: Session, run: ComplianceRun, titles: dict[str, dict[st
             events.append(notify_events.Event(
                 "compliance.newly_failing", f"run:{run.id}:unit:{unit}", _highest(item[3] for item in items),
                 {"run_id": run.id, "previous_run_id": previous, "count": len(items),
-                 "unit_name": {language: labels[language].get(unit, unit) or NO_UNIT[language] for language in labels}},
+                 "unit_name": {language: labels[language].get(unit, unit) or translations(language).gettext(NO_UNIT)
+                               for language in labels}},
                 f"/compliance/runs/{previous}/diff/{run.id}", unit=unit or None,
                 system=next(iter(hosts_systems)) if len(hosts_systems) == 1 else None,
                 lines=_lines(items, titles), at=run.finished_at))

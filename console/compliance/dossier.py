@@ -1,6 +1,6 @@
 """Reports the department files: a level dossier per system and the annual report for all systems.
 
-Both read a run's stored assessments (console.compliance.systems.assessment),
+Both read a run's stored assessments (console.compliance.system_assessment),
 so a dossier shows what was judged in that run. HTML and PDF are one Jinja
 template (templates/compliance/dossier.html) rendered in Vietnamese or
 English with the console's translations, PDF by WeasyPrint with Noto Sans
@@ -25,7 +25,7 @@ from console.compliance.reasons import say_row
 from console.compliance.requirements import cached_frameworks
 from console.errors import NotFound, ValidationFailed
 from console.compliance import history as compliance_history
-from console.compliance.systems import assessment as system_assessment
+from console.compliance import system_assessment
 from console.inventory.hosts import unit_labels
 
 FORMATS = ("html", "pdf", "csv", "json")

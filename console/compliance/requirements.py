@@ -22,12 +22,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from console.compliance.catalog import CatalogError, Text, _line, _read, load_catalog, parse_yaml_file
+from console.systems.reader import FRAMEWORKS, LEVELS
 
-__all__ = ["cached_frameworks"]
+__all__ = ["FRAMEWORKS", "cached_frameworks", "covered_levels"]
 
 BUILT_IN = Path(__file__).resolve().parent / "frameworks"
-FRAMEWORKS = ("legacy-85", "current-331")
-LEVELS = (1, 2, 3, 4, 5)
 Numbering = Literal["article", "article_or_annex", "tcvn_11930", "none"]
 ARTICLE = re.compile(r"^Điều \d+(\.\d+)*(\.[a-zđ])?(–\d+(\.\d+)*)?$")
 ANNEX = re.compile(r"^PL [IV]+(/[IV]+)? §[IV]+\.\d+(\.[a-z]+(\.[ivx]+(–[ivx]+)?)?)?$")
@@ -129,6 +128,12 @@ def load_frameworks(folder: Path | None = None, control_ids: set[str] | None = N
 def cached_frameworks() -> dict[str, Framework]:
     """The built-in frameworks loaded once per process, checked against the built-in catalog."""
     return load_frameworks()
+
+
+def covered_levels() -> dict[str, tuple[int, ...]]:
+    """For each built-in framework, the levels its requirement file covers: what the information systems'
+    reader and edit check a system's level against (console.systems.reader.Coverage)."""
+    return {key: tuple(framework.spec.levels) for key, framework in cached_frameworks().items()}
 
 
 def _load_file(path: Path, control_ids: set[str]) -> Framework:

@@ -33,7 +33,7 @@ from console.inventory.hosts import active_hosts
 from console.models.compliance import ComplianceLock, ComplianceResult, ComplianceRun
 from console.models.base import utcnow
 from console.access import audit
-from console.compliance.systems import assessment as system_assessment
+from console.compliance import system_assessment
 from console.access.actor import Actor
 from console.compliance.waivers import active_waivers
 from console.access.permissions import require

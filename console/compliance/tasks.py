@@ -29,7 +29,7 @@ def _register_systems() -> None:
     """Where the areas below find each host's information system: the rule manager's would-have-blocked preview
     (the systems a drop would touch) and the notifications (a message's system, which routes it); and the
     systems as a part of every inventory sync (read with the hosts, written after them)."""
-    from console.compliance.systems.service import sync_systems, systems_by_host
+    from console.systems.service import sync_systems, systems_by_host
     from console.inventory import sync as inventory_sync
     from console.notify import looks
     from console.ruleset import preview
@@ -41,10 +41,10 @@ def _register_systems() -> None:
 
 def _read_systems(inventory, path):
     """The information systems the inventory's system_* groups define, checked against the frameworks."""
-    from console.compliance.requirements import cached_frameworks
-    from console.compliance.systems.reader import read_systems
+    from console.compliance.requirements import covered_levels
+    from console.systems.reader import read_systems
 
-    return read_systems(inventory, path, cached_frameworks())
+    return read_systems(inventory, path, covered_levels())
 
 
 _register_systems()

@@ -24,7 +24,7 @@ from console.common.paging import get_or_404
 from console.errors import ValidationFailed
 from console.alerts.query import get_alert
 from console.compliance.history import get_result, get_run
-from console.compliance.systems.service import find_system, system_of_host
+from console.systems.service import find_system, system_of_host
 from console.inventory.hosts import host_name_at
 from console.models.incidents import Incident
 from console.models.base import utcnow

@@ -24,7 +24,7 @@ ROLE_CYCLE = ("role_ids_sensor", "role_ups_monitor", "role_web_portal", "role_da
 # The lab's unit, named in both languages like the estate's units (inventory/group_vars/unit_*.yml).
 LAB_UNIT = {"ops_unit_name_vi": "Phòng thử nghiệm (lab)", "ops_unit_name_en": "Lab"}
 CONSOLE_GROUP = "ops_console"
-# Every host of an inventory with information systems must be in one (console.compliance.systems.reader):
+# Every host of an inventory with information systems must be in one (console.systems.reader):
 # the lab's hosts form a level-3 system of their own, so a lab synced with the estate is assessed too.
 LAB_SYSTEM = {"name_vi": "Hệ thống thử nghiệm (lab)", "name_en": "Lab test system", "owner_unit": "unit_lab",
               "level": 3, "framework": "current-331"}

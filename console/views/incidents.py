@@ -19,7 +19,7 @@ from console.common.time import local_to_utc, window_of
 from console.errors import OpsError
 from console.models.base import utcnow
 from console.incidents import service as incidents
-from console.compliance.systems import service as systems
+from console.systems import service as systems
 from console.web.auth import current_actor, permission_required
 from console.web.forms import ActionForm
 from console.web.runtime import db, settings

@@ -17,7 +17,7 @@ from console.agents import host_reports
 from console.alerts import health as alert_health
 from console.availability import status as availability
 from console.compliance import history
-from console.compliance.systems import service as systems
+from console.systems import service as systems
 from console.devices import service as devices
 from console.incidents import service as incidents
 from console.inventory.hosts import active_host_ids, host_counts, unit_counts, unit_labels

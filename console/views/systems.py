@@ -1,7 +1,7 @@
 """Systems pages: each information system's level, framework, percent met, trend and transition gap; drill-down
 to a requirement's verdict, hosts and evidence; manual evidence; the admin's edit; dossier downloads.
 
-Thin over console.compliance.systems.service, system_assessment, manual_evidence and
+Thin over console.systems.service, system_assessment, manual_evidence and
 systems_edit; every change is role-checked here and again in the service.
 """
 
@@ -16,12 +16,12 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from console.compliance import dossier
-from console.compliance.requirements import FRAMEWORKS, cached_frameworks
+from console.compliance.requirements import FRAMEWORKS, cached_frameworks, covered_levels
 from console.errors import NotFound, OpsError
-from console.compliance.systems import manual_evidence
-from console.compliance.systems import assessment as system_assessment
-from console.compliance.systems import service as systems
-from console.compliance.systems import edit as systems_edit
+from console.compliance import manual_evidence
+from console.compliance import system_assessment
+from console.systems import service as systems
+from console.systems import edit as systems_edit
 from console.inventory.hosts import unit_labels
 from console.common.paging import parse_id
 from console.web.auth import current_actor, permission_required
@@ -98,7 +98,7 @@ def edit(key: str):
     values = {name: getattr(form, name).data for name in ("name_vi", "name_en", "owner_unit", "level", "framework",
                                                           "approved_on")}
     try:
-        systems_edit.update(db(), current_actor(), settings().inventory, key, values)
+        systems_edit.update(db(), current_actor(), settings().inventory, key, values, covered_levels())
     except OpsError as exc:
         db().rollback()
         flash(str(exc), "error")

@@ -46,7 +46,7 @@ def _filters() -> tuple[queries.Filters, str]:
 def _common() -> dict:
     from flask_babel import get_locale
 
-    from console.compliance.systems.service import list_systems
+    from console.systems.service import list_systems
 
     locale = str(get_locale())
     systems = [(row.key, row.name_vi if locale == "vi" else row.name_en) for row in list_systems(db())]

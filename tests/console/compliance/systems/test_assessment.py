@@ -12,8 +12,8 @@ from console.models import AuditEvent, ManualEvidence
 from console.models.base import utcnow
 from console.compliance import runs as compliance_runs
 from console.compliance import waivers as compliance_waivers
-from console.compliance.systems import manual_evidence
-from console.compliance.systems import assessment as system_assessment
+from console.compliance import manual_evidence
+from console.compliance import system_assessment
 from console.access.actor import Actor
 from tests.console.compliance import estate
 

@@ -2,7 +2,7 @@
 
 The inventory (group_vars/system_*.yml) is the one source of truth: the sync
 writes what it reads, and an admin's edit in the console writes the file
-first (console.compliance.systems.edit). A system that leaves the inventory is
+first (console.systems.edit). A system that leaves the inventory is
 kept with present = False, so its past assessments and evidence keep their
 name; it is no longer assessed.
 """
@@ -16,9 +16,9 @@ from console.common.time import iso
 from console.errors import NotFound
 from console.models.systems import InformationSystem
 from console.models.base import utcnow
-from console.compliance.systems.reader import SystemDef
+from console.systems.reader import SystemDef
 
-__all__ = ["find_system", "sync_systems", "system_of_host", "systems_by_host"]
+__all__ = ["find_system", "get_system", "list_systems", "sync_systems", "system_of_host", "systems_by_host"]
 
 ATTRIBUTES = ("name_vi", "name_en", "owner_unit", "level", "framework", "approved_on", "hosts")
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import yaml
 from sqlalchemy.orm import Session
 
-from console.compliance.requirements import cached_frameworks
 from console.errors import ValidationFailed
 from console.inventory.hosts import unit_names
 from console.models.systems import InformationSystem
@@ -25,19 +24,22 @@ from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
-from console.compliance.systems.service import get_system
-from console.compliance.systems.reader import FIELDS, VARIABLE, check_fields, parse_date, vars_file
+from console.systems.service import get_system
+from console.systems.reader import FIELDS, VARIABLE, Coverage, check_fields, parse_date, vars_file
 from console.inventory.config import InventorySettings
 
 
-def update(session: Session, actor: Actor, settings: InventorySettings, key: str, values: dict) -> InformationSystem:
-    """Validate `values` (the ops_system fields), write the group_vars file, update the row; ValidationFailed names the field."""
+def update(session: Session, actor: Actor, settings: InventorySettings, key: str, values: dict,
+           coverage: Coverage) -> InformationSystem:
+    """Validate `values` (the ops_system fields; `coverage`: the levels each framework's requirement file covers,
+    compliance.requirements.covered_levels), write the group_vars file, update the row; ValidationFailed names
+    the field."""
     require(actor, "systems.manage")
     row = get_system(session, key)
     wanted = {name: values.get(name) for name in FIELDS}
     wanted["approved_on"] = wanted["approved_on"] or None
     units = unit_names(session)
-    problem = check_fields(wanted, units, cached_frameworks())
+    problem = check_fields(wanted, units, coverage)
     if problem:
         raise ValidationFailed(problem[0] or VARIABLE, problem[1])
     base = settings.path if settings.path.is_dir() else settings.path.parent

@@ -14,17 +14,24 @@ by, so a host must never be assessed against no level or two.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import yaml
 
-from console.compliance.requirements import FRAMEWORKS, LEVELS, Framework
 from console.errors import InventoryError
 from console.inventory.reader import Inventory
 
-__all__ = ["read_systems"]
+__all__ = ["FRAMEWORKS", "LEVELS", "Coverage", "SystemDef", "read_systems"]
+
+# The frameworks a system may be assessed against and the security levels (compliance's requirement files,
+# console/compliance/frameworks/, say which levels each covers).
+FRAMEWORKS = ("legacy-85", "current-331")
+LEVELS = (1, 2, 3, 4, 5)
+# For each framework with a requirement file, the levels it covers (compliance.requirements.covered_levels).
+Coverage = Mapping[str, Collection[int]]
 
 VARIABLE = "ops_system"
 FIELDS = ("name_vi", "name_en", "owner_unit", "level", "framework", "approved_on")
@@ -43,7 +50,7 @@ class SystemDef:
     source: Path | None = None
 
 
-def read_systems(inventory: Inventory, path: Path, frameworks: dict[str, Framework]) -> list[SystemDef]:
+def read_systems(inventory: Inventory, path: Path, coverage: Coverage) -> list[SystemDef]:
     """The systems the inventory defines, validated; [] when it defines none."""
     path = Path(path)
     base = path if path.is_dir() else path.parent
@@ -54,7 +61,7 @@ def read_systems(inventory: Inventory, path: Path, frameworks: dict[str, Framewo
         if value is None:
             continue
         source = vars_file(base, name) or path
-        systems.append(_system(name, value, source, units, frameworks))
+        systems.append(_system(name, value, source, units, coverage))
         systems[-1].hosts = sorted(h for h, host in inventory.hosts.items() if name in host.groups)
     if systems:
         _check_membership(inventory, systems, path)
@@ -70,8 +77,8 @@ def vars_file(base: Path, group: str) -> Path | None:
     return None
 
 
-def _system(name: str, value, source: Path, units: set[str], frameworks: dict[str, Framework]) -> SystemDef:
-    problem = check_fields(value, units, frameworks)
+def _system(name: str, value, source: Path, units: set[str], coverage: Coverage) -> SystemDef:
+    problem = check_fields(value, units, coverage)
     if problem:
         key, message = problem
         where = f"{VARIABLE}.{key}" if key else VARIABLE
@@ -81,7 +88,7 @@ def _system(name: str, value, source: Path, units: set[str], frameworks: dict[st
                      source=source)
 
 
-def check_fields(value, units: set[str], frameworks: dict[str, Framework]) -> tuple[str | None, str] | None:
+def check_fields(value, units: set[str], coverage: Coverage) -> tuple[str | None, str] | None:
     """(field, what is wrong) for the first problem of an ops_system value, or None; shared with the console's edit."""
     if not isinstance(value, dict):
         return None, "expected a mapping with " + ", ".join(FIELDS)
@@ -100,8 +107,8 @@ def check_fields(value, units: set[str], frameworks: dict[str, Framework]) -> tu
     framework = value["framework"]
     if framework not in FRAMEWORKS:
         return "framework", f"unknown framework {framework!r} (use {' or '.join(FRAMEWORKS)})"
-    if framework in frameworks and not frameworks[framework].covers(level):
-        covered = ", ".join(map(str, frameworks[framework].spec.levels))
+    if framework in coverage and level not in coverage[framework]:
+        covered = ", ".join(map(str, coverage[framework]))
         return "level", f"level {level} is not covered by the {framework} requirement file (levels {covered})"
     if value["owner_unit"] not in units:
         return "owner_unit", f"{value['owner_unit']!r} is not a unit of the inventory"

@@ -26,8 +26,8 @@ from console.compliance.requirements import Framework, Requirement, cached_frame
 from console.errors import NotFound
 from console.models.compliance import ComplianceResult
 from console.models.systems import SystemAssessment
-from console.compliance.systems import manual_evidence
-from console.compliance.systems import service as systems
+from console.compliance import manual_evidence
+from console.systems import service as systems
 
 VERDICTS = ("met", "not_met", "manual_missing", "waived")
 MAX_ROWS = 100  # results kept per requirement: the ones that did not pass first

@@ -29,6 +29,7 @@ from console.models.base import utcnow
 from console.access import audit
 from console.access.actor import Actor
 from console.access.permissions import require
+from console.systems.service import get_system
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_YEARS = 3
@@ -66,8 +67,6 @@ def add(session: Session, actor: Actor, folder: Path, system_key: str, framework
         evidence_date: date | None, expires_on: date | None, note: str = "", upload: Upload | None = None,
         today: date | None = None) -> ManualEvidence:
     """Validate everything, then store the document and the row (in the caller's transaction)."""
-    from console.compliance.systems.service import get_system
-
     require(actor, "compliance.evidence")
     system = get_system(session, system_key)
     requirement_for(system, framework, requirement_id)

@@ -7,22 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from console.compliance.requirements import cached_frameworks
+from console.compliance.requirements import covered_levels
 from console.db import session_scope
 from console.errors import InventoryError
 from console.models import Host, InformationSystem
 from console.access.actor import Actor
 from console.inventory.reader import read_inventory
 from console.inventory.sync import sync_inventory
-from console.compliance.systems.service import list_systems
-from console.compliance.systems.reader import read_systems
+from console.systems.service import list_systems
+from console.systems.reader import read_systems
 from console.settings import InventorySettings
 
-SHIPPED = Path(__file__).resolve().parents[4] / "inventory"
+SHIPPED = Path(__file__).resolve().parents[3] / "inventory"
 
 
 def systems_of(folder: Path):
-    return read_systems(read_inventory(folder), folder, cached_frameworks())
+    return read_systems(read_inventory(folder), folder, covered_levels())
 
 
 @pytest.fixture
