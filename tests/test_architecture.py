@@ -105,3 +105,22 @@ def test_an_unlisted_name_a_listed_name_that_is_gone_and_a_stale_table_are_refus
     assert surfaces.main(["--check", "--root", str(copy)]) == 1
     surfaces.main(["--write", "--root", str(copy)])
     assert "`service.ruleset_status`" in doc.read_text()
+
+
+def test_one_translation_marker_and_one_catalogue_loader():
+    """`_l` is defined once, in console/common/i18n.py (the web layers import flask_babel's lazy_gettext under that
+    name), and only console/common/i18n.py loads a Babel catalogue (issue 33): a second copy fails naming its file."""
+    import ast
+
+    found = {"_l": [], "Translations.load": []}
+    for path in sorted((ROOT / "console").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.Lambda)) and getattr(node, "name", None) == "_l":
+                found["_l"].append(str(path.relative_to(ROOT)))
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_l" for t in node.targets):
+                found["_l"].append(str(path.relative_to(ROOT)))
+            if (isinstance(node, ast.Attribute) and node.attr == "load" and isinstance(node.value, ast.Name)
+                    and node.value.id == "Translations"):
+                found["Translations.load"].append(str(path.relative_to(ROOT)))
+    assert found == {"_l": ["console/common/i18n.py"], "Translations.load": ["console/common/i18n.py"]}

@@ -7,10 +7,7 @@ the word in the user's language); URLs, filters and the API keep the number.
 
 from __future__ import annotations
 
-
-def _l(message: str) -> str:
-    """Marks a message for extraction (`make messages`); the page translates it, this area has no Flask."""
-    return message
+from console.common.i18n import _l
 
 
 LEVELS = {1: "high", 2: "medium", 3: "low"}

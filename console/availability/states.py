@@ -28,13 +28,10 @@ from console.availability import maintenance, uplinks
 from console.models.availability import AvailabilityCheckState, AvailabilityOutage, AvailabilityServiceState
 from console.notify import events
 from console.notify.messages import bilingual
+from console.common.i18n import _l
 
 LINK = "/availability"
 OUTAGE_STATES = ("down", "unreachable")
-
-
-def _l(text: str) -> str:
-    return text
 
 
 UNREACHABLE_LINE = _l("Unreachable because of it: %(service)s")

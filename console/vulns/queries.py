@@ -24,6 +24,7 @@ from console.models.inventory import Host, HostStatus, InventoryGroup, host_grou
 from console.models.vulns import HostPackages, HostVuln, VulnCve, VulnDay, VulnImport
 from console.vulns.matching import STATES
 from console.vulns.waivers import active_waivers, waiver_as_dict
+from console.common.i18n import _l
 
 __all__ = ["control_evidence", "report_figures", "record_day", "trend", "data_status", "host_findings", "host_summary", "estate",
            "cve_hosts", "cve_detail", "totals", "Filters", "STATE_LABELS", "URGENCIES", "MAX_ROWS"]
@@ -32,11 +33,6 @@ URGENCIES = ("high", "medium", "low", "not yet assigned", "unimportant", "end-of
 URGENCY_RANK = {name: rank for rank, name in enumerate(URGENCIES)}
 MAX_ROWS = 500
 CVE_PATTERN = r"^(CVE-\d{4}-\d{4,}|TEMP-\d{7}-[0-9A-F]{6})$"
-
-
-def _l(message: str) -> str:
-    """Marks a message for extraction; the pages translate it."""
-    return message
 
 
 STATE_LABELS = {"fixable": _l("fix available"), "open": _l("open, no fix yet"),

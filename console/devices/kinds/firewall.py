@@ -8,10 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from console.devices.kinds import DeviceKind
-
-
-def _l(text: str) -> str:
-    return text
+from console.common.i18n import _l
 
 
 class Options(BaseModel):

@@ -25,10 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from console.devices.kinds import DeviceKind
-
-
-def _l(text: str) -> str:
-    return text
+from console.common.i18n import _l
 
 
 APC_PROBE = "1.3.6.1.4.1.318.1.1.10.2.3.2.1"

@@ -29,10 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from console.devices.kinds import DeviceKind
-
-
-def _l(text: str) -> str:
-    return text
+from console.common.i18n import _l
 
 
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
