@@ -104,6 +104,10 @@ class Sensor(_Open):
     ruleset_version: str | None = None
     packets: int | None = None
     drops: int | None = None
+    # How Suricata captures (its command socket's capture-mode: AF_PACKET_DEV, NFQ, PCAP_DEV, ...) and whether
+    # it can drop what a rule drops (NFQUEUE; af-packet with copy-mode ips on every capture interface).
+    capture_mode: str | None = Field(None, max_length=32)
+    blocking: bool | None = None
 
 
 class Sshd(_Open):

@@ -55,11 +55,13 @@ class Text(_Strict):
 
 
 class AppliesTo(_Strict):
-    """Who a control is about: all active hosts, hosts in any of `groups`, hosts with `variable` set, or devices."""
+    """Who a control is about: all active hosts, hosts in any of `groups`, hosts with `variable` set (to
+    `equals`, when given: `{variable: ops_ids_mode, equals: ips}`), or devices."""
 
     all_hosts: bool = False
     groups: list[str] = []
     variable: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    equals: str | None = Field(None, min_length=1, max_length=64)
     # service: the services ops.toml's [availability] declares (console.compliance.evidence.services)
     devices: Literal["ups", "firewall", "endpoint_coverage", "endpoint", "uplink", "room", "service"] | None = None
 
@@ -68,6 +70,8 @@ class AppliesTo(_Strict):
         chosen = [bool(self.all_hosts), bool(self.groups or self.variable), self.devices is not None]
         if sum(chosen) != 1:
             raise ValueError("give exactly one of all_hosts, groups/variable, devices")
+        if self.equals is not None and not self.variable:
+            raise ValueError("equals needs the variable it compares")
         return self
 
 

@@ -31,7 +31,12 @@ def applies(control: LoadedControl, target: Target) -> bool:
         return True
     if rule.groups and not target.groups.intersection(rule.groups):
         return False
-    return not rule.variable or target.variables.get(rule.variable) not in (None, "", [], {})
+    if not rule.variable:
+        return True
+    value = target.variables.get(rule.variable)
+    if rule.equals is not None:
+        return isinstance(value, str) and value == rule.equals
+    return value not in (None, "", [], {})
 
 
 def evaluate(control: LoadedControl, target: Target, evidence: Evidence, now: datetime, waiver=None,

@@ -40,7 +40,7 @@ def ips_down_events(session: Session, settings, now: datetime, turned) -> list[E
             continue
         sensor = sensors[host.name]
         reason = {language: text % seen[1] if seen[1] else text for language, text in bilingual(seen[0]).items()}
-        effect = bilingual(health.EFFECTS[health.fails(sensor)])
+        effect = bilingual(health.effect(sensor, seen[0]))
         events.append(Event("sensor.ips_down", f"sensor:{host.name}", "critical",
                             {"sensor": sensor.name, "host": host.name, "reason": reason, "effect": effect},
                             unit=host.unit or None, link="/", at=now))

@@ -70,8 +70,7 @@ def tiles() -> dict:
         "availability": availability.overview(session, settings()),
         "device_kinds": devices.kinds_shown(),
         "ruleset": ruleset.ruleset_status(session),
-        "ips_problems": [{**item, "effect": ips_health.EFFECTS[item["fails"]]}
-                         for item in ips_health.ips_problems(session, settings().rules)],
+        "ips_problems": ips_health.ips_problems(session, settings().rules),
         "jobs": jobs.overview(session),
         "incidents": incidents.open_deadlines(session),
         "systems": systems.overview(session),

@@ -102,6 +102,7 @@ class SensorCollector:
                      "version": str(conn.command("version"))[:64]}
             found.update(_ruleset_stats(conn.command("ruleset-stats")))
             found.update(_interface_counts(conn))
+            found.update(_blocking(conn, found.get("interfaces") or []))
         finally:
             conn.close()
         return found
@@ -130,6 +131,42 @@ def _ruleset_stats(message) -> dict:
     loaded = sum(_number(e.get("rules_loaded")) or 0 for e in entries if isinstance(e, dict))
     failed = sum(_number(e.get("rules_failed")) or 0 for e in entries if isinstance(e, dict))
     return {"rules_loaded": int(loaded), "rules_failed": int(failed)}
+
+
+def _blocking(conn: SuricataSocket, interfaces: list[str]) -> dict:
+    """How Suricata captures (`capture-mode`) and whether it can drop what a rule drops (`blocking`).
+
+    NFQUEUE is inline by design. af-packet blocks only where each capture interface runs `copy-mode: ips`,
+    read as Suricata itself reads it: the interface's own entry of the af-packet list, else the `default`
+    entry (`conf-get af-packet.N.copy-mode`). Any other capture (a pcap device, a file) only watches.
+    `blocking` is None where the socket cannot tell (an older Suricata without capture-mode).
+    """
+    try:
+        mode = str(conn.command("capture-mode"))[:32]
+    except CollectorFailed:
+        return {"capture_mode": None, "blocking": None}
+    if mode == "NFQ":
+        return {"capture_mode": mode, "blocking": True}
+    if mode != "AF_PACKET_DEV" or not interfaces:
+        return {"capture_mode": mode, "blocking": False}
+    entries: dict[str, int] = {}
+    for index in range(64):
+        try:
+            entries.setdefault(str(conn.command("conf-get", variable=f"af-packet.{index}.interface")), index)
+        except CollectorFailed:  # "Variable not found": the end of the list
+            break
+
+    def copy_mode(name: str):
+        for entry in (entries.get(name), entries.get("default")):
+            if entry is None:
+                continue
+            try:
+                return conn.command("conf-get", variable=f"af-packet.{entry}.copy-mode")
+            except CollectorFailed:
+                continue  # not set in this entry: Suricata falls back to the default entry
+        return None
+
+    return {"capture_mode": mode, "blocking": all(copy_mode(name) == "ips" for name in interfaces)}
 
 
 def _interface_counts(conn: SuricataSocket) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -90,6 +89,8 @@ def test_running_suricata_reports_rules_uptime_and_packets(suricata, tmp_path):
     assert status["ruleset_version"] == "42"
     assert status["uptime_seconds"] >= 0
     assert status["packets"] >= 3
+    # watching a mirror port: the capture cannot drop anything (issue 32: an IPS sensor must say it blocks)
+    assert status["capture_mode"] in ("AF_PACKET_DEV", "PCAP_DEV") and status["blocking"] is False
 
 
 def test_stopped_suricata_is_reported_down_not_an_error(tmp_path):

@@ -36,6 +36,7 @@ from console.ruleset import operations, service
 from console.settings import load_settings
 from console.tasks import service as tasks
 from console.tasks import work
+from probes.collectors.sensor import SensorCollector
 from rules.suricata_conf import write_offline_yaml
 
 pytestmark = pytest.mark.external  # Suricata 7 inline in network namespaces, Python's http.server
@@ -134,6 +135,15 @@ def test_a_request_a_drop_rule_matches_never_reaches_the_server_and_another_pass
         [group] = list_groups(session, AlertFilter(status=None, action="blocked"))[0]
         assert (group.sid, group.count, group.blocked_count) == (DROP_SID, 1, 1)
         assert list_groups(session, AlertFilter(status=None, action="allowed"))[0] == []
+
+
+def test_the_agents_sensor_collector_says_the_inline_suricata_blocks(inline):
+    """What the agent on an IPS sensor reports (probes/collectors/sensor.py), read from this Suricata's socket."""
+    path, _settings, _factory = inline
+    status = SensorCollector(path.folder / "suricata.socket", path.eve).collect()
+    assert status["running"] is True and status["source"] == "unix-socket"
+    assert sorted(status["interfaces"]) == ["lan", "wan"]
+    assert (status["capture_mode"], status["blocking"]) == ("AF_PACKET_DEV", True)
 
 
 def test_one_click_allow_from_the_blocked_group_lets_the_same_request_through(inline, blocked):

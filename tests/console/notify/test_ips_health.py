@@ -54,6 +54,23 @@ def test_an_ips_sensor_down_is_critical_once_and_says_traffic_stops(session_fact
     assert "fails closed: traffic through it stops" in overview
 
 
+def test_an_ips_sensor_that_only_watches_is_critical_and_says_its_drops_pass(session_factory, settings, synced,
+                                                                             logged_in):
+    sensor = enrol(session_factory, SENSOR_HOST)
+    watching = {**RUNNING, "capture_mode": "AF_PACKET_DEV", "blocking": False}  # copy-mode ips missing
+    ingest(session_factory, sensor, report(SENSOR_HOST, sensor=watching))
+    look(session_factory, settings)
+    [told] = messages(session_factory, "sensor.ips_down")
+    assert told.severity == "critical" and "Suricata captures in AF_PACKET_DEV without blocking" in told.body
+    assert "It only watches: what its drop rules match passes through." in told.body
+    auditor = logged_in("auditor")
+    overview = auditor.get("/").get_data(as_text=True)
+    assert 'data-testid="ips-down-edge-ips"' in overview and "It only watches" in overview
+    ingest(session_factory, sensor, report(SENSOR_HOST, sensor={**watching, "blocking": True}))
+    look(session_factory, settings)
+    assert 'data-testid="ips-down-edge-ips"' not in auditor.get("/").get_data(as_text=True)
+
+
 @pytest.mark.sqlite_only  # the same look as above
 def test_an_ids_sensor_that_stops_is_no_ips_event(session_factory, settings, synced):
     host = "dtnmt-web-01"  # not an IPS sensor of [rules] sensors
