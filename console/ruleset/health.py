@@ -3,8 +3,9 @@
 An IPS sensor of [rules] sensors (mode "ips", with its inventory `host`) is in trouble when its agent's newest
 report says Suricata is not running, that it captures without being able to drop (a mirror port, af-packet
 without copy-mode ips: its drop rules block nothing), or that the kernel dropped more than [rules]
-ips_kernel_drop_percent_max of the packets it captured. What that means for traffic depends on how it is inline: af-packet IPS fails
-closed (traffic through the sensor stops), NFQUEUE with bypass fails open (traffic passes unchecked).
+ips_kernel_drop_percent_max of the packets it captured. What a stop means for traffic depends on how it is
+inline: af-packet IPS fails closed (traffic through the sensor stops), NFQUEUE with bypass fails open
+(traffic passes unchecked).
 console/ruleset/conditions.py announces it as a critical event; the Overview lists it.
 """
 

@@ -139,7 +139,7 @@ def _blocking(conn: SuricataSocket, interfaces: list[str]) -> dict:
     NFQUEUE is inline by design. af-packet blocks only where each capture interface runs `copy-mode: ips`,
     read as Suricata itself reads it: the interface's own entry of the af-packet list, else the `default`
     entry (`conf-get af-packet.N.copy-mode`). Any other capture (a pcap device, a file) only watches.
-    `blocking` is None where the socket cannot tell (an older Suricata without capture-mode).
+    `blocking` is None where the socket cannot tell (no capture-mode, or no list of capture interfaces).
     """
     try:
         mode = str(conn.command("capture-mode"))[:32]
@@ -147,8 +147,10 @@ def _blocking(conn: SuricataSocket, interfaces: list[str]) -> dict:
         return {"capture_mode": None, "blocking": None}
     if mode == "NFQ":
         return {"capture_mode": mode, "blocking": True}
-    if mode != "AF_PACKET_DEV" or not interfaces:
+    if mode != "AF_PACKET_DEV":
         return {"capture_mode": mode, "blocking": False}
+    if not interfaces:  # iface-list did not answer: which interfaces' copy-mode counts is not known
+        return {"capture_mode": mode, "blocking": None}
     entries: dict[str, int] = {}
     for index in range(64):
         try:
