@@ -7,7 +7,7 @@ console.lab.service_server (Python's threaded http.server) on 127.0.0.1, in proc
 department's servers are. Their first due times are spread over the first interval (a console that has been
 running a while), then the runner keeps each check's own phase.
 
-The runner is the scheduler's job, console.scheduler.check_availability's body: runner.run_due every
+The runner is the scheduler's job, console.availability.schedule.check_availability's body: runner.run_due every
 AVAILABILITY_TICK_SECONDS (5 s), in this process, for --minutes. Figures:
 
 - the console's CPU: this process's CPU time (all its threads: the check threads, the database writes, the
@@ -49,7 +49,7 @@ from console.db import make_engine, make_session_factory, session_scope  # noqa:
 from console.lab.services import make_certificates  # noqa: E402
 from console.models.availability import AvailabilityCheckState  # noqa: E402
 from console.models.base import utcnow  # noqa: E402
-from console.scheduler import AVAILABILITY_TICK_SECONDS  # noqa: E402
+from console.availability.schedule import AVAILABILITY_TICK_SECONDS  # noqa: E402
 from console.settings import load_settings  # noqa: E402
 
 PER_SERVICE = 10

@@ -253,8 +253,8 @@ def table(root: Path = ROOT) -> str:
     callers: dict[str, set[str]] = {}
     for use in uses(root):
         callers.setdefault(use.area, set()).add(use.importer.split("/")[1])
-    lines = [BEGIN, "", "An area may be called by the areas of a lower layer number (above it in the order), the scheduler",
-             "and the web layers; \"used now by\" is which areas do.", "",
+    lines = [BEGIN, "", "An area may be called by the areas of a lower layer number (above it in the order), the areas'",
+             "registrations (console/wiring.py) and the web layers; \"used now by\" is which areas do.", "",
              "| Layer | Area | Public names (`__all__`) | Used now by |", "|---|---|---|---|"]
     for area in sorted(areas(root), key=lambda a: (rank.get(a, len(layers) + 1), a)):
         names = ", ".join(f"`{name}`" for name in _flatten(root, area, ())) or "(none)"

@@ -28,5 +28,10 @@ class Actor:
         return cls(username=f"cli:{who}", role=Role.admin, client_addr="local", via="cli")
 
     @classmethod
+    def scheduler(cls) -> "Actor":
+        """`ops scheduler run`: the jobs the areas schedule (console/common/schedule.py) act as this local admin."""
+        return cls(username="scheduler", role=Role.admin, client_addr="local", via="schedule")
+
+    @classmethod
     def anonymous(cls, client_addr: str = "") -> "Actor":
         return cls(username="-", role=None, client_addr=client_addr)

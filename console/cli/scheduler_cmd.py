@@ -21,7 +21,8 @@ def scheduler() -> None:
 @click.pass_obj
 def run(ctx, once: bool) -> None:
     """Start the scheduler in the foreground (systemd runs it as a service); Ctrl-C stops it."""
-    from console.scheduler import build_scheduler, nightly_compliance
+    from console.compliance.schedule import nightly_compliance
+    from console.scheduler import build_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)  # not a line per outbox round

@@ -22,7 +22,7 @@ from console.compliance.conditions import Check, ConditionError, compile_conditi
 from console.errors import OpsError
 from console.jobs.targets import list_playbooks
 
-__all__ = ["Catalog", "LoadedControl"]
+__all__ = ["Catalog", "LoadedControl", "configured_catalog"]
 
 BUILT_IN = Path(__file__).resolve().parent / "controls"
 # The playbooks a remediation may name: the repository's own, unless [jobs] playbooks_dir says otherwise.

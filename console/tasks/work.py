@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import update
@@ -27,6 +26,8 @@ from console.tasks.service import claim_once, node_name
 
 if TYPE_CHECKING:  # annotations only: settings assembles the areas' config sections, above them
     from console.settings import Settings
+
+__all__ = ["execute", "factory_for", "forget", "run_once"]
 
 log = logging.getLogger("ops.tasks")
 PROGRESS_EVERY_SECONDS = 0.5
@@ -104,10 +105,6 @@ class Progress:
             queue.put_progress(self.settings, self.task_id, self.text)
         except Exception:  # progress is a courtesy: its store being busy must not fail the work
             log.warning("task %s: progress not stored", self.task_id, exc_info=True)
-
-
-def nightly_key(day: date) -> str:
-    return f"compliance.nightly:{day.isoformat()}"
 
 
 def run_once(settings: Settings, actor: Actor, kind: str, params: dict, dedupe_key: str) -> Task | None:

@@ -1,9 +1,12 @@
-"""Nightly scheduling: the scheduler's jobs follow ops.toml; a scheduled run stores its run and reports."""
+"""Nightly scheduling: the scheduler's jobs follow ops.toml; a scheduled run stores its run and reports; the jobs
+are those the areas register (console/common/schedule.py)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from console.common import schedule
 from console.scheduler import build_scheduler
 from console.models import ComplianceRun
 from console.settings import load_settings
@@ -20,6 +23,28 @@ def test_scheduler_runs_compliance_at_the_configured_local_time(config_file):
     trigger = str(jobs["compliance-nightly"].trigger)
     assert "hour='3'" in trigger and "minute='15'" in trigger
     assert str(scheduler.timezone) == "Asia/Ho_Chi_Minh"
+
+
+def test_a_job_an_area_registers_is_scheduled_unless_its_settings_turn_it_off(config_file, monkeypatch):
+    monkeypatch.setattr(schedule, "PLANNERS", dict(schedule.PLANNERS))
+    ran = []
+
+    @schedule.scheduled("test-every-hour")
+    def _hourly(settings, factory):
+        return schedule.Job(ran.append, "interval", ("hourly",), every={"hours": 1})
+
+    @schedule.scheduled("test-off")
+    def _off(settings, factory):
+        return None
+
+    jobs = {job.id: job for job in build_scheduler(load_settings(config_file)).get_jobs()}
+    assert "test-off" not in jobs and "compliance-nightly" in jobs
+    hourly = jobs["test-every-hour"]
+    assert str(hourly.trigger) == "interval[1:00:00]" and (hourly.max_instances, hourly.coalesce) == (1, True)
+    hourly.func(*hourly.args)
+    assert ran == ["hourly"]
+    with pytest.raises(ValueError, match="'test-every-hour' is already registered"):
+        schedule.scheduled("test-every-hour")(lambda settings, factory: None)
 
 
 def test_scheduled_run_once_stores_a_schedule_run_and_writes_reports(config_file, tmp_path, session_factory, synced):

@@ -5,5 +5,6 @@
   the groups (memberOf, AD's LDAP_MATCHING_RULE_IN_CHAIN, or a group search), with bounded timeouts;
 - `roles`: groups to a console role (pure);
 - `accounts`: the console side: `DirectorySignIn` (what `users.authenticate` calls for directory accounts),
-  `recheck_all` (the scheduler's look at every directory account) and `lookup` (`ops auth ldap test`).
+  `recheck_all` (the scheduler's look at every directory account) and `lookup` (`ops auth ldap test`);
+- `schedule`: the scheduler's job that runs `recheck_all` every recheck_minutes.
 """

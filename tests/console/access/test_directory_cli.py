@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from console.cli import main
 from console.db import session_scope
 from console.models.users import User
-from console.scheduler import build_scheduler, recheck_directory
+from console.access.directory.schedule import recheck_directory
+from console.scheduler import build_scheduler
 from console.settings import load_settings
 from tests.fixtures.slapd import PASSWORDS, ldap_options, ldap_password_file, ldap_toml, slapd  # noqa: F401
 

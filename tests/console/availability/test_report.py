@@ -161,7 +161,7 @@ def test_pdf_in_vietnamese_and_english(config_file, tmp_path, outage):
 
 def test_the_month_that_ended_is_filed_once_and_the_reports_page_lists_and_serves_it(
         config_file, session_factory, outage, logged_in, make_user):
-    from console.scheduler import scheduled_availability_report
+    from console.availability.schedule import scheduled_availability_report
 
     from console.tasks import work
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from console.db import session_scope
 from console.models.availability import AvailabilityCheckState
-from console.scheduler import build_scheduler, check_availability
+from console.availability.schedule import check_availability
+from console.scheduler import build_scheduler
 from console.settings import load_settings
 
 LISTENER = "import socket; s = socket.socket(); s.bind(('0.0.0.0', 8080)); s.listen(); print('ready', flush=True); " \

@@ -9,7 +9,8 @@ import subprocess
 from sqlalchemy import func, select
 
 from console.models import Endpoint, EndpointSync
-from console.scheduler import build_scheduler, sync_endpoints
+from console.endpoints.schedule import sync_endpoints
+from console.scheduler import build_scheduler
 from tests.console.cli.test_cli import OPS, REPO, ops
 from tests.fixtures.nut import free_port
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from console.db import make_session_factory
-from console.scheduler import deliver_notifications
+from console.notify.schedule import deliver_notifications
 from console.settings import load_settings
 from tests.e2e.test_browser import log_in, page  # noqa: F401  (fixture)
 from tests.fixtures.notify_servers import Pki, SmtpServer, free_port

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from console.db import session_scope
 from console.models.notify import NotifyDelivery
 from console.ruleset import service as ruleset
-from console.scheduler import build_scheduler, scheduled_rules_update
+from console.ruleset.schedule import scheduled_rules_update
+from console.scheduler import build_scheduler
 from console.tasks import work
 from rules import sources
 from rules.sources import Source
