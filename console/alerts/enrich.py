@@ -12,7 +12,7 @@ from functools import lru_cache
 from sqlalchemy.orm import Session
 
 from console.models.alerts import AlertGroup
-from console.inventory.hosts import list_hosts
+from console.inventory.hosts import active_host_addresses
 
 
 # RFC 1918, loopback, link-local, IPv6 unique-local; everything else is external unless configured.
@@ -24,10 +24,10 @@ PRIVATE = tuple(ipaddress.ip_network(net) for net in (
 class Enricher:
     def __init__(self, session: Session, internal_networks: list[str] | tuple[str, ...] = ()):
         self.hosts: dict[str, str] = {}
-        for host in list_hosts(session, status="active", limit=1_000_000):
-            address = _normal(host.address)
+        for name, address in active_host_addresses(session):
+            address = _normal(address)
             if address:
-                self.hosts.setdefault(address, host.name)
+                self.hosts.setdefault(address, name)
         self.networks = _networks(tuple(internal_networks))
 
     def host_for(self, address: str) -> str | None:
