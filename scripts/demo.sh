@@ -19,6 +19,10 @@
 # ops.toml plus their [[availability.services]] tables, shown on the Availability page.
 # As root, two uplinks on a router namespace and a server room (`ops lab uplinks up --name demo`: snmpd, snmpsim);
 # their [[devices]] tables are added to ops.demo.toml; `ops lab uplink down 1` plays a failover.
+# As root, an inline IPS sensor (`ops lab inline`): attacker 198.18.252.1 -- Suricata af-packet IPS -- a web server
+# 198.18.252.2, each a network namespace; the sensor lab-inline (mode "ips") is added to ops.demo.toml, the console
+# deploys the active version to it, `ops alerts follow` reads its EVE, and every minute the attacker asks for the
+# land database's admin path (rule 9100001) and for the front page (var/demo-inline.log says what came back).
 # OPS_DEMO_PORT (default 8080) moves the console to another port.
 # Every step that fails says which step, what to do, and what the demo goes
 # on without; the lab hosts are said to report only once the console has their reports.
@@ -111,11 +115,33 @@ if [[ $(id -u) -eq 0 ]]; then
     fi
 fi
 
-console="" tasks_worker="" agent="" mailbox="" ups="" scheduler="" traffic="" ksc=""
+console="" tasks_worker="" agent="" mailbox="" ups="" scheduler="" traffic="" ksc="" inline="" follower=""
 # Ctrl-C or a TERM ends the demo (not only the step it is in); leaving, it stops what it started and removes the lab.
-trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true; [[ -n "$uplinks_ready" ]] && $OPS lab uplinks down --name demo >/dev/null || true; rm -f "$DEMO_CONFIG"' EXIT
+trap 'kill $console $tasks_worker $agent $lab_console $scheduler $ups $mailbox $traffic $ksc $inline $follower 2>/dev/null || true; [[ -n "$inline" ]] && wait $inline 2>/dev/null || true; (( LAB_HOSTS > 0 )) && $OPS lab down --name demo || true; [[ -n "$uplinks_ready" ]] && $OPS lab uplinks down --name demo >/dev/null || true; rm -f "$DEMO_CONFIG"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+inline_ready=""
+if [[ $(id -u) -eq 0 ]]; then
+    # The inline IPS sensor (console/lab/inline.py): its [rules] sensors entry and EVE go into $DEMO_CONFIG once
+    # Suricata runs (it fails closed: stopped, nothing crosses); it removes its namespaces when stopped.
+    $OPS lab inline --dir var/lab/demo-inline --attack-every 60 --write-config "$DEMO_CONFIG" >var/demo-inline.log 2>&1 &
+    inline=$!
+    for _ in $(seq 1 180); do
+        grep -q "console configuration with the inline sensor" var/demo-inline.log 2>/dev/null && break
+        kill -0 "$inline" 2>/dev/null || break
+        sleep 0.5
+    done
+    if grep -q "console configuration with the inline sensor" var/demo-inline.log 2>/dev/null; then
+        export OPS_CONFIG="$PWD/$DEMO_CONFIG"
+        inline_ready=1
+    else
+        cat var/demo-inline.log >&2 || true
+        step_failed "start the inline IPS sensor (ops lab inline)" \
+            "read var/demo-inline.log (suricata and ethtool come from scripts/install-debian-packages.sh base), then make demo again" \
+            "the inline sensor lab-inline: no blocked attacks"
+    fi
+fi
 
 # The demo's Kaspersky Security Center (a replay of its Open API, console/lab/ksc.py): 300 workstations in the
 # department's units, some with old bases or protection off; the console reads it ([endpoints] in ops.toml).
@@ -166,6 +192,15 @@ fi
 if [[ -n "$uplinks_ready" ]]; then  # the first reading now; the scheduler's next one gives the traffic rates
     $OPS devices poll --device uplink-isp1 && $OPS devices poll --device uplink-isp2 \
         && $OPS devices poll --device room-main || true
+fi
+if [[ -n "$inline_ready" ]]; then
+    # The active version onto the inline sensor (kind local: the rules file, then Suricata's reload-rules), and its
+    # EVE into the console.
+    $OPS rules deploy --sensor lab-inline \
+        || step_failed "deploy the ruleset to lab-inline (ops rules deploy --sensor lab-inline)" \
+            "open $URL/rules/ and read the deploy's message" "rules on the inline sensor (it passes everything)"
+    $OPS alerts follow >var/demo-follow.log 2>&1 &
+    follower=$!
 fi
 # The outbox every 2 s, due devices and stale hosts every minute, the nightly compliance run (docs/notifications.md).
 $OPS scheduler run &
@@ -248,6 +283,11 @@ if [[ -n "$services_ready" ]]; then
         && echo "this month's availability report (vi/en, PDF): $URL/availability/reports/" \
         || step_failed "file this month's availability report" "run .venv/bin/ops availability report --month YYYY-MM --file" \
             "the availability report"
+fi
+if [[ -n "$inline_ready" ]]; then
+    echo "the inline IPS sensor lab-inline: every minute the attacker 198.18.252.1 asks 198.18.252.2 for /landdb/admin"
+    echo "  (rule 9100001, an alert: answered) and / (tail -f var/demo-inline.log); its alerts: $URL/alerts/?sensor=lab-inline"
+    echo "  block it: README, \"Inline IPS sensors\" (drop the rule on $URL/rules/, the preview, deploy, then Allow)"
 fi
 if [[ -n "$ups_ready" ]]; then
     echo "a power cut: .venv/bin/ops lab ups on-battery (then low-battery, online), and watch $URL/ (Devices tile)"

@@ -17,6 +17,7 @@ base=(
     fping                  # ICMP round-trip time and loss: availability checks, an uplink's ISP gateway
     dnsmasq-base           # the demo's DNS service (ops lab services) and the DNS check tests' test zones
     snmp iputils-ping      # the demo's uplinks (ops lab uplinks): snmpget sees snmpd and the room answer; ping is the traffic
+    curl                   # the inline IPS sensor's attacker (ops lab inline, console/lab/inline.py) in the demo and the tests
 )
 # Daemons the demo's lab runs once per lab host, as plain processes in the
 # host's network namespace: chronyd -x (ops_baseline) and auditd (the LOG-01
@@ -38,7 +39,6 @@ test=(
     rsyslog rsyslog-gnutls # notification syslog tests (UDP, TCP, TLS)
     slapd ldap-utils       # directory sign-in tests: a slapd of their own on a loopback port (the service stays off)
     libnss3-tools          # certutil: the console role's lab test makes chromium trust the role's CA (NSS database)
-    curl                   # the inline IPS tests' client (console/lab/inline.py): a request through the sensor
     iperf3                 # bench/ips_inline.py: throughput through the inline sensor and around it
     debsecan               # tests/console/vulns: the matching checked against Debian's own scanner, offline
 )

@@ -13,7 +13,8 @@
   programs under a templated path are the project's own (the agent's venv), not Debian's;
 - the lab itself (console/lab/*.py, read with `ast`): the first argument of `run(...)` calls
   (console.lab.commands), the first item of a list given to `subprocess.run/Popen`, any list that
-  starts with a program's absolute path (run through `ip netns exec`), and NUT's programs named to
+  starts with a program's absolute path (run through `ip netns exec`), the program of an
+  `.exec(namespace, program, ...)` call (the inline sensor's namespaces), and NUT's programs named to
   `_binary(...)`, with module-level string constants resolved;
 - the agents on the lab hosts and the controller: the collectors' programs (AGENT_PROGRAMS, from
   their modules' constants where they have one) and what Ansible runs on the controller;
@@ -278,6 +279,8 @@ def lab_programs() -> list[Program]:
                 found = text(first.elts[0])
             elif name in ("run", "Popen") and isinstance(first, ast.Name) and first.id in lists:
                 found = text(lists[first.id])
+            elif name == "exec" and isinstance(func, ast.Attribute) and len(node.args) > 1:
+                found = text(node.args[1])  # InlinePath.exec(namespace, program, ...): console/lab/inline.py
             elif name == "_binary":
                 found = text(first)
                 found = found and next((str(d / found) for d in lab_ups.NUT_DIRS if (d / found).exists()), found)

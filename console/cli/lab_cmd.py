@@ -277,24 +277,35 @@ def ksc_command(ctx, port: int, workstations: int) -> None:
 @click.option("--sensor", "sensor_name", default="lab-inline", show_default=True, help="The sensor's name in [rules].")
 @click.option("--for", "seconds", type=click.IntRange(0, 86400), default=0,
               help="Stop after this many seconds (0: until Ctrl-C or SIGTERM).")
+@click.option("--attack-every", "attack_every", type=click.IntRange(0, 3600), default=0,
+              help="Every this many seconds the attacker asks for /landdb/admin (rule 9100001) and for / , and "
+                   "says what came back (0: never).")
+@click.option("--write-config", "config_out", type=click.Path(dir_okay=False), default=None,
+              help="Also write this console configuration: the current one with the sensor added to [rules] "
+                   "sensors and its EVE as [alerts] eve_files (for `ops alerts follow`), in the current file's "
+                   "folder (it may be the current file itself).")
 @click.pass_obj
-def inline_command(ctx, folder: str | None, sensor_name: str, seconds: int) -> None:
+def inline_command(ctx, folder: str | None, sensor_name: str, seconds: int, attack_every: int,
+                   config_out: str | None) -> None:
     """An inline IPS sensor (needs root): attacker -- Suricata af-packet IPS -- a web server, until stopped.
 
     Three network namespaces (console/lab/inline.py): the attacker 198.18.252.1, the sensor (Suricata 7,
-    af-packet copy-mode ips, fails closed) and a web server 198.18.252.2:80. Suricata starts with no rules;
-    the console deploys to it as the [rules] sensor printed here (kind "local", mode "ips"); its EVE is for
-    `ops alerts follow`.
+    af-packet copy-mode ips, fails closed) and a web server 198.18.252.2:80, the sensor's HOME_NET. Suricata
+    starts with the rules its folder holds (none at first); the console deploys to it as the [rules] sensor
+    printed here (kind "local", mode "ips"); its EVE is for `ops alerts follow`.
     """
     import signal
     import time
     from pathlib import Path
 
-    from console.lab.inline import CLIENT_ADDRESS, SERVER_ADDRESS, InlinePath
+    from console.lab.inline import ATTACK_PATH, CLIENT_ADDRESS, LAB_HOME_NET, SERVER_ADDRESS, InlinePath
 
     target = Path(folder) if folder else ctx.settings.paths.var_dir / "lab" / "inline"
     target.mkdir(parents=True, exist_ok=True)
-    path = InlinePath(target.resolve())
+    path = InlinePath(target.resolve(), home_net=LAB_HOME_NET)
+    entry = {"name": sensor_name, "kind": "local", "mode": "ips", "rules_file": str(path.folder / "suricata.rules"),
+             "threshold_file": str(path.folder / "threshold.config"), "socket": str(path.folder / "suricata.socket"),
+             "version_file": str(path.folder / "version")}
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         path.up()
@@ -303,21 +314,45 @@ def inline_command(ctx, folder: str | None, sensor_name: str, seconds: int) -> N
         path.start_suricata(rules.read_text() if rules.exists() else "")
         click.echo(f"inline sensor up: attacker {CLIENT_ADDRESS} (netns {path.client}) -> Suricata af-packet IPS "
                    f"(netns {path.sensor}) -> web server {SERVER_ADDRESS}:80 (netns {path.server_ns})")
-        click.echo(f'[rules] sensors entry: {{name = "{sensor_name}", kind = "local", mode = "ips", '
-                   f'rules_file = "{path.folder / "suricata.rules"}", threshold_file = "{path.folder / "threshold.config"}", '
-                   f'socket = "{path.folder / "suricata.socket"}", version_file = "{path.folder / "version"}"}}')
+        click.echo("[rules] sensors entry: {" + ", ".join(f'{key} = "{value}"' for key, value in entry.items()) + "}")
         click.echo(f"EVE: {path.eve}")
-        click.echo(f"try: ip netns exec {path.client} curl -m 3 http://{SERVER_ADDRESS}/; Ctrl-C stops it")
+        if config_out:
+            written = _write_inline_config(ctx, entry, path.eve, config_out)
+            click.echo(f"console configuration with the inline sensor: {written} (OPS_CONFIG={written})")
+        click.echo(f"try: ip netns exec {path.client} curl -m 3 http://{SERVER_ADDRESS}{ATTACK_PATH}; Ctrl-C stops it")
         deadline = time.monotonic() + seconds if seconds else None
+        next_attack = time.monotonic() if attack_every else None
         while deadline is None or time.monotonic() < deadline:
             if path.suricata.poll() is not None:
                 raise click.ClickException("Suricata exited: traffic through the sensor has stopped (fails closed)")
+            if next_attack is not None and time.monotonic() >= next_attack:
+                _attack(path, ATTACK_PATH)
+                next_attack = time.monotonic() + attack_every
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
         path.down()
     click.echo("inline sensor stopped")
+
+
+def _attack(path, attack_path: str) -> None:
+    """One round of the attacker: the path a department rule watches, then the site's front page."""
+    from datetime import datetime
+
+    for asked in (attack_path, "/"):
+        answer = path.request(asked)
+        said = (f"answered {answer.stdout.strip()}" if answer.returncode == 0
+                else "no answer within 3 s: the sensor dropped it" if answer.returncode == 28
+                else f"failed (curl exit {answer.returncode})")
+        click.echo(f"{datetime.now():%H:%M:%S} attacker GET {asked}: {said}")
+
+
+def _write_inline_config(ctx, entry: dict[str, str], eve, config_out: str):
+    from console.lab.inline import with_sensor
+
+    target, base = _config_beside(ctx, config_out, may_replace_source=True)
+    return _write_config_text(target, with_sensor(base, entry, eve))
 
 
 def _interrupt(*_args) -> None:

@@ -30,6 +30,10 @@ from console.lab.network import kill_namespace_processes
 from rules.suricata_conf import offline_yaml
 
 CLIENT_ADDRESS, SERVER_ADDRESS, PREFIX_LENGTH = "198.18.252.1", "198.18.252.2", 30
+# `ops lab inline`: the web server is the department's (HOME_NET), the attacker outside it, so the department's
+# rules from outside match: sid 9100001 of rules/local/department.rules asks for the land database's admin path.
+LAB_HOME_NET = f"[{SERVER_ADDRESS}/32]"
+ATTACK_PATH = "/landdb/admin"
 OFFLOADS = ("rx", "tx", "sg", "tso", "gso", "gro")
 START_SECONDS = 60
 SURICATA = "/usr/bin/suricata"
@@ -43,6 +47,7 @@ class InlinePath:
     prefix: str = field(default_factory=lambda: f"i{uuid.uuid4().hex[:7]}")
     suricata: subprocess.Popen | None = None
     server: subprocess.Popen | None = None
+    home_net: str = "[198.18.252.0/30]"  # Suricata's HOME_NET: both ends, unless told (LAB_HOME_NET)
 
     @property
     def client(self) -> str:
@@ -93,7 +98,7 @@ class InlinePath:
         threshold = self.folder / "threshold.config"
         if not threshold.exists():
             threshold.write_text("", encoding="utf-8")
-        document = yaml.safe_load(offline_yaml("[198.18.252.0/30]"))
+        document = yaml.safe_load(offline_yaml(self.home_net))
         document.update({
             "default-log-dir": str(self.folder / "log"),
             "default-rule-path": str(self.folder), "rule-files": ["suricata.rules"],
@@ -179,3 +184,66 @@ def inline_af_packet(mode: str, first: str = "wan", second: str = "lan") -> list
     return [{"interface": name, "cluster-id": cluster, "cluster-type": "cluster_flow", "defrag": True,
              "copy-mode": "ips", "copy-iface": peer, "threads": 1}
             for name, peer, cluster in ((first, second, 98), (second, first, 97))]
+
+
+def with_sensor(config_text: str, entry: dict[str, str], eve: Path) -> str:
+    """A console configuration's text with `entry` added to [rules] sensors and `eve` as [alerts] eve_files of that
+    sensor (`ops alerts follow` reads it), each key rewritten in place on its one line, comments kept.
+
+    LabError when the configuration already follows another sensor's EVE files ([alerts] sensor_name names it)
+    or writes one of these keys over several lines: add the sensor by hand then. Written again for the same
+    sensor (the demo's next start), its entry and EVE are replaced.
+    """
+    import json
+    import tomllib
+
+    current = tomllib.loads(config_text)
+    followed = current.get("alerts", {})
+    if followed.get("eve_files") and followed.get("sensor_name") != entry["name"]:  # another sensor's
+        raise LabError("the configuration already follows EVE files ([alerts] eve_files): add the inline sensor's "
+                       f"EVE {eve} and its sensor by hand")
+    sensors = [s for s in current.get("rules", {}).get("sensors", []) if s.get("name") != entry["name"]] + [entry]
+
+    def inline(value) -> str:
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{key} = {inline(item)}" for key, item in value.items()) + "}"
+        if isinstance(value, list):
+            return "[" + ", ".join(inline(item) for item in value) + "]"
+        return json.dumps(value) if isinstance(value, str) else json.dumps(value).lower()
+
+    wanted = {"rules": {"sensors": inline(sensors)},
+              "alerts": {"eve_files": inline([str(eve)]), "sensor_name": inline(entry["name"])}}
+    lines, section, written = config_text.splitlines(), "", set()
+    out: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            out.extend(_missing(wanted.get(section, {}), section, written))
+            section = stripped.strip("[]").split("]")[0].strip()
+        elif stripped.startswith("[["):
+            out.extend(_missing(wanted.get(section, {}), section, written))
+            section = ""
+        key = stripped.split("=", 1)[0].strip() if "=" in stripped and not stripped.startswith("#") else ""
+        if key in wanted.get(section, {}):
+            try:
+                tomllib.loads(stripped)
+            except tomllib.TOMLDecodeError:
+                raise LabError(f"[{section}] {key} spans several lines in the configuration: add the inline "
+                               "sensor by hand") from None
+            out.append(f"{key} = {wanted[section][key]}")
+            written.add((section, key))
+            continue
+        out.append(line)
+    out.extend(_missing(wanted.get(section, {}), section, written))
+    for table, keys in wanted.items():  # a section the configuration does not have
+        if any((table, key) not in written for key in keys):
+            out += ["", f"[{table}]"] + [f"{key} = {value}" for key, value in keys.items()]
+            written.update((table, key) for key in keys)
+    return "\n".join(out) + "\n"
+
+
+def _missing(keys: dict[str, str], section: str, written: set) -> list[str]:
+    """The wanted keys of the section just ended that it did not hold, written at its end."""
+    lines = [f"{key} = {value}" for key, value in keys.items() if (section, key) not in written]
+    written.update((section, key) for key in keys)
+    return lines
