@@ -224,6 +224,69 @@ def rules_deploy_preview():
     return ok({"version": active.number, "previews": previews})
 
 
+def _approval_as_dict(row) -> dict:
+    return {"version": row.version_number, "sensor": row.sensor, "requested_by": row.requested_by,
+            "approved_by": row.approved_by or None, "approved_at": iso(row.approved_at) if row.approved_at else None,
+            "alerts": row.alerts, "hosts": row.hosts}
+
+
+@bp.post("/api/v1/rules/deploy/request")
+@permission_required("rules.manage")  # the role first: a refused caller learns nothing about its body
+def rules_deploy_request():
+    """Ask a second person to approve the deploy of the active version where it would block inventory hosts.
+    ---
+    post:
+      summary: Ask for the deploy's approval
+      description: >
+        Each IPS sensor on which the active version's new or changed drop rules would have blocked traffic of
+        inventory hosts gets an approval request (once per version and sensor, audited); another user with
+        remediation.approve approves it (POST /api/v1/rules/deploy/approve), then the deploy may go. Answers the
+        previews as GET /api/v1/rules/deploy/preview does.
+      responses:
+        200: {description: "version, previews[] with their approval (who asked, who approved)"}
+        403: {$ref: "#/components/responses/Forbidden"}
+        422: {description: "No active ruleset version"}
+    """
+    from rules.errors import RulesetError
+
+    active = service.active_version(db())
+    if active is None:
+        raise RulesetError("no active ruleset version: run `ops rules update` first")
+    preview.request_deploy(db(), current_actor(), active.number)
+    return rules_deploy_preview()
+
+
+@bp.post("/api/v1/rules/deploy/approve")
+@permission_required("remediation.approve")
+def rules_deploy_approve():
+    """The second person's approval of the active version's deploy to one IPS sensor (remediation.approve).
+    ---
+    post:
+      summary: Approve the deploy to a sensor
+      description: >
+        Approves the request made for the active version and this sensor. The user who asked cannot approve it
+        (403), and an approval is given once (409).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [sensor]
+              properties: {sensor: {type: string, minLength: 1, maxLength: 64}}
+      responses:
+        200: {description: "The approval: version, sensor, requested_by, approved_by, approved_at, alerts, hosts"}
+        400: {$ref: "#/components/responses/BadRequest"}
+        403: {description: "Not allowed to approve, or the same user asked for the deploy"}
+        404: {description: "No deploy of the active version to this sensor waits for approval"}
+        409: {description: "Already approved"}
+    """
+    sensor = text_field(json_body(), "sensor")[:64]
+    active = service.active_version(db())
+    return ok(_approval_as_dict(preview.approve_deploy(db(), current_actor(), active.number if active else 0,
+                                                       sensor)))
+
+
 @bp.get("/api/v1/rules/search")
 @permission_required("view")
 def rules_search():

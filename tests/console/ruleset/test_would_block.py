@@ -139,3 +139,31 @@ def test_the_api_gives_the_preview_and_answers_409_to_a_deploy_not_yet_approved(
     officer = bearer(session_factory, make_user, "security_officer", "api-officer")
     refused = client.post("/api/v1/rules/deploy", json={}, headers=officer)
     assert refused.status_code == 409 and "second person" in refused.get_json()["errors"][0]["message"]
+
+
+def test_the_api_asks_for_the_deploys_approval_and_a_second_person_gives_it(client, two_versions, session_factory,
+                                                                          make_user):
+    from tests.console.alerts.test_alert_action import bearer
+
+    auditor = bearer(session_factory, make_user)
+    officer = bearer(session_factory, make_user, "security_officer", "api-officer")
+    admin = bearer(session_factory, make_user, "admin", "api-admin")
+    assert client.post("/api/v1/rules/deploy/request", headers=auditor).status_code == 403
+
+    asked = client.post("/api/v1/rules/deploy/request", headers=officer)
+
+    assert asked.status_code == 200, asked.get_json()
+    [seen] = asked.get_json()["data"]["previews"]
+    assert (seen["sensor"], seen["approval"]) == ("ips-inline", {"requested_by": "api-officer", "approved_by": None})
+    same = client.post("/api/v1/rules/deploy/approve", json={"sensor": "ips-inline"}, headers=officer)
+    assert same.status_code == 403 and "second person" in same.get_json()["errors"][0]["message"]
+    assert client.post("/api/v1/rules/deploy", json={}, headers=officer).status_code == 409
+    nothing = client.post("/api/v1/rules/deploy/approve", json={"sensor": "ids-mirror"}, headers=admin)
+    assert nothing.status_code == 404
+    approved = client.post("/api/v1/rules/deploy/approve", json={"sensor": "ips-inline"}, headers=admin)
+    assert approved.status_code == 200, approved.get_json()
+    given = approved.get_json()["data"]
+    assert (given["version"], given["requested_by"], given["approved_by"], given["alerts"], given["hosts"]) == \
+        (2, "api-officer", "api-admin", 8, ["dtnmt-web-01"])
+    assert client.post("/api/v1/rules/deploy/approve", json={"sensor": "ips-inline"}, headers=admin).status_code == 409
+    assert client.post("/api/v1/rules/deploy", json={}, headers=officer).status_code == 202
