@@ -51,7 +51,10 @@ AcceptEnv LANG LC_*
 # SSH, every Ansible task). Debian's bash reads ~/.bashrc for a command sshd starts only when it is the first
 # shell (SHLVL unset): a session starts at level 1, as a server's commands run in a clean environment.
 # Each session's Python keeps the code it compiles from Ansible's payloads (console/lab/payload_cache.py).
-SetEnv SHLVL=1 PYTHONPATH="{python_dir}" OPS_LAB_PYCACHE="{pycache_dir}"
+# pip installs without compiling every module it unpacks (PIP_COMPILE=0; PIP_NO_COMPILE=1 would still compile):
+# the lab's services run as root and compile what they import on first use. A real server compiles at install,
+# where the console's services cannot write into their root-owned venv.
+SetEnv SHLVL=1 PYTHONPATH="{python_dir}" OPS_LAB_PYCACHE="{pycache_dir}" PIP_COMPILE=0
 # Ansible connects from the lab's gateway as root with the lab's key, whatever the hardening says.
 Match Address {gateway}
     PermitRootLogin prohibit-password
