@@ -68,6 +68,7 @@ def test_admin_logs_in_sees_overview_and_switches_language(page, console_url, ma
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     expect(page.get_by_test_id("active-hosts")).to_have_text("27")
     expect(page.locator("canvas.chart")).to_have_attribute("data-drawn", "1")
+    page.wait_for_load_state()  # app.js (deferred) makes the language menu submit on change
     page.get_by_test_id("language").select_option("vi")
     expect(page.get_by_role("heading", name="Tổng quan")).to_be_visible()
     expect(page.get_by_role("link", name="Máy chủ")).to_be_visible()

@@ -67,6 +67,7 @@ def test_chart_labels_are_the_consoles_time_as_the_tables_show_it(page_elsewhere
     log_in(page, live_server.url, "lan")
     assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == BROWSER_ZONE
     if locale == "vi":
+        page.wait_for_load_state()  # app.js (deferred) makes the language menu submit on change
         page.get_by_test_id("language").select_option("vi")
         expect(page.locator("html")).to_have_attribute("lang", "vi")
     expect(page.locator("html")).to_have_attribute("data-timezone", "Asia/Ho_Chi_Minh")

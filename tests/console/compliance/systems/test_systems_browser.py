@@ -47,5 +47,6 @@ def test_systems_page_drills_down_to_a_requirement_and_takes_manual_evidence(pag
     page.get_by_label("Note").fill("Quy trình thông báo sự cố trong 24 giờ")
     page.get_by_role("button", name="Save evidence").click()
     expect(page.get_by_test_id("manual-evidence")).to_contain_text("Quy trình thông báo sự cố trong 24 giờ")
+    page.wait_for_load_state()  # app.js (deferred) makes the language menu submit on change
     page.get_by_test_id("language").select_option("vi")
     expect(page.get_by_role("heading", name="Bằng chứng thủ công")).to_be_visible()
