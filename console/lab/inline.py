@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from console.common.toml_lines import key_line
 from console.lab.commands import run
 from console.lab.errors import LabError
 from console.lab.network import kill_namespace_processes
@@ -211,39 +212,21 @@ def with_sensor(config_text: str, entry: dict[str, str], eve: Path) -> str:
             return "[" + ", ".join(inline(item) for item in value) + "]"
         return json.dumps(value) if isinstance(value, str) else json.dumps(value).lower()
 
-    wanted = {"rules": {"sensors": inline(sensors)},
-              "alerts": {"eve_files": inline([str(eve)]), "sensor_name": inline(entry["name"])}}
-    lines, section, written = config_text.splitlines(), "", set()
-    out: list[str] = []
-    for line in lines:
-        stripped = line.strip()
-        if stripped.startswith("[") and not stripped.startswith("[["):
-            out.extend(_missing(wanted.get(section, {}), section, written))
-            section = stripped.strip("[]").split("]")[0].strip()
-        elif stripped.startswith("[["):
-            out.extend(_missing(wanted.get(section, {}), section, written))
-            section = ""
-        key = stripped.split("=", 1)[0].strip() if "=" in stripped and not stripped.startswith("#") else ""
-        if key in wanted.get(section, {}):
+    wanted = {("rules", "sensors"): inline(sensors), ("alerts", "eve_files"): inline([str(eve)]),
+              ("alerts", "sensor_name"): inline(entry["name"])}
+    lines = config_text.splitlines()
+    for (table, key), value in wanted.items():  # where each stands: console.common.toml_lines, the one finder
+        text = "\n".join(lines)
+        found, header = key_line(text, [table, key]), key_line(text, [table])
+        if found is not None:
             try:
-                tomllib.loads(stripped)
+                tomllib.loads(lines[found - 1])
             except tomllib.TOMLDecodeError:
-                raise LabError(f"[{section}] {key} spans several lines in the configuration: add the inline "
+                raise LabError(f"[{table}] {key} spans several lines in the configuration: add the inline "
                                "sensor by hand") from None
-            out.append(f"{key} = {wanted[section][key]}")
-            written.add((section, key))
-            continue
-        out.append(line)
-    out.extend(_missing(wanted.get(section, {}), section, written))
-    for table, keys in wanted.items():  # a section the configuration does not have
-        if any((table, key) not in written for key in keys):
-            out += ["", f"[{table}]"] + [f"{key} = {value}" for key, value in keys.items()]
-            written.update((table, key) for key in keys)
-    return "\n".join(out) + "\n"
-
-
-def _missing(keys: dict[str, str], section: str, written: set) -> list[str]:
-    """The wanted keys of the section just ended that it did not hold, written at its end."""
-    lines = [f"{key} = {value}" for key, value in keys.items() if (section, key) not in written]
-    written.update((section, key) for key in keys)
-    return lines
+            lines[found - 1] = f"{key} = {value}"
+        elif header is not None:
+            lines.insert(header, f"{key} = {value}")
+        else:
+            lines += ["", f"[{table}]", f"{key} = {value}"]
+    return "\n".join(lines) + "\n"
